@@ -1,0 +1,45 @@
+"""proofcheck: the induction proof of backpropagation in matrix notation, as a machine check.
+
+Every definition, lemma and step of the proof (Ostwald & Usée,
+arXiv:2107.09384) is an executable property; Hypothesis draws the networks,
+JAX autodiff in float64 is the oracle, and the implementation under check is
+any object that follows :mod:`proofcheck.protocol`, by default the numpy
+:class:`MatrixBackprop`.
+
+The public surface is ``__all__``; modules whose names start with an
+underscore may change without notice. Importing proofcheck does not import
+JAX; :func:`verify` does, when it runs.
+"""
+
+from __future__ import annotations
+
+from proofcheck._verify import assert_verified, verify
+from proofcheck.activations import ACTIVATIONS, Activation
+from proofcheck.backprop import MatrixBackprop
+from proofcheck.costs import COSTS, Cost
+from proofcheck.errors import ImplementationError, InputError, OracleError, ProofcheckError
+from proofcheck.protocol import BackpropImplementation
+from proofcheck.report import Report
+from proofcheck.steps import STEP_IDS, STEPS, Step
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "COSTS",
+    "STEPS",
+    "STEP_IDS",
+    "Activation",
+    "BackpropImplementation",
+    "Cost",
+    "ImplementationError",
+    "InputError",
+    "MatrixBackprop",
+    "OracleError",
+    "ProofcheckError",
+    "Report",
+    "Step",
+    "assert_verified",
+    "verify",
+]
+

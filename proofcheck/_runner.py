@@ -1,0 +1,150 @@
+"""Run one property under Hypothesis and keep what the report needs.
+
+The property's check runs inside a ``@given`` test built here. Every example
+updates the row's statistics (examples run, largest error ratio). A failing
+example raises :class:`_Falsified`; Hypothesis then shrinks it and, at the end,
+replays the minimal failing example, whose exception is the one we catch: so
+the counterexample in the report is the shrunk one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import given, settings, target
+from hypothesis.errors import Flaky, HypothesisException
+
+from proofcheck.errors import ImplementationError
+from proofcheck.properties import Check, Property, Subject, UserCodeFailure
+from proofcheck.strategies import Network
+
+_BLOB = re.compile(r"@reproduce_failure\([^)]*\)")
+
+
+class _Falsified(Exception):
+    def __init__(self, example: Any, worst: Check | None, crash: UserCodeFailure | None) -> None:
+        super().__init__("falsified")
+        self.example = example
+        self.worst = worst
+        self.crash = crash
+
+
+@dataclass
+class Counterexample:
+    """The minimal failing example of a row, as the report shows it."""
+
+    network: dict[str, Any] | None
+    quantity: str | None
+    function: str | None
+    layer: int | None
+    inputs: dict[str, Any]
+    actual: Any
+    expected: Any
+    index: list[int] | None
+    actual_value: float | None
+    expected_value: float | None
+    max_error: float | None
+    ratio: float | None
+    exception: str | None = None
+    reproduce: str | None = None
+
+
+@dataclass
+class RowOutcome:
+    """What running one property produced."""
+
+    examples: int = 0
+    max_ratio: float = 0.0
+    max_error: float = 0.0
+    counterexample: Counterexample | None = None
+    error: str | None = None
+    discarded: int = 0
+    details: list[str] = field(default_factory=list)
+
+
+def _tolist(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    return x
+
+
+def _network_summary(example: Any) -> dict[str, Any] | None:
+    if isinstance(example, Network):
+        return {
+            "depth": example.depth,
+            "widths": list(example.widths),
+            "activations": list(example.activations),
+            "cost": example.cost,
+            "batch_size": example.batch_size,
+            "weights": [W.tolist() for W in example.weights],
+            "biases": [b.tolist() for b in example.biases],
+            "X": example.X.tolist(),
+            "Y": example.Y.tolist(),
+        }
+    return None
+
+
+def _counterexample(f: _Falsified, reproduce: str | None) -> Counterexample:
+    net = _network_summary(f.example)
+    if f.crash is not None:
+        return Counterexample(net, None, f.crash.function, None,
+                              {k: _tolist(v) for k, v in f.crash.inputs.items()}, None, None,
+                              None, None, None, None, None, exception=f.crash.last_line,
+                              reproduce=reproduce)
+    w = f.worst
+    assert w is not None
+    c = w.comparison
+    return Counterexample(
+        net, w.quantity, w.function, w.layer, {k: _tolist(v) for k, v in w.inputs.items()},
+        _tolist(w.actual), _tolist(w.expected), list(c.location), c.actual_value,
+        c.expected_value, c.max_error, c.ratio, reproduce=reproduce)
+
+
+def run_property(prop: Property, subject: Subject, profile: settings, *,
+                 activations: frozenset[str] | None, costs: frozenset[str] | None,
+                 database_key: str) -> RowOutcome:
+    """Run ``prop`` on ``subject`` with the Hypothesis settings ``profile``.
+
+    Raises
+    ------
+    ImplementationError
+        If the implementation cannot be called properly (the check stops).
+    """
+    outcome = RowOutcome()
+    strategy = prop.strategy(activations, costs)
+
+    def body(example: Any) -> None:
+        try:
+            checks = prop.check(subject, example)
+        except UserCodeFailure as crash:
+            raise _Falsified(example, None, crash) from None
+        outcome.examples += 1
+        if not checks:
+            return
+        worst = max(checks, key=lambda c: c.comparison.ratio)
+        ratio = worst.comparison.ratio
+        outcome.max_ratio = max(outcome.max_ratio, ratio)
+        outcome.max_error = max(outcome.max_error, worst.comparison.max_error)
+        target(min(float(ratio), 1e300) if np.isfinite(ratio) else 1e300, label="error ratio")
+        if not worst.comparison.holds:
+            raise _Falsified(example, worst, None)
+
+    test = settings(profile)(given(strategy)(body))
+    test._hypothesis_internal_database_key = (  # type: ignore[attr-defined]
+        f"proofcheck:{database_key}".encode())
+    try:
+        test()
+    except _Falsified as f:
+        notes = "\n".join(getattr(f, "__notes__", []))
+        blob = _BLOB.search(notes)
+        outcome.counterexample = _counterexample(f, blob.group(0) if blob else None)
+    except ImplementationError:
+        raise
+    except Flaky as exc:
+        outcome.error = f"the failure did not reproduce when replayed (flaky): {exc}"
+    except HypothesisException as exc:
+        outcome.error = f"{type(exc).__name__}: {exc}".strip()
+    return outcome

@@ -1,0 +1,237 @@
+"""``verify``: check an implementation of backpropagation step by step.
+
+From Python::
+
+    import proofcheck
+    report = proofcheck.verify(MyBackprop(), profile="ci")
+    print(report.render())
+
+From pytest, one line in the user's own test file::
+
+    def test_my_backprop():
+        proofcheck.assert_verified(MyBackprop())
+
+From the shell: ``proofcheck verify --impl mymodule:MyBackprop``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import sys
+import time
+from collections.abc import Callable, Collection
+from typing import Any
+
+from hypothesis import settings
+
+from proofcheck.activations import ACTIVATIONS
+from proofcheck.costs import COSTS
+from proofcheck.errors import ImplementationError, InputError
+from proofcheck.profiles import get_profile, profile_from_env
+from proofcheck.protocol import PROTOCOL_FUNCTIONS
+from proofcheck.report import Report, Row
+from proofcheck.steps import STEP_IDS, get_step
+from proofcheck.tolerances import TOLERANCES
+
+__all__ = ["assert_verified", "load_implementation", "verify"]
+
+ProgressCallback = Callable[[int, int, str, str, "Row | None"], None]
+
+
+def load_implementation(spec: str) -> Any:
+    """Import ``MODULE:ATTR`` (or ``MODULE``) and return the implementation object.
+
+    The current directory is searched first, then the installed environment.
+    A class is instantiated without arguments.
+
+    Raises
+    ------
+    ImplementationError
+        If the module does not import or the attribute is not there.
+    """
+    if not isinstance(spec, str) or not spec or spec.count(":") > 1:
+        raise ImplementationError(
+            f"--impl {spec!r} is not of the form MODULE:ATTR (e.g. mybackprop:Backprop) "
+            "or MODULE")
+    module_name, _, attr = spec.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise ImplementationError(
+            f"could not import module {module_name!r} for --impl {spec!r}: "
+            f"{type(exc).__name__}: {exc}") from exc
+    if not attr:
+        return module
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            names = sorted(n for n in dir(obj) if not n.startswith("_"))
+            raise ImplementationError(
+                f"module {module_name!r} has no attribute {attr!r} (--impl {spec!r}); "
+                f"it has: {', '.join(names) or 'nothing public'}")
+        obj = getattr(obj, part)
+    if inspect.isclass(obj):
+        try:
+            obj = obj()
+        except Exception as exc:
+            raise ImplementationError(
+                f"could not create {spec} with no arguments: {type(exc).__name__}: {exc}"
+            ) from exc
+    return obj
+
+
+def _check_signatures(impl: Any) -> None:
+    for fn in PROTOCOL_FUNCTIONS:
+        f = getattr(impl, fn.name, None)
+        if f is None:
+            continue
+        if not callable(f):
+            raise ImplementationError(
+                f"{fn.name} is a {type(f).__name__}, not a function; the protocol expects "
+                f"{fn.signature}")
+        try:
+            inspect.signature(f).bind(*fn.parameters)
+        except TypeError:
+            raise ImplementationError(
+                f"{fn.name} has the signature {fn.name}{inspect.signature(f)}, which cannot be "
+                f"called as {fn.name}({', '.join(fn.parameters)}); the protocol expects "
+                f"{fn.signature}") from None
+        except ValueError:  # no signature available (a builtin): try it at run time
+            pass
+
+
+def _supported(impl: Any, attribute: str, registry: Collection[str]) -> frozenset[str] | None:
+    value = getattr(impl, attribute, None)
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Collection):
+        raise ImplementationError(
+            f"{attribute} is {value!r}; expected a set of names such as "
+            f"{{{', '.join(repr(n) for n in list(registry)[:2])}}}")
+    unknown = sorted(set(value) - set(registry))
+    if unknown:
+        raise ImplementationError(
+            f"{attribute} names {unknown}, which proofcheck does not know; known: "
+            f"{', '.join(registry)}")
+    if not value:
+        raise ImplementationError(f"{attribute} is empty; name at least one")
+    return frozenset(value)
+
+
+def _describe(impl: Any) -> str:
+    if inspect.ismodule(impl):
+        return impl.__name__
+    cls = type(impl)
+    return f"{cls.__module__}.{cls.__qualname__}()"
+
+
+def verify(
+    impl: Any = None,
+    *,
+    profile: str | None = None,
+    steps: Collection[str] | None = None,
+    database: bool = True,
+    progress: ProgressCallback | None = None,
+    name: str | None = None,
+) -> Report:
+    """Check every step of the proof that ``impl`` provides; return the :class:`Report`.
+
+    Parameters
+    ----------
+    impl : object, optional
+        Anything with some of the protocol functions (see
+        :mod:`proofcheck.protocol`); default :class:`proofcheck.MatrixBackprop`.
+    profile : {"ci", "dev", "thorough"}, optional
+        The Hypothesis profile; default ``$PROOFCHECK_PROFILE`` or ``dev``.
+    steps : collection of step IDs, optional
+        Check only these steps (default: all).
+    database : bool
+        Keep failing examples in Hypothesis's example database
+        (``.hypothesis/examples`` in the current directory) and replay them
+        first next time. The ``ci`` profile never uses a database.
+    progress : callable, optional
+        Called as ``progress(i, total, step, mode, row)`` before (``row`` is
+        ``None``) and after each property.
+    name : str, optional
+        How the report names the implementation.
+
+    Raises
+    ------
+    ImplementationError
+        If the implementation cannot be called properly (exit status 2 of the
+        command line).
+    InputError
+        For an unknown profile or step ID.
+    """
+    from proofcheck import properties as props  # imports JAX: only when checking
+    from proofcheck._runner import run_property
+    from proofcheck.backprop import MatrixBackprop
+
+    start = time.perf_counter()
+    profile_name = profile or profile_from_env()
+    chosen = get_profile(profile_name)
+    if not database:
+        chosen = settings(chosen, database=None)
+    if steps is not None:
+        unknown = sorted(set(steps) - set(STEP_IDS))
+        if unknown:
+            raise InputError(f"steps names unknown step IDs {unknown}; known: "
+                             f"{', '.join(STEP_IDS)}")
+    if impl is None:
+        impl = MatrixBackprop()
+    subject_name = name or _describe(impl)
+    _check_signatures(impl)
+    acts = _supported(impl, "supported_activations", ACTIVATIONS)
+    costs = _supported(impl, "supported_costs", COSTS)
+    subject = props.Subject(impl, subject_name)
+    selected = [p for p in props.PROPERTIES if steps is None or p.step in steps]
+    rows: list[Row] = []
+    gradient_tol = TOLERANCES["gradient"]
+    for i, prop in enumerate(selected, start=1):
+        step = get_step(prop.step)
+        row = Row(prop.step, prop.mode, step.title, step.statement, "holds",
+                  rtol=gradient_tol.rtol, atol=gradient_tol.atol, oracle=prop.oracle,
+                  property_name=prop.name, needs=list(prop.needs))
+        missing = [f for f in prop.needs if not subject.provides(f)]
+        if progress is not None:
+            progress(i, len(selected), prop.step, prop.mode, None)
+        if missing:
+            row.status = "not provided"
+            row.message = f"not provided: the implementation has no {', '.join(missing)}"
+        else:
+            t0 = time.perf_counter()
+            outcome = run_property(prop, subject, chosen, activations=acts, costs=costs,
+                                   database_key=f"{prop.key}:{subject_name}")
+            row.seconds = round(time.perf_counter() - t0, 3)
+            row.examples = outcome.examples
+            row.max_ratio = outcome.max_ratio
+            row.max_error = outcome.max_error
+            if outcome.counterexample is not None:
+                row.status = "fails"
+                row.counterexample = outcome.counterexample
+            elif outcome.error is not None:
+                row.status = "error"
+                row.message = outcome.error
+        rows.append(row)
+        if progress is not None:
+            progress(i, len(selected), prop.step, prop.mode, row)
+    return Report(subject_name, profile_name, rows, seconds=time.perf_counter() - start)
+
+
+def assert_verified(impl: Any = None, *, profile: str | None = None,
+                    steps: Collection[str] | None = None) -> Report:
+    """Run :func:`verify` and raise ``AssertionError`` with the report if a step fails.
+
+    The one line to put in your own pytest suite::
+
+        def test_my_backprop():
+            proofcheck.assert_verified(MyBackprop(), profile="ci")
+    """
+    report = verify(impl, profile=profile, steps=steps)
+    if not report.ok:
+        raise AssertionError("\n" + report.render())
+    return report

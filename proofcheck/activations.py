@@ -1,0 +1,206 @@
+"""Activation functions f (D1) with their hand-derived derivatives f' (L4).
+
+Each activation is one :class:`Activation` entry: its forward map, written once
+against an array namespace ``xp`` (numpy for the implementation, ``jax.numpy``
+for the oracle), next to its derivative, derived by hand and written in numpy
+only. The oracle never calls the hand-derived derivative; lemma L4 checks it
+against JAX's derivative of the forward map.
+
+Kinks
+-----
+``relu`` and ``leaky_relu`` are not differentiable at ``z = 0``. proofcheck
+uses the **left derivative** there: ``relu'(0) = 0`` and
+``leaky_relu'(0) = 0.01``. Both forward maps are written as
+``where(z > 0, ..., ...)``, so JAX's derivative at exactly ``0`` takes the
+left branch too, and the oracle and the implementation agree on the kink
+itself. Points that are not exactly ``0`` but so close to it that numpy and
+XLA round the potential to different signs are discarded by the end-to-end
+properties (see :mod:`proofcheck.properties`); the isolated properties feed
+the oracle's own potentials and need no margin.
+
+Numerical stability
+-------------------
+``sigmoid`` is evaluated as ``1 / (1 + e^{-z})`` for ``z >= 0`` and as
+``e^{z} / (1 + e^{z})`` for ``z < 0``, both through ``e^{-|z|}``, which never
+overflows; ``softplus`` is ``logaddexp(0, z)``; ``elu`` takes ``expm1`` of the
+non-positive part only. No activation warns or returns a non-finite value for
+any finite input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from proofcheck._xp import Array, Namespace
+
+__all__ = ["ACTIVATIONS", "Activation", "activation"]
+
+Float64Array = NDArray[np.float64]
+
+#: Slope of ``leaky_relu`` below zero.
+LEAKY_SLOPE = 0.01
+#: ``alpha`` of ``elu``: ``elu(z) = alpha (e^z - 1)`` below zero.
+ELU_ALPHA = 1.0
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation function and its hand-derived derivative.
+
+    Attributes
+    ----------
+    name : str
+        The name users and implementations refer to it by.
+    formula : str
+        ``f(z)`` and ``f'(z)`` in one line of plain-text mathematics.
+    forward : callable ``(z, xp) -> a``
+        ``f`` applied elementwise; ``z`` and ``a`` have the same shape
+        ``(n_l, N)``. Written against the namespace ``xp``.
+    derivative : callable ``(z) -> f'(z)``
+        The hand-derived derivative, numpy only, same shape as ``z``.
+    kink : float or None
+        The point where ``f`` is not differentiable (the left derivative is
+        used there), or ``None``.
+    """
+
+    name: str
+    formula: str
+    forward: Callable[[Array, Namespace], Array]
+    derivative: Callable[[Float64Array], Float64Array]
+    kink: float | None = None
+
+    def __call__(self, z: Float64Array) -> Float64Array:
+        """Evaluate ``f(z)`` with numpy. ``z : (n_l, N)``."""
+        return np.asarray(self.forward(z, np), dtype=np.float64)
+
+
+class _Registry(Mapping[str, Activation]):
+    """Activations by name, in registration order (simplest first)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Activation] = {}
+
+    def register(self, entry: Activation) -> Activation:
+        if entry.name in self._entries:
+            raise ValueError(f"an activation named {entry.name!r} is already registered")
+        self._entries[entry.name] = entry
+        return entry
+
+    def __getitem__(self, name: str) -> Activation:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise KeyError(
+                f"unknown activation {name!r}; known activations: {', '.join(self._entries)}"
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+#: Every activation, by name, in a fixed order (the order Hypothesis shrinks
+#: towards: ``identity`` is the simplest).
+ACTIVATIONS = _Registry()
+
+
+def activation(name: str) -> Activation:
+    """Return the activation called ``name`` (``KeyError`` listing the known names)."""
+    return ACTIVATIONS[name]
+
+
+# --- forward maps, written once for numpy and jax.numpy ---------------------
+
+
+def _identity(z: Array, xp: Namespace) -> Array:
+    return z
+
+
+def _sigmoid(z: Array, xp: Namespace) -> Array:
+    e = xp.exp(-xp.abs(z))  # in (0, 1]: never overflows
+    return xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _tanh(z: Array, xp: Namespace) -> Array:
+    return xp.tanh(z)
+
+
+def _relu(z: Array, xp: Namespace) -> Array:
+    return xp.where(z > 0, z, 0.0 * z)
+
+
+def _leaky_relu(z: Array, xp: Namespace) -> Array:
+    return xp.where(z > 0, z, LEAKY_SLOPE * z)
+
+
+def _softplus(z: Array, xp: Namespace) -> Array:
+    return xp.logaddexp(0.0, z)
+
+
+def _elu(z: Array, xp: Namespace) -> Array:
+    negative_part = xp.where(z > 0, 0.0 * z, z)  # expm1 never sees a large positive z
+    return xp.where(z > 0, z, ELU_ALPHA * xp.expm1(negative_part))
+
+
+def _sin(z: Array, xp: Namespace) -> Array:
+    return xp.sin(z)
+
+
+# --- hand-derived derivatives, numpy only -------------------------------------
+
+
+def _d_identity(z: Float64Array) -> Float64Array:
+    return np.ones_like(z)
+
+
+def _d_sigmoid(z: Float64Array) -> Float64Array:
+    s: Float64Array = _sigmoid(z, np)
+    return s * (1.0 - s)
+
+
+def _d_tanh(z: Float64Array) -> Float64Array:
+    t = np.tanh(z)
+    return 1.0 - t * t
+
+
+def _d_relu(z: Float64Array) -> Float64Array:
+    return (z > 0).astype(np.float64)
+
+
+def _d_leaky_relu(z: Float64Array) -> Float64Array:
+    return np.asarray(np.where(z > 0, 1.0, LEAKY_SLOPE), dtype=np.float64)
+
+
+def _d_softplus(z: Float64Array) -> Float64Array:
+    return np.asarray(_sigmoid(z, np))
+
+
+def _d_elu(z: Float64Array) -> Float64Array:
+    return np.asarray(np.where(z > 0, 1.0, ELU_ALPHA * np.exp(np.minimum(z, 0.0))),
+                      dtype=np.float64)
+
+
+def _d_sin(z: Float64Array) -> Float64Array:
+    return np.cos(z)
+
+
+ACTIVATIONS.register(Activation("identity", "f(z) = z; f'(z) = 1", _identity, _d_identity))
+ACTIVATIONS.register(Activation(
+    "sigmoid", "f(z) = 1 / (1 + e^-z); f'(z) = f(z) (1 - f(z))", _sigmoid, _d_sigmoid))
+ACTIVATIONS.register(Activation("tanh", "f(z) = tanh z; f'(z) = 1 - tanh^2 z", _tanh, _d_tanh))
+ACTIVATIONS.register(Activation(
+    "relu", "f(z) = max(z, 0); f'(z) = 1 if z > 0 else 0", _relu, _d_relu, kink=0.0))
+ACTIVATIONS.register(Activation(
+    "leaky_relu", "f(z) = z if z > 0 else 0.01 z; f'(z) = 1 if z > 0 else 0.01",
+    _leaky_relu, _d_leaky_relu, kink=0.0))
+ACTIVATIONS.register(Activation(
+    "softplus", "f(z) = log(1 + e^z); f'(z) = 1 / (1 + e^-z)", _softplus, _d_softplus))
+ACTIVATIONS.register(Activation(
+    "elu", "f(z) = z if z > 0 else e^z - 1; f'(z) = 1 if z > 0 else e^z", _elu, _d_elu))
+ACTIVATIONS.register(Activation("sin", "f(z) = sin z; f'(z) = cos z", _sin, _d_sin))

@@ -1,0 +1,182 @@
+"""The implementation under test: backpropagation in matrix notation, numpy only.
+
+:class:`MatrixBackprop` is written the way the theorem is written. Each
+protocol function is one step of the proof (see :mod:`proofcheck.protocol`)::
+
+    output_delta    T1.base   Delta^k = f^k'(Z^k) * dC/dA^k
+    backward_delta  T1.step   Delta^l = f^l'(Z^l) * ((W^{l+1})^T Delta^{l+1})
+    weight_grad     T1.W      dC/dW^l = Delta^l (A^{l-1})^T
+    bias_grad       T1.b      dC/db^l = Delta^l 1_N
+    gradients       T1.grad, T2: the forward pass, then the steps above from
+                    l = k down to l = 1
+
+``*`` is the elementwise product; ``diag(v) u = v * u`` is how the diagonal
+Jacobians of L4 are applied without ever forming them. This module never
+imports JAX; the oracle never calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from proofcheck import _validate
+from proofcheck.activations import ACTIVATIONS
+from proofcheck.costs import COSTS
+from proofcheck.network import forward_numpy
+
+__all__ = ["MatrixBackprop"]
+
+Float64Array = NDArray[np.float64]
+
+
+class MatrixBackprop:
+    """Backpropagation in matrix notation (T1, T2), the package's reference.
+
+    Subclass it and override one method to put a single step of your own under
+    the check while the rest stays the reference, e.g.::
+
+        class MyStep(MatrixBackprop):
+            def backward_delta(self, W_next, delta_next, dfz):
+                return dfz * (W_next.T @ delta_next)
+
+    All arrays have one column per example (``N = 1`` for a single example).
+    """
+
+    #: Every activation this implementation handles (all of them).
+    supported_activations: frozenset[str] = frozenset(ACTIVATIONS)
+    #: Every cost this implementation handles (all of them).
+    supported_costs: frozenset[str] = frozenset(COSTS)
+
+    def output_delta(self, dfz: Float64Array, grad_a: Float64Array) -> Float64Array:
+        """T1.base: ``Delta^k = diag(f^k'(Z^k)) dC/dA^k``, applied columnwise.
+
+        Parameters
+        ----------
+        dfz : (n_k, N)
+            ``f^k'(Z^k)``.
+        grad_a : (n_k, N)
+            ``dC/dA^k``.
+
+        Returns
+        -------
+        delta : (n_k, N)
+            ``Delta^k = dC/dZ^k``.
+        """
+        return dfz * grad_a
+
+    def backward_delta(
+        self, W_next: Float64Array, delta_next: Float64Array, dfz: Float64Array
+    ) -> Float64Array:
+        """T1.step: ``Delta^l = diag(f^l'(Z^l)) (W^{l+1})^T Delta^{l+1}``.
+
+        Parameters
+        ----------
+        W_next : (n_{l+1}, n_l)
+            ``W^{l+1}``.
+        delta_next : (n_{l+1}, N)
+            ``Delta^{l+1}``.
+        dfz : (n_l, N)
+            ``f^l'(Z^l)``.
+
+        Returns
+        -------
+        delta : (n_l, N)
+            ``Delta^l``.
+        """
+        return dfz * (W_next.T @ delta_next)
+
+    def weight_grad(self, delta: Float64Array, a_prev: Float64Array) -> Float64Array:
+        """T1.W: ``dC/dW^l = Delta^l (A^{l-1})^T``.
+
+        Parameters
+        ----------
+        delta : (n_l, N)
+            ``Delta^l``.
+        a_prev : (n_{l-1}, N)
+            ``A^{l-1}``.
+
+        Returns
+        -------
+        dW : (n_l, n_{l-1})
+        """
+        return delta @ a_prev.T
+
+    def bias_grad(self, delta: Float64Array) -> Float64Array:
+        """T1.b: ``dC/db^l = Delta^l 1_N`` (the sum over examples).
+
+        Parameters
+        ----------
+        delta : (n_l, N)
+
+        Returns
+        -------
+        db : (n_l,)
+        """
+        db: Float64Array = delta.sum(axis=1)
+        return db
+
+    def forward(
+        self,
+        weights: Sequence[Float64Array],
+        biases: Sequence[Float64Array],
+        activations: Sequence[str],
+        X: Float64Array,
+    ) -> tuple[list[Float64Array], list[Float64Array]]:
+        """D1/D4: the forward pass, keeping every ``Z^l`` and ``A^l``.
+
+        Returns
+        -------
+        Zs : list of k arrays, ``Zs[l-1] = Z^l : (n_l, N)``
+        As : list of k + 1 arrays, ``As[l] = A^l : (n_l, N)``, ``As[0] = X``
+        """
+        return forward_numpy(weights, biases, activations, X)
+
+    def gradients(
+        self,
+        weights: Sequence[Float64Array],
+        biases: Sequence[Float64Array],
+        activations: Sequence[str],
+        cost: str,
+        X: Float64Array,
+        Y: Float64Array,
+    ) -> tuple[list[Float64Array], list[Float64Array]]:
+        """T1.grad and T2: the gradient of the mean cost ``C`` of D4.
+
+        Parameters
+        ----------
+        weights : list of k arrays, ``W^l : (n_l, n_{l-1})``
+        biases : list of k arrays, ``b^l : (n_l,)``
+        activations : list of k activation names
+        cost : a cost name
+        X : (n_0, N)
+        Y : (n_k, N)
+
+        Returns
+        -------
+        dWs : list of k arrays, ``dC/dW^l : (n_l, n_{l-1})``
+        dbs : list of k arrays, ``dC/db^l : (n_l,)``
+
+        Raises
+        ------
+        proofcheck.errors.InputError
+            If any argument has the wrong type, dtype, shape or value.
+        """
+        Ws, bs, names, cost, X, Y = _validate.network(weights, biases, activations, cost, X, Y)
+        Zs, As = self.forward(Ws, bs, names, X)
+        k, N = len(Ws), X.shape[1]
+        c = COSTS[cost]
+        c.validate(As[k], Y)
+        grad_a = c.gradient(As[k], Y) / N  # dC/dA^k: the mean over examples
+        delta = self.output_delta(ACTIVATIONS[names[k - 1]].derivative(Zs[k - 1]), grad_a)
+        dWs: list[Float64Array] = [np.empty(0)] * k
+        dbs: list[Float64Array] = [np.empty(0)] * k
+        for l in range(k, 0, -1):  # l = k, ..., 1; Python index l - 1
+            dWs[l - 1] = self.weight_grad(delta, As[l - 1])
+            dbs[l - 1] = self.bias_grad(delta)
+            if l > 1:
+                dfz = ACTIVATIONS[names[l - 2]].derivative(Zs[l - 2])
+                delta = self.backward_delta(Ws[l - 1], delta, dfz)
+        return dWs, dbs

@@ -1,0 +1,112 @@
+"""The command line: ``proofcheck verify`` and ``proofcheck steps``.
+
+Exit status of ``verify``: 0 every provided step holds; 1 some step fails;
+2 the implementation could not be loaded or called, or an argument is wrong
+(one message, no traceback; ``--debug`` shows it).
+
+JAX is imported only when a check runs, so ``proofcheck --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import TextIO
+
+from proofcheck.profiles import DEFAULT_PROFILE, ENVIRONMENT_VARIABLE, PROFILES
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="proofcheck",
+        description="Check backpropagation, step by step, against the induction proof in "
+                    "matrix notation (Ostwald & Usee, arXiv:2107.09384).")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    v = sub.add_parser(
+        "verify", help="check every step of the proof (default: proofcheck.MatrixBackprop)",
+        description="Run every step's property and print one row per step and mode.")
+    v.add_argument("--impl", metavar="MODULE:ATTR",
+                   help="the implementation to check: an object or class (instantiated with no "
+                        "arguments) or, with MODULE alone, a module; imported from the current "
+                        "directory or the installed environment")
+    v.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                   help=f"Hypothesis profile (default: ${ENVIRONMENT_VARIABLE} or "
+                        f"{DEFAULT_PROFILE})")
+    v.add_argument("--json", metavar="PATH", help="also write the report as JSON to PATH")
+    v.add_argument("--steps", metavar="ID[,ID...]",
+                   help="check only these step IDs (e.g. T1.step,T1.W)")
+    v.add_argument("--no-database", action="store_true",
+                   help="do not read or write Hypothesis's example database "
+                        "(.hypothesis/examples)")
+    v.add_argument("--no-arrays", action="store_true",
+                   help="leave the arrays out of the counterexamples printed")
+    v.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    v.add_argument("--debug", action="store_true", help="show tracebacks of usage errors")
+    sub.add_parser("steps", help="list the step IDs of the proof",
+                   description="List the step IDs, their kind and statement.")
+    return parser
+
+
+def _progress(stream: TextIO):  # type: ignore[no-untyped-def]
+    def report(i: int, total: int, step: str, mode: str, row: object) -> None:
+        if row is None:
+            stream.write(f"[{i:>2}/{total}] {step:<8} {mode:<10} ...")
+        else:
+            status = getattr(row, "status", "")
+            examples = getattr(row, "examples", 0)
+            seconds = getattr(row, "seconds", 0.0)
+            stream.write(f" {status} ({examples} examples, {seconds:.1f} s)\n")
+        stream.flush()
+
+    return report
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from proofcheck._verify import load_implementation, verify
+    from proofcheck.errors import ProofcheckError
+
+    try:
+        impl = load_implementation(args.impl) if args.impl else None
+        steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else None
+        report = verify(impl, profile=args.profile, steps=steps,
+                        database=not args.no_database,
+                        progress=None if args.quiet else _progress(sys.stderr),
+                        name=args.impl)
+    except ProofcheckError as exc:
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(f"\nproofcheck: error: {exc}\n")
+        return 2
+    sys.stdout.write(report.render(arrays=not args.no_arrays) + "\n")
+    if args.json:
+        try:
+            report.write_json(args.json)
+        except OSError as exc:
+            sys.stderr.write(f"proofcheck: error: cannot write --json {args.json!r}: {exc}\n")
+            return 2
+    return report.exit_status
+
+
+def _steps() -> int:
+    from proofcheck.steps import STEPS
+
+    for step in STEPS:
+        mark = "" if step.checked else "  (definition: implemented, not a property)"
+        sys.stdout.write(f"{step.id:<8} {step.kind:<11} {step.title}: {step.statement}{mark}\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "verify":
+        return _verify(args)
+    return _steps()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""Costs c(a^k, y) (D2) with their hand-derived output gradients (L6).
+
+A :class:`Cost` is written per example and vectorised over the columns of a
+data matrix: ``forward(A, Y, xp)`` returns the row of per-example costs
+``c(A_{:,i}, Y_{:,i})``, shape ``(N,)``; ``gradient(A, Y)`` returns the
+hand-derived ``grad_a c`` of each example as the columns of an
+``(n_k, N)`` matrix. The mean cost ``C`` of D4 and its gradient
+``dC/dA^k = gradient(A, Y) / N`` are formed in :mod:`proofcheck.network`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from proofcheck._xp import Array, Namespace
+from proofcheck.errors import InputError
+
+__all__ = ["COSTS", "Cost", "cost"]
+
+Float64Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A cost function and its hand-derived gradient with respect to the output.
+
+    Attributes
+    ----------
+    name : str
+        The name users and implementations refer to it by.
+    formula : str
+        ``c(a, y)`` and ``grad_a c`` in one line of plain-text mathematics.
+    forward : callable ``(A, Y, xp) -> c``
+        ``A, Y : (n_k, N)`` to the per-example costs ``c : (N,)``; written
+        against the namespace ``xp``.
+    gradient : callable ``(A, Y) -> G``
+        Hand-derived, numpy only: ``G[:, i] = grad_a c(A[:, i], Y[:, i])``,
+        ``G : (n_k, N)``.
+    validate : callable ``(A, Y) -> None``
+        Raises :class:`~proofcheck.errors.InputError` when ``(A, Y)`` is
+        outside the cost's domain.
+    neutral : tuple of float
+        An ``(a, y)`` pair inside the domain; the oracle puts it in padded
+        entries so that they add nothing to the gradient.
+    target_range : tuple of float
+        The interval targets are drawn from by the strategies.
+    output_activations : tuple of str or None
+        The output activations this cost is defined for (``None``: any).
+    """
+
+    name: str
+    formula: str
+    forward: Callable[[Array, Array, Namespace], Array]
+    gradient: Callable[[Float64Array, Float64Array], Float64Array]
+    validate: Callable[[Float64Array, Float64Array], None]
+    neutral: tuple[float, float]
+    target_range: tuple[float, float]
+    output_activations: tuple[str, ...] | None = None
+
+    def __call__(self, A: Float64Array, Y: Float64Array) -> Float64Array:
+        """Per-example costs with numpy, after :attr:`validate`. ``(n_k, N) -> (N,)``."""
+        self.validate(A, Y)
+        return np.asarray(self.forward(A, Y, np), dtype=np.float64)
+
+
+class _Registry(Mapping[str, Cost]):
+    def __init__(self) -> None:
+        self._entries: dict[str, Cost] = {}
+
+    def register(self, entry: Cost) -> Cost:
+        if entry.name in self._entries:
+            raise ValueError(f"a cost named {entry.name!r} is already registered")
+        self._entries[entry.name] = entry
+        return entry
+
+    def __getitem__(self, name: str) -> Cost:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise KeyError(
+                f"unknown cost {name!r}; known costs: {', '.join(self._entries)}"
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+#: Every cost, by name, simplest first.
+COSTS = _Registry()
+
+
+def cost(name: str) -> Cost:
+    """Return the cost called ``name`` (``KeyError`` listing the known names)."""
+    return COSTS[name]
+
+
+# --- squared error -----------------------------------------------------------
+
+
+def _squared_error(A: Array, Y: Array, xp: Namespace) -> Array:
+    D = A - Y
+    return 0.5 * xp.sum(D * D, axis=0)
+
+
+def _d_squared_error(A: Float64Array, Y: Float64Array) -> Float64Array:
+    return A - Y
+
+
+def _validate_nothing(A: Float64Array, Y: Float64Array) -> None:
+    return None
+
+
+# --- binary cross-entropy ------------------------------------------------------
+
+
+def _binary_cross_entropy(A: Array, Y: Array, xp: Namespace) -> Array:
+    return -xp.sum(Y * xp.log(A) + (1.0 - Y) * xp.log1p(-A), axis=0)
+
+
+def _d_binary_cross_entropy(A: Float64Array, Y: Float64Array) -> Float64Array:
+    return (A - Y) / (A * (1.0 - A))
+
+
+def _validate_binary_cross_entropy(A: Float64Array, Y: Float64Array) -> None:
+    outside = (Y < 0.0) | (Y > 1.0) | ~np.isfinite(Y)
+    if np.any(outside):
+        index = tuple(int(i) for i in np.argwhere(outside)[0])
+        raise InputError(
+            f"binary_cross_entropy: target Y has shape {Y.shape} and Y{list(index)} = "
+            f"{Y[index]!r}; every target must lie in [0, 1]"
+        )
+    at_edge = (A <= 0.0) | (A >= 1.0) | ~np.isfinite(A)
+    if np.any(at_edge):
+        index = tuple(int(i) for i in np.argwhere(at_edge)[0])
+        raise InputError(
+            f"binary_cross_entropy: output A^k has shape {A.shape} and A^k{list(index)} = "
+            f"{A[index]!r}; every output must lie strictly inside (0, 1) (use a sigmoid "
+            "output layer whose potentials are not so large that it rounds to 0 or 1)"
+        )
+
+
+COSTS.register(Cost(
+    "squared_error", "c(a, y) = 1/2 ||a - y||^2; grad_a c = a - y",
+    _squared_error, _d_squared_error, _validate_nothing,
+    neutral=(0.0, 0.0), target_range=(-1.0, 1.0)))
+COSTS.register(Cost(
+    "binary_cross_entropy",
+    "c(a, y) = -sum_i [y_i log a_i + (1 - y_i) log(1 - a_i)]; grad_a c = (a - y) / (a (1 - a))",
+    _binary_cross_entropy, _d_binary_cross_entropy, _validate_binary_cross_entropy,
+    neutral=(0.5, 0.5), target_range=(0.0, 1.0), output_activations=("sigmoid",)))

@@ -1,0 +1,38 @@
+"""Errors raised by proofcheck.
+
+Every error says which argument or function is at fault, what it got and what
+was expected, so that a user can fix the call without reading our source.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ImplementationError", "InputError", "OracleError", "ProofcheckError"]
+
+
+class ProofcheckError(Exception):
+    """Base class of every error that proofcheck raises on purpose."""
+
+
+class InputError(ProofcheckError, ValueError):
+    """An argument has the wrong type, shape, dtype or value.
+
+    Subclasses :class:`ValueError`, so code that catches ``ValueError`` (as
+    numpy users do) keeps working.
+    """
+
+
+class ImplementationError(ProofcheckError):
+    """The implementation under check could not be loaded or called.
+
+    Raised for an import that fails, a missing attribute, a protocol function
+    with the wrong signature, a result of the wrong shape or dtype, or NaN or
+    infinity where the oracle is finite. ``proofcheck verify`` exits with
+    status 2 on this error.
+    """
+
+
+class OracleError(ProofcheckError):
+    """The JAX oracle cannot give a trustworthy reference value.
+
+    For example: JAX runs in float32 (``jax_enable_x64`` is off).
+    """

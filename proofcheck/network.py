@@ -1,0 +1,110 @@
+"""The network and its forward pass (D1, D4), written once for numpy and JAX.
+
+In math (D4, data-matrix form; D1 is the case ``N = 1``)::
+
+    A^0 = X                              X   : (n_0, N)
+    Z^l = W^l A^{l-1} + b^l 1_N^T        W^l : (n_l, n_{l-1}),  b^l : (n_l,)
+    A^l = f^l(Z^l)                       Z^l, A^l : (n_l, N)
+    C   = (1/N) sum_i c(A^k_{:,i}, Y_{:,i})
+
+In code: :func:`potential` is the affine map, :func:`forward` the loop over
+layers, :func:`mean_cost` the cost of D4. Each takes the array namespace
+``xp``; the implementation runs them with numpy and the oracle differentiates
+the very same functions with ``jax.numpy``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from proofcheck._xp import Array, Namespace
+from proofcheck.activations import ACTIVATIONS
+from proofcheck.costs import COSTS
+
+__all__ = ["forward", "forward_numpy", "mean_cost", "potential"]
+
+Float64Array = NDArray[np.float64]
+
+
+def potential(W: Array, A_prev: Array, b: Array, xp: Namespace) -> Array:
+    """The affine potential ``Z = W A + b 1_N^T``.
+
+    Parameters
+    ----------
+    W : (n_l, n_{l-1})
+    A_prev : (n_{l-1}, N)
+    b : (n_l,)
+    xp : the array namespace (numpy or jax.numpy)
+
+    Returns
+    -------
+    Z : (n_l, N)
+    """
+    return W @ A_prev + b[:, None]
+
+
+def forward(
+    weights: Sequence[Array],
+    biases: Sequence[Array],
+    activation_maps: Sequence[Callable[[Array], Array]],
+    X: Array,
+    xp: Namespace,
+) -> tuple[list[Array], list[Array]]:
+    """The forward pass of D1/D4, keeping every potential and activation.
+
+    Parameters
+    ----------
+    weights : list of k arrays, ``W^l : (n_l, n_{l-1})``
+    biases : list of k arrays, ``b^l : (n_l,)``
+    activation_maps : list of k callables ``Z^l -> A^l`` (elementwise ``f^l``)
+    X : (n_0, N)
+    xp : the array namespace
+
+    Returns
+    -------
+    Zs : list of k arrays, ``Zs[l-1] = Z^l : (n_l, N)``
+    As : list of k + 1 arrays, ``As[l] = A^l : (n_l, N)``; ``As[0] = X``
+    """
+    Zs: list[Array] = []
+    As: list[Array] = [X]
+    for W, b, f in zip(weights, biases, activation_maps, strict=True):
+        Z = potential(W, As[-1], b, xp)
+        Zs.append(Z)
+        As.append(f(Z))
+    return Zs, As
+
+
+def forward_numpy(
+    weights: Sequence[Float64Array],
+    biases: Sequence[Float64Array],
+    activations: Sequence[str],
+    X: Float64Array,
+) -> tuple[list[Float64Array], list[Float64Array]]:
+    """:func:`forward` with numpy and activations given by name."""
+    maps = [_numpy_map(name) for name in activations]
+    return forward(weights, biases, maps, X, np)
+
+
+def _numpy_map(name: str) -> Callable[[Array], Array]:
+    f = ACTIVATIONS[name].forward
+    return lambda Z: f(Z, np)
+
+
+def mean_cost(A_k: Array, Y: Array, cost: str, xp: Namespace) -> Array:
+    """The mean cost ``C = (1/N) sum_i c(A^k_{:,i}, Y_{:,i})`` of D4.
+
+    Parameters
+    ----------
+    A_k : (n_k, N)
+    Y : (n_k, N)
+    cost : a name in :data:`proofcheck.costs.COSTS`
+    xp : the array namespace
+
+    Returns
+    -------
+    C : scalar
+    """
+    return xp.mean(COSTS[cost].forward(A_k, Y, xp))

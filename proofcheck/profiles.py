@@ -1,0 +1,72 @@
+"""Hypothesis settings profiles: ``ci``, ``dev`` (the default) and ``thorough``.
+
+==========  ===============  ==================================================
+profile     examples a row   what it is for
+==========  ===============  ==================================================
+``ci``      60               derandomized (the same examples every run), no
+                             example database: deterministic CI and docs builds
+``dev``     100              the default: random examples, failing ones are
+                             kept in the example database and tried first next
+                             time
+``thorough`` 1000            ten times ``dev``, before a release or a grade
+==========  ===============  ==================================================
+
+Choose one with ``proofcheck verify --profile NAME`` or the environment
+variable ``PROOFCHECK_PROFILE``. The profiles are also registered with
+Hypothesis under the same names, unless the user already registered a profile
+of that name (we never overwrite a user's profile).
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, Phase, settings
+
+from proofcheck.errors import InputError
+
+__all__ = ["DEFAULT_PROFILE", "ENVIRONMENT_VARIABLE", "PROFILES", "get_profile", "profile_from_env"]
+
+#: The environment variable that selects a profile when none is given.
+ENVIRONMENT_VARIABLE = "PROOFCHECK_PROFILE"
+#: The profile used when neither an argument nor the environment chooses one.
+DEFAULT_PROFILE = "dev"
+
+# The first example of each depth traces and compiles the JAX oracle (about a
+# second), so deadlines and the too-slow health check would only measure JIT
+# compilation, not the property.
+_COMMON = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    "print_blob": True,
+    "report_multiple_bugs": False,
+}
+
+PROFILES: dict[str, settings] = {
+    "ci": settings(max_examples=60, derandomize=True, database=None,
+                   phases=[Phase.explicit, Phase.generate, Phase.target, Phase.shrink],
+                   **_COMMON),  # type: ignore[arg-type]
+    "dev": settings(max_examples=100, **_COMMON),  # type: ignore[arg-type]
+    "thorough": settings(max_examples=1000, **_COMMON),  # type: ignore[arg-type]
+}
+
+for _name, _settings in PROFILES.items():
+    try:
+        settings.get_profile(_name)
+    except Exception:
+        settings.register_profile(_name, _settings)
+
+
+def get_profile(name: str) -> settings:
+    """The settings of profile ``name``; :class:`InputError` naming the known ones otherwise."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise InputError(
+            f"unknown profile {name!r}; expected one of: {', '.join(PROFILES)}"
+        ) from None
+
+
+def profile_from_env() -> str:
+    """The profile named by ``PROOFCHECK_PROFILE``, or ``dev``."""
+    return os.environ.get(ENVIRONMENT_VARIABLE, DEFAULT_PROFILE)

@@ -1,0 +1,302 @@
+"""The properties: one executable check per step of the proof.
+
+A :class:`Property` checks one step ID (from :mod:`proofcheck.steps`) in one
+mode:
+
+``lemma``
+    a lemma of matrix calculus, checked against the JAX oracle; it does not
+    depend on the implementation under check.
+``isolated``
+    the step's own formula, computed by the implementation, fed the
+    *oracle's* values for everything the proof assumes (for T1.step: the
+    oracle's ``Delta^{l+1}``), so that a failure points at that one step, as a
+    failed induction step would.
+``end-to-end``
+    every quantity comes from the implementation (and the package's
+    hand-derived activations and costs).
+
+Properties are registered explicitly, one :func:`register` call each, in
+:mod:`proofcheck.properties._lemmas` and :mod:`proofcheck.properties._theorem`.
+A property's ``check`` takes the :class:`Subject` (the implementation, with
+its calls validated) and one drawn example, and returns the list of
+:class:`Check` results it compared; the runner fails the example if any
+check is outside its tolerance.
+
+Kinks in end-to-end properties
+------------------------------
+End-to-end properties evaluate the hand-derived ``f'`` at numpy's potentials
+and compare with the oracle, which evaluates JAX's ``f'`` at XLA's
+potentials. At ``relu`` and ``leaky_relu`` units whose potential is the
+cancellation of non-zero terms and lies within ``KINK_MARGIN`` of the kink
+(relative to the magnitude ``|W^l| |A^{l-1}| + |b^l|`` of those terms), the
+two sides may round to different signs and take different one-sided
+derivatives, although both are right. Such examples are discarded with
+``assume`` (they are a property of float rounding, not of the proof). A
+potential that is exactly zero because every term is zero is *not* discarded:
+both sides compute it exactly and use the same left derivative, and
+Hypothesis draws such cases often. Isolated properties feed the oracle's own
+``f'`` and need no margin.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+from proofcheck.errors import ImplementationError
+from proofcheck.steps import STEP_IDS
+from proofcheck.tolerances import Comparison, compare
+
+__all__ = [
+    "KINK_MARGIN",
+    "PROPERTIES",
+    "Check",
+    "Mode",
+    "Property",
+    "Subject",
+    "UserCodeFailure",
+    "register",
+]
+
+Float64Array = NDArray[np.float64]
+Mode = Literal["lemma", "isolated", "end-to-end"]
+MODES: tuple[Mode, ...] = ("lemma", "isolated", "end-to-end")
+
+#: Relative distance to a kink below which end-to-end properties discard an
+#: example (see the module docstring).
+KINK_MARGIN = 1e-12
+
+
+class Check(NamedTuple):
+    """One comparison made by a property on one example.
+
+    Attributes
+    ----------
+    quantity : str
+        What was compared, in the paper's notation (``"Delta^2"``).
+    function : str or None
+        The protocol function that computed the actual value, if any.
+    layer : int or None
+        The layer ``l`` the quantity belongs to.
+    inputs : dict of str to array
+        The arrays the function was given.
+    actual, expected : arrays
+        The implementation's value and the oracle's.
+    comparison : Comparison
+    """
+
+    quantity: str
+    function: str | None
+    layer: int | None
+    inputs: dict[str, Float64Array]
+    actual: Float64Array
+    expected: Float64Array
+    comparison: Comparison
+
+
+def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
+          kind: str = "gradient", function: str | None = None, layer: int | None = None,
+          inputs: dict[str, Float64Array] | None = None) -> Check:
+    """Compare ``actual`` with ``expected`` and record what was compared."""
+    return Check(quantity, function, layer, dict(inputs or {}), np.asarray(actual),
+                 np.asarray(expected), compare(actual, expected, kind))
+
+
+class UserCodeFailure(Exception):
+    """The implementation raised inside one of its functions: a failing example."""
+
+    def __init__(self, function: str, last_line: str, inputs: dict[str, Float64Array]) -> None:
+        super().__init__(f"{function} raised {last_line}")
+        self.function = function
+        self.last_line = last_line
+        self.inputs = inputs
+
+
+@dataclass
+class Subject:
+    """The implementation under check, with every call validated.
+
+    A call to a protocol function is given copies of its arguments (so the
+    implementation cannot change the oracle's values), and its result is
+    checked: an exception becomes a :class:`UserCodeFailure` (a failing
+    example, with the exception's last line); a result of the wrong type,
+    dtype or shape, or with NaN or infinity, raises
+    :class:`~proofcheck.errors.ImplementationError` (the check cannot go on).
+    """
+
+    impl: Any
+    name: str = "implementation"
+    calls: int = field(default=0)
+
+    def provides(self, function: str) -> bool:
+        return callable(getattr(self.impl, function, None))
+
+    def _invoke(self, function: str, args: dict[str, Any]) -> Any:
+        fn = getattr(self.impl, function)
+        copies = {k: _copy(v) for k, v in args.items()}
+        self.calls += 1
+        try:
+            return fn(*copies.values())
+        except ImplementationError:
+            raise
+        except Exception as exc:  # the user's code crashed: a failing row, not our crash
+            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            arrays = {k: v for k, v in args.items() if isinstance(v, np.ndarray)}
+            raise UserCodeFailure(function, last, arrays) from None
+
+    def array(self, function: str, args: dict[str, Any], shape: tuple[int, ...],
+              shape_text: str) -> Float64Array:
+        """Call a protocol function that returns one array of ``shape``."""
+        return _result_array(function, self._invoke(function, args), shape, shape_text, args)
+
+    def gradients(self, weights: Sequence[Float64Array], biases: Sequence[Float64Array],
+                  activations: Sequence[str], cost: str, X: Float64Array,
+                  Y: Float64Array) -> tuple[list[Float64Array], list[Float64Array]]:
+        """Call ``gradients`` and check the two lists it returns."""
+        args = {"weights": list(weights), "biases": list(biases),
+                "activations": list(activations), "cost": cost, "X": X, "Y": Y}
+        result = self._invoke("gradients", args)
+        k = len(weights)
+        given = _shapes(args)
+        if not (isinstance(result, (tuple, list)) and len(result) == 2):
+            raise ImplementationError(
+                f"gradients returned {_what(result)}; expected a pair (dWs, dbs) of lists "
+                f"with one array per layer (called with {given})")
+        dWs, dbs = result
+        for name, value in (("dWs", dWs), ("dbs", dbs)):
+            if not isinstance(value, (tuple, list)) or len(value) != k:
+                raise ImplementationError(
+                    f"gradients returned {name} as {_what(value)}; expected a list of k = {k} "
+                    f"arrays, one per layer (called with {given})")
+        out_W = [_result_array("gradients", dW, W.shape, f"dW^{l + 1} : (n_{l + 1}, n_{l})",
+                               args, label=f"dWs[{l}]")
+                 for l, (dW, W) in enumerate(zip(dWs, weights, strict=True))]
+        out_b = [_result_array("gradients", db, b.shape, f"db^{l + 1} : (n_{l + 1},)",
+                               args, label=f"dbs[{l}]")
+                 for l, (db, b) in enumerate(zip(dbs, biases, strict=True))]
+        return out_W, out_b
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _what(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return f"a {type(value).__name__}"
+
+
+def _shapes(args: dict[str, Any]) -> str:
+    parts = []
+    for name, value in args.items():
+        if isinstance(value, np.ndarray):
+            parts.append(f"{name} {value.shape}")
+        elif isinstance(value, list) and value and isinstance(value[0], np.ndarray):
+            parts.append(f"{name} [{', '.join(str(v.shape) for v in value)}]")
+        else:
+            parts.append(f"{name}={value!r}")
+    return ", ".join(parts)
+
+
+def _result_array(function: str, value: Any, shape: tuple[int, ...], shape_text: str,
+                  args: dict[str, Any], label: str = "") -> Float64Array:
+    what = f"{function} returned {label + ' as ' if label else ''}"
+    if not isinstance(value, np.ndarray):
+        raise ImplementationError(
+            f"{what}{_what(value)}; expected a float64 numpy array of shape {shape} "
+            f"({shape_text}) (called with {_shapes(args)})")
+    if value.dtype != np.float64:
+        raise ImplementationError(
+            f"{what}an array of dtype {value.dtype}; expected float64, shape {shape} "
+            f"({shape_text}) (called with {_shapes(args)})")
+    if value.shape != shape:
+        raise ImplementationError(
+            f"{what}an array of shape {value.shape}; expected {shape} ({shape_text}) "
+            f"(called with {_shapes(args)})")
+    if not np.all(np.isfinite(value)):
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
+        raise ImplementationError(
+            f"{what}{value[index]!r} at index {list(index)} of an array of shape {shape}, where "
+            f"the oracle is finite (called with {_shapes(args)})")
+    return value
+
+
+@dataclass(frozen=True)
+class Property:
+    """An executable check of one step in one mode.
+
+    Attributes
+    ----------
+    step : str
+        The step ID it checks.
+    mode : {"lemma", "isolated", "end-to-end"}
+    needs : tuple of str
+        Protocol functions it calls (empty for lemmas); a subject without one
+        of them gets the row "not provided".
+    generates : str
+        What Hypothesis draws for it, in a sentence.
+    compares : str
+        What it compares with what, in a sentence.
+    strategy : callable ``(activations, costs) -> strategy``
+        The examples, restricted to the subject's supported names.
+    check : callable ``(subject, example) -> list of Check``
+    oracle : str
+        Where the expected values come from.
+    """
+
+    step: str
+    mode: Mode
+    needs: tuple[str, ...]
+    generates: str
+    compares: str
+    strategy: Callable[[frozenset[str] | None, frozenset[str] | None], st.SearchStrategy[Any]]
+    check: Callable[[Subject, Any], list[Check]]
+    oracle: str = "JAX autodiff, float64"
+
+    @property
+    def name(self) -> str:
+        """The name of the function that implements the check."""
+        return getattr(self.check, "__name__", repr(self.check))
+
+    @property
+    def key(self) -> str:
+        """``"T1.step/isolated"``: unique per property."""
+        return f"{self.step}/{self.mode}"
+
+
+#: Every property, in registration (proof) order.
+PROPERTIES: list[Property] = []
+
+
+def register(prop: Property) -> Property:
+    """Add ``prop`` to :data:`PROPERTIES` (its step ID must be in the step list)."""
+    if prop.step not in STEP_IDS:
+        raise ValueError(f"property {prop.name} names step {prop.step!r}, which is not in "
+                         f"proofcheck.steps.STEP_IDS")
+    if prop.mode not in MODES:
+        raise ValueError(f"property {prop.name} has mode {prop.mode!r}; expected one of {MODES}")
+    if any(p.key == prop.key for p in PROPERTIES):
+        raise ValueError(f"a property for {prop.key} is already registered")
+    PROPERTIES.append(prop)
+    return prop
+
+
+def properties_for(step: str) -> list[Property]:
+    """The registered properties of one step ID."""
+    return [p for p in PROPERTIES if p.step == step]
+
+
+from proofcheck.properties import _lemmas, _theorem  # noqa: E402, F401  (registration)

@@ -1,0 +1,319 @@
+"""Properties of the lemmas L1–L7: matrix calculus, checked against the JAX oracle.
+
+The lemmas do not depend on the implementation under check: they check the
+mathematics the proof rests on, and the package's hand-derived activation
+derivatives (L4, L7) and cost gradients (L6) that end-to-end properties use.
+Matrices here are small (sides 1..4): the lemmas are identities of shapes and
+entries, and small sides keep full Jacobians cheap.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+from proofcheck import oracle
+from proofcheck.activations import ACTIVATIONS
+from proofcheck.costs import COSTS
+from proofcheck.network import potential
+from proofcheck.properties import Check, Property, Subject, check, register
+from proofcheck.strategies import activation_names, cost_names, matrices
+
+Float64Array = NDArray[np.float64]
+Names = frozenset[str] | None
+
+#: Largest side of a lemma's matrices.
+MAX_SIDE = 4
+
+
+def vec(X: Float64Array) -> Float64Array:
+    """``vec(X)``: the columns of ``X`` stacked, ``(m, n) -> (m n,)``."""
+    return X.reshape(-1, order="F")
+
+
+def _side() -> st.SearchStrategy[int]:
+    return st.integers(1, MAX_SIDE)
+
+
+# --- L1 --------------------------------------------------------------------------
+
+
+class Triple(NamedTuple):
+    A: Float64Array
+    B: Float64Array
+    C: Float64Array
+
+
+@st.composite
+def _triples(draw: st.DrawFn) -> Triple:
+    m, n, p, q = (draw(_side()) for _ in range(4))
+    return Triple(draw(matrices(m, n)), draw(matrices(n, p)), draw(matrices(p, q)))
+
+
+def check_L1_vec_kronecker(subject: Subject, t: Triple) -> list[Check]:
+    """L1: ``vec(A B C) == (C^T kron A) vec(B)``."""
+    left = vec(t.A @ t.B @ t.C)
+    right = np.kron(t.C.T, t.A) @ vec(t.B)
+    return [check("vec(A B C)", right, left, kind="identity",
+                  inputs={"A": t.A, "B": t.B, "C": t.C})]
+
+
+register(Property(
+    "L1", "lemma", (),
+    generates="matrices A (m, n), B (n, p), C (p, q) with sides 1..4 and entries in [-1, 1]",
+    compares="(C^T kron A) vec(B) with vec(A B C), both formed in numpy",
+    strategy=lambda acts, costs: _triples(),
+    check=check_L1_vec_kronecker,
+    oracle="numpy: the product A B C formed directly",
+))
+
+
+# --- L2 --------------------------------------------------------------------------
+
+
+class LayerPoint(NamedTuple):
+    activation: str
+    W: Float64Array
+    b: Float64Array
+    X: Float64Array
+    dX: Float64Array
+
+
+def _layer_points(acts: Names) -> st.SearchStrategy[LayerPoint]:
+    @st.composite
+    def draw_point(draw: st.DrawFn) -> LayerPoint:
+        m, n, N = draw(_side()), draw(_side()), draw(_side())
+        W = draw(matrices(m, n, bound=1.0 / n))
+        b = draw(matrices(m, 1))[:, 0]
+        return LayerPoint(draw(activation_names(acts)), W, b, draw(matrices(n, N)),
+                          draw(matrices(n, N)))
+
+    return draw_point()
+
+
+def _layer_differential_matrix(p: LayerPoint) -> Float64Array:
+    """``M(X) = diag(vec f'(Z)) (I_N kron W)`` for ``F(X) = f(W X + b 1^T)`` (L4, L5, L3)."""
+    Z = potential(p.W, p.X, p.b, np)
+    dfz = ACTIVATIONS[p.activation].derivative(Z)
+    return np.diag(vec(dfz)) @ np.kron(np.eye(p.X.shape[1]), p.W)
+
+
+def check_L2_identification(subject: Subject, p: LayerPoint) -> list[Check]:
+    """L2: the oracle's ``jvp`` along ``dX`` and its Jacobian both equal ``M(X)``."""
+    M = _layer_differential_matrix(p)
+    dF, J = oracle.layer_jacobian_and_jvp(p.activation, p.W, p.b, p.X, p.dX)
+    inputs = {"W": p.W, "b": p.b, "X": p.X, "dX": p.dX}
+    return [
+        check("M(X) vec(dX)", M @ vec(p.dX), vec(dF), kind="jacobian", inputs=inputs),
+        check("M(X)", M, J, kind="jacobian", inputs=inputs),
+    ]
+
+
+register(Property(
+    "L2", "lemma", (),
+    generates="a layer F(X) = f(W X + b 1^T) (activation, W (m, n), b, X and a direction "
+              "dX (n, N), sides 1..4)",
+    compares="M(X) vec(dX) with jax.jvp of F along dX, and M(X) with jax.jacfwd of F, "
+             "where M(X) = diag(vec f'(Z)) (I_N kron W) is read off the differential",
+    strategy=lambda acts, costs: _layer_points(acts),
+    check=check_L2_identification,
+))
+
+
+# --- L3 --------------------------------------------------------------------------
+
+
+class Composite(NamedTuple):
+    first: tuple[str, Float64Array, Float64Array]
+    second: tuple[str, Float64Array, Float64Array]
+    X: Float64Array
+
+
+def _composites(acts: Names) -> st.SearchStrategy[Composite]:
+    @st.composite
+    def draw_composite(draw: st.DrawFn) -> Composite:
+        n, m, p, N = (draw(_side()) for _ in range(4))
+        first = (draw(activation_names(acts)), draw(matrices(m, n, bound=1.0 / n)),
+                 draw(matrices(m, 1))[:, 0])
+        second = (draw(activation_names(acts)), draw(matrices(p, m, bound=1.0 / m)),
+                  draw(matrices(p, 1))[:, 0])
+        return Composite(first, second, draw(matrices(n, N)))
+
+    return draw_composite()
+
+
+def check_L3_chain_rule(subject: Subject, c: Composite) -> list[Check]:
+    """L3: ``J^{G o F}(X) == J^G(F(X)) J^F(X)``, all three Jacobians by the oracle."""
+    J_GF, J_G, J_F = oracle.chain_jacobians(c.first, c.second, c.X)
+    return [check("J^{G o F}(X)", J_G @ J_F, J_GF, kind="jacobian",
+                  inputs={"W1": c.first[1], "W2": c.second[1], "X": c.X})]
+
+
+register(Property(
+    "L3", "lemma", (),
+    generates="two layers F, G (activations, weights, biases; sides 1..4) and X",
+    compares="the product of jax.jacfwd of G at F(X) and of F at X with jax.jacfwd of G o F",
+    strategy=lambda acts, costs: _composites(acts),
+    check=check_L3_chain_rule,
+))
+
+
+# --- L4 --------------------------------------------------------------------------
+
+
+class Point(NamedTuple):
+    activation: str
+    z: Float64Array
+
+
+def _points(acts: Names) -> st.SearchStrategy[Point]:
+    # Potentials over [-20, 20], and the kink 0.0 itself with good probability
+    # (Hypothesis draws 0.0 often; sampled_from makes sure of it).
+    entry = st.one_of(st.sampled_from([0.0, -0.0]),
+                      st.floats(-20.0, 20.0, allow_nan=False, allow_subnormal=False))
+    return st.builds(Point, activation_names(acts),
+                     st.lists(entry, min_size=1, max_size=2 * MAX_SIDE).map(np.array))
+
+
+def check_L4_elementwise(subject: Subject, p: Point) -> list[Check]:
+    """L4: the hand-derived ``f'(z)`` equals JAX's, and ``J^f(z) == diag(f'(z))``."""
+    hand = ACTIVATIONS[p.activation].derivative(p.z)
+    return [
+        check(f"{p.activation}'(z)", hand, oracle.elementwise_derivative(p.activation,
+                                                                          p.z[:, None])[:, 0],
+              kind="derivative", inputs={"z": p.z}),
+        check("J^f(z)", np.diag(hand), oracle.elementwise_jacobian(p.activation, p.z),
+              kind="derivative", inputs={"z": p.z}),
+    ]
+
+
+register(Property(
+    "L4", "lemma", (),
+    generates="an activation and a vector z with entries in [-20, 20], the kink 0 often",
+    compares="the hand-derived f'(z) with jax.jvp of f, and diag(f'(z)) with jax.jacfwd of f",
+    strategy=lambda acts, costs: _points(acts),
+    check=check_L4_elementwise,
+))
+
+
+# --- L5 --------------------------------------------------------------------------
+
+
+class Affine(NamedTuple):
+    W: Float64Array
+    A: Float64Array
+    b: Float64Array
+
+
+@st.composite
+def _affines(draw: st.DrawFn) -> Affine:
+    m, n, N = draw(_side()), draw(_side()), draw(_side())
+    return Affine(draw(matrices(m, n)), draw(matrices(n, N)), draw(matrices(m, 1))[:, 0])
+
+
+def check_L5_affine(subject: Subject, p: Affine) -> list[Check]:
+    """L5: ``J^Z(vec A) = I_N kron W``, ``J^Z(vec W) = A^T kron I``, ``J^Z(b) = 1_N kron I``."""
+    m, N = p.W.shape[0], p.A.shape[1]
+    J_A, J_W, J_b = oracle.affine_jacobians(p.W, p.A, p.b)
+    inputs = {"W": p.W, "A": p.A, "b": p.b}
+    return [
+        check("J^Z(vec A)", np.kron(np.eye(N), p.W), J_A, kind="jacobian", inputs=inputs),
+        check("J^Z(vec W)", np.kron(p.A.T, np.eye(m)), J_W, kind="jacobian", inputs=inputs),
+        check("J^Z(b)", np.kron(np.ones((N, 1)), np.eye(m)), J_b, kind="jacobian",
+              inputs=inputs),
+    ]
+
+
+register(Property(
+    "L5", "lemma", (),
+    generates="W (m, n), A (n, N), b (m,) with sides 1..4",
+    compares="I_N kron W, A^T kron I and 1_N kron I with jax.jacfwd of Z = W A + b 1^T "
+             "with respect to vec A, vec W and b",
+    strategy=lambda acts, costs: _affines(),
+    check=check_L5_affine,
+))
+
+
+# --- L6 --------------------------------------------------------------------------
+
+
+class Output(NamedTuple):
+    cost: str
+    A: Float64Array
+    Y: Float64Array
+
+
+def _outputs(costs: Names) -> st.SearchStrategy[Output]:
+    @st.composite
+    def draw_output(draw: st.DrawFn) -> Output:
+        name = draw(cost_names(costs))
+        n, N = draw(_side()), draw(_side())
+        low, high = COSTS[name].target_range
+        if COSTS[name].output_activations is None:
+            A = draw(matrices(n, N))
+        else:
+            # outputs of the sigmoid, strictly inside (0, 1): a = sigmoid(z), |z| <= 12
+            A = ACTIVATIONS["sigmoid"](draw(matrices(n, N, bound=12.0)))
+        Y = draw(matrices(n, N)) * (high - low) / 2 + (high + low) / 2
+        return Output(name, A, np.clip(Y, low, high))
+
+    return draw_output()
+
+
+def check_L6_cost_gradient(subject: Subject, p: Output) -> list[Check]:
+    """L6: the hand-derived ``grad_a c`` equals ``jax.grad`` of the cost."""
+    hand = COSTS[p.cost].gradient(p.A, p.Y)
+    return [check(f"grad_a {p.cost}", hand, oracle.cost_gradient(p.cost, p.A, p.Y),
+                  inputs={"A": p.A, "Y": p.Y})]
+
+
+register(Property(
+    "L6", "lemma", (),
+    generates="a cost, outputs A (n, N) in its domain (sigmoid outputs for cross-entropy) "
+              "and targets Y in its target range",
+    compares="the hand-derived output gradient with jax.grad of the summed cost",
+    strategy=lambda acts, costs: _outputs(costs),
+    check=check_L6_cost_gradient,
+))
+
+
+# --- L7 --------------------------------------------------------------------------
+
+
+class LayerMap(NamedTuple):
+    activation: str
+    W_next: Float64Array
+    b_next: Float64Array
+    z: Float64Array
+
+
+def _layer_maps(acts: Names) -> st.SearchStrategy[LayerMap]:
+    @st.composite
+    def draw_map(draw: st.DrawFn) -> LayerMap:
+        m, n = draw(_side()), draw(_side())
+        return LayerMap(draw(activation_names(acts)), draw(matrices(m, n)),
+                        draw(matrices(m, 1))[:, 0], draw(matrices(n, 1, bound=5.0))[:, 0])
+
+    return draw_map()
+
+
+def check_L7_layer_map(subject: Subject, p: LayerMap) -> list[Check]:
+    """L7: ``J`` of ``z -> W^{l+1} f(z) + b^{l+1}`` equals ``W^{l+1} diag(f'(z))``."""
+    hand = p.W_next @ np.diag(ACTIVATIONS[p.activation].derivative(p.z))
+    return [check("J^{z^{l+1}}(z^l)", hand,
+                  oracle.layer_map_jacobian(p.activation, p.W_next, p.b_next, p.z),
+                  kind="jacobian", inputs={"W_next": p.W_next, "z": p.z})]
+
+
+register(Property(
+    "L7", "lemma", (),
+    generates="an activation, W^{l+1} (m, n), b^{l+1} (m,) and z^l (n,) in [-5, 5]",
+    compares="W^{l+1} diag(f'(z^l)) (hand-derived f') with jax.jacfwd of the layer map",
+    strategy=lambda acts, costs: _layer_maps(acts),
+    check=check_L7_layer_map,
+))
+
+__all__: list[str] = []

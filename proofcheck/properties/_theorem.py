@@ -1,0 +1,367 @@
+"""Properties of the theorem: T1 (one example), T1.tail and T2 (data matrix).
+
+Each T1 step is checked twice. *Isolated*: the implementation's function for
+that step is fed the oracle's values for what the proof assumes, and its
+result is compared with the oracle's. *End-to-end*: the deltas are built by
+the implementation's own recursion from the package's hand-derived ``f'`` and
+``grad_a c`` at numpy's forward pass. T1 properties draw one example
+(``N = 1``), as the theorem states it; T2 draws batches of 1 to 5 examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+from proofcheck import oracle
+from proofcheck.activations import ACTIVATIONS
+from proofcheck.costs import COSTS
+from proofcheck.network import forward_numpy
+from proofcheck.properties import KINK_MARGIN, Check, Property, Subject, check, register
+from proofcheck.strategies import Network, networks
+
+Float64Array = NDArray[np.float64]
+Names = frozenset[str] | None
+
+__all__: list[str] = []
+
+
+def _single(min_depth: int = 1) -> Callable[[Names, Names], st.SearchStrategy[Network]]:
+    def strategy(acts: Names, costs: Names) -> st.SearchStrategy[Network]:
+        return networks(min_depth=min_depth, max_batch=1, activations=acts, costs=costs)
+
+    return strategy
+
+
+def _batch(acts: Names, costs: Names) -> st.SearchStrategy[Network]:
+    return networks(activations=acts, costs=costs)
+
+
+def _oracle(net: Network) -> oracle.NetworkGradients:
+    return oracle.network_gradients(net.weights, net.biases, net.activations, net.cost,
+                                    net.X, net.Y)
+
+
+class HandSide(NamedTuple):
+    """numpy's forward pass and the package's hand-derived f' and dC/dA^k."""
+
+    Zs: list[Float64Array]
+    As: list[Float64Array]
+    dfzs: list[Float64Array]
+    grad_a: Float64Array
+
+
+def _hand_side(net: Network) -> HandSide:
+    Zs, As = forward_numpy(net.weights, net.biases, net.activations, net.X)
+    _assume_clear_of_kinks(net, Zs, As)
+    dfzs = [ACTIVATIONS[name].derivative(Z) for name, Z in zip(net.activations, Zs, strict=True)]
+    grad_a = COSTS[net.cost].gradient(As[-1], net.Y) / net.batch_size
+    return HandSide(Zs, As, dfzs, grad_a)
+
+
+def _assume_clear_of_kinks(net: Network, Zs: list[Float64Array], As: list[Float64Array]) -> None:
+    """Discard examples whose potential cancels to within KINK_MARGIN of a kink.
+
+    See :mod:`proofcheck.properties` for why; the discarded fraction is tiny
+    (cancellation to 1e-12 of the terms' size is a measure-zero event that
+    only Hypothesis's fondness for simple floats makes visible).
+    """
+    for l, name in enumerate(net.activations):
+        kink = ACTIVATIONS[name].kink
+        if kink is None:
+            continue
+        terms = np.abs(net.weights[l]) @ np.abs(As[l]) + np.abs(net.biases[l])[:, None]
+        near = (np.abs(Zs[l] - kink) <= KINK_MARGIN * terms) & (terms > 0)
+        assume(not np.any(near))
+
+
+def _protocol_deltas(s: Subject, net: Network, hand: HandSide) -> list[Float64Array]:
+    """The implementation's own recursion: T1.base, then T1.step down to layer 1."""
+    k, N = net.depth, net.batch_size
+    deltas: list[Float64Array] = [np.empty(0)] * k
+    deltas[k - 1] = s.array("output_delta", {"dfz": hand.dfzs[k - 1], "grad_a": hand.grad_a},
+                            (net.widths[k], N), "(n_k, N)")
+    for l in range(k - 1, 0, -1):
+        deltas[l - 1] = s.array(
+            "backward_delta",
+            {"W_next": net.weights[l], "delta_next": deltas[l], "dfz": hand.dfzs[l - 1]},
+            (net.widths[l], N), "(n_l, N)")
+    return deltas
+
+
+# --- T1.base --------------------------------------------------------------------
+
+
+def check_T1_base_isolated(s: Subject, net: Network) -> list[Check]:
+    """T1.base, isolated: ``output_delta(f^k'(z^k), grad_a c)`` fed the oracle's values."""
+    o, k = _oracle(net), net.depth
+    inputs = {"dfz": o.dfzs[k - 1], "grad_a": o.grad_a}
+    actual = s.array("output_delta", inputs, o.deltas[k - 1].shape, "(n_k, N)")
+    return [check(f"delta^{k}", actual, o.deltas[k - 1], function="output_delta", layer=k,
+                  inputs=inputs)]
+
+
+def check_T1_base_end_to_end(s: Subject, net: Network) -> list[Check]:
+    """T1.base, end-to-end: ``output_delta`` of the hand-derived ``f'`` and ``grad_a c``."""
+    hand, o, k = _hand_side(net), _oracle(net), net.depth
+    inputs = {"dfz": hand.dfzs[k - 1], "grad_a": hand.grad_a}
+    actual = s.array("output_delta", inputs, o.deltas[k - 1].shape, "(n_k, N)")
+    return [check(f"delta^{k}", actual, o.deltas[k - 1], function="output_delta", layer=k,
+                  inputs=inputs)]
+
+
+_NET = "a network (depth 1..6, widths 1..8, an activation per layer, a cost) and one example"
+_DEEP = "a network of depth 2..6 (widths 1..8, an activation per layer, a cost) and one example"
+_BATCH = "a network (depth 1..6, widths 1..8, an activation per layer, a cost) and a batch " \
+         "of N = 1..5 examples"
+
+register(Property(
+    "T1.base", "isolated", ("output_delta",), generates=_NET,
+    compares="output_delta(oracle f^k'(z^k), oracle grad_a c) with the oracle's delta^k",
+    strategy=_single(), check=check_T1_base_isolated))
+register(Property(
+    "T1.base", "end-to-end", ("output_delta",), generates=_NET,
+    compares="output_delta(hand-derived f^k'(z^k), hand-derived grad_a c) with the oracle's "
+             "delta^k",
+    strategy=_single(), check=check_T1_base_end_to_end))
+
+
+# --- T1.step --------------------------------------------------------------------
+
+
+def check_T1_step_isolated(s: Subject, net: Network) -> list[Check]:
+    """T1.step, isolated: ``backward_delta(W^{l+1}, delta^{l+1}, f^l'(z^l))`` fed the oracle's
+    ``delta^{l+1}`` (the induction hypothesis) and ``f^l'``, for every ``l = k-1, ..., 1``."""
+    o, checks = _oracle(net), []
+    for l in range(net.depth - 1, 0, -1):
+        inputs = {"W_next": net.weights[l], "delta_next": o.deltas[l], "dfz": o.dfzs[l - 1]}
+        actual = s.array("backward_delta", inputs, o.deltas[l - 1].shape, "(n_l, N)")
+        checks.append(check(f"delta^{l}", actual, o.deltas[l - 1], function="backward_delta",
+                            layer=l, inputs=inputs))
+    return checks
+
+
+def check_T1_step_end_to_end(s: Subject, net: Network) -> list[Check]:
+    """T1.step, end-to-end: the implementation's recursion from its own ``delta^k``."""
+    hand, o = _hand_side(net), _oracle(net)
+    deltas = _protocol_deltas(s, net, hand)
+    return [check(f"delta^{l}", deltas[l - 1], o.deltas[l - 1], function="backward_delta",
+                  layer=l, inputs={"W_next": net.weights[l], "delta_next": deltas[l],
+                                   "dfz": hand.dfzs[l - 1]})
+            for l in range(net.depth - 1, 0, -1)]
+
+
+register(Property(
+    "T1.step", "isolated", ("backward_delta",), generates=_DEEP,
+    compares="backward_delta(W^{l+1}, oracle delta^{l+1}, oracle f^l'(z^l)) with the oracle's "
+             "delta^l, for every l < k",
+    strategy=_single(min_depth=2), check=check_T1_step_isolated))
+register(Property(
+    "T1.step", "end-to-end", ("output_delta", "backward_delta"), generates=_DEEP,
+    compares="every delta^l of the implementation's own recursion with the oracle's",
+    strategy=_single(min_depth=2), check=check_T1_step_end_to_end))
+
+
+# --- T1.W and T1.b ----------------------------------------------------------------
+
+
+def check_T1_W_isolated(s: Subject, net: Network) -> list[Check]:
+    """T1.W, isolated: ``weight_grad(delta^l, a^{l-1})`` fed the oracle's delta and activation."""
+    o, checks = _oracle(net), []
+    for l in range(net.depth, 0, -1):
+        inputs = {"delta": o.deltas[l - 1], "a_prev": o.As[l - 1]}
+        actual = s.array("weight_grad", inputs, o.dWs[l - 1].shape, "(n_l, n_{l-1})")
+        checks.append(check(f"dc/dW^{l}", actual, o.dWs[l - 1], function="weight_grad",
+                            layer=l, inputs=inputs))
+    return checks
+
+
+def check_T1_W_end_to_end(s: Subject, net: Network) -> list[Check]:
+    """T1.W, end-to-end: ``weight_grad`` of the implementation's own deltas."""
+    hand, o = _hand_side(net), _oracle(net)
+    deltas, checks = _protocol_deltas(s, net, hand), []
+    for l in range(net.depth, 0, -1):
+        inputs = {"delta": deltas[l - 1], "a_prev": hand.As[l - 1]}
+        actual = s.array("weight_grad", inputs, o.dWs[l - 1].shape, "(n_l, n_{l-1})")
+        checks.append(check(f"dc/dW^{l}", actual, o.dWs[l - 1], function="weight_grad",
+                            layer=l, inputs=inputs))
+    return checks
+
+
+def check_T1_b_isolated(s: Subject, net: Network) -> list[Check]:
+    """T1.b, isolated: ``bias_grad(delta^l)`` fed the oracle's delta."""
+    o, checks = _oracle(net), []
+    for l in range(net.depth, 0, -1):
+        inputs = {"delta": o.deltas[l - 1]}
+        actual = s.array("bias_grad", inputs, o.dbs[l - 1].shape, "(n_l,)")
+        checks.append(check(f"dc/db^{l}", actual, o.dbs[l - 1], function="bias_grad", layer=l,
+                            inputs=inputs))
+    return checks
+
+
+def check_T1_b_end_to_end(s: Subject, net: Network) -> list[Check]:
+    """T1.b, end-to-end: ``bias_grad`` of the implementation's own deltas."""
+    hand, o = _hand_side(net), _oracle(net)
+    deltas, checks = _protocol_deltas(s, net, hand), []
+    for l in range(net.depth, 0, -1):
+        inputs = {"delta": deltas[l - 1]}
+        actual = s.array("bias_grad", inputs, o.dbs[l - 1].shape, "(n_l,)")
+        checks.append(check(f"dc/db^{l}", actual, o.dbs[l - 1], function="bias_grad", layer=l,
+                            inputs=inputs))
+    return checks
+
+
+register(Property(
+    "T1.W", "isolated", ("weight_grad",), generates=_NET,
+    compares="weight_grad(oracle delta^l, oracle a^{l-1}) with the oracle's dc/dW^l, every l",
+    strategy=_single(), check=check_T1_W_isolated))
+register(Property(
+    "T1.W", "end-to-end", ("output_delta", "backward_delta", "weight_grad"), generates=_NET,
+    compares="weight_grad of the implementation's own deltas with the oracle's dc/dW^l",
+    strategy=_single(), check=check_T1_W_end_to_end))
+register(Property(
+    "T1.b", "isolated", ("bias_grad",), generates=_NET,
+    compares="bias_grad(oracle delta^l) with the oracle's dc/db^l, every l",
+    strategy=_single(), check=check_T1_b_isolated))
+register(Property(
+    "T1.b", "end-to-end", ("output_delta", "backward_delta", "bias_grad"), generates=_NET,
+    compares="bias_grad of the implementation's own deltas with the oracle's dc/db^l",
+    strategy=_single(), check=check_T1_b_end_to_end))
+
+
+# --- T1.grad ----------------------------------------------------------------------
+
+
+def _gradient_checks(dWs: list[Float64Array], dbs: list[Float64Array],
+                     o_dWs: list[Float64Array], o_dbs: list[Float64Array],
+                     net: Network, first_layer: int = 1, what: str = "") -> list[Check]:
+    checks = []
+    for i in range(len(dWs) - 1, -1, -1):
+        l = i + first_layer
+        inputs = {"X": net.X, "Y": net.Y}
+        checks.append(check(f"dC/dW^{l}{what}", dWs[i], o_dWs[i], function="gradients",
+                            layer=l, inputs=inputs))
+        checks.append(check(f"dC/db^{l}{what}", dbs[i], o_dbs[i], function="gradients",
+                            layer=l, inputs=inputs))
+    return checks
+
+
+def check_T1_grad(s: Subject, net: Network) -> list[Check]:
+    """T1.grad: ``gradients`` equals the oracle's full gradient, every layer, one example."""
+    _hand_side(net)  # discards examples within rounding of a kink
+    o = _oracle(net)
+    dWs, dbs = s.gradients(net.weights, net.biases, net.activations, net.cost, net.X, net.Y)
+    return _gradient_checks(dWs, dbs, o.dWs, o.dbs, net)
+
+
+register(Property(
+    "T1.grad", "end-to-end", ("gradients",), generates=_NET,
+    compares="gradients(...) with the oracle's dc/dW^l and dc/db^l for every layer",
+    strategy=_single(), check=check_T1_grad))
+
+
+# --- T1.tail ----------------------------------------------------------------------
+
+
+def _tail(net: Network, X: Float64Array) -> Network:
+    return Network(net.weights[1:], net.biases[1:], net.activations[1:], net.cost, X, net.Y)
+
+
+def check_T1_tail_isolated(s: Subject, net: Network) -> list[Check]:
+    """T1.tail, isolated: ``gradients`` of the tail network fed the oracle's ``a^1`` equals
+    the oracle's gradients of layers 2..k of the whole network."""
+    o = _oracle(net)
+    tail = _tail(net, o.As[1])
+    dWs, dbs = s.gradients(tail.weights, tail.biases, tail.activations, tail.cost, tail.X,
+                           tail.Y)
+    return _gradient_checks(dWs, dbs, o.dWs[1:], o.dbs[1:], tail, first_layer=2)
+
+
+def check_T1_tail_end_to_end(s: Subject, net: Network) -> list[Check]:
+    """T1.tail, end-to-end: the implementation's gradients of layers 2..k equal its gradients
+    of the tail network fed its own ``a^1``."""
+    hand = _hand_side(net)
+    dWs, dbs = s.gradients(net.weights, net.biases, net.activations, net.cost, net.X, net.Y)
+    tail = _tail(net, hand.As[1])
+    tWs, tbs = s.gradients(tail.weights, tail.biases, tail.activations, tail.cost, tail.X,
+                           tail.Y)
+    return _gradient_checks(tWs, tbs, dWs[1:], dbs[1:], tail, first_layer=2, what=" (tail)")
+
+
+register(Property(
+    "T1.tail", "isolated", ("gradients",), generates=_DEEP,
+    compares="gradients of the depth k-1 tail network fed the oracle's a^1 with the oracle's "
+             "gradients of layers 2..k of the whole network",
+    strategy=_single(min_depth=2), check=check_T1_tail_isolated))
+register(Property(
+    "T1.tail", "end-to-end", ("gradients",), generates=_DEEP,
+    compares="the implementation's gradients of the tail network fed its own a^1 with its "
+             "gradients of layers 2..k of the whole network",
+    strategy=_single(min_depth=2), check=check_T1_tail_end_to_end))
+
+
+# --- T2 ---------------------------------------------------------------------------
+
+_STEP_FUNCTIONS = ("output_delta", "backward_delta", "weight_grad", "bias_grad")
+
+
+def check_T2_isolated(s: Subject, net: Network) -> list[Check]:
+    """T2, isolated: every step function in data-matrix form, fed the oracle's ``Delta``s."""
+    o, k, checks = _oracle(net), net.depth, []
+    inputs = {"dfz": o.dfzs[k - 1], "grad_a": o.grad_a}
+    checks.append(check(f"Delta^{k}", s.array("output_delta", inputs, o.deltas[k - 1].shape,
+                                               "(n_k, N)"),
+                        o.deltas[k - 1], function="output_delta", layer=k, inputs=inputs))
+    for l in range(k, 0, -1):
+        if l < k:
+            inputs = {"W_next": net.weights[l], "delta_next": o.deltas[l], "dfz": o.dfzs[l - 1]}
+            actual = s.array("backward_delta", inputs, o.deltas[l - 1].shape, "(n_l, N)")
+            checks.append(check(f"Delta^{l}", actual, o.deltas[l - 1],
+                                function="backward_delta", layer=l, inputs=inputs))
+        inputs = {"delta": o.deltas[l - 1], "a_prev": o.As[l - 1]}
+        actual = s.array("weight_grad", inputs, o.dWs[l - 1].shape, "(n_l, n_{l-1})")
+        checks.append(check(f"dC/dW^{l}", actual, o.dWs[l - 1], function="weight_grad",
+                            layer=l, inputs=inputs))
+        inputs = {"delta": o.deltas[l - 1]}
+        actual = s.array("bias_grad", inputs, o.dbs[l - 1].shape, "(n_l,)")
+        checks.append(check(f"dC/db^{l}", actual, o.dbs[l - 1], function="bias_grad", layer=l,
+                            inputs=inputs))
+    return checks
+
+
+def check_T2_end_to_end(s: Subject, net: Network) -> list[Check]:
+    """T2, end-to-end: ``gradients`` of the batch equals the oracle's, and equals the mean of
+    the implementation's per-example gradients."""
+    _hand_side(net)
+    o = _oracle(net)
+    dWs, dbs = s.gradients(net.weights, net.biases, net.activations, net.cost, net.X, net.Y)
+    checks = _gradient_checks(dWs, dbs, o.dWs, o.dbs, net)
+    N = net.batch_size
+    mean_W = [np.zeros_like(W) for W in net.weights]
+    mean_b = [np.zeros_like(b) for b in net.biases]
+    for i in range(N):
+        eW, eb = s.gradients(net.weights, net.biases, net.activations, net.cost,
+                             net.X[:, i:i + 1], net.Y[:, i:i + 1])
+        for l in range(net.depth):
+            mean_W[l] += eW[l] / N
+            mean_b[l] += eb[l] / N
+    checks += _gradient_checks(mean_W, mean_b, o.dWs, o.dbs, net, what=" (mean of examples)")
+    return checks
+
+
+register(Property(
+    "T2", "isolated", _STEP_FUNCTIONS, generates=_BATCH,
+    compares="output_delta, backward_delta, weight_grad and bias_grad on data matrices, fed "
+             "the oracle's Delta^{l+1}, f'(Z^l) and A^{l-1}, with the oracle's Delta^l, "
+             "dC/dW^l and dC/db^l",
+    strategy=_batch, check=check_T2_isolated))
+register(Property(
+    "T2", "end-to-end", ("gradients",), generates=_BATCH,
+    compares="gradients of the batch, and the mean of the per-example gradients, with the "
+             "oracle's gradient of the mean cost C",
+    strategy=_batch, check=check_T2_end_to_end))

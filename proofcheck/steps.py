@@ -1,0 +1,100 @@
+"""The step list: every definition, lemma and theorem step of the proof, by ID.
+
+This is the one place where the step IDs live. Properties, the report, the
+command line and the documentation all refer to these IDs, and the test-suite
+checks that the three agree (every ID with ``checked=True`` has at least one
+property; every property names an ID from this list).
+
+The IDs follow the project's specification of the proof of backpropagation in
+matrix notation (Ostwald & Usée, arXiv:2107.09384): ``D*`` definitions,
+``L*`` lemmas of matrix differential calculus, ``T1.*`` the theorem and its
+induction proof for one example, ``T2`` the data-matrix form, ``G.*`` the
+generalization to arbitrary differentiable layer types.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+__all__ = ["STEPS", "STEP_IDS", "Step", "get_step"]
+
+StepKind = Literal["definition", "lemma", "theorem", "generalization"]
+
+
+class Step(NamedTuple):
+    """One step of the proof.
+
+    Attributes
+    ----------
+    id : str
+        Stable step ID, e.g. ``"T1.step"``.
+    kind : {"definition", "lemma", "theorem", "generalization"}
+        What kind of statement it is.
+    title : str
+        A few words naming the step.
+    statement : str
+        The statement in one line of plain-text mathematics.
+    checked : bool
+        Whether a property checks this step (definitions are implemented and
+        documented, not checked by a property of their own).
+    """
+
+    id: str
+    kind: StepKind
+    title: str
+    statement: str
+    checked: bool = True
+
+
+STEPS: tuple[Step, ...] = (
+    Step("D1", "definition", "Network",
+         "z^l = W^l a^{l-1} + b^l, a^l = f^l(z^l), a^0 = x, output a^k", checked=False),
+    Step("D2", "definition", "Cost",
+         "c(a^k, y): squared error or binary cross-entropy", checked=False),
+    Step("D3", "definition", "Deltas", "delta^l = grad_{z^l} c", checked=False),
+    Step("D4", "definition", "Data-matrix form",
+         "Z^l = W^l A^{l-1} + b^l 1^T, C = mean_i c(A^k_i, Y_i), Delta^l = dC/dZ^l",
+         checked=False),
+    Step("L1", "lemma", "vec-Kronecker", "vec(A B C) = (C^T kron A) vec(B)"),
+    Step("L2", "lemma", "Identification",
+         "vec(dF) = M(X) vec(dX) for all dX implies J^F(X) = M(X)"),
+    Step("L3", "lemma", "Chain rule", "J^{G o F}(X) = J^G(F(X)) J^F(X)"),
+    Step("L4", "lemma", "Elementwise maps", "J^f(z) = diag(f'(z))"),
+    Step("L5", "lemma", "Affine potential",
+         "J^z(a) = W, J^z(vec W) = a^T kron I, J^z(b) = I"),
+    Step("L6", "lemma", "Cost gradient",
+         "grad_a c = a - y (squared error), (a - y) / (a (1 - a)) (cross-entropy)"),
+    Step("L7", "lemma", "Layer map",
+         "J of z^l -> W^{l+1} f^l(z^l) + b^{l+1} is W^{l+1} diag(f^l'(z^l))"),
+    Step("T1.base", "theorem", "Base case", "delta^k = diag(f^k'(z^k)) grad_{a^k} c"),
+    Step("T1.step", "theorem", "Induction step",
+         "delta^l = diag(f^l'(z^l)) (W^{l+1})^T delta^{l+1}"),
+    Step("T1.W", "theorem", "Weight gradient", "dc/dW^l = delta^l (a^{l-1})^T"),
+    Step("T1.b", "theorem", "Bias gradient", "dc/db^l = delta^l"),
+    Step("T1.grad", "theorem", "Full gradient",
+         "the gradient assembled from T1.W and T1.b is grad_theta c"),
+    Step("T1.tail", "theorem", "Structural induction over depth",
+         "deltas of layers 2..k+1 equal those of the depth-k tail network fed a^1"),
+    Step("T2", "theorem", "Data-matrix form",
+         "Delta^l = f^l'(Z^l) * ((W^{l+1})^T Delta^{l+1}), dC/dW^l = Delta^l (A^{l-1})^T, "
+         "dC/db^l = Delta^l 1_N; the mean of the per-example results"),
+)
+
+STEP_IDS: tuple[str, ...] = tuple(step.id for step in STEPS)
+
+_BY_ID = {step.id: step for step in STEPS}
+
+
+def get_step(step_id: str) -> Step:
+    """Return the step with ID ``step_id``.
+
+    Raises
+    ------
+    KeyError
+        If there is no such step; the message lists the known IDs.
+    """
+    try:
+        return _BY_ID[step_id]
+    except KeyError:
+        known = ", ".join(STEP_IDS)
+        raise KeyError(f"unknown step ID {step_id!r}; the known step IDs are: {known}") from None

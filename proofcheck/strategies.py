@@ -1,0 +1,225 @@
+"""Hypothesis strategies for networks, data and the lemmas' matrices.
+
+Public and reusable: a user can draw the same networks in their own tests::
+
+    from hypothesis import given
+    from proofcheck.strategies import networks
+
+    @given(networks(max_depth=3, activations={"tanh", "relu"}))
+    def test_mine(net):
+        ...
+
+Every bound is a keyword argument with a documented default and is checked up
+front. Shapes fit by construction: the widths are drawn first, then every
+array is drawn with the shape its layer needs.
+
+Scaling (why the values are meaningful)
+---------------------------------------
+Entries of ``W^l`` are drawn from ``[-weight_bound / n_{l-1}, weight_bound / n_{l-1}]``,
+so each row of ``W^l`` has an l1-norm of at most ``weight_bound``; biases,
+inputs and (squared-error) targets from ``[-data_bound, data_bound]``. Then
+``|z^l| <= weight_bound * max|a^{l-1}| + data_bound``: with the defaults the
+potentials grow at most linearly with depth (``|z^l| <= 12`` at depth 6), so
+no network is saturated everywhere by construction and a sigmoid output stays
+strictly inside ``(0, 1)``, as binary cross-entropy needs. Floats are finite
+and never subnormal. Binary cross-entropy is drawn only with a sigmoid output
+layer (its domain is ``(0, 1)``) and targets in ``[0, 1]``.
+
+This is deliberately narrower than "any float": the strategies probe the
+proof, not float64 overflow. Very large and very small magnitudes are a
+separate concern of the tolerance tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import NamedTuple
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+from hypothesis.extra import numpy as hnp
+from numpy.typing import NDArray
+
+from proofcheck.activations import ACTIVATIONS
+from proofcheck.costs import COSTS
+
+__all__ = [
+    "Network",
+    "activation_names",
+    "cost_names",
+    "matrices",
+    "networks",
+]
+
+Float64Array = NDArray[np.float64]
+
+
+class Network(NamedTuple):
+    """A drawn network with its data (D1, D2, D4).
+
+    Attributes
+    ----------
+    weights : list of k arrays, ``W^l : (n_l, n_{l-1})``
+    biases : list of k arrays, ``b^l : (n_l,)``
+    activations : tuple of k activation names
+    cost : str
+    X : (n_0, N)
+    Y : (n_k, N)
+    """
+
+    weights: list[Float64Array]
+    biases: list[Float64Array]
+    activations: tuple[str, ...]
+    cost: str
+    X: Float64Array
+    Y: Float64Array
+
+    @property
+    def depth(self) -> int:
+        """``k``, the number of layers."""
+        return len(self.weights)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """``(n_0, ..., n_k)``."""
+        return (self.weights[0].shape[1], *(W.shape[0] for W in self.weights))
+
+    @property
+    def batch_size(self) -> int:
+        """``N``, the number of examples."""
+        return int(self.X.shape[1])
+
+    def describe(self) -> str:
+        """One line: depth, widths, activations, cost and batch size."""
+        return (f"depth k={self.depth}, widths {list(self.widths)}, activations "
+                f"{list(self.activations)}, cost {self.cost}, batch N={self.batch_size}")
+
+
+def _check_range(name: str, low: int, high: int, at_least: int) -> None:
+    if low < at_least:
+        raise InvalidArgument(f"min_{name}={low} must be at least {at_least}")
+    if low > high:
+        raise InvalidArgument(f"min_{name}={low} is larger than max_{name}={high}")
+
+
+def _check_positive(name: str, value: float) -> None:
+    if not (np.isfinite(value) and value > 0):
+        raise InvalidArgument(f"{name}={value!r} must be a finite number > 0")
+
+
+def _elements(bound: float) -> st.SearchStrategy[float]:
+    return st.floats(-bound, bound, allow_nan=False, allow_infinity=False,
+                     allow_subnormal=False)
+
+
+def matrices(rows: int, cols: int, *, bound: float = 1.0) -> st.SearchStrategy[Float64Array]:
+    """float64 matrices of shape ``(rows, cols)`` with entries in ``[-bound, bound]``."""
+    _check_positive("bound", bound)
+    return hnp.arrays(np.float64, (rows, cols), elements=_elements(bound))
+
+
+def _vectors(n: int, *, low: float, high: float) -> st.SearchStrategy[Float64Array]:
+    return hnp.arrays(np.float64, (n,), elements=st.floats(
+        low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False))
+
+
+def activation_names(allowed: Collection[str] | None = None) -> st.SearchStrategy[str]:
+    """Activation names, in registration order (so shrinking tends to ``identity``)."""
+    names = _allowed(ACTIVATIONS, allowed, "activations")
+    return st.sampled_from(names)
+
+
+def cost_names(allowed: Collection[str] | None = None) -> st.SearchStrategy[str]:
+    """Cost names, in registration order (so shrinking tends to ``squared_error``)."""
+    return st.sampled_from(_allowed(COSTS, allowed, "costs"))
+
+
+def _allowed(registry: Collection[str], allowed: Collection[str] | None, what: str) -> list[str]:
+    if allowed is None:
+        return list(registry)
+    unknown = sorted(set(allowed) - set(registry))
+    if unknown:
+        raise InvalidArgument(f"{what}={sorted(allowed)} names unknown {what} {unknown}; "
+                              f"known: {list(registry)}")
+    names = [name for name in registry if name in allowed]
+    if not names:
+        raise InvalidArgument(f"{what} is empty; give at least one of {list(registry)}")
+    return names
+
+
+def networks(
+    *,
+    min_depth: int = 1,
+    max_depth: int = 6,
+    min_width: int = 1,
+    max_width: int = 8,
+    min_batch: int = 1,
+    max_batch: int = 5,
+    activations: Collection[str] | None = None,
+    costs: Collection[str] | None = None,
+    weight_bound: float = 1.0,
+    data_bound: float = 1.0,
+) -> st.SearchStrategy[Network]:
+    """Random networks with data: depth, widths, activations, cost, parameters, X, Y.
+
+    Parameters
+    ----------
+    min_depth, max_depth : int
+        Bounds of the depth ``k`` (default 1..6).
+    min_width, max_width : int
+        Bounds of every width ``n_0, ..., n_k`` (default 1..8).
+    min_batch, max_batch : int
+        Bounds of the batch size ``N`` (default 1..5).
+    activations, costs : collections of names, optional
+        Draw only these (default: every registered one).
+    weight_bound : float
+        Every row of ``W^l`` has l1-norm at most this (default 1.0).
+    data_bound : float
+        Biases, inputs and squared-error targets lie in ``[-data_bound, data_bound]``.
+
+    Returns
+    -------
+    strategy of :class:`Network`
+    """
+    _check_range("depth", min_depth, max_depth, 1)
+    _check_range("width", min_width, max_width, 1)
+    _check_range("batch", min_batch, max_batch, 1)
+    _check_positive("weight_bound", weight_bound)
+    _check_positive("data_bound", data_bound)
+    act_names = _allowed(ACTIVATIONS, activations, "activations")
+    cost_list = _allowed(COSTS, costs, "costs")
+    # A cost that needs a particular output activation can only be drawn when
+    # that activation is allowed.
+    needs = {c: COSTS[c].output_activations for c in cost_list}
+    usable = [c for c, out in needs.items() if out is None or set(out) & set(act_names)]
+    if not usable:
+        raise InvalidArgument(
+            f"no cost in {cost_list} can be used with activations {act_names}: "
+            + "; ".join(f"{c} needs an output activation in {list(out)}"
+                        for c, out in needs.items() if out is not None))
+
+    @st.composite
+    def draw_network(draw: st.DrawFn) -> Network:
+        k = draw(st.integers(min_depth, max_depth), label="depth")
+        widths = [draw(st.integers(min_width, max_width), label=f"n_{l}") for l in range(k + 1)]
+        N = draw(st.integers(min_batch, max_batch), label="N")
+        cost = draw(st.sampled_from(usable), label="cost")
+        names = [draw(st.sampled_from(act_names), label=f"f^{l + 1}") for l in range(k - 1)]
+        output = COSTS[cost].output_activations
+        last = act_names if output is None else [a for a in act_names if a in output]
+        names.append(draw(st.sampled_from(last), label=f"f^{k}"))
+        weights = []
+        biases = []
+        for l in range(1, k + 1):
+            entry = weight_bound / widths[l - 1]
+            weights.append(draw(matrices(widths[l], widths[l - 1], bound=entry)))
+            biases.append(draw(_vectors(widths[l], low=-data_bound, high=data_bound)))
+        X = draw(matrices(widths[0], N, bound=data_bound))
+        low, high = COSTS[cost].target_range
+        low, high = max(low, -data_bound), min(high, data_bound)
+        Y = draw(hnp.arrays(np.float64, (widths[k], N), elements=st.floats(
+            low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False)))
+        return Network(weights, biases, tuple(names), cost, X, Y)
+
+    return draw_network()

@@ -1,0 +1,140 @@
+"""The tolerance table: how close the implementation must come to the oracle.
+
+One table, one entry per kind of comparison, each with the reason for its
+size. No test or property loosens a tolerance locally; a caller who wants a
+different one passes a :class:`Tolerance` of their own to :func:`compare`.
+
+How a comparison works
+----------------------
+``actual`` and ``expected`` are compared entry by entry; an entry passes when
+
+    |actual - expected| <= atol * scale + rtol * max(|actual|, |expected|)
+
+``scale`` is the magnitude of the quantities the compared value was summed
+from (by default the largest absolute entry of either array, at least the
+smallest normal float). The *error ratio* of a comparison is the largest
+``|actual - expected| / bound`` over its entries: at most 1 means the values
+agree, and the report shows it so the margin is visible.
+
+Why these numbers
+-----------------
+Both sides compute in float64 (unit roundoff ``u = 1.1e-16``). A delta of a
+network of depth ``k <= 6`` and widths ``<= 8`` is a sum of at most ``8^6``
+products, each with a relative rounding error of a few ``u``; the forward
+and backward passes of numpy and of XLA round in different orders, so the
+two agree to about ``1e-14`` relative to the summed magnitudes (measured:
+``1e-15`` to ``1e-14`` on the default strategies). ``1e-9`` leaves five orders
+of magnitude of margin for deeper or wider user networks while a wrong step
+(a missing transpose, ``f`` for ``f'``, a sign) changes entries by a factor of
+order one, so no mistake can hide below it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["TOLERANCES", "Comparison", "Tolerance", "compare"]
+
+Float64Array = NDArray[np.float64]
+
+
+class Tolerance(NamedTuple):
+    """A relative and a scaled absolute tolerance, with the reason for them."""
+
+    rtol: float
+    atol: float
+    reason: str
+
+
+#: The table. Keys name the kind of quantity compared.
+TOLERANCES: dict[str, Tolerance] = {
+    "gradient": Tolerance(
+        rtol=1e-9, atol=1e-9,
+        reason="deltas and parameter gradients: float64 sums of at most 8^6 products in a "
+               "different rounding order on each side agree to ~1e-14 relative to the "
+               "summed magnitudes; 1e-9 keeps five orders of margin, and every known "
+               "mistake changes entries by order one."),
+    "jacobian": Tolerance(
+        rtol=1e-9, atol=1e-9,
+        reason="Jacobians of L2-L7 are single products or sums of a few products of "
+               "entries of size <= 10; rounding is ~1e-15 relative to them."),
+    "derivative": Tolerance(
+        rtol=1e-9, atol=1e-12,
+        reason="f'(z) by hand and by JAX differ by a few ulps (e.g. JAX differentiates "
+               "expm1 as expm1(z) + 1, exact to an absolute 1e-16 but not relative to a "
+               "tiny e^z); the absolute part is relative to the scale 1 of the terms "
+               "JAX adds."),
+    "identity": Tolerance(
+        rtol=1e-12, atol=1e-12,
+        reason="L1 compares two ways of forming the same entries of a product of three "
+               "small matrices; both are a handful of float64 operations."),
+}
+
+
+class Comparison(NamedTuple):
+    """The outcome of comparing one computed array with its expected value.
+
+    Attributes
+    ----------
+    ratio : float
+        Largest error divided by its bound (<= 1: within tolerance).
+    max_error : float
+        Largest ``|actual - expected|``.
+    location : tuple of int
+        Where the ratio is largest.
+    actual_value, expected_value : float
+        The two values at ``location``.
+    tolerance : Tolerance
+    """
+
+    ratio: float
+    max_error: float
+    location: tuple[int, ...]
+    actual_value: float
+    expected_value: float
+    tolerance: Tolerance
+
+    @property
+    def holds(self) -> bool:
+        """Whether every entry is within tolerance."""
+        return self.ratio <= 1.0
+
+
+def compare(actual: Float64Array, expected: Float64Array, kind: str | Tolerance = "gradient",
+            *, scale: float | None = None) -> Comparison:
+    """Compare ``actual`` with ``expected`` (same shape) under the tolerance ``kind``.
+
+    Parameters
+    ----------
+    actual, expected : arrays of the same shape
+    kind : a key of :data:`TOLERANCES`, or a :class:`Tolerance`
+    scale : float, optional
+        The magnitude of the summed quantities; default: the largest absolute
+        entry of either array.
+
+    Returns
+    -------
+    Comparison
+    """
+    tol = TOLERANCES[kind] if isinstance(kind, str) else kind
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        raise ValueError(f"compare: actual has shape {a.shape}, expected has shape {e.shape}")
+    if a.size == 0:
+        return Comparison(0.0, 0.0, (), 0.0, 0.0, tol)
+    magnitude = np.maximum(np.abs(a), np.abs(e))
+    if scale is None:
+        scale = float(np.max(magnitude, initial=0.0))
+    scale = max(scale, float(np.finfo(np.float64).tiny))
+    with np.errstate(invalid="ignore", over="ignore"):
+        error = np.abs(a - e)
+        bound = tol.atol * scale + tol.rtol * magnitude
+        ratio = np.where(np.isnan(error), np.inf, error / bound)
+    flat = int(np.argmax(ratio))
+    index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
+    return Comparison(float(ratio[index]), float(np.max(np.where(np.isnan(error), np.inf, error))),
+                      index, float(a[index]), float(e[index]), tol)

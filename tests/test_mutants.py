@@ -1,0 +1,55 @@
+"""The catalog of classic mistakes: each is caught, with the right root cause.
+
+The lemma rows do not depend on the implementation, so these tests check the
+theorem's steps only (the diagnosis would be the same: every lemma holds, as
+test_reference shows); that keeps the catalog fast.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import proofcheck
+from proofcheck.steps import STEPS
+from tests.mutants import CATALOG, Mutant, missing_transpose
+
+THEOREM_STEPS = [s.id for s in STEPS if s.kind == "theorem"]
+
+
+@pytest.mark.parametrize("mutant", CATALOG, ids=[m.name for m in CATALOG])
+def test_mutant_is_caught_with_its_root_cause(mutant: Mutant) -> None:
+    report = proofcheck.verify(mutant.impl, profile="ci", steps=THEOREM_STEPS, database=False)
+    assert report.exit_status == 1, report.render()
+    assert report.diagnosis.root_cause == mutant.root_cause, report.render()
+    root = report.row(mutant.root_cause, report.diagnosis.mode or "")
+    assert root.counterexample is not None
+
+
+def test_catalog_has_at_least_fifteen_distinct_mistakes() -> None:
+    assert len(CATALOG) >= 15
+    assert len({m.name for m in CATALOG}) == len(CATALOG)
+
+
+def test_missing_transpose_shrinks_to_depth_two() -> None:
+    report = proofcheck.verify(missing_transpose(), profile="ci", database=False)
+    assert report.exit_status == 1
+    assert report.diagnosis.root_cause == "T1.step"
+    assert report.diagnosis.mode == "isolated"
+    row = report.row("T1.step", "isolated")
+    assert row.counterexample is not None and row.counterexample.network is not None
+    assert row.counterexample.network["depth"] == 2
+    assert row.counterexample.function == "backward_delta"
+    assert "T1.step fails in isolation" in report.render()
+
+
+def test_broken_recursion_fails_verify_by_object() -> None:
+    """Issue 2's check: a broken object passed to the check names T1.step among the failures."""
+
+    class DropsTranspose(proofcheck.MatrixBackprop):
+        def backward_delta(self, W_next, delta_next, dfz):  # type: ignore[no-untyped-def]
+            return dfz * (W_next @ delta_next)
+
+    report = proofcheck.verify(DropsTranspose(), profile="ci", steps=["T1.step"],
+                               database=False)
+    assert report.exit_status == 1
+    assert "T1.step" in {r.step for r in report.failing()}
