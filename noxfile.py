@@ -36,3 +36,17 @@ def verify(session: nox.Session) -> None:
     """``proofcheck verify`` on the package's own implementation (``ci`` profile by default)."""
     session.install(".")
     session.run("proofcheck", "verify", *(session.posargs or ["--profile", "ci"]))
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the HTML docs with warnings as errors, then check them in headless Chromium."""
+    session.install(".[docs,test]")
+    session.run("python", "docs/build.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks against JAX in the same run: prints a table, writes JSON."""
+    session.install(".[bench]")
+    session.run("python", "benchmarks/run.py", *session.posargs)
