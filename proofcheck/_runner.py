@@ -19,6 +19,7 @@ from hypothesis.errors import Flaky, HypothesisException
 
 from proofcheck.errors import ImplementationError
 from proofcheck.properties import Check, Property, Subject, UserCodeFailure
+from proofcheck.report import Counterexample
 from proofcheck.strategies import Network
 
 _BLOB = re.compile(r"@reproduce_failure\([^)]*\)")
@@ -30,26 +31,6 @@ class _Falsified(Exception):
         self.example = example
         self.worst = worst
         self.crash = crash
-
-
-@dataclass
-class Counterexample:
-    """The minimal failing example of a row, as the report shows it."""
-
-    network: dict[str, Any] | None
-    quantity: str | None
-    function: str | None
-    layer: int | None
-    inputs: dict[str, Any]
-    actual: Any
-    expected: Any
-    index: list[int] | None
-    actual_value: float | None
-    expected_value: float | None
-    max_error: float | None
-    ratio: float | None
-    exception: str | None = None
-    reproduce: str | None = None
 
 
 @dataclass
@@ -121,6 +102,9 @@ def run_property(prop: Property, subject: Subject, profile: settings, *,
             checks = prop.check(subject, example)
         except UserCodeFailure as crash:
             raise _Falsified(example, None, crash) from None
+        except ImplementationError as exc:
+            exc.example = example  # type: ignore[attr-defined]
+            raise
         outcome.examples += 1
         if not checks:
             return
@@ -141,8 +125,13 @@ def run_property(prop: Property, subject: Subject, profile: settings, *,
         notes = "\n".join(getattr(f, "__notes__", []))
         blob = _BLOB.search(notes)
         outcome.counterexample = _counterexample(f, blob.group(0) if blob else None)
-    except ImplementationError:
-        raise
+    except ImplementationError as exc:
+        # Hypothesis has shrunk the example; say where it happened, without
+        # Hypothesis's own notes (the message is the whole story).
+        example = getattr(exc, "example", None)
+        where = f" [{prop.key}, on {example.describe()}]" if isinstance(example, Network) else \
+            f" [{prop.key}]"
+        raise ImplementationError(f"{exc}{where}") from None
     except Flaky as exc:
         outcome.error = f"the failure did not reproduce when replayed (flaky): {exc}"
     except HypothesisException as exc:

@@ -55,7 +55,7 @@ def float_array(name: str, value: Any, *, ndim: int, shape: tuple[int | None, ..
     if not np.all(np.isfinite(value)):
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
         raise InputError(
-            f"{name} (shape {value.shape}) holds {value[index]!r} at index {list(index)}; "
+            f"{name} (shape {value.shape}) holds {float(value[index])!r} at index {list(index)}; "
             "every entry must be finite"
         )
     return value

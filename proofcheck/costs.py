@@ -134,14 +134,14 @@ def _validate_binary_cross_entropy(A: Float64Array, Y: Float64Array) -> None:
         index = tuple(int(i) for i in np.argwhere(outside)[0])
         raise InputError(
             f"binary_cross_entropy: target Y has shape {Y.shape} and Y{list(index)} = "
-            f"{Y[index]!r}; every target must lie in [0, 1]"
+            f"{float(Y[index])!r}; every target must lie in [0, 1]"
         )
     at_edge = (A <= 0.0) | (A >= 1.0) | ~np.isfinite(A)
     if np.any(at_edge):
         index = tuple(int(i) for i in np.argwhere(at_edge)[0])
         raise InputError(
             f"binary_cross_entropy: output A^k has shape {A.shape} and A^k{list(index)} = "
-            f"{A[index]!r}; every output must lie strictly inside (0, 1) (use a sigmoid "
+            f"{float(A[index])!r}; every output must lie strictly inside (0, 1) (use a sigmoid "
             "output layer whose potentials are not so large that it rounds to 0 or 1)"
         )
 

@@ -60,10 +60,9 @@ from typing import Any
 
 import numpy as np
 
-from proofcheck._runner import Counterexample
 from proofcheck.steps import STEP_IDS, get_step
 
-__all__ = ["SCHEMA", "Diagnosis", "Report", "Row"]
+__all__ = ["SCHEMA", "Counterexample", "Diagnosis", "Report", "Row"]
 
 #: The schema identifier written into every JSON report.
 SCHEMA = "proofcheck-report/1"
@@ -86,6 +85,26 @@ MEANING: dict[str, str] = {
     "T1.tail": "the gradients of layers 2..k differ from those of the tail network",
     "T2": "the data-matrix form is wrong (a sum or a mean over the N examples)",
 }
+
+
+@dataclass
+class Counterexample:
+    """The minimal failing example of a row (shrunk by Hypothesis), as the report shows it."""
+
+    network: dict[str, Any] | None
+    quantity: str | None
+    function: str | None
+    layer: int | None
+    inputs: dict[str, Any]
+    actual: Any
+    expected: Any
+    index: list[int] | None
+    actual_value: float | None
+    expected_value: float | None
+    max_error: float | None
+    ratio: float | None
+    exception: str | None = None
+    reproduce: str | None = None
 
 
 @dataclass

@@ -229,8 +229,8 @@ def _result_array(function: str, value: Any, shape: tuple[int, ...], shape_text:
     if not np.all(np.isfinite(value)):
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
         raise ImplementationError(
-            f"{what}{value[index]!r} at index {list(index)} of an array of shape {shape}, where "
-            f"the oracle is finite (called with {_shapes(args)})")
+            f"{what}{float(value[index])!r} at index {list(index)} of an array of shape "
+            f"{shape}, where the oracle is finite (called with {_shapes(args)})")
     return value
 
 

@@ -1,0 +1,102 @@
+"""The command line, run as a user runs it: exit status, messages, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "proofcheck", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_help_does_not_import_jax() -> None:
+    code = ("import sys\nfrom proofcheck.cli import main\ntry:\n    main(['--help'])\n"
+            "except SystemExit:\n    pass\nassert 'jax' not in sys.modules, 'jax imported'\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "verify" in out.stdout
+
+
+def test_steps_lists_every_step_id() -> None:
+    from proofcheck.steps import STEP_IDS
+
+    out = run("steps")
+    assert out.returncode == 0
+    listed = [line.split()[0] for line in out.stdout.splitlines()]
+    assert listed == list(STEP_IDS)
+
+
+def test_missing_transpose_from_the_catalog(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    out = run("verify", "--impl", "tests.mutants:missing_transpose", "--profile", "ci",
+              "--steps", "T1.base,T1.step,T1.W", "--json", str(report), "--no-database")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Diagnosis: T1.step fails in isolation" in out.stdout
+    assert "depth k=2" in out.stdout
+    assert "[ 2/" in out.stderr  # progress lines
+    data = json.loads(report.read_text())
+    assert data["diagnosis"]["root_cause"] == "T1.step"
+
+
+def test_reference_passes_with_exit_zero() -> None:
+    out = run("verify", "--profile", "ci", "--steps", "T1.b", "-q")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "T1.b" in out.stdout and "holds" in out.stdout
+    assert out.stderr == ""
+
+
+USAGE_ERRORS = [
+    (["verify", "--impl", "no_such_module_xyz:thing"],
+     "could not import module 'no_such_module_xyz' for --impl"),
+    (["verify", "--impl", "tests.mutants:no_such_attribute"],
+     "module 'tests.mutants' has no attribute 'no_such_attribute'"),
+    (["verify", "--impl", "a:b:c"], "is not of the form MODULE:ATTR"),
+    (["verify", "--steps", "T9"], r"steps names unknown step IDs ['T9']"),
+    (["verify", "--profile", "fast"], "invalid choice: 'fast'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), USAGE_ERRORS, ids=[a[-1] for a, _ in USAGE_ERRORS])
+def test_usage_errors_exit_two_with_one_message(args: list[str], message: str) -> None:
+    out = run(*args)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_debug_shows_the_traceback() -> None:
+    out = run("verify", "--impl", "no_such_module_xyz:thing", "--debug")
+    assert out.returncode == 2
+    assert "Traceback" in out.stderr
+
+
+def test_user_file_in_the_current_directory(tmp_path: Path) -> None:
+    (tmp_path / "student.py").write_text(
+        "import numpy as np\n\n"
+        "def bias_grad(delta):\n"
+        "    return delta.sum(axis=1)\n")
+    out = run("verify", "--impl", "student", "--profile", "ci", "--steps", "T1.b", "-q",
+              cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "not provided" in out.stdout
+
+
+def test_wrong_shape_exits_two_naming_the_function(tmp_path: Path) -> None:
+    (tmp_path / "shapes.py").write_text(
+        "def bias_grad(delta):\n"
+        "    return delta\n")
+    out = run("verify", "--impl", "shapes", "--profile", "ci", "--steps", "T1.b", "-q",
+              cwd=tmp_path)
+    assert out.returncode == 2
+    assert "bias_grad returned an array of shape" in out.stderr
+    assert "Traceback" not in out.stderr

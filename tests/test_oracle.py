@@ -1,0 +1,57 @@
+"""The oracle: float64 only, and padding to buckets changes nothing."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from proofcheck import OracleError, oracle
+from proofcheck.activations import ACTIVATIONS
+from proofcheck.network import forward, mean_cost
+from proofcheck.strategies import Network, networks
+from proofcheck.tolerances import compare
+
+
+def test_oracle_refuses_float32() -> None:
+    W, b = [np.ones((1, 1))], [np.zeros(1)]
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with pytest.raises(OracleError, match=r"float32.*jax_enable_x64"):
+            oracle.network_gradients(W, b, ["tanh"], "squared_error", np.ones((1, 1)),
+                                     np.ones((1, 1)))
+        with pytest.raises(OracleError):
+            oracle.elementwise_derivative("tanh", np.ones((1, 1)))
+    finally:
+        jax.config.update("jax_enable_x64", True)
+
+
+def test_bucket_sizes() -> None:
+    assert [oracle.bucket(n) for n in (1, 8, 9, 16, 17)] == [8, 8, 16, 16, 32]
+
+
+def _unpadded(net: Network) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Eager jax.grad of the mean cost, with no padding and no switch: a second route."""
+
+    def C(Ws: list[jax.Array], bs: list[jax.Array]) -> jax.Array:
+        maps = [lambda Z, f=ACTIVATIONS[name].forward: f(Z, jnp) for name in net.activations]
+        _, As = forward(Ws, bs, maps, jnp.asarray(net.X), jnp)
+        return mean_cost(As[-1], jnp.asarray(net.Y), net.cost, jnp)
+
+    dW, db = jax.grad(C, argnums=(0, 1))([jnp.asarray(W) for W in net.weights],
+                                         [jnp.asarray(b) for b in net.biases])
+    return [np.asarray(x) for x in dW], [np.asarray(x) for x in db]
+
+
+@settings(max_examples=15)
+@given(networks(max_depth=3, max_width=12, max_batch=10))
+def test_padding_is_exact(net: Network) -> None:
+    """The padded, switched, jitted oracle equals plain eager jax.grad (widths cross a bucket)."""
+    o = oracle.network_gradients(net.weights, net.biases, net.activations, net.cost, net.X,
+                                 net.Y)
+    dW, db = _unpadded(net)
+    for got, want in zip(o.dWs + o.dbs, dW + db, strict=True):
+        assert got.shape == want.shape
+        assert compare(got, want).holds
