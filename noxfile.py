@@ -50,3 +50,18 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against JAX in the same run: prints a table, writes JSON."""
     session.install(".[bench]")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def soak(session: nox.Session) -> None:
+    """The soak test: many seeds of ``dev`` and one ``thorough`` run on the reference (slow)."""
+    session.install(".[test]")
+    session.run("python", "-m", "pytest", "-m", "soak", "-p", "no:cacheprovider",
+                "tests/test_soak.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def mutants(session: nox.Session) -> None:
+    """Mutation testing of the numpy implementation with the property suite (slow)."""
+    session.install(".[test]", "mutmut>=3")
+    session.run("python", "tests/mutation/run.py", *session.posargs)

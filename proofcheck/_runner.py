@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from hypothesis import given, settings, target
+from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, HypothesisException
 
 from proofcheck.errors import ImplementationError
@@ -86,7 +87,7 @@ def _counterexample(f: _Falsified, reproduce: str | None) -> Counterexample:
 
 def run_property(prop: Property, subject: Subject, profile: settings, *,
                  activations: frozenset[str] | None, costs: frozenset[str] | None,
-                 database_key: str) -> RowOutcome:
+                 database_key: str, seed: int | None = None) -> RowOutcome:
     """Run ``prop`` on ``subject`` with the Hypothesis settings ``profile``.
 
     Raises
@@ -117,6 +118,8 @@ def run_property(prop: Property, subject: Subject, profile: settings, *,
             raise _Falsified(example, worst, None)
 
     test = settings(profile)(given(strategy)(body))
+    if seed is not None:
+        test = hypothesis_seed(seed)(test)
     test._hypothesis_internal_database_key = (  # type: ignore[attr-defined]
         f"proofcheck:{database_key}".encode())
     try:

@@ -137,6 +137,7 @@ def verify(
     database: bool = True,
     progress: ProgressCallback | None = None,
     name: str | None = None,
+    seed: int | None = None,
 ) -> Report:
     """Check every step of the proof that ``impl`` provides; return the :class:`Report`.
 
@@ -158,6 +159,9 @@ def verify(
         ``None``) and after each property.
     name : str, optional
         How the report names the implementation.
+    seed : int, optional
+        Seed Hypothesis's random generation, so that a run can be repeated
+        exactly (the ``ci`` profile is derandomized and ignores it).
 
     Raises
     ------
@@ -205,7 +209,7 @@ def verify(
         else:
             t0 = time.perf_counter()
             outcome = run_property(prop, subject, chosen, activations=acts, costs=costs,
-                                   database_key=f"{prop.key}:{subject_name}")
+                                   database_key=f"{prop.key}:{subject_name}", seed=seed)
             row.seconds = round(time.perf_counter() - t0, 3)
             row.examples = outcome.examples
             row.max_ratio = outcome.max_ratio
@@ -219,7 +223,8 @@ def verify(
         rows.append(row)
         if progress is not None:
             progress(i, len(selected), prop.step, prop.mode, row)
-    return Report(subject_name, profile_name, rows, seconds=time.perf_counter() - start)
+    return Report(subject_name, profile_name, rows, seconds=time.perf_counter() - start,
+                  seed=seed)
 
 
 def assert_verified(impl: Any = None, *, profile: str | None = None,

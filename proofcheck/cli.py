@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"Hypothesis profile (default: ${ENVIRONMENT_VARIABLE} or "
                         f"{DEFAULT_PROFILE})")
     v.add_argument("--json", metavar="PATH", help="also write the report as JSON to PATH")
+    v.add_argument("--seed", type=int, default=None,
+                   help="seed Hypothesis's random generation, to repeat a run exactly")
     v.add_argument("--steps", metavar="ID[,ID...]",
                    help="check only these step IDs (e.g. T1.step,T1.W)")
     v.add_argument("--no-database", action="store_true",
@@ -75,7 +77,7 @@ def _verify(args: argparse.Namespace) -> int:
         report = verify(impl, profile=args.profile, steps=steps,
                         database=not args.no_database,
                         progress=None if args.quiet else _progress(sys.stderr),
-                        name=args.impl)
+                        name=args.impl, seed=args.seed)
     except ProofcheckError as exc:
         if args.debug:
             traceback.print_exc()

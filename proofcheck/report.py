@@ -8,6 +8,7 @@ The top-level object::
       "schema": "proofcheck-report/1",
       "subject": str,            # what was checked ("proofcheck.MatrixBackprop()", "mod:attr")
       "profile": str,            # "ci", "dev" or "thorough"
+      "seed": int | null,        # the --seed given, if any
       "ok": bool,                # every provided step holds
       "exit_status": int,        # 0 every provided step holds, 1 some step fails
       "seconds": float,          # wall time of the whole check
@@ -197,6 +198,17 @@ class Report:
     profile: str
     rows: list[Row]
     seconds: float = 0.0
+    seed: int | None = None
+
+    def rerun_command(self, row: Row) -> str:
+        """The one-line command that re-runs ``row``'s property the same way."""
+        parts = ["proofcheck verify"]
+        if ":" in self.subject or not self.subject.endswith(")"):
+            parts.append(f"--impl {self.subject}")
+        parts.append(f"--steps {row.step} --profile {self.profile}")
+        if self.seed is not None:
+            parts.append(f"--seed {self.seed}")
+        return " ".join(parts)
 
     @property
     def diagnosis(self) -> Diagnosis:
@@ -229,6 +241,7 @@ class Report:
             "schema": SCHEMA,
             "subject": self.subject,
             "profile": self.profile,
+            "seed": self.seed,
             "ok": self.ok,
             "exit_status": self.exit_status,
             "seconds": round(self.seconds, 3),
@@ -270,6 +283,9 @@ class Report:
                 lines.append(r.message)
             if r.counterexample is not None:
                 lines += _render_counterexample(r.counterexample, arrays=arrays and is_root)
+                lines.append(f"  rerun: {self.rerun_command(r)}"
+                             + ("" if self.profile == "ci" or self.seed is not None else
+                                "  (the example is replayed first from the example database)"))
         lines += ["", f"Diagnosis: {d.message}"]
         provided = [r for r in self.rows if r.status != "not provided"]
         lines.append(f"{sum(r.status == 'holds' for r in provided)} of {len(provided)} checked "
