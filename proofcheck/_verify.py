@@ -192,7 +192,9 @@ def verify(
     acts = _supported(impl, "supported_activations", ACTIVATIONS)
     costs = _supported(impl, "supported_costs", COSTS)
     subject = props.Subject(impl, subject_name)
-    selected = [p for p in props.PROPERTIES if steps is None or p.step in steps]
+    order = {step: i for i, step in enumerate(STEP_IDS)}
+    selected = sorted((p for p in props.PROPERTIES if steps is None or p.step in steps),
+                      key=lambda p: (order[p.step], props.MODES.index(p.mode)))
     rows: list[Row] = []
     gradient_tol = TOLERANCES["gradient"]
     for i, prop in enumerate(selected, start=1):

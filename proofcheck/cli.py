@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 def _progress(stream: TextIO):  # type: ignore[no-untyped-def]
     def report(i: int, total: int, step: str, mode: str, row: object) -> None:
         if row is None:
-            stream.write(f"[{i:>2}/{total}] {step:<8} {mode:<10} ...")
+            stream.write(f"[{i:>2}/{total}] {step:<8} {mode:<12} ...")
         else:
             status = getattr(row, "status", "")
             examples = getattr(row, "examples", 0)

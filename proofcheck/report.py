@@ -19,7 +19,7 @@ The top-level object::
 Each ``Row``::
 
     {
-      "step": str, "mode": "lemma" | "isolated" | "end-to-end",
+      "step": str, "mode": "lemma" | "isolated" | "end-to-end" | "oracle check",
       "title": str, "statement": str,
       "status": "holds" | "fails" | "not provided" | "error",
       "examples": int,                # examples the property ran
@@ -149,6 +149,13 @@ def diagnose(rows: list[Row]) -> Diagnosis:
     failing = [r for r in rows if r.failed]
     if not failing:
         return Diagnosis(None, None, "every provided step holds.")
+    broken_oracle = [r for r in failing if r.mode == "oracle check"]
+    if broken_oracle:
+        root = broken_oracle[0]
+        return Diagnosis(root.step, root.mode, (
+            f"the oracle disagrees with finite differences ({root.step} oracle check): the "
+            "reference values themselves are wrong, so no verdict of this run can be trusted. "
+            "Please report this as a bug of proofcheck."))
     # A row that calls `gradients` checks a composition, even when it is fed the
     # oracle's values (T1.tail isolated): it can point at no single step.
     isolated = sorted((r for r in failing
@@ -257,11 +264,11 @@ class Report:
     def render(self, *, arrays: bool = True) -> str:
         """The report as text: the table, each failure's counterexample, the diagnosis."""
         lines = [f"proofcheck: {self.subject} (profile {self.profile})", ""]
-        header = f"{'step':<8} {'mode':<10} {'statement':<44} {'examples':>8}  " \
+        header = f"{'step':<8} {'mode':<12} {'statement':<42} {'examples':>8}  " \
                  f"{'error / tol':>11}  verdict"
         lines += [header, "-" * len(header)]
         for r in self.rows:
-            statement = r.statement if len(r.statement) <= 44 else r.statement[:41] + "..."
+            statement = r.statement if len(r.statement) <= 42 else r.statement[:39] + "..."
             if r.status in ("holds", "fails") and r.counterexample is None:
                 err = f"{r.max_ratio:11.1e}"
             elif r.counterexample is not None and r.counterexample.ratio is not None:
@@ -270,7 +277,7 @@ class Report:
                 err = f"{'-':>11}"
             verdict = {"holds": "holds", "fails": "FAILS", "not provided": "not provided",
                        "error": "ERROR"}[r.status]
-            lines.append(f"{r.step:<8} {r.mode:<10} {statement:<44} {r.examples:>8}  "
+            lines.append(f"{r.step:<8} {r.mode:<12} {statement:<42} {r.examples:>8}  "
                          f"{err}  {verdict}")
         d = self.diagnosis
         for r in self.failing():

@@ -67,6 +67,13 @@ TOLERANCES: dict[str, Tolerance] = {
                "expm1 as expm1(z) + 1, exact to an absolute 1e-16 but not relative to a "
                "tiny e^z); the absolute part is relative to the scale 1 of the terms "
                "JAX adds."),
+    "finite differences": Tolerance(
+        rtol=1e-7, atol=1e-7,
+        reason="Richardson-extrapolated central differences with a relative step of 1e-3 "
+               "have a truncation error near 1e-12 and a rounding error near u/h = 1e-13 "
+               "times the cost's magnitude (measured: 1e-13 to 3e-11 relative on the "
+               "small smooth networks drawn); 1e-7 leaves a margin of 1e3 while a wrong "
+               "oracle (a dropped term, a wrong sign) is off by order one."),
     "identity": Tolerance(
         rtol=1e-12, atol=1e-12,
         reason="L1 compares two ways of forming the same entries of a product of three "

@@ -45,8 +45,11 @@ def _unpadded(net: Network) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return [np.asarray(x) for x in dW], [np.asarray(x) for x in db]
 
 
-@settings(max_examples=15)
-@given(networks(max_depth=3, max_width=12, max_batch=10))
+# Few examples: the unpadded route runs JAX eagerly, which compiles every
+# primitive anew for each new shape (about 3 s an example here). Widths up to
+# 12 and batches up to 10 cross the first bucket boundary (8).
+@settings(max_examples=6)
+@given(networks(max_depth=3, min_width=5, max_width=12, max_batch=10))
 def test_padding_is_exact(net: Network) -> None:
     """The padded, switched, jitted oracle equals plain eager jax.grad (widths cross a bucket)."""
     o = oracle.network_gradients(net.weights, net.biases, net.activations, net.cost, net.X,
@@ -55,3 +58,21 @@ def test_padding_is_exact(net: Network) -> None:
     for got, want in zip(o.dWs + o.dbs, dW + db, strict=True):
         assert got.shape == want.shape
         assert compare(got, want).holds
+
+
+def test_oracle_check_catches_a_broken_oracle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second oracle is not decoration: a wrong delta in the first one is caught."""
+    import proofcheck
+
+    real = oracle.network_gradients
+
+    def broken(*args: object) -> oracle.NetworkGradients:
+        o = real(*args)  # type: ignore[arg-type]
+        return o._replace(deltas=[d * 1.001 for d in o.deltas])
+
+    monkeypatch.setattr(oracle, "network_gradients", broken)
+    report = proofcheck.verify(profile="ci", steps=["T1.grad"], database=False)
+    row = report.row("T1.grad", "oracle check")
+    assert row.status == "fails"
+    assert report.diagnosis.mode == "oracle check"
+    assert "no verdict of this run can be trusted" in report.diagnosis.message

@@ -35,10 +35,17 @@ def test_every_property_names_a_known_step() -> None:
 
 
 def test_every_theorem_step_is_checked_isolated_and_end_to_end() -> None:
+    def modes(step: str) -> set[str]:
+        return {p.mode for p in PROPERTIES if p.step == step and p.mode != "oracle check"}
+
     for step in ("T1.base", "T1.step", "T1.W", "T1.b", "T1.tail", "T2"):
-        modes = {p.mode for p in PROPERTIES if p.step == step}
-        assert modes == {"isolated", "end-to-end"}, step
-    assert {p.mode for p in PROPERTIES if p.step == "T1.grad"} == {"end-to-end"}
+        assert modes(step) == {"isolated", "end-to-end"}, step
+    assert modes("T1.grad") == {"end-to-end"}
+
+
+def test_the_oracle_is_checked_by_a_second_oracle() -> None:
+    checked = {p.step for p in PROPERTIES if p.mode == "oracle check"}
+    assert {"T1.grad", "L2"} <= checked
 
 
 def test_property_keys_are_unique() -> None:

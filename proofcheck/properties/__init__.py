@@ -14,6 +14,10 @@ mode:
 ``end-to-end``
     every quantity comes from the implementation (and the package's
     hand-derived activations and costs).
+``oracle check``
+    the oracle itself, checked against a second oracle that shares no code
+    with JAX's autodiff (:mod:`proofcheck.finite_differences`); it does not
+    depend on the implementation under check.
 
 Properties are registered explicitly, one :func:`register` call each, in
 :mod:`proofcheck.properties._lemmas` and :mod:`proofcheck.properties._theorem`.
@@ -65,8 +69,8 @@ __all__ = [
 ]
 
 Float64Array = NDArray[np.float64]
-Mode = Literal["lemma", "isolated", "end-to-end"]
-MODES: tuple[Mode, ...] = ("lemma", "isolated", "end-to-end")
+Mode = Literal["lemma", "isolated", "end-to-end", "oracle check"]
+MODES: tuple[Mode, ...] = ("lemma", "isolated", "end-to-end", "oracle check")
 
 #: Relative distance to a kink below which end-to-end properties discard an
 #: example (see the module docstring).
@@ -299,4 +303,4 @@ def properties_for(step: str) -> list[Property]:
     return [p for p in PROPERTIES if p.step == step]
 
 
-from proofcheck.properties import _lemmas, _theorem  # noqa: E402, F401  (registration)
+from proofcheck.properties import _lemmas, _oracle_checks, _theorem  # noqa: E402, F401

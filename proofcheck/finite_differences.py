@@ -1,0 +1,128 @@
+"""A second, independent oracle: central finite differences with Richardson extrapolation.
+
+It shares no code with JAX's autodiff: it evaluates the forward definitions of
+:mod:`proofcheck.network` with numpy and differentiates them numerically. It
+checks the first oracle (:mod:`proofcheck.oracle`), on small networks with
+smooth activations where finite differences are accurate.
+
+In math: for a scalar ``C`` and a direction ``e``,
+
+    D(h) = (C(x + h e) - C(x - h e)) / (2 h)        error O(h^2)
+    R(h) = (4 D(h/2) - D(h)) / 3                    error O(h^4)
+
+with the step chosen per entry from its magnitude, ``h = STEP * max(1, |x|)``.
+With ``STEP = 1e-3`` the truncation error is about ``1e-12`` relative and the
+rounding error about ``u / h = 1e-13``, so the two oracles must agree to the
+``"finite differences"`` tolerance of :mod:`proofcheck.tolerances`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from proofcheck.activations import ACTIVATIONS
+from proofcheck.network import forward, mean_cost
+
+__all__ = ["STEP", "FiniteDifferenceGradients", "derivative", "jacobian", "network_gradients"]
+
+Float64Array = NDArray[np.float64]
+
+#: Relative step of the central differences.
+STEP = 1e-3
+
+
+def derivative(C: Callable[[float], float], x: float) -> float:
+    """``dC/dx`` by Richardson-extrapolated central differences."""
+    h = STEP * max(1.0, abs(x))
+
+    def central(h: float) -> float:
+        return (C(x + h) - C(x - h)) / (2.0 * h)
+
+    return (4.0 * central(h / 2.0) - central(h)) / 3.0
+
+
+def jacobian(F: Callable[[Float64Array], Float64Array], X: Float64Array) -> Float64Array:
+    """``J^F(vec X)`` by finite differences, one column per entry of ``vec X``.
+
+    ``F`` maps an array of ``X``'s shape to an array; rows of the result
+    follow ``vec F(X)`` (column-major), columns follow ``vec X``.
+    """
+    x = X.reshape(-1, order="F")
+    columns = []
+    for j in range(x.size):
+        def along(t: float, j: int = j) -> Float64Array:
+            y = x.copy()
+            y[j] += t
+            return np.asarray(F(y.reshape(X.shape, order="F")), dtype=np.float64).reshape(
+                -1, order="F")
+
+        h = STEP * max(1.0, abs(x[j]))
+        d1 = (along(h) - along(-h)) / (2 * h)
+        d2 = (along(h / 2) - along(-h / 2)) / h
+        columns.append((4 * d2 - d1) / 3)
+    return np.stack(columns, axis=1)
+
+
+class FiniteDifferenceGradients(NamedTuple):
+    """``Delta^l``, ``dC/dW^l``, ``dC/db^l`` and ``dC/dA^k`` by finite differences."""
+
+    deltas: list[Float64Array]
+    dWs: list[Float64Array]
+    dbs: list[Float64Array]
+    grad_a: Float64Array
+
+
+def network_gradients(
+    weights: Sequence[Float64Array],
+    biases: Sequence[Float64Array],
+    activations: Sequence[str],
+    cost: str,
+    X: Float64Array,
+    Y: Float64Array,
+) -> FiniteDifferenceGradients:
+    """Every quantity the check uses, by finite differences of the mean cost ``C`` (D4).
+
+    ``Delta^l`` is the derivative of ``C`` with respect to a shift of the
+    potential ``Z^l`` (D3, D4); ``dC/dA^k`` with respect to a shift of the
+    output.
+    """
+    Ws = [np.array(W, dtype=np.float64) for W in weights]
+    bs = [np.array(b, dtype=np.float64) for b in biases]
+    k = len(Ws)
+    shifts = [np.zeros((W.shape[0], X.shape[1])) for W in Ws]
+    out_shift = np.zeros_like(Y)
+
+    def C() -> float:
+        maps = [_shifted(ACTIVATIONS[name].forward, shifts[l])
+                for l, name in enumerate(activations)]
+        _, As = forward(Ws, bs, maps, X, np)
+        return float(mean_cost(As[-1] + out_shift, Y, cost, np))
+
+    def entrywise(array: Float64Array) -> Float64Array:
+        out = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            x0 = float(array[index])
+
+            def at(x: float, index: tuple[int, ...] = index) -> float:
+                array[index] = x
+                return C()
+
+            out[index] = derivative(at, x0)
+            array[index] = x0
+        return out
+
+    return FiniteDifferenceGradients(
+        deltas=[entrywise(shifts[l]) for l in range(k)],
+        dWs=[entrywise(W) for W in Ws],
+        dbs=[entrywise(b) for b in bs],
+        grad_a=entrywise(out_shift),
+    )
+
+
+def _shifted(f: Callable[[Float64Array, object], Float64Array],
+             shift: Float64Array) -> Callable[[Float64Array], Float64Array]:
+    return lambda Z: f(Z + shift, np)

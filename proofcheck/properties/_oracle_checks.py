@@ -1,0 +1,109 @@
+"""Checks of the checker: the JAX oracle against finite differences.
+
+These rows do not depend on the implementation under check. If one fails,
+no verdict of the run can be trusted, and the diagnosis says so first.
+
+They run on small networks with smooth activations only: finite differences
+straddle a kink when a potential lies within a step of it (``relu``,
+``leaky_relu``), and ``elu`` has a jump in its second derivative at 0, which
+breaks Richardson extrapolation. The kinks are covered exactly by L4 and by
+the kink tests of the test-suite.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+from proofcheck import finite_differences, oracle
+from proofcheck.network import potential
+from proofcheck.properties import Check, Property, Subject, register
+from proofcheck.strategies import Network, activation_names, matrices, networks
+from proofcheck.tolerances import compare
+
+Float64Array = NDArray[np.float64]
+Names = frozenset[str] | None
+
+__all__: list[str] = []
+
+#: Activations that are smooth enough for Richardson extrapolation.
+SMOOTH = frozenset({"identity", "sigmoid", "tanh", "softplus", "sin"})
+
+
+def _smooth(acts: Names) -> frozenset[str]:
+    # The oracle check does not depend on the implementation: it always uses
+    # every smooth activation, whatever the implementation supports.
+    return SMOOTH
+
+
+def _fd_check(quantity: str, expected_fd: Float64Array, oracle_value: Float64Array,
+              scale: float) -> Check:
+    c = compare(oracle_value, expected_fd, "finite differences", scale=scale)
+    return Check(quantity, None, None, {}, np.asarray(oracle_value), np.asarray(expected_fd), c)
+
+
+def check_oracle_against_finite_differences(subject: Subject, net: Network) -> list[Check]:
+    """Every network quantity of the JAX oracle equals its finite-difference value."""
+    o = oracle.network_gradients(net.weights, net.biases, net.activations, net.cost, net.X,
+                                 net.Y)
+    f = finite_differences.network_gradients(net.weights, net.biases, net.activations,
+                                             net.cost, net.X, net.Y)
+    everything = o.deltas + o.dWs + o.dbs + [o.grad_a]
+    scale = max(abs(o.C), max(float(np.max(np.abs(x))) for x in everything))
+    checks = [_fd_check("dC/dA^k", f.grad_a, o.grad_a, scale)]
+    for l in range(net.depth, 0, -1):
+        checks += [_fd_check(f"Delta^{l}", f.deltas[l - 1], o.deltas[l - 1], scale),
+                   _fd_check(f"dC/dW^{l}", f.dWs[l - 1], o.dWs[l - 1], scale),
+                   _fd_check(f"dC/db^{l}", f.dbs[l - 1], o.dbs[l - 1], scale)]
+    return checks
+
+
+register(Property(
+    "T1.grad", "oracle check", (),
+    generates="a small network (depth 1..3, widths 1..4, smooth activations, a cost) and a "
+              "batch of 1..3 examples",
+    compares="the JAX oracle's Delta^l, dC/dW^l, dC/db^l and dC/dA^k with central finite "
+             "differences of the mean cost (Richardson-extrapolated)",
+    strategy=lambda acts, costs: networks(max_depth=3, max_width=4, max_batch=3,
+                                          activations=_smooth(acts)),
+    check=check_oracle_against_finite_differences,
+    oracle="finite differences (numpy), independent of JAX",
+))
+
+
+class Layer(NamedTuple):
+    activation: str
+    W: Float64Array
+    b: Float64Array
+    X: Float64Array
+
+
+@st.composite
+def _layers(draw: st.DrawFn) -> Layer:
+    m, n, N = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    return Layer(draw(activation_names(SMOOTH)), draw(matrices(m, n, bound=1.0 / n)),
+                 draw(matrices(m, 1))[:, 0], draw(matrices(n, N)))
+
+
+def check_oracle_jacobian_against_finite_differences(subject: Subject, p: Layer) -> list[Check]:
+    """The oracle's Jacobians of a layer ``X -> f(W X + b 1^T)`` equal finite differences."""
+    from proofcheck.activations import ACTIVATIONS
+
+    f = ACTIVATIONS[p.activation]
+    _, J = oracle.layer_jacobian_and_jvp(p.activation, p.W, p.b, p.X, np.zeros_like(p.X))
+    J_fd = finite_differences.jacobian(lambda X: f(potential(p.W, X, p.b, np)), p.X)
+    scale = max(1.0, float(np.max(np.abs(J))))
+    return [_fd_check("J^F(vec X)", J_fd, J, scale)]
+
+
+register(Property(
+    "L2", "oracle check", (),
+    generates="a layer F(X) = f(W X + b 1^T) with a smooth activation (sides 1..4)",
+    compares="the JAX oracle's Jacobian J^F(vec X) (jax.jacfwd) with finite differences",
+    strategy=lambda acts, costs: _layers(),
+    check=check_oracle_jacobian_against_finite_differences,
+    oracle="finite differences (numpy), independent of JAX",
+))
