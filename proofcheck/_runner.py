@@ -19,7 +19,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, HypothesisException
 
 from proofcheck.errors import ImplementationError
-from proofcheck.properties import Check, Property, Subject, UserCodeFailure
+from proofcheck.properties import Check, Context, Property, Subject, UserCodeFailure
 from proofcheck.report import Counterexample
 from proofcheck.strategies import Network
 
@@ -85,8 +85,7 @@ def _counterexample(f: _Falsified, reproduce: str | None) -> Counterexample:
         c.expected_value, c.max_error, c.ratio, reproduce=reproduce)
 
 
-def run_property(prop: Property, subject: Subject, profile: settings, *,
-                 activations: frozenset[str] | None, costs: frozenset[str] | None,
+def run_property(prop: Property, subject: Subject, profile: settings, *, context: Context,
                  database_key: str, seed: int | None = None) -> RowOutcome:
     """Run ``prop`` on ``subject`` with the Hypothesis settings ``profile``.
 
@@ -96,7 +95,7 @@ def run_property(prop: Property, subject: Subject, profile: settings, *,
         If the implementation cannot be called properly (the check stops).
     """
     outcome = RowOutcome()
-    strategy = prop.strategy(activations, costs)
+    strategy = prop.strategy(context)
 
     def body(example: Any) -> None:
         try:

@@ -192,6 +192,7 @@ def verify(
     acts = _supported(impl, "supported_activations", ACTIVATIONS)
     costs = _supported(impl, "supported_costs", COSTS)
     subject = props.Subject(impl, subject_name)
+    context = props.Context(activations=acts, costs=costs)
     order = {step: i for i, step in enumerate(STEP_IDS)}
     selected = sorted((p for p in props.PROPERTIES if steps is None or p.step in steps),
                       key=lambda p: (order[p.step], props.MODES.index(p.mode)))
@@ -210,7 +211,7 @@ def verify(
             row.message = f"not provided: the implementation has no {', '.join(missing)}"
         else:
             t0 = time.perf_counter()
-            outcome = run_property(prop, subject, chosen, activations=acts, costs=costs,
+            outcome = run_property(prop, subject, chosen, context=context,
                                    database_key=f"{prop.key}:{subject_name}", seed=seed)
             row.seconds = round(time.perf_counter() - t0, 3)
             row.examples = outcome.examples

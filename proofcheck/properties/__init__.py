@@ -61,6 +61,7 @@ __all__ = [
     "KINK_MARGIN",
     "PROPERTIES",
     "Check",
+    "Context",
     "Mode",
     "Property",
     "Subject",
@@ -238,6 +239,27 @@ def _result_array(function: str, value: Any, shape: tuple[int, ...], shape_text:
     return value
 
 
+class Context(NamedTuple):
+    """What a property's strategy may draw from, for one run of the check.
+
+    Attributes
+    ----------
+    activations, costs : frozenset of str or None
+        The implementation's ``supported_activations`` / ``supported_costs``
+        (``None``: every registered one).
+    layers : tuple of layer types
+        The layer maps and activation maps the generalized properties mix
+        (see :mod:`proofcheck.layers`).
+    focus : layer type or None
+        A layer type that every generated network must contain (``verify(layer=...)``).
+    """
+
+    activations: frozenset[str] | None = None
+    costs: frozenset[str] | None = None
+    layers: tuple[Any, ...] = ()
+    focus: Any = None
+
+
 @dataclass(frozen=True)
 class Property:
     """An executable check of one step in one mode.
@@ -254,8 +276,8 @@ class Property:
         What Hypothesis draws for it, in a sentence.
     compares : str
         What it compares with what, in a sentence.
-    strategy : callable ``(activations, costs) -> strategy``
-        The examples, restricted to the subject's supported names.
+    strategy : callable ``(context) -> strategy``
+        The examples, drawn within the run's :class:`Context`.
     check : callable ``(subject, example) -> list of Check``
     oracle : str
         Where the expected values come from.
@@ -266,7 +288,7 @@ class Property:
     needs: tuple[str, ...]
     generates: str
     compares: str
-    strategy: Callable[[frozenset[str] | None, frozenset[str] | None], st.SearchStrategy[Any]]
+    strategy: Callable[[Context], st.SearchStrategy[Any]]
     check: Callable[[Subject, Any], list[Check]]
     oracle: str = "JAX autodiff, float64"
 

@@ -65,7 +65,7 @@ register(Property(
     "L1", "lemma", (),
     generates="matrices A (m, n), B (n, p), C (p, q) with sides 1..4 and entries in [-1, 1]",
     compares="(C^T kron A) vec(B) with vec(A B C), both formed in numpy",
-    strategy=lambda acts, costs: _triples(),
+    strategy=lambda ctx: _triples(),
     check=check_L1_vec_kronecker,
     oracle="numpy: the product A B C formed directly",
 ))
@@ -118,7 +118,7 @@ register(Property(
               "dX (n, N), sides 1..4)",
     compares="M(X) vec(dX) with jax.jvp of F along dX, and M(X) with jax.jacfwd of F, "
              "where M(X) = diag(vec f'(Z)) (I_N kron W) is read off the differential",
-    strategy=lambda acts, costs: _layer_points(acts),
+    strategy=lambda ctx: _layer_points(ctx.activations),
     check=check_L2_identification,
 ))
 
@@ -156,7 +156,7 @@ register(Property(
     "L3", "lemma", (),
     generates="two layers F, G (activations, weights, biases; sides 1..4) and X",
     compares="the product of jax.jacfwd of G at F(X) and of F at X with jax.jacfwd of G o F",
-    strategy=lambda acts, costs: _composites(acts),
+    strategy=lambda ctx: _composites(ctx.activations),
     check=check_L3_chain_rule,
 ))
 
@@ -194,7 +194,7 @@ register(Property(
     "L4", "lemma", (),
     generates="an activation and a vector z with entries in [-20, 20], the kink 0 often",
     compares="the hand-derived f'(z) with jax.jvp of f, and diag(f'(z)) with jax.jacfwd of f",
-    strategy=lambda acts, costs: _points(acts),
+    strategy=lambda ctx: _points(ctx.activations),
     check=check_L4_elementwise,
 ))
 
@@ -232,7 +232,7 @@ register(Property(
     generates="W (m, n), A (n, N), b (m,) with sides 1..4",
     compares="I_N kron W, A^T kron I and 1_N kron I with jax.jacfwd of Z = W A + b 1^T "
              "with respect to vec A, vec W and b",
-    strategy=lambda acts, costs: _affines(),
+    strategy=lambda ctx: _affines(),
     check=check_L5_affine,
 ))
 
@@ -275,7 +275,7 @@ register(Property(
     generates="a cost, outputs A (n, N) in its domain (sigmoid outputs for cross-entropy) "
               "and targets Y in its target range",
     compares="the hand-derived output gradient with jax.grad of the summed cost",
-    strategy=lambda acts, costs: _outputs(costs),
+    strategy=lambda ctx: _outputs(ctx.costs),
     check=check_L6_cost_gradient,
 ))
 
@@ -312,7 +312,7 @@ register(Property(
     "L7", "lemma", (),
     generates="an activation, W^{l+1} (m, n), b^{l+1} (m,) and z^l (n,) in [-5, 5]",
     compares="W^{l+1} diag(f'(z^l)) (hand-derived f') with jax.jacfwd of the layer map",
-    strategy=lambda acts, costs: _layer_maps(acts),
+    strategy=lambda ctx: _layer_maps(ctx.activations),
     check=check_L7_layer_map,
 ))
 

@@ -67,8 +67,8 @@ register(Property(
               "batch of 1..3 examples",
     compares="the JAX oracle's Delta^l, dC/dW^l, dC/db^l and dC/dA^k with central finite "
              "differences of the mean cost (Richardson-extrapolated)",
-    strategy=lambda acts, costs: networks(max_depth=3, max_width=4, max_batch=3,
-                                          activations=_smooth(acts)),
+    strategy=lambda ctx: networks(max_depth=3, max_width=4, max_batch=3,
+                                  activations=_smooth(ctx.activations)),
     check=check_oracle_against_finite_differences,
     oracle="finite differences (numpy), independent of JAX",
 ))
@@ -103,7 +103,7 @@ register(Property(
     "L2", "oracle check", (),
     generates="a layer F(X) = f(W X + b 1^T) with a smooth activation (sides 1..4)",
     compares="the JAX oracle's Jacobian J^F(vec X) (jax.jacfwd) with finite differences",
-    strategy=lambda acts, costs: _layers(),
+    strategy=lambda ctx: _layers(),
     check=check_oracle_jacobian_against_finite_differences,
     oracle="finite differences (numpy), independent of JAX",
 ))

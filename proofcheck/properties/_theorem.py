@@ -22,24 +22,32 @@ from proofcheck import oracle
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.network import forward_numpy
-from proofcheck.properties import KINK_MARGIN, Check, Property, Subject, check, register
+from proofcheck.properties import (
+    KINK_MARGIN,
+    Check,
+    Context,
+    Property,
+    Subject,
+    check,
+    register,
+)
 from proofcheck.strategies import Network, networks
 
 Float64Array = NDArray[np.float64]
-Names = frozenset[str] | None
 
 __all__: list[str] = []
 
 
-def _single(min_depth: int = 1) -> Callable[[Names, Names], st.SearchStrategy[Network]]:
-    def strategy(acts: Names, costs: Names) -> st.SearchStrategy[Network]:
-        return networks(min_depth=min_depth, max_batch=1, activations=acts, costs=costs)
+def _single(min_depth: int = 1) -> Callable[[Context], st.SearchStrategy[Network]]:
+    def strategy(ctx: Context) -> st.SearchStrategy[Network]:
+        return networks(min_depth=min_depth, max_batch=1, activations=ctx.activations,
+                        costs=ctx.costs)
 
     return strategy
 
 
-def _batch(acts: Names, costs: Names) -> st.SearchStrategy[Network]:
-    return networks(activations=acts, costs=costs)
+def _batch(ctx: Context) -> st.SearchStrategy[Network]:
+    return networks(activations=ctx.activations, costs=ctx.costs)
 
 
 def _oracle(net: Network) -> oracle.NetworkGradients:
