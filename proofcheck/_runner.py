@@ -66,6 +66,21 @@ def _network_summary(example: Any) -> dict[str, Any] | None:
             "X": example.X.tolist(),
             "Y": example.Y.tolist(),
         }
+    from proofcheck.layers import LayerNetwork
+
+    if isinstance(example, LayerNetwork):
+        return {
+            "depth": example.depth,
+            "widths": list(example.widths),
+            "layers": [layer.describe() for layer in example.layers],
+            "activations": [f.describe() for f in example.activations],
+            "cost": example.cost,
+            "batch_size": example.batch_size,
+            "params": [{k: np.asarray(v).tolist() for k, v in p.items()}
+                       for p in example.params],
+            "X": example.X.tolist(),
+            "Y": example.Y.tolist(),
+        }
     return None
 
 
@@ -130,9 +145,9 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
     except ImplementationError as exc:
         # Hypothesis has shrunk the example; say where it happened, without
         # Hypothesis's own notes (the message is the whole story).
-        example = getattr(exc, "example", None)
-        where = f" [{prop.key}, on {example.describe()}]" if isinstance(example, Network) else \
-            f" [{prop.key}]"
+        example: Any = getattr(exc, "example", None)
+        describe = getattr(example, "describe", None)
+        where = f" [{prop.key}, on {describe()}]" if callable(describe) else f" [{prop.key}]"
         raise ImplementationError(f"{exc}{where}") from None
     except Flaky as exc:
         outcome.error = f"the failure did not reproduce when replayed (flaky): {exc}"

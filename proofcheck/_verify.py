@@ -40,7 +40,7 @@ __all__ = ["assert_verified", "load_implementation", "verify"]
 ProgressCallback = Callable[[int, int, str, str, "Row | None"], None]
 
 
-def load_implementation(spec: str) -> Any:
+def load_implementation(spec: str, *, option: str = "--impl") -> Any:
     """Import ``MODULE:ATTR`` (or ``MODULE``) and return the implementation object.
 
     The current directory is searched first, then the installed environment.
@@ -53,7 +53,7 @@ def load_implementation(spec: str) -> Any:
     """
     if not isinstance(spec, str) or not spec or spec.count(":") > 1:
         raise ImplementationError(
-            f"--impl {spec!r} is not of the form MODULE:ATTR (e.g. mybackprop:Backprop) "
+            f"{option} {spec!r} is not of the form MODULE:ATTR (e.g. mybackprop:Backprop) "
             "or MODULE")
     module_name, _, attr = spec.partition(":")
     if os.getcwd() not in sys.path:
@@ -62,7 +62,7 @@ def load_implementation(spec: str) -> Any:
         module = importlib.import_module(module_name)
     except Exception as exc:
         raise ImplementationError(
-            f"could not import module {module_name!r} for --impl {spec!r}: "
+            f"could not import module {module_name!r} for {option} {spec!r}: "
             f"{type(exc).__name__}: {exc}") from exc
     if not attr:
         return module
@@ -71,10 +71,10 @@ def load_implementation(spec: str) -> Any:
         if not hasattr(obj, part):
             names = sorted(n for n in dir(obj) if not n.startswith("_"))
             raise ImplementationError(
-                f"module {module_name!r} has no attribute {attr!r} (--impl {spec!r}); "
+                f"module {module_name!r} has no attribute {attr!r} ({option} {spec!r}); "
                 f"it has: {', '.join(names) or 'nothing public'}")
         obj = getattr(obj, part)
-    if inspect.isclass(obj):
+    if inspect.isclass(obj) and option == "--impl":
         try:
             obj = obj()
         except Exception as exc:
@@ -122,6 +122,45 @@ def _supported(impl: Any, attribute: str, registry: Collection[str]) -> frozense
     return frozenset(value)
 
 
+def _focus(layer: Any) -> Any:
+    """The layer map class, or an instance of the activation map class."""
+    from proofcheck.layers import ActivationMap, LayerMap
+
+    if isinstance(layer, type) and issubclass(layer, LayerMap):
+        return layer
+    if isinstance(layer, type) and issubclass(layer, ActivationMap):
+        try:
+            return layer()
+        except Exception as exc:
+            raise ImplementationError(
+                f"could not create the activation map {layer.__name__}() with no arguments: "
+                f"{type(exc).__name__}: {exc}") from exc
+    raise ImplementationError(
+        f"--layer must name a subclass of proofcheck.layers.LayerMap or "
+        f"proofcheck.layers.ActivationMap, got {layer!r}")
+
+
+def _layer_types(layer: Any) -> list[Any]:
+    """The registered layer types, with ``layer`` in place of a registered one of its name."""
+    from proofcheck.layers import ACTIVATION_MAPS, LAYER_TYPES, ActivationMap
+
+    focus = _focus(layer)
+    for attribute in ("name",):
+        if not isinstance(getattr(focus, attribute, None), str):
+            raise ImplementationError(
+                f"{_describe_layer(layer)} has no {attribute!r}: set a class attribute "
+                f"name = \"MyLayer\" (the name reports use)")
+    if isinstance(focus, ActivationMap):
+        maps = [f for f in ACTIVATION_MAPS if f.name != focus.name] + [focus]
+        return [*LAYER_TYPES, *maps]
+    types = [t for t in LAYER_TYPES if t.name != focus.name] + [focus]
+    return [*types, *ACTIVATION_MAPS]
+
+
+def _describe_layer(layer: Any) -> str:
+    return f"{getattr(layer, '__module__', '?')}.{getattr(layer, '__qualname__', layer)}"
+
+
 def _describe(impl: Any) -> str:
     if inspect.ismodule(impl):
         return impl.__name__
@@ -138,6 +177,7 @@ def verify(
     progress: ProgressCallback | None = None,
     name: str | None = None,
     seed: int | None = None,
+    layer: Any = None,
 ) -> Report:
     """Check every step of the proof that ``impl`` provides; return the :class:`Report`.
 
@@ -162,6 +202,15 @@ def verify(
     seed : int, optional
         Seed Hypothesis's random generation, so that a run can be repeated
         exactly (the ``ci`` profile is derandomized and ignores it).
+    layer : LayerMap or ActivationMap subclass, optional
+        Check this layer type (see :mod:`proofcheck.layers`): its lemma row and
+        the generalized theorem's rows on networks that contain it, mixed with
+        the registered types. The implementation's rows are not run.
+
+    Which rows run: with neither ``impl`` nor ``layer``, every row (the
+    package's own implementation and layer types); with ``impl``, the lemmas,
+    the oracle checks and the implementation's rows; with ``layer``, the rows
+    of that layer type.
 
     Raises
     ------
@@ -185,22 +234,40 @@ def verify(
         if unknown:
             raise InputError(f"steps names unknown step IDs {unknown}; known: "
                              f"{', '.join(STEP_IDS)}")
+    if impl is not None and layer is not None:
+        raise InputError("give either an implementation (impl) or a layer type (layer), not both")
+    about = {"mathematics", "implementation", "layers"}
+    candidates = list(props.PROPERTIES)
+    context = props.Context()
+    if layer is not None:
+        about = {"layers"}
+        layer_types = _layer_types(layer)
+        context = props.Context(layers=tuple(layer_types), focus=_focus(layer))
+        candidates = [p for p in candidates if p.layer is None]
+        from proofcheck.properties._generalization import lemma_properties_for
+
+        candidates += lemma_properties_for([_focus(layer)])
+    elif impl is not None:
+        about = {"mathematics", "implementation"}
     if impl is None:
         impl = MatrixBackprop()
-    subject_name = name or _describe(impl)
+    subject_name = name or (_describe_layer(layer) if layer is not None else _describe(impl))
     _check_signatures(impl)
     acts = _supported(impl, "supported_activations", ACTIVATIONS)
     costs = _supported(impl, "supported_costs", COSTS)
     subject = props.Subject(impl, subject_name)
-    context = props.Context(activations=acts, costs=costs)
+    context = context._replace(activations=acts, costs=costs)
     order = {step: i for i, step in enumerate(STEP_IDS)}
-    selected = sorted((p for p in props.PROPERTIES if steps is None or p.step in steps),
+    selected = sorted((p for p in candidates
+                       if p.about in about and (steps is None or p.step in steps)),
                       key=lambda p: (order[p.step], props.MODES.index(p.mode)))
     rows: list[Row] = []
     gradient_tol = TOLERANCES["gradient"]
     for i, prop in enumerate(selected, start=1):
         step = get_step(prop.step)
-        row = Row(prop.step, prop.mode, step.title, step.statement, "holds",
+        statement = (f"{prop.layer}: hand-derived products = jax.vjp" if prop.layer
+                     else step.statement)
+        row = Row(prop.step, prop.mode, step.title, statement, "holds", layer=prop.layer,
                   rtol=gradient_tol.rtol, atol=gradient_tol.atol, oracle=prop.oracle,
                   property_name=prop.name, needs=list(prop.needs))
         missing = [f for f in prop.needs if not subject.provides(f)]

@@ -22,9 +22,10 @@ Numerical stability
 -------------------
 ``sigmoid`` is evaluated as ``1 / (1 + e^{-z})`` for ``z >= 0`` and as
 ``e^{z} / (1 + e^{z})`` for ``z < 0``, both through ``e^{-|z|}``, which never
-overflows; ``softplus`` is ``logaddexp(0, z)``; ``elu`` takes ``expm1`` of the
-non-positive part only. No activation warns or returns a non-finite value for
-any finite input.
+overflows, and its derivative ``f(1 - f)`` as ``e^{-|z|} / (1 + e^{-|z|})^2``,
+which keeps its relative accuracy where ``f`` rounds towards 1; ``softplus``
+is ``logaddexp(0, z)``; ``elu`` takes ``expm1`` of the non-positive part only.
+No activation warns or returns a non-finite value for any finite input.
 """
 
 from __future__ import annotations
@@ -160,8 +161,11 @@ def _d_identity(z: Float64Array) -> Float64Array:
 
 
 def _d_sigmoid(z: Float64Array) -> Float64Array:
-    s: Float64Array = _sigmoid(z, np)
-    return s * (1.0 - s)
+    # s (1 - s), written as e / (1 + e)^2 with e = e^{-|z|} (f' is even): the
+    # product form loses every digit of 1 - s when s rounds close to 1.
+    e = np.exp(-np.abs(z))
+    result: Float64Array = e / ((1.0 + e) * (1.0 + e))
+    return result
 
 
 def _d_tanh(z: Float64Array) -> Float64Array:
@@ -192,7 +196,8 @@ def _d_sin(z: Float64Array) -> Float64Array:
 
 ACTIVATIONS.register(Activation("identity", "f(z) = z; f'(z) = 1", _identity, _d_identity))
 ACTIVATIONS.register(Activation(
-    "sigmoid", "f(z) = 1 / (1 + e^-z); f'(z) = f(z) (1 - f(z))", _sigmoid, _d_sigmoid))
+    "sigmoid", "f(z) = 1 / (1 + e^-z); f'(z) = f(z) (1 - f(z)) = e^-|z| / (1 + e^-|z|)^2",
+    _sigmoid, _d_sigmoid))
 ACTIVATIONS.register(Activation("tanh", "f(z) = tanh z; f'(z) = 1 - tanh^2 z", _tanh, _d_tanh))
 ACTIVATIONS.register(Activation(
     "relu", "f(z) = max(z, 0); f'(z) = 1 if z > 0 else 0", _relu, _d_relu, kink=0.0))

@@ -13,6 +13,25 @@ protocol function is one step of the proof (see :mod:`proofcheck.protocol`)::
 ``*`` is the elementwise product; ``diag(v) u = v * u`` is how the diagonal
 Jacobians of L4 are applied without ever forming them. This module never
 imports JAX; the oracle never calls it.
+
+Speed
+-----
+The products are the whole cost at large widths; everything else is kept to
+one pass over each ``(n_l, N)`` array where possible:
+
+* ``f^l'(Z^l)`` is computed from ``A^l = f^l(Z^l)``, which the forward pass
+  already holds, for the activations whose derivative is a function of their
+  value (``tanh' = 1 - a^2``, ``sigmoid' = a (1 - a)``, ``relu' = [a > 0]``,
+  ``leaky_relu' = 1 if a > 0 else 0.01``, ``identity' = 1``). These are the
+  same floating-point operations as the hand-derived derivatives of
+  :mod:`proofcheck.activations` applied to ``Z^l`` (for ``relu`` and
+  ``leaky_relu``, ``a > 0`` exactly when ``z > 0``), so the values are
+  bit-for-bit the same; every other activation uses its hand-derived
+  derivative of ``Z^l``. The end-to-end properties exercise both paths.
+* elementwise products are taken in place in the product's own result, so a
+  step allocates one ``(n_l, N)`` array, not two.
+
+Measured against JAX and plain numpy products in ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -23,7 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from proofcheck import _validate
-from proofcheck.activations import ACTIVATIONS
+from proofcheck.activations import ACTIVATIONS, LEAKY_SLOPE
 from proofcheck.costs import COSTS
 from proofcheck.network import forward_numpy
 
@@ -86,7 +105,9 @@ class MatrixBackprop:
         delta : (n_l, N)
             ``Delta^l``.
         """
-        return dfz * (W_next.T @ delta_next)
+        delta: Float64Array = W_next.T @ delta_next
+        delta *= dfz  # in place: diag(f^l'(Z^l)) applied without a second (n_l, N) array
+        return delta
 
     def weight_grad(self, delta: Float64Array, a_prev: Float64Array) -> Float64Array:
         """T1.W: ``dC/dW^l = Delta^l (A^{l-1})^T``.
@@ -170,13 +191,37 @@ class MatrixBackprop:
         c = COSTS[cost]
         c.validate(As[k], Y)
         grad_a = c.gradient(As[k], Y) / N  # dC/dA^k: the mean over examples
-        delta = self.output_delta(ACTIVATIONS[names[k - 1]].derivative(Zs[k - 1]), grad_a)
+        delta = self.output_delta(_derivative(names[k - 1], Zs[k - 1], As[k]), grad_a)
         dWs: list[Float64Array] = [np.empty(0)] * k
         dbs: list[Float64Array] = [np.empty(0)] * k
         for l in range(k, 0, -1):  # l = k, ..., 1; Python index l - 1
             dWs[l - 1] = self.weight_grad(delta, As[l - 1])
             dbs[l - 1] = self.bias_grad(delta)
             if l > 1:
-                dfz = ACTIVATIONS[names[l - 2]].derivative(Zs[l - 2])
+                dfz = _derivative(names[l - 2], Zs[l - 2], As[l - 1])
                 delta = self.backward_delta(Ws[l - 1], delta, dfz)
         return dWs, dbs
+
+
+def _derivative(name: str, Z: Float64Array, A: Float64Array) -> Float64Array:
+    """``f'(Z) : (n_l, N)``, from ``A = f(Z)`` where that is exact, else from ``Z``.
+
+    Bit-for-bit the hand-derived ``ACTIVATIONS[name].derivative(Z)`` (see the
+    module docstring), with one allocation and at most two passes.
+    """
+    out: Float64Array
+    if name == "tanh":  # 1 - tanh(z)^2 = 1 - a^2
+        out = np.multiply(A, A)
+        np.subtract(1.0, out, out=out)
+    elif name == "sigmoid":  # s (1 - s) with s = a
+        out = np.subtract(1.0, A)
+        out *= A
+    elif name == "relu":  # a > 0 exactly when z > 0; a = 0 z otherwise
+        out = np.greater(A, 0.0).astype(np.float64)
+    elif name == "leaky_relu":  # a > 0 exactly when z > 0; a = 0.01 z <= 0 otherwise
+        out = np.where(A > 0.0, 1.0, LEAKY_SLOPE)
+    elif name == "identity":
+        out = np.ones_like(A)
+    else:
+        out = ACTIVATIONS[name].derivative(Z)
+    return out

@@ -33,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="the implementation to check: an object or class (instantiated with no "
                         "arguments) or, with MODULE alone, a module; imported from the current "
                         "directory or the installed environment")
+    v.add_argument("--layer", metavar="MODULE:CLASS",
+                   help="check a layer type (a subclass of proofcheck.layers.LayerMap or "
+                        "ActivationMap) instead of an implementation: its lemma and the "
+                        "generalized theorem on networks that contain it")
     v.add_argument("--profile", choices=sorted(PROFILES), default=None,
                    help=f"Hypothesis profile (default: ${ENVIRONMENT_VARIABLE} or "
                         f"{DEFAULT_PROFILE})")
@@ -73,11 +77,12 @@ def _verify(args: argparse.Namespace) -> int:
 
     try:
         impl = load_implementation(args.impl) if args.impl else None
+        layer = load_implementation(args.layer, option="--layer") if args.layer else None
         steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else None
         report = verify(impl, profile=args.profile, steps=steps,
                         database=not args.no_database,
                         progress=None if args.quiet else _progress(sys.stderr),
-                        name=args.impl, seed=args.seed)
+                        name=args.impl or args.layer, seed=args.seed, layer=layer)
     except ProofcheckError as exc:
         if args.debug:
             traceback.print_exc()

@@ -50,6 +50,9 @@ class Cost:
         The interval targets are drawn from by the strategies.
     output_activations : tuple of str or None
         The output activations this cost is defined for (``None``: any).
+    targets : {"box", "simplex"}
+        How the strategies draw targets: uniformly in :attr:`target_range`
+        (``"box"``) or as probability vectors, one per column (``"simplex"``).
     """
 
     name: str
@@ -60,6 +63,7 @@ class Cost:
     neutral: tuple[float, float]
     target_range: tuple[float, float]
     output_activations: tuple[str, ...] | None = None
+    targets: str = "box"
 
     def __call__(self, A: Float64Array, Y: Float64Array) -> Float64Array:
         """Per-example costs with numpy, after :attr:`validate`. ``(n_k, N) -> (N,)``."""
@@ -155,3 +159,35 @@ COSTS.register(Cost(
     "c(a, y) = -sum_i [y_i log a_i + (1 - y_i) log(1 - a_i)]; grad_a c = (a - y) / (a (1 - a))",
     _binary_cross_entropy, _d_binary_cross_entropy, _validate_binary_cross_entropy,
     neutral=(0.5, 0.5), target_range=(0.0, 1.0), output_activations=("sigmoid",)))
+
+
+# --- categorical cross-entropy (with a softmax output, see proofcheck.layers) ---------
+
+
+def _categorical_cross_entropy(A: Array, Y: Array, xp: Namespace) -> Array:
+    return -xp.sum(Y * xp.log(A), axis=0)
+
+
+def _d_categorical_cross_entropy(A: Float64Array, Y: Float64Array) -> Float64Array:
+    return -Y / A
+
+
+def _validate_categorical_cross_entropy(A: Float64Array, Y: Float64Array) -> None:
+    if np.any((Y < 0.0) | ~np.isfinite(Y)):
+        index = tuple(int(i) for i in np.argwhere((Y < 0.0) | ~np.isfinite(Y))[0])
+        raise InputError(
+            f"categorical_cross_entropy: target Y has shape {Y.shape} and Y{list(index)} = "
+            f"{float(Y[index])!r}; targets must be finite and >= 0 (probabilities)")
+    bad = (A <= 0.0) | (A > 1.0) | ~np.isfinite(A)
+    if np.any(bad):
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise InputError(
+            f"categorical_cross_entropy: output A^k has shape {A.shape} and A^k{list(index)} = "
+            f"{float(A[index])!r}; outputs must lie in (0, 1] (a softmax output layer)")
+
+
+COSTS.register(Cost(
+    "categorical_cross_entropy", "c(a, y) = -sum_i y_i log a_i; grad_a c = -y / a",
+    _categorical_cross_entropy, _d_categorical_cross_entropy,
+    _validate_categorical_cross_entropy, neutral=(1.0, 0.0), target_range=(0.0, 1.0),
+    output_activations=("softmax",), targets="simplex"))

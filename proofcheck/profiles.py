@@ -1,15 +1,16 @@
 """Hypothesis settings profiles: ``ci``, ``dev`` (the default) and ``thorough``.
 
-==========  ===============  ==================================================
-profile     examples a row   what it is for
-==========  ===============  ==================================================
-``ci``      60               derandomized (the same examples every run), no
-                             example database: deterministic CI and docs builds
-``dev``     100              the default: random examples, failing ones are
-                             kept in the example database and tried first next
-                             time
-``thorough`` 1000            ten times ``dev``, before a release or a grade
-==========  ===============  ==================================================
+============  ===============  ================================================
+profile       examples a row   what it is for
+============  ===============  ================================================
+``ci``        60               derandomized (the same examples every run), no
+                               example database: deterministic CI and docs
+                               builds
+``dev``       100              the default: random examples, failing ones are
+                               kept in the example database and tried first
+                               next time
+``thorough``  1000             ten times ``dev``, before a release or a grade
+============  ===============  ================================================
 
 Choose one with ``proofcheck verify --profile NAME`` or the environment
 variable ``PROOFCHECK_PROFILE``. The profiles are also registered with

@@ -13,7 +13,8 @@ The top-level object::
       "exit_status": int,        # 0 every provided step holds, 1 some step fails
       "seconds": float,          # wall time of the whole check
       "rows": [Row, ...],        # in proof order
-      "diagnosis": {"root_cause": str | null, "mode": str | null, "message": str}
+      "diagnosis": {"root_cause": str | null, "mode": str | null, "message": str,
+                    "layer": str | null}
     }
 
 Each ``Row``::
@@ -29,11 +30,14 @@ Each ``Row``::
       "oracle": str,                  # where expected values came from
       "property": str,                # the function that checks the step
       "needs": [str, ...],            # protocol functions the property calls
+      "layer": str | null,            # the layer type of a G.* lemma row
       "seconds": float,
       "message": str | null,          # for "error" and "not provided"
       "counterexample": null | {
         "network": null | {"depth", "widths", "activations", "cost", "batch_size",
-                           "weights", "biases", "X", "Y"},
+                           "weights", "biases", "X", "Y"}
+                        | {"depth", "widths", "layers", "activations", "cost",
+                           "batch_size", "params", "X", "Y"},   # G.* rows
         "quantity": str | null,       # e.g. "delta^1"
         "function": str | null,       # the protocol function that computed it
         "layer": int | null,
@@ -85,6 +89,9 @@ MEANING: dict[str, str] = {
     "T1.grad": "the full gradient is wrong",
     "T1.tail": "the gradients of layers 2..k differ from those of the tail network",
     "T2": "the data-matrix form is wrong (a sum or a mean over the N examples)",
+    "G.base": "an activation's Jacobian-transpose product J^f(z^k)^T g is wrong",
+    "G.step": "a layer's input product J^phi_a^T delta or an activation's product is wrong",
+    "G.param": "a layer's parameter product J^phi_theta^T delta is wrong",
 }
 
 
@@ -125,6 +132,7 @@ class Row:
     oracle: str = ""
     property_name: str = ""
     needs: list[str] = field(default_factory=list)
+    layer: str | None = None
     seconds: float = 0.0
     message: str | None = None
     counterexample: Counterexample | None = None
@@ -141,6 +149,7 @@ class Diagnosis:
     root_cause: str | None
     mode: str | None
     message: str
+    layer: str | None = None
 
 
 def diagnose(rows: list[Row]) -> Diagnosis:
@@ -163,14 +172,22 @@ def diagnose(rows: list[Row]) -> Diagnosis:
                       key=lambda r: order.get(r.step, len(order)))
     if isolated:
         root = isolated[0]
-        others = [f"{r.step} {r.mode}" for r in failing if r is not root]
-        text = f"{root.step} fails in isolation: {MEANING.get(root.step, 'this step is wrong')}."
+        others = [f"{r.step} {r.mode}" + (f" ({r.layer})" if r.layer else "")
+                  for r in failing if r is not root]
+        if root.layer is not None:
+            quantity = root.counterexample.quantity if root.counterexample else None
+            text = (f"{root.step} lemma ({root.layer}) fails in isolation: {root.layer}'s "
+                    f"hand-derived product{' ' + quantity if quantity else 's'} disagrees with "
+                    "jax.vjp of its forward map.")
+        else:
+            text = (f"{root.step} fails in isolation: "
+                    f"{MEANING.get(root.step, 'this step is wrong')}.")
         if root.counterexample is not None and root.counterexample.function:
             text += f" The function at fault is {root.counterexample.function}."
         if others:
             text += f" {_join(others)} {'fails' if len(others) == 1 else 'fail'} only as a " \
                     "consequence (fix the root cause first)."
-        return Diagnosis(root.step, root.mode, text)
+        return Diagnosis(root.step, root.mode, text, root.layer)
     first = sorted(failing, key=lambda r: order.get(r.step, len(order)))[0]
     others = [f"{r.step} {r.mode}" for r in failing if r is not first]
     where = "gradients" if "gradients" in first.needs else "the composition of the steps"
@@ -231,12 +248,13 @@ class Report:
         """0 if every provided step holds, 1 otherwise."""
         return 0 if self.ok else 1
 
-    def row(self, step: str, mode: str) -> Row:
-        """The row of ``step`` in ``mode`` (``KeyError`` if there is none)."""
+    def row(self, step: str, mode: str, layer: str | None = None) -> Row:
+        """The row of ``step`` in ``mode`` (and of ``layer``); ``KeyError`` if there is none."""
         for r in self.rows:
-            if r.step == step and r.mode == mode:
+            if r.step == step and r.mode == mode and r.layer == layer:
                 return r
-        raise KeyError(f"no row for step {step!r} in mode {mode!r}")
+        raise KeyError(f"no row for step {step!r} in mode {mode!r}"
+                       + (f" of layer {layer!r}" if layer else ""))
 
     def failing(self) -> list[Row]:
         """The rows that fail, in proof order."""
@@ -283,8 +301,9 @@ class Report:
         for r in self.failing():
             # The root cause's counterexample in full; the others (consequences)
             # without their arrays, which the JSON report keeps.
-            is_root = r.step == d.root_cause and r.mode == d.mode
-            lines += ["", f"== {r.step} {r.mode}: {get_step(r.step).title}"
+            is_root = r.step == d.root_cause and r.mode == d.mode and r.layer == d.layer
+            lines += ["", f"== {r.step} {r.mode}{' (' + r.layer + ')' if r.layer else ''}: "
+                          f"{get_step(r.step).title}"
                           f"{' (root cause)' if is_root else ''} =="]
             if r.message:
                 lines.append(r.message)
@@ -316,9 +335,14 @@ def _render_counterexample(c: Counterexample, *, arrays: bool) -> list[str]:
     lines = ["Minimal counterexample (shrunk by Hypothesis):"]
     if c.network is not None:
         n = c.network
-        lines.append(f"  network: depth k={n['depth']}, widths {n['widths']}, activations "
+        layers = f", layers {n['layers']}" if "layers" in n else ""
+        lines.append(f"  network: depth k={n['depth']}, widths {n['widths']}{layers}, activations "
                      f"{n['activations']}, cost {n['cost']}, batch N={n['batch_size']}")
-        if arrays:
+        if arrays and "params" in n:
+            for l, theta in enumerate(n["params"], start=1):
+                lines += [_block(f"{name}^{l}", value) for name, value in theta.items()]
+            lines += [_block("X", n["X"]), _block("Y", n["Y"])]
+        elif arrays:
             for l, (W, b) in enumerate(zip(n["weights"], n["biases"], strict=True), start=1):
                 lines += [_block(f"W^{l}", W), _block(f"b^{l}", b)]
             lines += [_block("X", n["X"]), _block("Y", n["Y"])]

@@ -78,6 +78,12 @@ STEPS: tuple[Step, ...] = (
     Step("T2", "theorem", "Data-matrix form",
          "Delta^l = f^l'(Z^l) * ((W^{l+1})^T Delta^{l+1}), dC/dW^l = Delta^l (A^{l-1})^T, "
          "dC/db^l = Delta^l 1_N; the mean of the per-example results"),
+    Step("G.base", "generalization", "Base case, any layer types",
+         "delta^k = J^{f^k}(z^k)^T grad_{a^k} c"),
+    Step("G.step", "generalization", "Induction step, any layer types",
+         "delta^l = J^{f^l}(z^l)^T J^{phi^{l+1}}_a(a^l)^T delta^{l+1}"),
+    Step("G.param", "generalization", "Parameter gradients, any layer types",
+         "grad_{theta^l} c = J^{phi^l}_theta(a^{l-1})^T delta^l"),
 )
 
 STEP_IDS: tuple[str, ...] = tuple(step.id for step in STEPS)

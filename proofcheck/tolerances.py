@@ -6,14 +6,21 @@ different one passes a :class:`Tolerance` of their own to :func:`compare`.
 
 How a comparison works
 ----------------------
-``actual`` and ``expected`` are compared entry by entry; an entry passes when
+``actual`` and ``expected`` are compared entry by entry; an entry passes when::
 
     |actual - expected| <= atol * scale + rtol * max(|actual|, |expected|)
 
 ``scale`` is the magnitude of the quantities the compared value was summed
-from (by default the largest absolute entry of either array, at least the
-smallest normal float). The *error ratio* of a comparison is the largest
-``|actual - expected| / bound`` over its entries: at most 1 means the values
+from. By default it is the largest absolute entry of either array; a caller
+that knows the magnitude of the summed terms passes it (the properties pass a
+bound on the terms of the products they check, so that a result that is small
+by cancellation, such as a softmax product ``s * (g - s^T g)``, is compared
+at the size of its terms). Below ``FLOOR = tiny / u`` (about ``1e-292``) every
+difference counts as zero: XLA on the CPU flushes subnormal numbers to zero,
+so a product that is subnormal in numpy may be exactly ``0.0`` in the oracle.
+
+The *error ratio* of a comparison is the largest ``|actual - expected| / bound``
+over its entries: at most 1 means the values
 agree, and the report shows it so the margin is visible.
 
 Why these numbers
@@ -36,7 +43,10 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["TOLERANCES", "Comparison", "Tolerance", "compare"]
+__all__ = ["FLOOR", "TOLERANCES", "Comparison", "Tolerance", "compare", "term_scale"]
+
+#: Differences below this are rounding of subnormal numbers (XLA flushes them to zero).
+FLOOR = float(np.finfo(np.float64).tiny / np.finfo(np.float64).eps)
 
 Float64Array = NDArray[np.float64]
 
@@ -110,6 +120,20 @@ class Comparison(NamedTuple):
         return self.ratio <= 1.0
 
 
+def term_scale(*factors: Float64Array) -> float:
+    """A bound on the terms of a sum of products of entries of ``factors``.
+
+    ``n * prod(max |factor|)`` with ``n`` the largest dimension among them: the
+    rounding error of such a sum is at most a few ``u`` times this.
+    """
+    arrays = [np.asarray(f, dtype=np.float64) for f in factors]
+    if not arrays or any(f.size == 0 for f in arrays):
+        return 0.0
+    n = max(max(f.shape, default=1) for f in arrays)
+    with np.errstate(over="ignore"):
+        return float(n * np.prod([np.max(np.abs(f)) for f in arrays]))
+
+
 def compare(actual: Float64Array, expected: Float64Array, kind: str | Tolerance = "gradient",
             *, scale: float | None = None) -> Comparison:
     """Compare ``actual`` with ``expected`` (same shape) under the tolerance ``kind``.
@@ -119,8 +143,8 @@ def compare(actual: Float64Array, expected: Float64Array, kind: str | Tolerance 
     actual, expected : arrays of the same shape
     kind : a key of :data:`TOLERANCES`, or a :class:`Tolerance`
     scale : float, optional
-        The magnitude of the summed quantities; default: the largest absolute
-        entry of either array.
+        The magnitude of the summed quantities; the largest absolute entry of
+        either array is used when it is larger (and by default).
 
     Returns
     -------
@@ -136,10 +160,10 @@ def compare(actual: Float64Array, expected: Float64Array, kind: str | Tolerance 
     magnitude = np.maximum(np.abs(a), np.abs(e))
     if scale is None:
         scale = float(np.max(magnitude, initial=0.0))
-    scale = max(scale, float(np.finfo(np.float64).tiny))
+    scale = max(scale, float(np.max(magnitude, initial=0.0)))
     with np.errstate(invalid="ignore", over="ignore"):
         error = np.abs(a - e)
-        bound = tol.atol * scale + tol.rtol * magnitude
+        bound = tol.atol * scale + tol.rtol * magnitude + FLOOR
         ratio = np.where(np.isnan(error), np.inf, error / bound)
     flat = int(np.argmax(ratio))
     index = tuple(int(i) for i in np.unravel_index(flat, a.shape))

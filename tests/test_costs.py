@@ -9,7 +9,8 @@ from proofcheck import COSTS, InputError, MatrixBackprop
 
 
 def test_names_are_the_public_contract() -> None:
-    assert list(COSTS) == ["squared_error", "binary_cross_entropy"]
+    assert list(COSTS) == ["squared_error", "binary_cross_entropy",
+                           "categorical_cross_entropy"]
 
 
 def test_squared_error_is_half_the_squared_norm_per_example() -> None:

@@ -16,8 +16,8 @@ def report(profile: str) -> Report:
 
 @pytest.mark.parametrize("key", [p.key for p in PROPERTIES])
 def test_reference_holds(report: Report, key: str) -> None:
-    step, mode = key.split("/")
-    row = report.row(step, mode)
+    step, mode, *layer = key.split("/")
+    row = report.row(step, mode, layer[0] if layer else None)
     assert row.status == "holds", report.render()
     assert row.examples > 0
     assert row.max_ratio <= 1.0

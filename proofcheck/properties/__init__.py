@@ -55,7 +55,7 @@ from numpy.typing import NDArray
 
 from proofcheck.errors import ImplementationError
 from proofcheck.steps import STEP_IDS
-from proofcheck.tolerances import Comparison, compare
+from proofcheck.tolerances import Comparison, compare, term_scale
 
 __all__ = [
     "KINK_MARGIN",
@@ -107,10 +107,40 @@ class Check(NamedTuple):
 
 def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
           kind: str = "gradient", function: str | None = None, layer: int | None = None,
-          inputs: dict[str, Float64Array] | None = None) -> Check:
-    """Compare ``actual`` with ``expected`` and record what was compared."""
+          inputs: dict[str, Float64Array] | None = None, scale: float | None = None) -> Check:
+    """Compare ``actual`` with ``expected`` and record what was compared.
+
+    The comparison's scale is at least :func:`~proofcheck.tolerances.term_scale`
+    of the ``inputs`` (the factors of the products the function formed), so a
+    result that is small by cancellation is judged at the size of its terms.
+    """
+    arrays = [v for v in (inputs or {}).values() if isinstance(v, np.ndarray)]
+    if scale is None and arrays:
+        scale = term_scale(*arrays)
     return Check(quantity, function, layer, dict(inputs or {}), np.asarray(actual),
-                 np.asarray(expected), compare(actual, expected, kind))
+                 np.asarray(expected), compare(actual, expected, kind, scale=scale))
+
+
+def chain_scales(terms: Sequence[float], values: Sequence[Float64Array]) -> list[float]:
+    """Scales for end-to-end comparisons along the backward pass.
+
+    ``values[i]`` is the oracle's quantity of step ``i`` (the output first) and
+    ``terms[i]`` a bound on the terms its step summed. Rounding in numpy and in
+    XLA differs; where a step cancels (its result is much smaller than its
+    terms), both sides carry an absolute error of the size of the terms, and
+    every later step inherits that error relative to its own result. So the
+    ratio ``r = terms / |value|`` is carried down the chain, never decreasing,
+    and step ``i`` is compared at the scale ``r_i |value_i|``. Without
+    cancellation ``r = 1`` and the comparison is as tight as an isolated one.
+    """
+    scales: list[float] = []
+    ratio = 1.0
+    for term, value in zip(terms, values, strict=True):
+        size = float(np.max(np.abs(value), initial=0.0))
+        if size > 0:
+            ratio = max(ratio, term / size)
+        scales.append(max(ratio * size, term))
+    return scales
 
 
 class UserCodeFailure(Exception):
@@ -281,6 +311,13 @@ class Property:
     check : callable ``(subject, example) -> list of Check``
     oracle : str
         Where the expected values come from.
+    layer : str or None
+        The layer type a lemma-level property of the generalization checks.
+    about : {"mathematics", "implementation", "layers"}
+        What a failure would be about: the lemmas and the oracle (independent
+        of what is checked), the implementation of the protocol (T1, T2), or
+        the layer types (G.*); ``verify`` runs the rows that concern what it
+        was given.
     """
 
     step: str
@@ -291,6 +328,8 @@ class Property:
     strategy: Callable[[Context], st.SearchStrategy[Any]]
     check: Callable[[Subject, Any], list[Check]]
     oracle: str = "JAX autodiff, float64"
+    layer: str | None = None
+    about: Literal["mathematics", "implementation", "layers"] = "implementation"
 
     @property
     def name(self) -> str:
@@ -299,8 +338,8 @@ class Property:
 
     @property
     def key(self) -> str:
-        """``"T1.step/isolated"``: unique per property."""
-        return f"{self.step}/{self.mode}"
+        """``"T1.step/isolated"`` (``"G.step/lemma/Conv1D"``): unique per property."""
+        return f"{self.step}/{self.mode}" + (f"/{self.layer}" if self.layer else "")
 
 
 #: Every property, in registration (proof) order.
@@ -325,4 +364,9 @@ def properties_for(step: str) -> list[Property]:
     return [p for p in PROPERTIES if p.step == step]
 
 
-from proofcheck.properties import _lemmas, _oracle_checks, _theorem  # noqa: E402, F401
+from proofcheck.properties import (  # noqa: E402, F401  (registration)
+    _generalization,
+    _lemmas,
+    _oracle_checks,
+    _theorem,
+)

@@ -28,10 +28,12 @@ from proofcheck.properties import (
     Context,
     Property,
     Subject,
+    chain_scales,
     check,
     register,
 )
 from proofcheck.strategies import Network, networks
+from proofcheck.tolerances import term_scale
 
 Float64Array = NDArray[np.float64]
 
@@ -88,6 +90,33 @@ def _assume_clear_of_kinks(net: Network, Zs: list[Float64Array], As: list[Float6
         assume(not np.any(near))
 
 
+def _abs_gradient(net: Network, o: oracle.NetworkGradients) -> Float64Array:
+    """A bound on the terms of ``dC/dA^k``: the cost gradient at ``|A|`` and ``-|Y|``."""
+    return COSTS[net.cost].gradient(np.abs(o.As[-1]), -np.abs(net.Y)) / net.batch_size
+
+
+class Scales(NamedTuple):
+    """End-to-end comparison scales per layer (index ``l - 1``)."""
+
+    deltas: list[float]
+    dWs: list[float]
+    dbs: list[float]
+
+
+def _scales(net: Network, o: oracle.NetworkGradients) -> Scales:
+    """:func:`~proofcheck.properties.chain_scales` of the deltas, and of the gradients."""
+    k = net.depth
+    terms = [term_scale(o.dfzs[k - 1], _abs_gradient(net, o))]
+    terms += [term_scale(o.dfzs[l - 1], net.weights[l], o.deltas[l]) for l in range(k - 1, 0, -1)]
+    values = [o.deltas[l - 1] for l in range(k, 0, -1)]
+    down = chain_scales(terms, values)[::-1]  # index l - 1
+    ratios = [s / max(float(np.max(np.abs(o.deltas[l]), initial=0.0)), 1e-300)
+              for l, s in enumerate(down)]
+    dWs = [max(1.0, r) * term_scale(o.deltas[l], o.As[l]) for l, r in enumerate(ratios)]
+    dbs = [max(1.0, r) * term_scale(o.deltas[l]) for l, r in enumerate(ratios)]
+    return Scales(down, dWs, dbs)
+
+
 def _protocol_deltas(s: Subject, net: Network, hand: HandSide) -> list[Float64Array]:
     """The implementation's own recursion: T1.base, then T1.step down to layer 1."""
     k, N = net.depth, net.batch_size
@@ -120,7 +149,7 @@ def check_T1_base_end_to_end(s: Subject, net: Network) -> list[Check]:
     inputs = {"dfz": hand.dfzs[k - 1], "grad_a": hand.grad_a}
     actual = s.array("output_delta", inputs, o.deltas[k - 1].shape, "(n_k, N)")
     return [check(f"delta^{k}", actual, o.deltas[k - 1], function="output_delta", layer=k,
-                  inputs=inputs)]
+                  inputs=inputs, scale=_scales(net, o).deltas[k - 1])]
 
 
 _NET = "a network (depth 1..6, widths 1..8, an activation per layer, a cost) and one example"
@@ -157,10 +186,10 @@ def check_T1_step_isolated(s: Subject, net: Network) -> list[Check]:
 def check_T1_step_end_to_end(s: Subject, net: Network) -> list[Check]:
     """T1.step, end-to-end: the implementation's recursion from its own ``delta^k``."""
     hand, o = _hand_side(net), _oracle(net)
-    deltas = _protocol_deltas(s, net, hand)
+    deltas, scales = _protocol_deltas(s, net, hand), _scales(net, o)
     return [check(f"delta^{l}", deltas[l - 1], o.deltas[l - 1], function="backward_delta",
                   layer=l, inputs={"W_next": net.weights[l], "delta_next": deltas[l],
-                                   "dfz": hand.dfzs[l - 1]})
+                                   "dfz": hand.dfzs[l - 1]}, scale=scales.deltas[l - 1])
             for l in range(net.depth - 1, 0, -1)]
 
 
@@ -192,12 +221,12 @@ def check_T1_W_isolated(s: Subject, net: Network) -> list[Check]:
 def check_T1_W_end_to_end(s: Subject, net: Network) -> list[Check]:
     """T1.W, end-to-end: ``weight_grad`` of the implementation's own deltas."""
     hand, o = _hand_side(net), _oracle(net)
-    deltas, checks = _protocol_deltas(s, net, hand), []
+    deltas, checks, scales = _protocol_deltas(s, net, hand), [], _scales(net, o)
     for l in range(net.depth, 0, -1):
         inputs = {"delta": deltas[l - 1], "a_prev": hand.As[l - 1]}
         actual = s.array("weight_grad", inputs, o.dWs[l - 1].shape, "(n_l, n_{l-1})")
         checks.append(check(f"dc/dW^{l}", actual, o.dWs[l - 1], function="weight_grad",
-                            layer=l, inputs=inputs))
+                            layer=l, inputs=inputs, scale=scales.dWs[l - 1]))
     return checks
 
 
@@ -215,12 +244,12 @@ def check_T1_b_isolated(s: Subject, net: Network) -> list[Check]:
 def check_T1_b_end_to_end(s: Subject, net: Network) -> list[Check]:
     """T1.b, end-to-end: ``bias_grad`` of the implementation's own deltas."""
     hand, o = _hand_side(net), _oracle(net)
-    deltas, checks = _protocol_deltas(s, net, hand), []
+    deltas, checks, scales = _protocol_deltas(s, net, hand), [], _scales(net, o)
     for l in range(net.depth, 0, -1):
         inputs = {"delta": deltas[l - 1]}
         actual = s.array("bias_grad", inputs, o.dbs[l - 1].shape, "(n_l,)")
         checks.append(check(f"dc/db^{l}", actual, o.dbs[l - 1], function="bias_grad", layer=l,
-                            inputs=inputs))
+                            inputs=inputs, scale=scales.dbs[l - 1]))
     return checks
 
 
@@ -247,15 +276,17 @@ register(Property(
 
 def _gradient_checks(dWs: list[Float64Array], dbs: list[Float64Array],
                      o_dWs: list[Float64Array], o_dbs: list[Float64Array],
-                     net: Network, first_layer: int = 1, what: str = "") -> list[Check]:
+                     net: Network, scales: Scales, first_layer: int = 1,
+                     what: str = "") -> list[Check]:
     checks = []
+    offset = first_layer - 1
     for i in range(len(dWs) - 1, -1, -1):
         l = i + first_layer
         inputs = {"X": net.X, "Y": net.Y}
         checks.append(check(f"dC/dW^{l}{what}", dWs[i], o_dWs[i], function="gradients",
-                            layer=l, inputs=inputs))
+                            layer=l, inputs=inputs, scale=scales.dWs[i + offset]))
         checks.append(check(f"dC/db^{l}{what}", dbs[i], o_dbs[i], function="gradients",
-                            layer=l, inputs=inputs))
+                            layer=l, inputs=inputs, scale=scales.dbs[i + offset]))
     return checks
 
 
@@ -264,7 +295,7 @@ def check_T1_grad(s: Subject, net: Network) -> list[Check]:
     _hand_side(net)  # discards examples within rounding of a kink
     o = _oracle(net)
     dWs, dbs = s.gradients(net.weights, net.biases, net.activations, net.cost, net.X, net.Y)
-    return _gradient_checks(dWs, dbs, o.dWs, o.dbs, net)
+    return _gradient_checks(dWs, dbs, o.dWs, o.dbs, net, _scales(net, o))
 
 
 register(Property(
@@ -287,18 +318,20 @@ def check_T1_tail_isolated(s: Subject, net: Network) -> list[Check]:
     tail = _tail(net, o.As[1])
     dWs, dbs = s.gradients(tail.weights, tail.biases, tail.activations, tail.cost, tail.X,
                            tail.Y)
-    return _gradient_checks(dWs, dbs, o.dWs[1:], o.dbs[1:], tail, first_layer=2)
+    return _gradient_checks(dWs, dbs, o.dWs[1:], o.dbs[1:], tail, _scales(net, o),
+                            first_layer=2)
 
 
 def check_T1_tail_end_to_end(s: Subject, net: Network) -> list[Check]:
     """T1.tail, end-to-end: the implementation's gradients of layers 2..k equal its gradients
     of the tail network fed its own ``a^1``."""
-    hand = _hand_side(net)
+    hand, o = _hand_side(net), _oracle(net)
     dWs, dbs = s.gradients(net.weights, net.biases, net.activations, net.cost, net.X, net.Y)
     tail = _tail(net, hand.As[1])
     tWs, tbs = s.gradients(tail.weights, tail.biases, tail.activations, tail.cost, tail.X,
                            tail.Y)
-    return _gradient_checks(tWs, tbs, dWs[1:], dbs[1:], tail, first_layer=2, what=" (tail)")
+    return _gradient_checks(tWs, tbs, dWs[1:], dbs[1:], tail, _scales(net, o), first_layer=2,
+                            what=" (tail)")
 
 
 register(Property(
@@ -348,7 +381,8 @@ def check_T2_end_to_end(s: Subject, net: Network) -> list[Check]:
     _hand_side(net)
     o = _oracle(net)
     dWs, dbs = s.gradients(net.weights, net.biases, net.activations, net.cost, net.X, net.Y)
-    checks = _gradient_checks(dWs, dbs, o.dWs, o.dbs, net)
+    scales = _scales(net, o)
+    checks = _gradient_checks(dWs, dbs, o.dWs, o.dbs, net, scales)
     N = net.batch_size
     mean_W = [np.zeros_like(W) for W in net.weights]
     mean_b = [np.zeros_like(b) for b in net.biases]
@@ -358,7 +392,8 @@ def check_T2_end_to_end(s: Subject, net: Network) -> list[Check]:
         for l in range(net.depth):
             mean_W[l] += eW[l] / N
             mean_b[l] += eb[l] / N
-    checks += _gradient_checks(mean_W, mean_b, o.dWs, o.dbs, net, what=" (mean of examples)")
+    checks += _gradient_checks(mean_W, mean_b, o.dWs, o.dbs, net, scales,
+                               what=" (mean of examples)")
     return checks
 
 

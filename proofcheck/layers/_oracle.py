@@ -1,0 +1,88 @@
+"""The oracle for networks of any layer types: ``jax.vjp`` and ``jax.value_and_grad``.
+
+It differentiates the layer types' own forward maps with ``jax.numpy``, in
+float64, with rank promotion raised, and never calls a hand-derived product.
+Layer types may depend on their shapes in ways padding would change (a
+normalization over the features, a convolution's windows), so this oracle
+does not pad: it runs JAX eagerly, which compiles each primitive once per
+shape and reuses it; the small widths of the strategies keep the number of
+shapes small.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from numpy.typing import NDArray
+
+from proofcheck.costs import COSTS
+from proofcheck.layers._network import LayerNetwork, layer_forward
+from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
+from proofcheck.oracle import _check_x64
+
+Float64Array = NDArray[np.float64]
+
+__all__ = ["LayerOracle", "activation_vjp", "layer_vjp", "network_gradients"]
+
+
+def _numpy(tree: Any) -> Any:
+    return jax.tree_util.tree_map(np.asarray, tree)
+
+
+def layer_vjp(layer: LayerMap, a: Float64Array, params: Parameters,
+              delta: Float64Array) -> tuple[Float64Array, dict[str, Float64Array]]:
+    """``J_a^T delta`` and ``J_theta^T delta`` of ``layer`` at ``a`` by ``jax.vjp``."""
+    _check_x64()
+    with jax.numpy_rank_promotion("raise"):
+        _, pullback = jax.vjp(lambda a, p: layer.forward(a, p, jnp), jnp.asarray(a),
+                              {k: jnp.asarray(v) for k, v in params.items()})
+        da, dp = pullback(jnp.asarray(delta))
+    return np.asarray(da), {k: np.asarray(v) for k, v in dp.items()}
+
+
+def activation_vjp(f: ActivationMap, z: Float64Array, g: Float64Array) -> Float64Array:
+    """``J^f(z)^T g`` by ``jax.vjp`` of the activation's forward map."""
+    _check_x64()
+    with jax.numpy_rank_promotion("raise"):
+        _, pullback = jax.vjp(lambda z: f.forward(z, jnp), jnp.asarray(z))
+        (dz,) = pullback(jnp.asarray(g))
+    return np.asarray(dz)
+
+
+class LayerOracle(NamedTuple):
+    """The oracle's forward pass, deltas, parameter gradients and ``dC/dA^k``."""
+
+    C: float
+    Zs: list[Float64Array]
+    As: list[Float64Array]
+    deltas: list[Float64Array]
+    grads: list[dict[str, Float64Array]]
+    grad_a: Float64Array
+
+
+def network_gradients(net: LayerNetwork) -> LayerOracle:
+    """Deltas (D3, D4) and parameter gradients of the mean cost, by ``jax.value_and_grad``.
+
+    As in :func:`proofcheck.oracle.network_gradients`, ``Delta^l`` is the
+    gradient with respect to a shift ``E^l = 0`` of ``Z^l``.
+    """
+    _check_x64()
+    cost = COSTS[net.cost]
+    X, Y = jnp.asarray(net.X), jnp.asarray(net.Y)
+
+    def mean_cost(params: Any, shifts: Any, out_shift: Any) -> Any:
+        maps = [(lambda Z, f=f, E=E: f.forward(Z + E, jnp))
+                for f, E in zip(net.activations, shifts, strict=True)]
+        Zs, As = layer_forward(net.layers, params, maps, X, jnp)
+        return jnp.mean(cost.forward(As[-1] + out_shift, Y, jnp)), (Zs, As)
+
+    params = [{k: jnp.asarray(v) for k, v in p.items()} for p in net.params]
+    shifts = [jnp.zeros((layer.n_out, net.batch_size)) for layer in net.layers]
+    with jax.numpy_rank_promotion("raise"):
+        (C, (Zs, As)), (grads, deltas, grad_a) = jax.value_and_grad(
+            mean_cost, argnums=(0, 1, 2), has_aux=True)(params, shifts, jnp.zeros(Y.shape))
+    return LayerOracle(float(C), _numpy(Zs), _numpy(As), _numpy(deltas), _numpy(grads),
+                       np.asarray(grad_a))

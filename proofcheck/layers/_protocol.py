@@ -1,0 +1,128 @@
+"""The layer protocol: a layer map or an activation map, with its hand-derived products.
+
+The generalized theorem (G.base, G.step, G.param) replaces the affine
+potential by any differentiable layer map ``z^l = phi^l(a^{l-1}; theta^l)`` and
+the elementwise activation by any differentiable ``a^l = f^l(z^l)``. Backpropagation
+then needs, for each layer type, only transposed-Jacobian products
+(vector-Jacobian products in matrix form):
+
+============================  ===========================================  =========
+product                       math                                         used by
+============================  ===========================================  =========
+``LayerMap.input_product``    ``J^{phi}_a(a)^T delta``, shape of ``a``      G.step
+``LayerMap.parameter_products``  ``J^{phi}_theta(a)^T delta``, per parameter  G.param
+``ActivationMap.product``     ``J^f(z)^T g``, shape of ``z``                G.base, G.step
+============================  ===========================================  =========
+
+A layer type writes its forward map once, against the array namespace ``xp``
+(numpy or ``jax.numpy``), right next to these products; the lemma-level
+property of the layer type compares the products with ``jax.vjp`` of the
+forward map. A configured layer (its input width and settings: channels,
+kernel width, a dropout mask) is an instance; Hypothesis draws instances that
+fit a given input width through :meth:`LayerMap.configurations`.
+
+Arrays have one column per example: ``a : (n_in, N)``, ``z : (n_out, N)``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+from proofcheck._xp import Array, Namespace
+
+__all__ = ["ActivationMap", "LayerMap", "Parameters"]
+
+Float64Array = NDArray[np.float64]
+#: A layer's parameters by name (``{"W": ..., "b": ...}``); empty for none.
+Parameters = dict[str, Any]
+
+
+class LayerMap(ABC):
+    """A layer map ``z = phi(a; theta)`` from ``n_in`` to ``n_out`` features.
+
+    Subclasses set :attr:`name` and implement the abstract methods; the
+    docstring of a subclass gives its forward map and the derivation of its
+    products in matrix notation.
+    """
+
+    #: The name of the layer type in reports (``"Conv1D"``).
+    name: ClassVar[str]
+
+    def __init__(self, n_in: int) -> None:
+        self.n_in = n_in
+
+    @classmethod
+    @abstractmethod
+    def configurations(cls, n_in: int, max_width: int) -> st.SearchStrategy[LayerMap]:
+        """Configured layers with ``n_in`` inputs and at most ``max_width`` outputs.
+
+        Returns ``nothing()`` when no configuration fits.
+        """
+
+    @property
+    @abstractmethod
+    def n_out(self) -> int:
+        """The number of output features."""
+
+    @abstractmethod
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The shape of every parameter, by name (empty: no parameters)."""
+
+    def parameter_bound(self, name: str) -> float:
+        """Entries of parameter ``name`` are drawn from ``[-bound, bound]``.
+
+        Default: ``1 / n_in`` for matrices (each row has l1-norm at most 1, as
+        for the affine layer of the strategies) and ``1`` for vectors.
+        """
+        return 1.0 / self.n_in if len(self.parameter_shapes()[name]) > 1 else 1.0
+
+    @abstractmethod
+    def forward(self, a: Array, params: Parameters, xp: Namespace) -> Array:
+        """``z = phi(a; theta)``: ``(n_in, N)`` to ``(n_out, N)``, written against ``xp``."""
+
+    @abstractmethod
+    def input_product(self, a: Float64Array, params: Parameters,
+                      delta: Float64Array) -> Float64Array:
+        """Hand-derived ``J^{phi}_a(a)^T delta``: ``delta : (n_out, N)`` to ``(n_in, N)``."""
+
+    @abstractmethod
+    def parameter_products(self, a: Float64Array, params: Parameters,
+                           delta: Float64Array) -> dict[str, Float64Array]:
+        """Hand-derived ``J^{phi}_theta(a)^T delta`` of the summed cost, per parameter.
+
+        The result for parameter ``p`` has ``p``'s shape and sums over the
+        ``N`` examples (columns), as the gradient of the data-matrix cost does.
+        """
+
+    def describe(self) -> str:
+        """The layer and its settings, in one line."""
+        return f"{self.name}({self.n_in} -> {self.n_out})"
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+
+class ActivationMap(ABC):
+    """An activation map ``a = f(z)``, elementwise or not, from ``n`` features to ``n``."""
+
+    #: The name of the activation in reports (``"softmax"``).
+    name: ClassVar[str]
+
+    @abstractmethod
+    def forward(self, z: Array, xp: Namespace) -> Array:
+        """``a = f(z)``: ``(n, N)`` to ``(n, N)``, columnwise, written against ``xp``."""
+
+    @abstractmethod
+    def product(self, z: Float64Array, a: Float64Array, g: Float64Array) -> Float64Array:
+        """Hand-derived ``J^f(z)^T g`` for every column: ``(n, N)``; ``a = f(z)`` is given."""
+
+    def describe(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return self.describe()

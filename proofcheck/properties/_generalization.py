@@ -1,0 +1,382 @@
+"""Properties of the generalized theorem (G.base, G.step, G.param) and of each layer type.
+
+The layer types and activation maps come from :mod:`proofcheck.layers` (or, for
+``verify(layer=...)``, include the user's own). Each example is a network that
+mixes them (Hypothesis chooses the mix). *Isolated*: one product of one layer
+type is fed the oracle's values (``Z^l``, ``A^l``, ``Delta^{l+1}``) and
+compared with the oracle's delta or gradient. *End-to-end*: the package's
+numpy backpropagation over layer types (:func:`proofcheck.layers.layer_backprop`)
+against the oracle. *Lemma*, one row per layer type: its hand-derived
+products against ``jax.vjp`` of its forward map, at a drawn point.
+
+Strategy bounds: depth 1..3, widths 1..4, batch 1..2. This is smaller than the
+paper's networks on purpose: the oracle for arbitrary layer types runs JAX
+eagerly (padding is not exact for every layer type), which compiles each
+operation once per shape; few shapes keep that cost bounded.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from numpy.typing import NDArray
+
+from proofcheck.costs import COSTS
+from proofcheck.errors import ImplementationError, InputError
+from proofcheck.layers import (
+    ACTIVATION_MAPS,
+    LAYER_TYPES,
+    ActivationMap,
+    Elementwise,
+    LayerMap,
+    LayerNetwork,
+    Parameters,
+    layer_forward,
+    layer_networks,
+)
+from proofcheck.layers import _oracle as layer_oracle
+from proofcheck.properties import (
+    Check,
+    Context,
+    Mode,
+    Property,
+    Subject,
+    UserCodeFailure,
+    _result_array,
+    chain_scales,
+    check,
+    register,
+)
+from proofcheck.tolerances import term_scale
+
+Float64Array = NDArray[np.float64]
+
+__all__ = ["layer_lemma", "lemma_properties_for"]
+
+MAX_DEPTH, MAX_WIDTH, MAX_BATCH = 3, 4, 2
+
+
+def _types(ctx: Context) -> tuple[list[type[LayerMap]], list[ActivationMap]]:
+    layers = [t for t in ctx.layers if isinstance(t, type) and issubclass(t, LayerMap)]
+    maps = [f for f in ctx.layers if isinstance(f, ActivationMap)]
+    return layers or list(LAYER_TYPES), maps or list(ACTIVATION_MAPS)
+
+
+def _networks(min_depth: int = 1) -> Callable[[Context], st.SearchStrategy[LayerNetwork]]:
+    def strategy(ctx: Context) -> st.SearchStrategy[LayerNetwork]:
+        layers, maps = _types(ctx)
+        return layer_networks(layers, maps, focus=ctx.focus, min_depth=min_depth,
+                              max_depth=MAX_DEPTH, max_width=MAX_WIDTH, max_batch=MAX_BATCH)
+
+    return strategy
+
+
+def _call(owner: Any, method: str, args: dict[str, Any]) -> Any:
+    """Call a hand-derived product; a crash in it is a failing example, not our crash."""
+    label = f"{type(owner).__name__}.{method}"
+    try:
+        return getattr(owner, method)(*(a.copy() if isinstance(a, np.ndarray) else a
+                                        for a in args.values()))
+    except (ImplementationError, InputError):
+        raise
+    except Exception as exc:
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        arrays = {k: v for k, v in args.items() if isinstance(v, np.ndarray)}
+        raise UserCodeFailure(label, last, arrays) from None
+
+
+def _array(owner: Any, method: str, args: dict[str, Any], shape: tuple[int, ...]) -> Float64Array:
+    return _result_array(f"{type(owner).__name__}.{method}", _call(owner, method, args), shape,
+                         f"{shape}", args)
+
+
+def _parameter_products(layer: LayerMap, a: Float64Array, params: Parameters,
+                        delta: Float64Array) -> dict[str, Float64Array]:
+    args = {"a": a, "params": params, "delta": delta}
+    result = _call(layer, "parameter_products", args)
+    shapes = layer.parameter_shapes()
+    if not isinstance(result, dict) or set(result) != set(shapes):
+        raise ImplementationError(
+            f"{type(layer).__name__}.parameter_products returned "
+            f"{sorted(result) if isinstance(result, dict) else type(result).__name__}; expected "
+            f"a dict with the keys of parameter_shapes(): {sorted(shapes)}")
+    return {name: _result_array(f"{type(layer).__name__}.parameter_products", result[name],
+                                shape, f"{name} {shape}", {"a": a, "delta": delta},
+                                label=f"[{name!r}]")
+            for name, shape in shapes.items()}
+
+
+def _valid(net: LayerNetwork) -> None:
+    """Discard networks whose output leaves the cost's domain.
+
+    A chain of residual or linear layers can push a sigmoid output to exactly
+    0.0 or 1.0 in float64, where cross-entropy is undefined: such a network is
+    outside the statement (D2), not a counterexample.
+    """
+    maps = [(lambda Z, f=f: f.forward(Z, np)) for f in net.activations]
+    _, As = layer_forward(net.layers, net.params, maps, net.X, np)
+    try:
+        COSTS[net.cost].validate(As[-1], net.Y)
+    except InputError:
+        assume(False)
+
+
+def _chain(net: LayerNetwork, o: layer_oracle.LayerOracle) -> tuple[list[float], list[float]]:
+    """End-to-end scales of the deltas and of the parameter gradients (index ``l - 1``).
+
+    See :func:`proofcheck.properties.chain_scales`. The terms of ``delta^k``
+    are bounded by ``|a^k| |dC/dA^k|`` with the cost gradient taken at ``|A|``
+    and ``-|Y|`` (where ``a - y`` cancels); those of ``delta^l`` by the layer's
+    parameters and ``delta^{l+1}``, times ``|a^l|`` for a non-elementwise
+    activation such as softmax.
+    """
+    k, N = net.depth, net.batch_size
+    g = COSTS[net.cost].gradient(np.abs(o.As[-1]), -np.abs(net.Y)) / N
+    terms = [term_scale(np.maximum(np.abs(o.As[k]), 1.0), g)]
+    for l in range(k - 1, 0, -1):
+        factors = [*net.params[l].values(), o.deltas[l]]
+        terms.append(term_scale(*factors) * max(1.0, float(np.max(np.abs(o.As[l])))))
+    deltas = chain_scales(terms, [o.deltas[l - 1] for l in range(k, 0, -1)])[::-1]
+    grads = []
+    for l in range(1, k + 1):
+        size = float(np.max(np.abs(o.deltas[l - 1]), initial=0.0))
+        ratio = deltas[l - 1] / size if size > 0 else 1.0
+        grads.append(max(1.0, ratio) * term_scale(o.As[l - 1], o.deltas[l - 1]))
+    return deltas, grads
+
+
+# --- G.base -------------------------------------------------------------------------
+
+
+def check_G_base_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
+    """G.base, isolated: ``J^{f^k}(z^k)^T grad_a c`` by the activation's hand-derived product,
+    fed the oracle's ``z^k``, ``a^k`` and ``dC/dA^k``."""
+    _valid(net)
+    o, k = layer_oracle.network_gradients(net), net.depth
+    f = net.activations[k - 1]
+    inputs = {"z": o.Zs[k - 1], "a": o.As[k], "g": o.grad_a}
+    actual = _array(f, "product", inputs, o.deltas[k - 1].shape)
+    return [check(f"delta^{k}", actual, o.deltas[k - 1], function=f"{f.describe()}.product",
+                  layer=k, inputs=inputs)]
+
+
+def check_G_base_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
+    """G.base, end-to-end: the numpy backpropagation's ``delta^k``."""
+    _valid(net)
+    from proofcheck.layers import layer_backprop
+
+    o, g, k = layer_oracle.network_gradients(net), layer_backprop(net), net.depth
+    return [check(f"delta^{k}", g.deltas[k - 1], o.deltas[k - 1], layer=k,
+                  scale=_chain(net, o)[0][k - 1])]
+
+
+# --- G.step -------------------------------------------------------------------------
+
+
+def check_G_step_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
+    """G.step, isolated: ``J^{f^l}(z^l)^T J^{phi^{l+1}}_a(a^l)^T delta^{l+1}`` from the
+    hand-derived products, fed the oracle's ``delta^{l+1}``, for every ``l < k``."""
+    _valid(net)
+    o, checks = layer_oracle.network_gradients(net), []
+    for l in range(net.depth - 1, 0, -1):
+        layer, f = net.layers[l], net.activations[l - 1]
+        inputs = {"a": o.As[l], "params": net.params[l], "delta": o.deltas[l]}
+        back = _array(layer, "input_product", inputs, o.As[l].shape)
+        actual = _array(f, "product", {"z": o.Zs[l - 1], "a": o.As[l], "g": back},
+                        o.deltas[l - 1].shape)
+        checks.append(check(f"delta^{l}", actual, o.deltas[l - 1],
+                            function=f"{layer.name}.input_product, {f.describe()}.product",
+                            layer=l, inputs={"a": o.As[l], "delta_next": o.deltas[l]}))
+    return checks
+
+
+def check_G_step_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
+    """G.step, end-to-end: every delta of the numpy backpropagation."""
+    _valid(net)
+    from proofcheck.layers import layer_backprop
+
+    o, g = layer_oracle.network_gradients(net), layer_backprop(net)
+    scales, _ = _chain(net, o)
+    return [check(f"delta^{l}", g.deltas[l - 1], o.deltas[l - 1], layer=l,
+                  scale=scales[l - 1])
+            for l in range(net.depth - 1, 0, -1)]
+
+
+# --- G.param ------------------------------------------------------------------------
+
+
+def check_G_param_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
+    """G.param, isolated: ``J^{phi^l}_theta(a^{l-1})^T delta^l`` from the hand-derived
+    products, fed the oracle's ``a^{l-1}`` and ``delta^l``, for every layer."""
+    _valid(net)
+    o, checks = layer_oracle.network_gradients(net), []
+    for l in range(net.depth, 0, -1):
+        layer = net.layers[l - 1]
+        products = _parameter_products(layer, o.As[l - 1], net.params[l - 1], o.deltas[l - 1])
+        for name, value in products.items():
+            checks.append(check(f"dC/d{name}^{l}", value, o.grads[l - 1][name],
+                                function=f"{layer.name}.parameter_products", layer=l,
+                                inputs={"a_prev": o.As[l - 1], "delta": o.deltas[l - 1]}))
+    return checks
+
+
+def check_G_param_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
+    """G.param, end-to-end: every parameter gradient of the numpy backpropagation."""
+    _valid(net)
+    from proofcheck.layers import layer_backprop
+
+    o, g, checks = layer_oracle.network_gradients(net), layer_backprop(net), []
+    _, scales = _chain(net, o)
+    for l in range(net.depth, 0, -1):
+        for name, value in g.grads[l - 1].items():
+            checks.append(check(f"dC/d{name}^{l}", value, o.grads[l - 1][name], layer=l,
+                                scale=scales[l - 1]))
+    return checks
+
+
+_MIX = ("a network of depth {d}..3 mixing the layer types and activations (widths 1..4, "
+        "Hypothesis chooses the mix), a cost, and a batch of 1..2 examples")
+
+_G_ROWS: tuple[tuple[str, Mode, Callable[[Subject, LayerNetwork], list[Check]], str, int], ...] = (
+    ("G.base", "isolated", check_G_base_isolated,
+     "the output activation's hand-derived J^f(z^k)^T g, fed the oracle's z^k and dC/dA^k, "
+     "with the oracle's delta^k", 1),
+    ("G.base", "end-to-end", check_G_base_end_to_end,
+     "delta^k of the numpy backpropagation over layer types with the oracle's", 1),
+    ("G.step", "isolated", check_G_step_isolated,
+     "J^f(z^l)^T J^phi_a(a^l)^T delta^{l+1} from the hand-derived products, fed the oracle's "
+     "delta^{l+1}, with the oracle's delta^l, for every l < k", 2),
+    ("G.step", "end-to-end", check_G_step_end_to_end,
+     "every delta^l of the numpy backpropagation over layer types with the oracle's", 2),
+    ("G.param", "isolated", check_G_param_isolated,
+     "J^phi_theta(a^{l-1})^T delta^l from the hand-derived products, fed the oracle's "
+     "delta^l, with the oracle's gradient of every parameter", 1),
+    ("G.param", "end-to-end", check_G_param_end_to_end,
+     "every parameter gradient of the numpy backpropagation over layer types with the "
+     "oracle's", 1),
+)
+for _step, _mode, _check, _compares, _min in _G_ROWS:
+    register(Property(_step, _mode, (), about="layers", generates=_MIX.format(d=_min),
+                      compares=_compares, strategy=_networks(_min), check=_check))
+
+
+# --- one lemma per layer type ---------------------------------------------------------
+
+
+class LayerPoint(NamedTuple):
+    """A configured layer with parameters, an input and a delta to pull back."""
+
+    layer: LayerMap
+    params: Parameters
+    a: Float64Array
+    delta: Float64Array
+
+
+class ActivationPoint(NamedTuple):
+    """An activation map with a potential and a vector to pull back."""
+
+    activation: ActivationMap
+    z: Float64Array
+    g: Float64Array
+
+
+def _floats(bound: float) -> st.SearchStrategy[float]:
+    return st.floats(-bound, bound, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+
+
+def _layer_points(layer_type: type[LayerMap]) -> st.SearchStrategy[LayerPoint]:
+    @st.composite
+    def draw(draw: st.DrawFn) -> LayerPoint:
+        n_in, N = draw(st.integers(1, MAX_WIDTH)), draw(st.integers(1, MAX_BATCH + 1))
+        layer = draw(layer_type.configurations(n_in, MAX_WIDTH))
+        params = {name: draw(hnp.arrays(np.float64, shape,
+                                        elements=_floats(layer.parameter_bound(name))))
+                  for name, shape in layer.parameter_shapes().items()}
+        a = draw(hnp.arrays(np.float64, (n_in, N), elements=_floats(2.0)))
+        delta = draw(hnp.arrays(np.float64, (layer.n_out, N), elements=_floats(1.0)))
+        return LayerPoint(layer, params, a, delta)
+
+    return draw()
+
+
+def _activation_points(maps: Sequence[ActivationMap]) -> st.SearchStrategy[ActivationPoint]:
+    @st.composite
+    def draw(draw: st.DrawFn) -> ActivationPoint:
+        f = draw(st.sampled_from(list(maps)))
+        n, N = draw(st.integers(1, MAX_WIDTH)), draw(st.integers(1, MAX_BATCH + 1))
+        z = draw(hnp.arrays(np.float64, (n, N), elements=_floats(5.0)))
+        g = draw(hnp.arrays(np.float64, (n, N), elements=_floats(1.0)))
+        return ActivationPoint(f, z, g)
+
+    return draw()
+
+
+def _layer_lemma_check(subject: Subject, p: LayerPoint) -> list[Check]:
+    da, dtheta = layer_oracle.layer_vjp(p.layer, p.a, p.params, p.delta)
+    inputs = {"a": p.a, "delta": p.delta, **{k: np.asarray(v) for k, v in p.params.items()}}
+    name = type(p.layer).__name__
+    actual = _array(p.layer, "input_product", {"a": p.a, "params": p.params, "delta": p.delta},
+                    p.a.shape)
+    checks = [check("J_a^T delta", actual, da, function=f"{name}.input_product",
+                    inputs=inputs)]
+    products = _parameter_products(p.layer, p.a, p.params, p.delta)
+    checks += [check(f"J_{k}^T delta", v, dtheta[k], function=f"{name}.parameter_products",
+                     inputs=inputs) for k, v in products.items()]
+    return checks
+
+
+def _activation_lemma_check(subject: Subject, p: ActivationPoint) -> list[Check]:
+    expected = layer_oracle.activation_vjp(p.activation, p.z, p.g)
+    a = np.asarray(p.activation.forward(p.z, np), dtype=np.float64)
+    inputs = {"z": p.z, "g": p.g}
+    actual = _array(p.activation, "product", {"z": p.z, "a": a, "g": p.g}, p.z.shape)
+    return [check("J^f(z)^T g", actual, expected,
+                  function=f"{p.activation.describe()}.product", inputs=inputs)]
+
+
+def layer_lemma(layer_type: type[LayerMap] | type[ActivationMap] | Sequence[ActivationMap],
+                name: str) -> Property:
+    """The lemma-level property of one layer type: its products equal ``jax.vjp``.
+
+    ``layer_type`` is a :class:`LayerMap` subclass, an :class:`ActivationMap`
+    subclass, or a list of activation maps checked together (the elementwise
+    activations).
+    """
+    if isinstance(layer_type, type) and issubclass(layer_type, LayerMap):
+        lt = layer_type
+        return Property(
+            "G.step", "lemma", (), about="layers", layer=name,
+            generates=f"a configured {name} layer (input width 1..4), its parameters, an "
+                      "input a and a delta, batch 1..3",
+            compares=f"{name}'s hand-derived input product J_a^T delta and parameter products "
+                     "J_theta^T delta with jax.vjp of its forward map",
+            strategy=lambda ctx: _layer_points(lt), check=_layer_lemma_check)
+    maps: list[ActivationMap] = (
+        [layer_type()] if isinstance(layer_type, type) else list(layer_type))
+    return Property(
+        "G.base", "lemma", (), about="layers", layer=name,
+        generates=f"the activation {name} and a potential z in [-5, 5] and a vector g "
+                  "(width 1..4, batch 1..3)",
+        compares=f"{name}'s hand-derived J^f(z)^T g with jax.vjp of its forward map",
+        strategy=lambda ctx: _activation_points(maps), check=_activation_lemma_check)
+
+
+def lemma_properties_for(layer_types: Sequence[Any]) -> list[Property]:
+    """One lemma property per layer map type and per non-elementwise activation map."""
+    props = [layer_lemma(t, t.name) for t in layer_types
+             if isinstance(t, type) and issubclass(t, LayerMap)]
+    for f in layer_types:
+        if isinstance(f, ActivationMap) and not isinstance(f, Elementwise):
+            props.append(layer_lemma(type(f), f.name))
+    return props
+
+
+register(layer_lemma([f for f in ACTIVATION_MAPS if isinstance(f, Elementwise)], "elementwise"))
+for _prop in lemma_properties_for([*LAYER_TYPES, *ACTIVATION_MAPS]):
+    register(_prop)

@@ -1,0 +1,115 @@
+"""Layer types: registration, the mutants of the five new types, and a user's own layer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import proofcheck
+from proofcheck.layers import ACTIVATION_MAPS, LAYER_TYPES
+from proofcheck.properties import PROPERTIES
+from tests.layer_mutants import LAYER_CATALOG, LayerMutant
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_registered_type_has_a_lemma_row() -> None:
+    lemma_layers = {p.layer for p in PROPERTIES if p.mode == "lemma" and p.layer}
+    assert {t.name for t in LAYER_TYPES} <= lemma_layers
+    assert "softmax" in lemma_layers and "elementwise" in lemma_layers
+    assert {t.name for t in LAYER_TYPES} >= {"Affine", "Conv1D", "LayerNorm", "Residual",
+                                            "Dropout"}
+    assert "softmax" in {f.name for f in ACTIVATION_MAPS}
+
+
+@pytest.mark.parametrize("mutant", LAYER_CATALOG, ids=[m.layer.__name__ for m in LAYER_CATALOG])
+def test_layer_mutant_is_caught_by_its_lemma(mutant: LayerMutant) -> None:
+    # The rows of G.base (and of the root cause's own step) are enough to show the
+    # earliest failing isolated row: nothing before G.base depends on a layer type.
+    steps = sorted({"G.base", mutant.root_cause})
+    report = proofcheck.verify(layer=mutant.layer, profile="ci", database=False, steps=steps)
+    assert report.exit_status == 1, report.render()
+    d = report.diagnosis
+    assert (d.root_cause, d.mode, d.layer) == (mutant.root_cause, "lemma", mutant.layer_name), \
+        report.render()
+    row = report.row(mutant.root_cause, "lemma", mutant.layer_name)
+    assert row.counterexample is not None
+
+
+USER_LAYER = '''
+import numpy as np
+from hypothesis import strategies as st
+from proofcheck.layers import LayerMap
+
+
+class ScaledTanh(LayerMap):
+    """z = s * tanh(W a): one scale s and a weight matrix W."""
+
+    name = "ScaledTanh"
+
+    def __init__(self, n_in, n_out):
+        super().__init__(n_in)
+        self._n_out = n_out
+
+    @classmethod
+    def configurations(cls, n_in, max_width):
+        return st.integers(1, max_width).map(lambda n_out: cls(n_in, n_out))
+
+    @property
+    def n_out(self):
+        return self._n_out
+
+    def parameter_shapes(self):
+        return {"W": (self.n_out, self.n_in), "s": (1,)}
+
+    def forward(self, a, params, xp):
+        return params["s"][:, None] * xp.tanh(params["W"] @ a)
+
+    def input_product(self, a, params, delta):
+        t = np.tanh(params["W"] @ a)
+        return params["W"].T @ (params["s"][:, None] * (1 - t * t) * delta)
+
+    def parameter_products(self, a, params, delta):
+        t = np.tanh(params["W"] @ a)
+        g = params["s"][:, None] * (1 - t * t) * delta
+        return {"W": g @ a.T, "s": np.array([np.sum(t * delta)])}
+
+
+class ScaledTanhWrong(ScaledTanh):
+    def input_product(self, a, params, delta):
+        t = np.tanh(params["W"] @ a)
+        return params["W"].T @ ((1 - t * t) * delta)   # the scale s forgotten
+'''
+
+
+def _run(tmp_path: Path, target: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "my_layer.py").write_text(USER_LAYER)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "proofcheck", "verify", "--layer", target,
+                           "--profile", "ci", "--no-database", "-q"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_user_layer_in_its_own_file_is_checked(tmp_path: Path) -> None:
+    out = _run(tmp_path, "my_layer:ScaledTanh")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "ScaledTanh: hand-derived" in out.stdout
+    for step in ("G.base", "G.step", "G.param"):
+        assert step in out.stdout
+    assert "T1.step" not in out.stdout
+
+
+def test_user_layer_with_a_wrong_product_fails_with_its_lemma(tmp_path: Path) -> None:
+    out = _run(tmp_path, "my_layer:ScaledTanhWrong")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Diagnosis: G.step lemma (ScaledTanh) fails in isolation" in out.stdout
+    assert "ScaledTanhWrong.input_product" in out.stdout
+
+
+def test_layer_must_be_a_layer_type() -> None:
+    with pytest.raises(proofcheck.ImplementationError, match=r"subclass of proofcheck\.layers"):
+        proofcheck.verify(layer=int, profile="ci")
