@@ -21,13 +21,15 @@ one pass over each ``(n_l, N)`` array where possible:
 
 * ``f^l'(Z^l)`` is computed from ``A^l = f^l(Z^l)``, which the forward pass
   already holds, for the activations whose derivative is a function of their
-  value (``tanh' = 1 - a^2``, ``sigmoid' = a (1 - a)``, ``relu' = [a > 0]``,
-  ``leaky_relu' = 1 if a > 0 else 0.01``, ``identity' = 1``). These are the
+  value (``tanh' = 1 - a^2``, ``relu' = [a > 0]``, ``leaky_relu' = 1 if
+  a > 0 else 0.01``, ``identity' = 1``). These are the
   same floating-point operations as the hand-derived derivatives of
   :mod:`proofcheck.activations` applied to ``Z^l`` (for ``relu`` and
   ``leaky_relu``, ``a > 0`` exactly when ``z > 0``), so the values are
   bit-for-bit the same; every other activation uses its hand-derived
-  derivative of ``Z^l``. The end-to-end properties exercise both paths.
+  derivative of ``Z^l`` (``sigmoid`` too: ``a (1 - a)`` would lose every
+  digit of ``1 - a`` where ``a`` rounds towards 1). The end-to-end properties
+  exercise both paths.
 * elementwise products are taken in place in the product's own result, so a
   step allocates one ``(n_l, N)`` array, not two.
 
@@ -213,9 +215,6 @@ def _derivative(name: str, Z: Float64Array, A: Float64Array) -> Float64Array:
     if name == "tanh":  # 1 - tanh(z)^2 = 1 - a^2
         out = np.multiply(A, A)
         np.subtract(1.0, out, out=out)
-    elif name == "sigmoid":  # s (1 - s) with s = a
-        out = np.subtract(1.0, A)
-        out *= A
     elif name == "relu":  # a > 0 exactly when z > 0; a = 0 z otherwise
         out = np.greater(A, 0.0).astype(np.float64)
     elif name == "leaky_relu":  # a > 0 exactly when z > 0; a = 0.01 z <= 0 otherwise
