@@ -65,3 +65,11 @@ def mutants(session: nox.Session) -> None:
     """Mutation testing of the numpy implementation with the property suite (slow)."""
     session.install(".[test]", "mutmut>=3")
     session.run("python", "tests/mutation/run.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def batch(session: nox.Session) -> None:
+    """Grade the whole catalog with a process pool and with a local Dask cluster."""
+    session.install(".[test,dask]")
+    session.run("python", "-m", "pytest", "-m", "batch", "-p", "no:cacheprovider",
+                "tests/test_batch.py", *session.posargs)

@@ -13,7 +13,8 @@ JAX; :func:`verify` does, when it runs.
 
 from __future__ import annotations
 
-from proofcheck._verify import assert_verified, verify
+from proofcheck._grade import GradeResult, grade
+from proofcheck._verify import assert_verified, load_implementation, verify
 from proofcheck.activations import ACTIVATIONS, Activation
 from proofcheck.backprop import MatrixBackprop
 from proofcheck.costs import COSTS, Cost
@@ -32,6 +33,7 @@ __all__ = [
     "Activation",
     "BackpropImplementation",
     "Cost",
+    "GradeResult",
     "ImplementationError",
     "InputError",
     "MatrixBackprop",
@@ -40,6 +42,8 @@ __all__ = [
     "Report",
     "Step",
     "assert_verified",
+    "grade",
+    "load_implementation",
     "verify",
 ]
 

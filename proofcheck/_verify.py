@@ -44,7 +44,8 @@ def load_implementation(spec: str, *, option: str = "--impl") -> Any:
     """Import ``MODULE:ATTR`` (or ``MODULE``) and return the implementation object.
 
     The current directory is searched first, then the installed environment.
-    A class is instantiated without arguments.
+    ``MODULE`` may also be the path of a ``.py`` file. A class is instantiated
+    without arguments.
 
     Raises
     ------
@@ -59,7 +60,10 @@ def load_implementation(spec: str, *, option: str = "--impl") -> Any:
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
-        module = importlib.import_module(module_name)
+        if module_name.endswith(".py"):
+            module = _import_file(module_name)
+        else:
+            module = importlib.import_module(module_name)
     except Exception as exc:
         raise ImplementationError(
             f"could not import module {module_name!r} for {option} {spec!r}: "
@@ -82,6 +86,23 @@ def load_implementation(spec: str, *, option: str = "--impl") -> Any:
                 f"could not create {spec} with no arguments: {type(exc).__name__}: {exc}"
             ) from exc
     return obj
+
+
+def _import_file(path: str) -> Any:
+    """Import a Python file by its path, as a module of its own (a student's submission)."""
+    import importlib.util
+
+    file = os.path.abspath(path)
+    if not os.path.isfile(file):
+        raise FileNotFoundError(f"no file {path!r}")
+    name = "proofcheck_target_" + "".join(c if c.isalnum() else "_" for c in file)
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path!r} as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def _check_signatures(impl: Any) -> None:
@@ -178,6 +199,8 @@ def verify(
     name: str | None = None,
     seed: int | None = None,
     layer: Any = None,
+    jobs: int = 1,
+    _keys: Collection[str] | None = None,
 ) -> Report:
     """Check every step of the proof that ``impl`` provides; return the :class:`Report`.
 
@@ -202,6 +225,12 @@ def verify(
     seed : int, optional
         Seed Hypothesis's random generation, so that a run can be repeated
         exactly (the ``ci`` profile is derandomized and ignores it).
+    jobs : int
+        Run the properties in this many worker processes (default 1: in this
+        process). Each worker compiles the oracle once for itself, so more
+        jobs pay off for whole runs, not for a step or two. An implementation
+        that cannot be sent to another process (a class defined inside a
+        function, say) is checked in this process.
     layer : LayerMap or ActivationMap subclass, optional
         Check this layer type (see :mod:`proofcheck.layers`): its lemma row and
         the generalized theorem's rows on networks that contain it, mixed with
@@ -259,8 +288,15 @@ def verify(
     context = context._replace(activations=acts, costs=costs)
     order = {step: i for i, step in enumerate(STEP_IDS)}
     selected = sorted((p for p in candidates
-                       if p.about in about and (steps is None or p.step in steps)),
+                       if p.about in about and (steps is None or p.step in steps)
+                       and (_keys is None or p.key in _keys)),
                       key=lambda p: (order[p.step], props.MODES.index(p.mode)))
+    if jobs > 1 and len(selected) > 1 and _can_travel(impl if layer is None else layer):
+        parallel = _parallel_rows(impl, layer, [p.key for p in selected], jobs, progress,
+                              profile=profile_name, database=database, seed=seed,
+                              name=subject_name)
+        return Report(subject_name, profile_name, parallel,
+                      seconds=time.perf_counter() - start, seed=seed)
     rows: list[Row] = []
     gradient_tol = TOLERANCES["gradient"]
     for i, prop in enumerate(selected, start=1):
@@ -270,7 +306,7 @@ def verify(
         row = Row(prop.step, prop.mode, step.title, statement, "holds", layer=prop.layer,
                   rtol=gradient_tol.rtol, atol=gradient_tol.atol, oracle=prop.oracle,
                   property_name=prop.name, needs=list(prop.needs))
-        missing = [f for f in prop.needs if not subject.provides(f)]
+        missing = subject.missing(prop)
         if progress is not None:
             progress(i, len(selected), prop.step, prop.mode, None)
         if missing:
@@ -295,6 +331,69 @@ def verify(
             progress(i, len(selected), prop.step, prop.mode, row)
     return Report(subject_name, profile_name, rows, seconds=time.perf_counter() - start,
                   seed=seed)
+
+
+def _portable(obj: Any) -> Any:
+    """What a worker process needs to rebuild ``obj``: a module by name or file, else itself."""
+    if inspect.ismodule(obj):
+        file = getattr(obj, "__file__", None)
+        if obj.__name__.startswith("proofcheck_target_") and file:
+            return ("file", file)
+        return ("module", obj.__name__)
+    return ("object", obj)
+
+
+def _can_travel(obj: Any) -> bool:
+    """Whether a worker process can rebuild ``obj`` (else the rows run in this process)."""
+    import pickle
+
+    try:
+        pickle.dumps(_portable(obj))
+    except Exception:
+        return False
+    return True
+
+
+def _restore(ref: Any) -> Any:
+    kind, value = ref
+    if kind == "file":
+        return _import_file(value)
+    return importlib.import_module(value) if kind == "module" else value
+
+
+def _worker_start(cwd: str) -> None:
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+
+
+def _rows_in_worker(impl_ref: Any, layer_ref: Any, keys: list[str],
+                    options: dict[str, Any]) -> list[Row]:
+    impl = _restore(impl_ref) if impl_ref is not None else None
+    layer = _restore(layer_ref) if layer_ref is not None else None
+    return verify(impl, layer=layer, _keys=keys, **options).rows
+
+
+def _parallel_rows(impl: Any, layer: Any, keys: list[str], jobs: int,
+                   progress: ProgressCallback | None, **options: Any) -> list[Row]:
+    """One task per property, in ``jobs`` processes started fresh (JAX does not survive fork)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    impl_ref = _portable(impl) if layer is None else None
+    layer_ref = _portable(layer) if layer is not None else None
+    by_key: dict[str, Row] = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(keys)),
+                             mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_worker_start, initargs=(os.getcwd(),)) as pool:
+        futures = {pool.submit(_rows_in_worker, impl_ref, layer_ref, [key], options): key
+                   for key in keys}
+        for done, future in enumerate(as_completed(futures), start=1):
+            rows = future.result()  # re-raises ImplementationError from the worker
+            for row in rows:
+                by_key[futures[future]] = row
+                if progress is not None:
+                    progress(done, len(keys), row.step, row.mode, row)
+    return [by_key[key] for key in keys if key in by_key]
 
 
 def assert_verified(impl: Any = None, *, profile: str | None = None,

@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"Hypothesis profile (default: ${ENVIRONMENT_VARIABLE} or "
                         f"{DEFAULT_PROFILE})")
     v.add_argument("--json", metavar="PATH", help="also write the report as JSON to PATH")
+    v.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                   help="run the properties in N processes (default: the cores available)")
     v.add_argument("--seed", type=int, default=None,
                    help="seed Hypothesis's random generation, to repeat a run exactly")
     v.add_argument("--steps", metavar="ID[,ID...]",
@@ -52,6 +54,25 @@ def _parser() -> argparse.ArgumentParser:
                    help="leave the arrays out of the counterexamples printed")
     v.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     v.add_argument("--debug", action="store_true", help="show tracebacks of usage errors")
+    g = sub.add_parser(
+        "grade", help="check many implementations (e.g. a folder of submissions)",
+        description="Check every target, write one JSON report per target and print a "
+                    "summary. Exit status: the largest of the targets' (0, 1 or 2).")
+    g.add_argument("targets", nargs="+", metavar="TARGET",
+                   help="MODULE:ATTR, MODULE, path/to/file.py[:ATTR], or a folder (every .py "
+                        "file in it)")
+    g.add_argument("--attr", metavar="NAME",
+                   help="the attribute to check in every file of a folder (default: the module)")
+    g.add_argument("--profile", choices=sorted(PROFILES), default=None)
+    g.add_argument("--steps", metavar="ID[,ID...]", help="check only these step IDs")
+    g.add_argument("--out", metavar="DIR", default="proofcheck-reports",
+                   help="folder for the JSON reports (default: proofcheck-reports)")
+    g.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                   help="local worker processes (default: the cores available)")
+    g.add_argument("--dask", metavar="ADDRESS",
+                   help="run on a Dask cluster: the scheduler's address (needs the "
+                        "'distributed' package)")
+    g.add_argument("--debug", action="store_true", help="show tracebacks of usage errors")
     sub.add_parser("steps", help="list the step IDs of the proof",
                    description="List the step IDs, their kind and statement.")
     return parser
@@ -59,16 +80,29 @@ def _parser() -> argparse.ArgumentParser:
 
 def _progress(stream: TextIO):  # type: ignore[no-untyped-def]
     def report(i: int, total: int, step: str, mode: str, row: object) -> None:
+        # One line per finished row (rows may finish out of order with --jobs).
         if row is None:
-            stream.write(f"[{i:>2}/{total}] {step:<8} {mode:<12} ...")
-        else:
-            status = getattr(row, "status", "")
-            examples = getattr(row, "examples", 0)
-            seconds = getattr(row, "seconds", 0.0)
-            stream.write(f" {status} ({examples} examples, {seconds:.1f} s)\n")
+            return
+        status = getattr(row, "status", "")
+        examples = getattr(row, "examples", 0)
+        seconds = getattr(row, "seconds", 0.0)
+        layer = getattr(row, "layer", None)
+        label = f"{mode} ({layer})" if layer else mode
+        stream.write(f"[{i:>2}/{total}] {step:<8} {label:<22} {status} ({examples} examples, "
+                     f"{seconds:.1f} s)\n")
         stream.flush()
 
     return report
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -82,7 +116,8 @@ def _verify(args: argparse.Namespace) -> int:
         report = verify(impl, profile=args.profile, steps=steps,
                         database=not args.no_database,
                         progress=None if args.quiet else _progress(sys.stderr),
-                        name=args.impl or args.layer, seed=args.seed, layer=layer)
+                        name=args.impl or args.layer, seed=args.seed, layer=layer,
+                        jobs=args.jobs or available_cores())
     except ProofcheckError as exc:
         if args.debug:
             traceback.print_exc()
@@ -96,6 +131,33 @@ def _verify(args: argparse.Namespace) -> int:
             sys.stderr.write(f"proofcheck: error: cannot write --json {args.json!r}: {exc}\n")
             return 2
     return report.exit_status
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from proofcheck._grade import expand_targets, grade, render_summary
+    from proofcheck.errors import ProofcheckError
+
+    try:
+        targets = expand_targets(args.targets, args.attr)
+        steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else None
+        executor = None
+        if args.dask:
+            try:
+                from distributed import Client
+            except ImportError:
+                sys.stderr.write("proofcheck: error: --dask needs the 'distributed' package "
+                                 "(pip install distributed)\n")
+                return 2
+            executor = Client(args.dask).get_executor()
+        results = grade(targets, profile=args.profile, steps=steps, executor=executor,
+                        jobs=args.jobs or available_cores(), out_dir=args.out)
+    except ProofcheckError as exc:
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(f"proofcheck: error: {exc}\n")
+        return 2
+    sys.stdout.write(render_summary(results) + f"\nReports in {args.out}/\n")
+    return max(r.exit_status for r in results)
 
 
 def _steps() -> int:
@@ -112,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "verify":
         return _verify(args)
+    if args.command == "grade":
+        return _grade(args)
     return _steps()
 
 

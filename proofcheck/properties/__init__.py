@@ -172,6 +172,13 @@ class Subject:
     def provides(self, function: str) -> bool:
         return callable(getattr(self.impl, function, None))
 
+    def missing(self, prop: Property) -> list[str]:
+        """The protocol functions ``prop`` needs that the implementation does not provide."""
+        missing = [f for f in prop.needs if not self.provides(f)]
+        if prop.needs_any and not any(self.provides(f) for f in prop.needs_any):
+            missing.append(" or ".join(prop.needs_any))
+        return missing
+
     def _invoke(self, function: str, args: dict[str, Any]) -> Any:
         fn = getattr(self.impl, function)
         copies = {k: _copy(v) for k, v in args.items()}
@@ -313,6 +320,9 @@ class Property:
         Where the expected values come from.
     layer : str or None
         The layer type a lemma-level property of the generalization checks.
+    needs_any : tuple of str
+        Protocol functions of which at least one must be provided (the
+        property checks those that are).
     about : {"mathematics", "implementation", "layers"}
         What a failure would be about: the lemmas and the oracle (independent
         of what is checked), the implementation of the protocol (T1, T2), or
@@ -330,6 +340,7 @@ class Property:
     oracle: str = "JAX autodiff, float64"
     layer: str | None = None
     about: Literal["mathematics", "implementation", "layers"] = "implementation"
+    needs_any: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:

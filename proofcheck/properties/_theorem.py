@@ -352,26 +352,30 @@ _STEP_FUNCTIONS = ("output_delta", "backward_delta", "weight_grad", "bias_grad")
 
 
 def check_T2_isolated(s: Subject, net: Network) -> list[Check]:
-    """T2, isolated: every step function in data-matrix form, fed the oracle's ``Delta``s."""
+    """T2, isolated: every step function provided, in data-matrix form, fed the oracle's
+    ``Delta``s."""
     o, k, checks = _oracle(net), net.depth, []
     inputs = {"dfz": o.dfzs[k - 1], "grad_a": o.grad_a}
-    checks.append(check(f"Delta^{k}", s.array("output_delta", inputs, o.deltas[k - 1].shape,
-                                               "(n_k, N)"),
-                        o.deltas[k - 1], function="output_delta", layer=k, inputs=inputs))
+    if s.provides("output_delta"):
+        checks.append(check(f"Delta^{k}", s.array("output_delta", inputs,
+                                                   o.deltas[k - 1].shape, "(n_k, N)"),
+                            o.deltas[k - 1], function="output_delta", layer=k, inputs=inputs))
     for l in range(k, 0, -1):
-        if l < k:
+        if l < k and s.provides("backward_delta"):
             inputs = {"W_next": net.weights[l], "delta_next": o.deltas[l], "dfz": o.dfzs[l - 1]}
             actual = s.array("backward_delta", inputs, o.deltas[l - 1].shape, "(n_l, N)")
             checks.append(check(f"Delta^{l}", actual, o.deltas[l - 1],
                                 function="backward_delta", layer=l, inputs=inputs))
-        inputs = {"delta": o.deltas[l - 1], "a_prev": o.As[l - 1]}
-        actual = s.array("weight_grad", inputs, o.dWs[l - 1].shape, "(n_l, n_{l-1})")
-        checks.append(check(f"dC/dW^{l}", actual, o.dWs[l - 1], function="weight_grad",
-                            layer=l, inputs=inputs))
-        inputs = {"delta": o.deltas[l - 1]}
-        actual = s.array("bias_grad", inputs, o.dbs[l - 1].shape, "(n_l,)")
-        checks.append(check(f"dC/db^{l}", actual, o.dbs[l - 1], function="bias_grad", layer=l,
-                            inputs=inputs))
+        if s.provides("weight_grad"):
+            inputs = {"delta": o.deltas[l - 1], "a_prev": o.As[l - 1]}
+            actual = s.array("weight_grad", inputs, o.dWs[l - 1].shape, "(n_l, n_{l-1})")
+            checks.append(check(f"dC/dW^{l}", actual, o.dWs[l - 1], function="weight_grad",
+                                layer=l, inputs=inputs))
+        if s.provides("bias_grad"):
+            inputs = {"delta": o.deltas[l - 1]}
+            actual = s.array("bias_grad", inputs, o.dbs[l - 1].shape, "(n_l,)")
+            checks.append(check(f"dC/db^{l}", actual, o.dbs[l - 1], function="bias_grad",
+                                layer=l, inputs=inputs))
     return checks
 
 
@@ -398,10 +402,10 @@ def check_T2_end_to_end(s: Subject, net: Network) -> list[Check]:
 
 
 register(Property(
-    "T2", "isolated", _STEP_FUNCTIONS, generates=_BATCH,
-    compares="output_delta, backward_delta, weight_grad and bias_grad on data matrices, fed "
-             "the oracle's Delta^{l+1}, f'(Z^l) and A^{l-1}, with the oracle's Delta^l, "
-             "dC/dW^l and dC/db^l",
+    "T2", "isolated", (), needs_any=_STEP_FUNCTIONS, generates=_BATCH,
+    compares="each of output_delta, backward_delta, weight_grad and bias_grad that is "
+             "provided, on data matrices, fed the oracle's Delta^{l+1}, f'(Z^l) and A^{l-1}, "
+             "with the oracle's Delta^l, dC/dW^l and dC/db^l",
     strategy=_batch, check=check_T2_isolated))
 register(Property(
     "T2", "end-to-end", ("gradients",), generates=_BATCH,
