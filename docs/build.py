@@ -15,8 +15,9 @@ Usage (from the repository's top folder; ``nox -s docs`` runs exactly this)::
    machine: Chromium resolves no host name, and its proxy is a local recorder
    that refuses every request, so nothing can leave; a request the recorder
    sees for any host that Chromium does not contact on its own (measured on an
-   empty local page first) fails the check. It also saves a
-   screenshot of the annotated induction step, docs/_build/screenshots/T1.step.png.
+   empty local page first) fails the check. It also saves screenshots of
+   the annotated induction steps, docs/_build/screenshots/T1.step.png and
+   docs/_build/screenshots/G.step.png.
    Without Chromium the check is skipped with a message; set ``CHROMIUM`` to
    the browser's path if it is not on ``PATH``.
 
@@ -53,10 +54,11 @@ SCREENSHOTS = BUILD / "screenshots"
 
 #: Pages the browser check opens (relative to the HTML root); every one has math.
 PAGES = ("index.html", "proof/notation.html", "proof/lemmas.html", "proof/theorem.html",
-         "proof/data-matrix.html", "guides/getting-started.html",
-         "guides/your-implementation.html", "guides/how-it-works.html")
-#: The page and anchor of the screenshot.
-SCREENSHOT_PAGE = "proof/theorem.html#T1.step"
+         "proof/data-matrix.html", "proof/generalization.html", "guides/getting-started.html",
+         "guides/your-implementation.html", "guides/how-it-works.html",
+         "guides/adding-a-layer-type.html", "guides/trust-and-safety.html")
+#: The page and anchor of each screenshot (saved as ANCHOR.png).
+SCREENSHOT_PAGES = ("proof/theorem.html#T1.step", "proof/generalization.html#G.step")
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu",
                   "--disable-background-networking", "--disable-component-update",
@@ -328,13 +330,14 @@ def browser_check() -> None:
             print(f"[docs]   {page}: {text.typeset} formulas typeset, "
                   f"{time.perf_counter() - start:.1f} s", flush=True)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shot = SCREENSHOTS / "T1.step.png"
-        page, _, anchor = SCREENSHOT_PAGE.partition("#")
-        screenshot(chromium, proxy_port, f"{base}/{page}", anchor, shot)
-        if not shot.exists():
-            problems.append(f"no screenshot was written to {shot}")
-        else:
-            print(f"[docs]   screenshot of {SCREENSHOT_PAGE}: {shot}", flush=True)
+        for target in SCREENSHOT_PAGES:
+            page, _, anchor = target.partition("#")
+            shot = SCREENSHOTS / f"{anchor}.png"
+            screenshot(chromium, proxy_port, f"{base}/{page}", anchor, shot)
+            if not shot.exists():
+                problems.append(f"no screenshot was written to {shot}")
+            else:
+                print(f"[docs]   screenshot of {target}: {shot.relative_to(ROOT)}", flush=True)
     leaving = [line for host, line in _Recorder.seen if host not in own]
     if leaving:
         problems.append("the pages tried to load from the network: " + "; ".join(leaving))

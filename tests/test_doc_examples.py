@@ -7,7 +7,7 @@ executes:
   temporary folder; a ``test_*`` function a page defines is then called;
 * ```` ```{proofcheck-run} ```` blocks run while the docs are built, and the
   build fails if their exit status is not the one the page states; here
-  their step IDs and ``--impl`` targets are checked to exist;
+  their step IDs and ``--impl`` and ``--layer`` targets are checked to exist;
 * ```` ```{literalinclude} ```` pulls text from the repository (the README's
   install commands, a mutant's source), so it cannot drift either.
 
@@ -60,6 +60,7 @@ def test_every_code_block_is_run_by_something(page: Path) -> None:
 @pytest.mark.parametrize("page", GUIDE_PAGES, ids=lambda p: p.name)
 def test_shell_examples_name_real_steps_and_implementations(page: Path) -> None:
     from proofcheck._verify import load_implementation
+    from proofcheck.layers import ActivationMap, LayerMap
 
     for word, argument, _ in blocks(page):
         if word != "{proofcheck-run}":
@@ -72,13 +73,19 @@ def test_shell_examples_name_real_steps_and_implementations(page: Path) -> None:
         if "--steps" in argv:
             steps = argv[argv.index("--steps") + 1].split(",")
             assert set(steps) <= set(STEP_IDS), f"{argument}: unknown steps"
-        if "--impl" in argv:
+        for option in ("--impl", "--layer"):
+            if option not in argv:
+                continue
             cwd = os.getcwd()
             os.chdir(ROOT)  # as the docs build runs it: from the repository's top folder
             try:
-                load_implementation(argv[argv.index("--impl") + 1])
+                target = load_implementation(argv[argv.index(option) + 1], option=option)
             finally:
                 os.chdir(cwd)
+            if option == "--layer":
+                assert isinstance(target, LayerMap | ActivationMap) or (
+                    isinstance(target, type) and issubclass(target, LayerMap | ActivationMap)), \
+                    f"{argument}: --layer names {target!r}, which is not a layer type"
 
 
 PYTHON_PAGES = [p for p in GUIDE_PAGES if any(w == "python" for w, _, _ in blocks(p))]

@@ -33,8 +33,8 @@ DOCS = ROOT / "docs"
 PRF_OPEN = re.compile(r"^:::+\{prf:(?P<kind>[a-z]+)\}(?P<title>[^\n]*)$", re.MULTILINE)
 LABEL = re.compile(r"^:label:\s*(?P<label>\S+)\s*$", re.MULTILINE)
 PROPERTY = re.compile(r"^```+\{proofcheck-property\}\s+(?P<name>\S+)\s*$", re.MULTILINE)
-LITERALINCLUDE = re.compile(r"^```+\{literalinclude\}\s+(?P<path>\S+)\s*\n(?P<options>(?::[^\n]*\n)*)",
-                            re.MULTILINE)
+LITERALINCLUDE = re.compile(
+    r"^```+\{literalinclude\}\s+(?P<path>\S+)\s*\n(?P<options>(?::[^\n]*\n)*)", re.MULTILINE)
 PYOBJECT = re.compile(r"^:pyobject:\s*(?P<name>\S+)\s*$", re.MULTILINE)
 STEP_ROLE = re.compile(r"\{step\}`(?P<id>[^`]+)`")
 PRF_REF = re.compile(r"\{prf:ref\}`(?:[^`<]*<(?P<target>[^>`]+)>|(?P<plain>[^`<]+))`")
@@ -167,6 +167,19 @@ def test_every_named_property_exists_and_sits_with_its_step() -> None:
     assert not bad, "\n".join(bad)
 
 
+def _defines(tree: ast.Module, dotted: str) -> bool:
+    """Whether ``tree`` defines ``dotted`` at its top level: a function or class
+    (``check_L1_vec_kronecker``), or a method of a class (``Conv1D.input_product``)."""
+    scope: list[ast.stmt] = tree.body
+    for part in dotted.split("."):
+        found = next((n for n in scope if isinstance(n, ast.FunctionDef | ast.ClassDef)
+                      and n.name == part), None)
+        if found is None:
+            return False
+        scope = found.body
+    return True
+
+
 def test_every_included_object_exists() -> None:
     """A ``:pyobject:`` that names a ``check_`` function names a property, and exists."""
     bad = []
@@ -182,9 +195,7 @@ def test_every_included_object_exists() -> None:
                 continue
             name = obj.group("name")
             tree = ast.parse(source.read_text(encoding="utf-8"))
-            defined = {n.name for n in ast.walk(tree)
-                       if isinstance(n, ast.FunctionDef | ast.ClassDef)}
-            if name not in defined:
+            if not _defines(tree, name):
                 bad.append(f"{path.relative_to(ROOT)}: {name} is not defined in {m.group('path')}")
             elif name.startswith("check_") and name not in PROPERTY_NAMES:
                 bad.append(f"{path.relative_to(ROOT)}: {name} is not a registered property")

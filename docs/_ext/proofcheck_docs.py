@@ -3,12 +3,14 @@
 Directives and roles it adds (all used from MyST Markdown):
 
 ``{proofcheck-property} NAME``
-    What the property ``NAME`` (the name of a check function registered in
-    ``proofcheck.properties.PROPERTIES``, or the property's key such as
-    ``T1.step/isolated`` when one function checks several) generates, what it compares with what,
-    its oracle, and its row of the JSON report: examples run, largest error,
-    largest error as a multiple of the tolerance, verdict. The property's source
-    sits right after it, pulled in by ``literalinclude`` with ``:pyobject:``.
+    What the property ``NAME`` generates, what it compares with what, its
+    oracle, and its row of the JSON report: examples run, largest error,
+    largest error as a multiple of the tolerance, verdict. ``NAME`` is the
+    name of a check function registered in ``proofcheck.properties.PROPERTIES``
+    or, when one function checks several rows (the lemma rows of the layer
+    types), the property's key, such as ``G.step/lemma/Conv1D``. The
+    property's source sits right after it, pulled in by ``literalinclude``
+    with ``:pyobject:``. Rows are found by step, mode and layer type.
 ``{verdict-summary}``
     Every row of the report in one table, each step linked to its section.
 ``{proofcheck-run} COMMAND``
@@ -74,8 +76,8 @@ def load_report(app: Sphinx) -> None:
     report = json.loads(path.read_text(encoding="utf-8"))
     if report.get("schema") != "proofcheck-report/1":
         raise RuntimeError(f"{path} is not a proofcheck report (schema {report.get('schema')!r})")
-    rows = {(r["step"], r["mode"]): r for r in report["rows"]}
-    missing = [p.key for p in PROPERTIES if (p.step, p.mode) not in rows]
+    rows = {_row_key(r["step"], r["mode"], r.get("layer")): r for r in report["rows"]}
+    missing = [p.key for p in PROPERTIES if _row_key(p.step, p.mode, p.layer) not in rows]
     if missing:
         raise RuntimeError(f"the report {path} has no row for {', '.join(missing)}; run "
                            "`python docs/build.py` to check again")
@@ -83,7 +85,13 @@ def load_report(app: Sphinx) -> None:
     app.env.proofcheck_rows = rows  # type: ignore[attr-defined]
 
 
-def _rows(env: Any) -> dict[tuple[str, str], dict[str, Any]]:
+def _row_key(step: str, mode: str, layer: str | None) -> tuple[str, str, str | None]:
+    """Rows are keyed by step, mode and layer type: the lemma rows of G.base and G.step
+    share step and mode and differ in their layer type only."""
+    return (step, mode, layer)
+
+
+def _rows(env: Any) -> dict[tuple[str, str, str | None], dict[str, Any]]:
     return env.proofcheck_rows  # type: ignore[no-any-return]
 
 
@@ -176,21 +184,22 @@ class PropertyDirective(SphinxDirective):
         name = self.arguments[0]
         matches = [p for p in PROPERTIES if name in (p.name, p.key)]
         if len(matches) != 1:
-            known = ", ".join(p.name for p in PROPERTIES)
+            known = ", ".join(p.key for p in PROPERTIES)
             raise self.error(f"{name!r} names {len(matches)} registered properties; give a "
                              f"check function's name or a property's key (known: {known})")
         prop = matches[0]
-        row = _rows(self.env)[(prop.step, prop.mode)]
+        row = _rows(self.env)[_row_key(prop.step, prop.mode, prop.layer)]
         self.env.note_dependency(self.config.proofcheck_report)
-        _property_docs(self.env).setdefault(self.env.docname, set()).add(name)
+        _property_docs(self.env).setdefault(self.env.docname, set()).add(prop.key)
         problem = _verdict_problem(row)
         if problem:
             logger.warning(problem, location=(self.env.docname, self.lineno),
                            type="proofcheck", subtype="verdict")
 
         box = nodes.container(classes=["pc-property", f"pc-{row['status'].replace(' ', '-')}"])
+        layer = f", {prop.layer}" if prop.layer else ""
         title = _para(nodes.strong("", "Checked by "), nodes.literal(name, name),
-                      f" — {prop.step}, {prop.mode}")
+                      f" — {prop.step}, {prop.mode}{layer}")
         title["classes"].append("pc-property-title")
         box += title
         fields = nodes.field_list()
@@ -225,8 +234,9 @@ class VerdictSummaryDirective(SphinxDirective):
             if _verdict_problem(row):
                 logger.warning(_verdict_problem(row), location=(self.env.docname, self.lineno),
                                type="proofcheck", subtype="verdict")
+            mode = row["mode"] + (f" ({row['layer']})" if row.get("layer") else "")
             body.append([_para(_step_ref(row["step"])), get_step(row["step"]).title,
-                         row["mode"], str(row["examples"]), _fmt(row["max_ratio"]),
+                         mode, str(row["examples"]), _fmt(row["max_ratio"]),
                          _para(nodes.strong("", VERDICT[row["status"]]))])
         holds = sum(r["status"] == "holds" for r in report["rows"])
         intro = _para(f"{holds} of {len(report['rows'])} rows hold for ",
@@ -363,7 +373,7 @@ def _check_consistency(app: Sphinx, env: Any) -> None:
                            "in the docs", type="proofcheck", subtype="trace")
     rendered: set[str] = set().union(*_property_docs(env).values())
     for prop in PROPERTIES:
-        if prop.name not in rendered:
+        if prop.key not in rendered:
             logger.warning(f"property {prop.name} ({prop.key}) is not annotated in the docs "
                            "(no {proofcheck-property} directive names it)", type="proofcheck",
                            subtype="trace")
