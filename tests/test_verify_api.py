@@ -151,8 +151,8 @@ def test_json_report_follows_the_schema(tmp_path: Path) -> None:
     assert data["exit_status"] == 1 and data["ok"] is False
     assert data["diagnosis"]["root_cause"] == "T1.step"
     keys = {"step", "mode", "title", "statement", "status", "examples", "max_ratio",
-            "max_error", "rtol", "atol", "oracle", "property_name", "needs", "seconds",
-            "message", "counterexample"}
+            "max_error", "rtol", "atol", "oracle", "property_name", "needs", "layer",
+            "seconds", "message", "counterexample"}
     for row in data["rows"]:
         assert set(row) == keys
     failing = [r for r in data["rows"] if r["status"] == "fails"]
