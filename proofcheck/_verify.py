@@ -278,6 +278,7 @@ def verify(
         candidates += lemma_properties_for([_focus(layer)])
     elif impl is not None:
         about = {"mathematics", "implementation"}
+    given = impl
     if impl is None:
         impl = MatrixBackprop()
     subject_name = name or (_describe_layer(layer) if layer is not None else _describe(impl))
@@ -292,7 +293,7 @@ def verify(
                        and (_keys is None or p.key in _keys)),
                       key=lambda p: (order[p.step], props.MODES.index(p.mode)))
     if jobs > 1 and len(selected) > 1 and _can_travel(impl if layer is None else layer):
-        parallel = _parallel_rows(impl, layer, [p.key for p in selected], jobs, progress,
+        parallel = _parallel_rows(given, layer, [p.key for p in selected], jobs, progress,
                               profile=profile_name, database=database, seed=seed,
                               name=subject_name)
         return Report(subject_name, profile_name, parallel,
@@ -379,9 +380,10 @@ def _parallel_rows(impl: Any, layer: Any, keys: list[str], jobs: int,
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    impl_ref = _portable(impl) if layer is None else None
+    impl_ref = _portable(impl) if impl is not None else None
     layer_ref = _portable(layer) if layer is not None else None
     by_key: dict[str, Row] = {}
+    missing: list[str] = []
     with ProcessPoolExecutor(max_workers=min(jobs, len(keys)),
                              mp_context=multiprocessing.get_context("spawn"),
                              initializer=_worker_start, initargs=(os.getcwd(),)) as pool:
@@ -393,7 +395,11 @@ def _parallel_rows(impl: Any, layer: Any, keys: list[str], jobs: int,
                 by_key[futures[future]] = row
                 if progress is not None:
                     progress(done, len(keys), row.step, row.mode, row)
-    return [by_key[key] for key in keys if key in by_key]
+            if not rows:
+                missing.append(futures[future])
+    if missing:  # every selected property yields a row; a worker that disagrees is a bug
+        raise RuntimeError(f"worker processes returned no row for {missing}")
+    return [by_key[key] for key in keys]
 
 
 def assert_verified(impl: Any = None, *, profile: str | None = None,

@@ -17,8 +17,9 @@ STEPS = ["T1.b", "T2"]
 
 
 def test_parallel_verify_gives_the_same_rows() -> None:
-    serial = proofcheck.verify(profile="ci", steps=["T1.b", "L5"], database=False)
-    parallel = proofcheck.verify(profile="ci", steps=["T1.b", "L5"], database=False, jobs=2)
+    serial = proofcheck.verify(profile="ci", steps=["T1.b", "L5", "G.param"], database=False)
+    parallel = proofcheck.verify(profile="ci", steps=["T1.b", "L5", "G.param"], database=False,
+                                 jobs=2)
     assert [(r.step, r.mode, r.status, r.examples) for r in serial.rows] == \
         [(r.step, r.mode, r.status, r.examples) for r in parallel.rows]
 
