@@ -20,6 +20,7 @@ from hypothesis.errors import Flaky, HypothesisException
 
 from proofcheck.errors import ImplementationError
 from proofcheck.properties import Check, Context, Property, Subject, UserCodeFailure
+from proofcheck.properties._exact import NotApplicable
 from proofcheck.report import Counterexample
 from proofcheck.strategies import Network
 
@@ -44,6 +45,7 @@ class RowOutcome:
     counterexample: Counterexample | None = None
     error: str | None = None
     discarded: int = 0
+    not_applicable: str | None = None
     details: list[str] = field(default_factory=list)
 
 
@@ -115,6 +117,9 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
     def body(example: Any) -> None:
         try:
             checks = prop.check(subject, example)
+        except NotApplicable as reason:
+            outcome.not_applicable = str(reason)
+            return
         except UserCodeFailure as crash:
             raise _Falsified(example, None, crash) from None
         except ImplementationError as exc:

@@ -321,7 +321,10 @@ def verify(
             row.examples = outcome.examples
             row.max_ratio = outcome.max_ratio
             row.max_error = outcome.max_error
-            if outcome.counterexample is not None:
+            if outcome.not_applicable is not None:
+                row.status = "not provided"
+                row.message = outcome.not_applicable
+            elif outcome.counterexample is not None:
                 row.status = "fails"
                 row.counterexample = outcome.counterexample
             elif outcome.error is not None:

@@ -167,9 +167,12 @@ def diagnose(rows: list[Row]) -> Diagnosis:
             "Please report this as a bug of proofcheck."))
     # A row that calls `gradients` checks a composition, even when it is fed the
     # oracle's values (T1.tail isolated): it can point at no single step.
+    # Within a step, the sampled isolated row comes first: its counterexample is a
+    # network (shrunk), where the exact row's is a symbolic identity.
+    preference = {"lemma": 0, "isolated": 1, "exact": 2}
     isolated = sorted((r for r in failing
-                       if r.mode in ("lemma", "isolated") and "gradients" not in r.needs),
-                      key=lambda r: order.get(r.step, len(order)))
+                       if r.mode in preference and "gradients" not in r.needs),
+                      key=lambda r: (order.get(r.step, len(order)), preference[r.mode]))
     if isolated:
         root = isolated[0]
         others = [f"{r.step} {r.mode}" + (f" ({r.layer})" if r.layer else "")

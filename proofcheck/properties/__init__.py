@@ -14,6 +14,10 @@ mode:
 ``end-to-end``
     every quantity comes from the implementation (and the package's
     hand-derived activations and costs).
+``exact``
+    an identity over symbolic entries, checked by sympy for every shape up to
+    width 3 (:mod:`proofcheck.properties._exact`): for every value, not
+    sampled; for T1 steps, on the implementation's own functions.
 ``oracle check``
     the oracle itself, checked against a second oracle that shares no code
     with JAX's autodiff (:mod:`proofcheck.finite_differences`); it does not
@@ -70,8 +74,8 @@ __all__ = [
 ]
 
 Float64Array = NDArray[np.float64]
-Mode = Literal["lemma", "isolated", "end-to-end", "oracle check"]
-MODES: tuple[Mode, ...] = ("lemma", "isolated", "end-to-end", "oracle check")
+Mode = Literal["exact", "lemma", "isolated", "end-to-end", "oracle check"]
+MODES: tuple[Mode, ...] = ("exact", "lemma", "isolated", "end-to-end", "oracle check")
 
 #: Relative distance to a kink below which end-to-end properties discard an
 #: example (see the module docstring).
@@ -376,6 +380,7 @@ def properties_for(step: str) -> list[Property]:
 
 
 from proofcheck.properties import (  # noqa: E402, F401  (registration)
+    _exact,
     _generalization,
     _lemmas,
     _oracle_checks,
