@@ -300,6 +300,12 @@ class Report:
                        "error": "ERROR"}[r.status]
             lines.append(f"{r.step:<8} {r.mode:<12} {statement:<42} {r.examples:>8}  "
                          f"{err}  {verdict}")
+        oracles: dict[str, list[str]] = {}
+        for r in self.rows:
+            if r.oracle and r.mode not in oracles.setdefault(r.oracle, []):
+                oracles[r.oracle].append(r.mode)
+        lines += ["", "Expected values: " + "; ".join(
+            f"{', '.join(modes)} rows from {oracle}" for oracle, modes in oracles.items()) + "."]
         d = self.diagnosis
         for r in self.failing():
             # The root cause's counterexample in full; the others (consequences)
