@@ -12,8 +12,12 @@ In math: for a scalar ``C`` and a direction ``e``,
 
 with the step chosen per entry from its magnitude, ``h = STEP * max(1, |x|)``.
 With ``STEP = 1e-3`` the truncation error is about ``1e-12`` relative and the
-rounding error about ``u / h = 1e-13``, so the two oracles must agree to the
-``"finite differences"`` tolerance of :mod:`proofcheck.tolerances`.
+rounding error about ``u M / h`` with ``M`` the largest ``|C|`` evaluated, so
+the two oracles must agree to the ``"finite differences"`` tolerance of
+:mod:`proofcheck.tolerances`, with an absolute floor of ``ROUNDING u M / h``
+(returned as ``rounding``): a derivative smaller than that is beyond what
+finite differences can resolve (a target of ``1e-62`` next to ``h = 1e-3``
+vanishes in ``(h - y)^2``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ Float64Array = NDArray[np.float64]
 
 #: Relative step of the central differences.
 STEP = 1e-3
+#: Safety factor of the rounding bound ``ROUNDING u M / h``.
+ROUNDING = 64.0
 
 
 def derivative(C: Callable[[float], float], x: float) -> float:
@@ -68,12 +74,16 @@ def jacobian(F: Callable[[Float64Array], Float64Array], X: Float64Array) -> Floa
 
 
 class FiniteDifferenceGradients(NamedTuple):
-    """``Delta^l``, ``dC/dW^l``, ``dC/db^l`` and ``dC/dA^k`` by finite differences."""
+    """``Delta^l``, ``dC/dW^l``, ``dC/db^l`` and ``dC/dA^k`` by finite differences.
+
+    ``rounding`` bounds the absolute rounding error of every value returned.
+    """
 
     deltas: list[Float64Array]
     dWs: list[Float64Array]
     dbs: list[Float64Array]
     grad_a: Float64Array
+    rounding: float
 
 
 def network_gradients(
@@ -96,6 +106,8 @@ def network_gradients(
     shifts = [np.zeros((W.shape[0], X.shape[1])) for W in Ws]
     out_shift = np.zeros_like(Y)
 
+    worst = [0.0]  # the largest |C| / h over every evaluation
+
     def C() -> float:
         maps = [_shifted(ACTIVATIONS[name].forward, shifts[l])
                 for l, name in enumerate(activations)]
@@ -106,21 +118,24 @@ def network_gradients(
         out = np.zeros_like(array)
         for index in np.ndindex(array.shape):
             x0 = float(array[index])
+            h = STEP * max(1.0, abs(x0)) / 2.0  # the smaller of the two steps
 
-            def at(x: float, index: tuple[int, ...] = index) -> float:
+            def at(x: float, index: tuple[int, ...] = index, h: float = h) -> float:
                 array[index] = x
-                return C()
+                value = C()
+                worst[0] = max(worst[0], abs(value) / h)
+                return value
 
             out[index] = derivative(at, x0)
             array[index] = x0
         return out
 
-    return FiniteDifferenceGradients(
-        deltas=[entrywise(shifts[l]) for l in range(k)],
-        dWs=[entrywise(W) for W in Ws],
-        dbs=[entrywise(b) for b in bs],
-        grad_a=entrywise(out_shift),
-    )
+    deltas = [entrywise(shifts[l]) for l in range(k)]
+    dWs = [entrywise(W) for W in Ws]
+    dbs = [entrywise(b) for b in bs]
+    grad_a = entrywise(out_shift)
+    rounding = ROUNDING * float(np.finfo(np.float64).eps) * worst[0]
+    return FiniteDifferenceGradients(deltas, dWs, dbs, grad_a, rounding)
 
 
 def _shifted(f: Callable[[Float64Array, object], Float64Array],

@@ -22,7 +22,7 @@ from proofcheck import finite_differences, oracle
 from proofcheck.network import potential
 from proofcheck.properties import Check, Property, Subject, register
 from proofcheck.strategies import Network, activation_names, matrices, networks
-from proofcheck.tolerances import compare
+from proofcheck.tolerances import TOLERANCES, compare
 
 Float64Array = NDArray[np.float64]
 Names = frozenset[str] | None
@@ -52,7 +52,9 @@ def check_oracle_against_finite_differences(subject: Subject, net: Network) -> l
     f = finite_differences.network_gradients(net.weights, net.biases, net.activations,
                                              net.cost, net.X, net.Y)
     everything = o.deltas + o.dWs + o.dbs + [o.grad_a]
-    scale = max(abs(o.C), max(float(np.max(np.abs(x))) for x in everything))
+    tol = TOLERANCES["finite differences"]
+    scale = max(abs(o.C), max(float(np.max(np.abs(x))) for x in everything),
+                f.rounding / tol.atol)
     checks = [_fd_check("dC/dA^k", f.grad_a, o.grad_a, scale)]
     for l in range(net.depth, 0, -1):
         checks += [_fd_check(f"Delta^{l}", f.deltas[l - 1], o.deltas[l - 1], scale),
