@@ -179,7 +179,8 @@ def _layer_types(layer: Any) -> list[Any]:
 
 
 def _describe_layer(layer: Any) -> str:
-    return f"{getattr(layer, '__module__', '?')}.{getattr(layer, '__qualname__', layer)}"
+    """``module:Class``, as ``--layer`` spells it."""
+    return f"{getattr(layer, '__module__', '?')}:{getattr(layer, '__qualname__', layer)}"
 
 
 def _describe(impl: Any) -> str:
@@ -236,11 +237,6 @@ def verify(
         the generalized theorem's rows on networks that contain it, mixed with
         the registered types. The implementation's rows are not run.
 
-    Which rows run: with neither ``impl`` nor ``layer``, every row (the
-    package's own implementation and layer types); with ``impl``, the lemmas,
-    the oracle checks and the implementation's rows; with ``layer``, the rows
-    of that layer type.
-
     Raises
     ------
     ImplementationError
@@ -248,6 +244,13 @@ def verify(
         command line).
     InputError
         For an unknown profile or step ID.
+
+    Notes
+    -----
+    Which rows run: with neither ``impl`` nor ``layer``, every row (the
+    package's own implementation and layer types); with ``impl``, the lemmas,
+    the oracle checks and the implementation's rows; with ``layer``, the rows
+    of that layer type.
     """
     from proofcheck import properties as props  # imports JAX: only when checking
     from proofcheck._runner import run_property
@@ -297,7 +300,8 @@ def verify(
                               profile=profile_name, database=database, seed=seed,
                               name=subject_name)
         return Report(subject_name, profile_name, parallel,
-                      seconds=time.perf_counter() - start, seed=seed)
+                      seconds=time.perf_counter() - start, seed=seed,
+                      layer_target=layer is not None)
     rows: list[Row] = []
     gradient_tol = TOLERANCES["gradient"]
     for i, prop in enumerate(selected, start=1):
@@ -334,7 +338,7 @@ def verify(
         if progress is not None:
             progress(i, len(selected), prop.step, prop.mode, row)
     return Report(subject_name, profile_name, rows, seconds=time.perf_counter() - start,
-                  seed=seed)
+                  seed=seed, layer_target=layer is not None)
 
 
 def _portable(obj: Any) -> Any:

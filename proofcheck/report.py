@@ -226,11 +226,15 @@ class Report:
     rows: list[Row]
     seconds: float = 0.0
     seed: int | None = None
+    #: Whether the subject is a layer type (``verify --layer``), not an implementation.
+    layer_target: bool = False
 
     def rerun_command(self, row: Row) -> str:
         """The one-line command that re-runs ``row``'s property the same way."""
         parts = ["proofcheck verify"]
-        if ":" in self.subject or not self.subject.endswith(")"):
+        if self.layer_target:
+            parts.append(f"--layer {self.subject}")
+        elif ":" in self.subject or not self.subject.endswith(")"):
             parts.append(f"--impl {self.subject}")
         parts.append(f"--steps {row.step} --profile {self.profile}")
         if self.seed is not None:

@@ -336,8 +336,11 @@ def _activation_lemma_check(subject: Subject, p: ActivationPoint) -> list[Check]
     a = np.asarray(p.activation.forward(p.z, np), dtype=np.float64)
     inputs = {"z": p.z, "g": p.g}
     actual = _array(p.activation, "product", {"z": p.z, "a": a, "g": p.g}, p.z.shape)
+    # The terms of the product are of the size |a| |g| (softmax: a * g and a (a^T g));
+    # z itself is not a factor (z = 0 gives a = 1/n, not 0).
     return [check("J^f(z)^T g", actual, expected,
-                  function=f"{p.activation.describe()}.product", inputs=inputs)]
+                  function=f"{p.activation.describe()}.product", inputs=inputs,
+                  scale=term_scale(a, p.g))]
 
 
 def layer_lemma(layer_type: type[LayerMap] | type[ActivationMap] | Sequence[ActivationMap],
