@@ -155,7 +155,7 @@ def test_json_report_follows_the_schema(tmp_path: Path) -> None:
             "seconds", "message", "counterexample"}
     for row in data["rows"]:
         assert set(row) == keys
-    failing = [r for r in data["rows"] if r["status"] == "fails"]
+    failing = [r for r in data["rows"] if r["status"] == "fails" and r["mode"] == "isolated"]
     assert failing
     ce = failing[0]["counterexample"]
     assert set(ce["network"]) == {"depth", "widths", "activations", "cost", "batch_size",
