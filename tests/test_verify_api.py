@@ -80,7 +80,7 @@ BAD = [
     ("wrong shape", "bias_grad", lambda self, delta: delta,
      r"bias_grad returned an array of shape \(\d+, 1\); expected \(\d+,\) \(\(n_l,\)\) "
      r"\(called with delta \(\d+, 1\)\)"),
-    ("nan", "output_delta", lambda self, dfz, grad_a: dfz * np.nan,
+    ("nan", "output_delta", lambda self, dfz, grad_a: np.full_like(dfz, np.nan),
      r"output_delta returned nan at index \[0, 0\].*where the oracle is finite"),
     ("float32", "weight_grad", lambda self, delta, a_prev: (delta @ a_prev.T).astype(np.float32),
      "weight_grad returned an array of dtype float32; expected float64"),
