@@ -89,7 +89,8 @@ class ScaledTanhWrong(ScaledTanh):
 def _run(tmp_path: Path, target: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "my_layer.py").write_text(USER_LAYER)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "proofcheck", "verify", "-j", "1", "--layer", target,
+    return subprocess.run([sys.executable, "-m", "proofcheck", "verify", "-j", "1",
+                           "--layer", target,
                            "--profile", "ci", "--no-database", "-q"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=900)
 
