@@ -296,7 +296,7 @@ def verify(
                        and (_keys is None or p.key in _keys)),
                       key=lambda p: (order[p.step], props.MODES.index(p.mode)))
     if jobs > 1 and len(selected) > 1 and _can_travel(impl if layer is None else layer):
-        parallel = _parallel_rows(given, layer, [p.key for p in selected], jobs, progress,
+        parallel = _parallel_rows(given, layer, selected, jobs, progress,
                               profile=profile_name, database=database, seed=seed,
                               name=subject_name)
         return Report(subject_name, profile_name, parallel,
@@ -381,29 +381,57 @@ def _rows_in_worker(impl_ref: Any, layer_ref: Any, keys: list[str],
     return verify(impl, layer=layer, _keys=keys, **options).rows
 
 
-def _parallel_rows(impl: Any, layer: Any, keys: list[str], jobs: int,
+#: Relative cost of a row by what it is about, for sharing rows among workers: the
+#: layer types' rows run their oracle eagerly and cost about three paper rows.
+_COST = {"layers": 3.0, "implementation": 1.0, "mathematics": 0.5}
+
+
+def _share(props: list[Any], jobs: int) -> list[list[str]]:
+    """Split the rows into at most ``jobs`` groups of about equal cost, rows of a kind together.
+
+    Each worker compiles the oracles its rows use once, so keeping the rows of
+    one kind (and so of one oracle) in one worker saves compiling them twice:
+    the rows are ordered by kind and cut into consecutive runs.
+    """
+    order = {"layers": 0, "implementation": 1, "mathematics": 2}
+    ordered = sorted(props, key=lambda p: order[p.about])
+    target = sum(_COST[p.about] for p in ordered) / jobs
+    groups: list[list[str]] = [[]]
+    load = 0.0
+    for p in ordered:
+        if load >= target and len(groups) < jobs:
+            groups.append([])
+            load = 0.0
+        groups[-1].append(p.key)
+        load += _COST[p.about]
+    return groups
+
+
+def _parallel_rows(impl: Any, layer: Any, props: list[Any], jobs: int,
                    progress: ProgressCallback | None, **options: Any) -> list[Row]:
-    """One task per property, in ``jobs`` processes started fresh (JAX does not survive fork)."""
+    """The rows in ``jobs`` processes started fresh (JAX does not survive fork)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    keys = [p.key for p in props]
     impl_ref = _portable(impl) if impl is not None else None
     layer_ref = _portable(layer) if layer is not None else None
     by_key: dict[str, Row] = {}
-    missing: list[str] = []
-    with ProcessPoolExecutor(max_workers=min(jobs, len(keys)),
+    groups = _share(props, min(jobs, len(props)))
+    with ProcessPoolExecutor(max_workers=len(groups),
                              mp_context=multiprocessing.get_context("spawn"),
                              initializer=_worker_start, initargs=(os.getcwd(),)) as pool:
-        futures = {pool.submit(_rows_in_worker, impl_ref, layer_ref, [key], options): key
-                   for key in keys}
-        for done, future in enumerate(as_completed(futures), start=1):
-            rows = future.result()  # re-raises ImplementationError from the worker
-            for row in rows:
-                by_key[futures[future]] = row
+        futures = [pool.submit(_rows_in_worker, impl_ref, layer_ref, group, options)
+                   for group in groups]
+        done = 0
+        for future in as_completed(futures):
+            for row in future.result():  # re-raises ImplementationError from the worker
+                key = f"{row.step}/{row.mode}" + (f"/{row.layer}" if row.layer else "")
+                by_key[key] = row
+                done += 1
                 if progress is not None:
                     progress(done, len(keys), row.step, row.mode, row)
-            if not rows:
-                missing.append(futures[future])
+    missing = [key for key in keys if key not in by_key]
     if missing:  # every selected property yields a row; a worker that disagrees is a bug
         raise RuntimeError(f"worker processes returned no row for {missing}")
     return [by_key[key] for key in keys]
