@@ -65,7 +65,8 @@ def test_grade_a_folder_with_a_process_pool(tmp_path: Path, monkeypatch: pytest.
 def _catalog_targets() -> list[str]:
     from tests.mutants import CATALOG
 
-    return ["proofcheck:MatrixBackprop", *(f"tests.mutants:{m.name}" for m in CATALOG)]
+    return ["proofcheck:MatrixBackprop", "tests.mutants:LoopBackprop",
+            *(f"tests.mutants:{m.name}" for m in CATALOG)]
 
 
 def _verdicts(executor: Executor | None) -> dict[str, tuple[int, str | None]]:
@@ -77,12 +78,15 @@ def _verdicts(executor: Executor | None) -> dict[str, tuple[int, str | None]]:
 
 @pytest.mark.batch
 def test_twenty_implementations_with_a_process_pool(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The reference and the catalog (19 targets here) give their known verdicts."""
+    """Two correct implementations and the catalog's 18 mistakes (20 targets) give their
+    known verdicts."""
     from tests.mutants import CATALOG
 
     monkeypatch.chdir(ROOT)
     verdicts = _verdicts(None)
+    assert len(verdicts) == 20
     assert verdicts["proofcheck:MatrixBackprop"] == (0, None)
+    assert verdicts["tests.mutants:LoopBackprop"] == (0, None)
     for m in CATALOG:
         assert verdicts[f"tests.mutants:{m.name}"] == (1, m.root_cause)
 
