@@ -19,9 +19,10 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff over the package, the tests and the sessions."""
+    """ruff over the package, the tests, the docs' code, the examples and the benchmarks."""
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "proofcheck", "tests", "noxfile.py")
+    session.run("ruff", "check", "proofcheck", "tests", "docs", "examples", "benchmarks",
+                "noxfile.py")
 
 
 @nox.session(python=PYTHON)

@@ -44,6 +44,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -106,14 +107,14 @@ def sphinx() -> None:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
     """A proxy that forwards nothing: it records each request's host and refuses it."""
 
-    seen: list[tuple[str, str]] = []
+    seen: ClassVar[list[tuple[str, str]]] = []
 
     def _refuse(self) -> None:
         target = self.path.split("://", 1)[-1].split("/", 1)[0]
@@ -121,9 +122,9 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
                           f"{self.command} {self.path[:120]}"))
         self.send_error(403, "proofcheck docs check: no request may leave the machine")
 
-    do_GET = do_POST = do_HEAD = do_PUT = do_OPTIONS = do_CONNECT = _refuse  # noqa: N815
+    do_GET = do_POST = do_HEAD = do_PUT = do_OPTIONS = do_CONNECT = _refuse
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -142,7 +143,8 @@ def _serve(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[int]:
 class _Text(html.parser.HTMLParser):
     """The text a reader sees, and the number of MathJax output elements."""
 
-    HIDDEN = {"script", "style", "pre", "code", "textarea", "mjx-container", "noscript"}
+    HIDDEN: ClassVar[set[str]] = {"script", "style", "pre", "code", "textarea", "mjx-container",
+                                   "noscript"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -207,7 +209,7 @@ class _DevTools:
                    f"--proxy-server=http://127.0.0.1:{proxy_port}",
                    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
                    "--remote-debugging-pipe", "about:blank"]
-        self._process = subprocess.Popen(command, preexec_fn=fds, pass_fds=(3, 4),  # noqa: PLW1509
+        self._process = subprocess.Popen(command, preexec_fn=fds, pass_fds=(3, 4),
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_chrome_r)
         os.close(from_chrome_w)

@@ -20,7 +20,7 @@ import proofcheck  # noqa: E402
 
 project = "proofcheck"
 author = "The proofcheck developers"
-copyright = "the proofcheck developers"  # noqa: A001
+copyright = "the proofcheck developers"
 release = proofcheck.__version__
 version = release
 

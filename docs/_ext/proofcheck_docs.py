@@ -36,7 +36,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -254,7 +254,7 @@ class ProofcheckRunDirective(SphinxDirective):
     required_arguments = 1
     final_argument_whitespace = True
     has_content = False
-    option_spec = {"exit-status": directives.nonnegative_int}
+    option_spec: ClassVar[dict[str, Any]] = {"exit-status": directives.nonnegative_int}
 
     def run(self) -> list[nodes.Node]:
         command = self.arguments[0].strip()
