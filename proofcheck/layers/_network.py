@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from proofcheck._xp import Array, Namespace
 from proofcheck.costs import COSTS
 from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
+from proofcheck.strategies import _elements
 
 __all__ = ["LayerNetwork", "layer_backprop", "layer_forward", "layer_networks"]
 
@@ -122,9 +123,6 @@ def _numpy_map(f: ActivationMap) -> Any:
     return lambda Z: f.forward(Z, np)
 
 
-def _floats(bound: float) -> st.SearchStrategy[float]:
-    return st.floats(-bound, bound, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-
 
 def layer_networks(
     layer_types: Sequence[type[LayerMap]],
@@ -169,7 +167,7 @@ def layer_networks(
                 layer_type = draw(st.sampled_from(list(layer_types)), label=f"phi^{l}")
             layer = draw(layer_type.configurations(n, max_width), label=f"phi^{l} settings")
             theta = {name: draw(hnp.arrays(np.float64, shape,
-                                           elements=_floats(layer.parameter_bound(name))))
+                                           elements=_elements(layer.parameter_bound(name))))
                      for name, shape in layer.parameter_shapes().items()}
             output = COSTS[cost].output_activations if l == k else None
             if l == where and isinstance(focus, ActivationMap) and output is None:
@@ -182,7 +180,7 @@ def layer_networks(
             params.append(theta)
             acts.append(f)
             n = layer.n_out
-        X = draw(hnp.arrays(np.float64, (layers[0].n_in, N), elements=_floats(1.0)))
+        X = draw(hnp.arrays(np.float64, (layers[0].n_in, N), elements=_elements(1.0)))
         Y = draw(_targets(cost, n, N))
         return LayerNetwork(layers, params, acts, cost, X, Y)
 

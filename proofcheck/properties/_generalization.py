@@ -53,6 +53,7 @@ from proofcheck.properties import (
     check,
     register,
 )
+from proofcheck.strategies import _elements
 from proofcheck.tolerances import term_scale
 
 Float64Array = NDArray[np.float64]
@@ -286,9 +287,6 @@ class ActivationPoint(NamedTuple):
     g: Float64Array
 
 
-def _floats(bound: float) -> st.SearchStrategy[float]:
-    return st.floats(-bound, bound, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-
 
 def _layer_points(layer_type: type[LayerMap]) -> st.SearchStrategy[LayerPoint]:
     @st.composite
@@ -296,10 +294,10 @@ def _layer_points(layer_type: type[LayerMap]) -> st.SearchStrategy[LayerPoint]:
         n_in, N = draw(st.integers(1, MAX_WIDTH)), draw(st.integers(1, MAX_BATCH + 1))
         layer = draw(layer_type.configurations(n_in, MAX_WIDTH))
         params = {name: draw(hnp.arrays(np.float64, shape,
-                                        elements=_floats(layer.parameter_bound(name))))
+                                        elements=_elements(layer.parameter_bound(name))))
                   for name, shape in layer.parameter_shapes().items()}
-        a = draw(hnp.arrays(np.float64, (n_in, N), elements=_floats(2.0)))
-        delta = draw(hnp.arrays(np.float64, (layer.n_out, N), elements=_floats(1.0)))
+        a = draw(hnp.arrays(np.float64, (n_in, N), elements=_elements(2.0)))
+        delta = draw(hnp.arrays(np.float64, (layer.n_out, N), elements=_elements(1.0)))
         return LayerPoint(layer, params, a, delta)
 
     return draw()
@@ -310,8 +308,8 @@ def _activation_points(maps: Sequence[ActivationMap]) -> st.SearchStrategy[Activ
     def draw(draw: st.DrawFn) -> ActivationPoint:
         f = draw(st.sampled_from(list(maps)))
         n, N = draw(st.integers(1, MAX_WIDTH)), draw(st.integers(1, MAX_BATCH + 1))
-        z = draw(hnp.arrays(np.float64, (n, N), elements=_floats(5.0)))
-        g = draw(hnp.arrays(np.float64, (n, N), elements=_floats(1.0)))
+        z = draw(hnp.arrays(np.float64, (n, N), elements=_elements(5.0)))
+        g = draw(hnp.arrays(np.float64, (n, N), elements=_elements(1.0)))
         return ActivationPoint(f, z, g)
 
     return draw()

@@ -12,16 +12,14 @@ the kink tests of the test-suite.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
-from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from proofcheck import finite_differences, oracle
 from proofcheck.network import potential
 from proofcheck.properties import Check, Property, Subject, register
-from proofcheck.strategies import Network, activation_names, matrices, networks
+from proofcheck.properties._lemmas import LayerPoint, _layer_points
+from proofcheck.strategies import Network, networks
 from proofcheck.tolerances import TOLERANCES, compare
 
 Float64Array = NDArray[np.float64]
@@ -76,21 +74,8 @@ register(Property(
 ))
 
 
-class Layer(NamedTuple):
-    activation: str
-    W: Float64Array
-    b: Float64Array
-    X: Float64Array
-
-
-@st.composite
-def _layers(draw: st.DrawFn) -> Layer:
-    m, n, N = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
-    return Layer(draw(activation_names(SMOOTH)), draw(matrices(m, n, bound=1.0 / n)),
-                 draw(matrices(m, 1))[:, 0], draw(matrices(n, N)))
-
-
-def check_oracle_jacobian_against_finite_differences(subject: Subject, p: Layer) -> list[Check]:
+def check_oracle_jacobian_against_finite_differences(subject: Subject,
+                                                     p: LayerPoint) -> list[Check]:
     """The oracle's Jacobians of a layer ``X -> f(W X + b 1^T)`` equal finite differences."""
     from proofcheck.activations import ACTIVATIONS
 
@@ -105,7 +90,7 @@ register(Property(
     "L2", "oracle check", (), about="mathematics",
     generates="a layer F(X) = f(W X + b 1^T) with a smooth activation (sides 1..4)",
     compares="the JAX oracle's Jacobian J^F(vec X) (jax.jacfwd) with finite differences",
-    strategy=lambda ctx: _layers(),
+    strategy=lambda ctx: _layer_points(SMOOTH),
     check=check_oracle_jacobian_against_finite_differences,
     oracle="finite differences (numpy), independent of JAX",
 ))
