@@ -370,6 +370,10 @@ def _restore(ref: Any) -> Any:
 
 
 def _worker_start(cwd: str) -> None:
+    """Start a worker process of ours: quick XLA compiles, the caller's folder importable."""
+    from proofcheck._xla import prefer_fast_compiles
+
+    prefer_fast_compiles()
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
 

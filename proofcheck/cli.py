@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Sequence
 from typing import TextIO
 
+from proofcheck._xla import prefer_fast_compiles
 from proofcheck.profiles import DEFAULT_PROFILE, ENVIRONMENT_VARIABLE, PROFILES
 
 __all__ = ["main"]
@@ -173,6 +174,8 @@ def _steps() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     args = _parser().parse_args(argv)
+    if args.command in ("verify", "grade"):
+        prefer_fast_compiles()  # this process is ours: see proofcheck._xla
     if args.command == "verify":
         return _verify(args)
     if args.command == "grade":
