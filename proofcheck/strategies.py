@@ -15,19 +15,34 @@ array is drawn with the shape its layer needs.
 
 Scaling (why the values are meaningful)
 ---------------------------------------
-Entries of ``W^l`` are drawn from ``[-weight_bound / n_{l-1}, weight_bound / n_{l-1}]``,
-so each row of ``W^l`` has an l1-norm of at most ``weight_bound``; biases,
-inputs and (squared-error) targets from ``[-data_bound, data_bound]``. Then
-``|z^l| <= weight_bound * max|a^{l-1}| + data_bound``: with the defaults the
-potentials grow at most linearly with depth (``|z^l| <= 12`` at depth 6), so
-no network is saturated everywhere by construction and a sigmoid output stays
-strictly inside ``(0, 1)``, as binary cross-entropy needs. Floats are finite
-and never subnormal. Binary cross-entropy is drawn only with a sigmoid output
-layer (its domain is ``(0, 1)``) and targets in ``[0, 1]``.
+Entries of ``W^l`` are drawn from ``[-s / n_{l-1}, s / n_{l-1}]`` with
+``s = weight_bound * 10^e``, so each row of ``W^l`` has an l1-norm of at most
+``s``; biases, inputs and (squared-error) targets from ``[-d, d]`` with
+``d = data_bound * 10^e``. The exponent ``e`` is drawn anew for every weight
+matrix, bias vector, ``X`` and ``Y``, from ``-orders..orders`` (default 3),
+and shrinks towards 0, where ``|z^l| <= weight_bound * max|a^{l-1}| +
+data_bound`` grows at most linearly with depth. Over the whole range the
+networks reach, on purpose, the regimes where a checker can be fooled or can
+raise false alarms: parameters and inputs from ``1e-3`` to ``1e3`` times
+their default size; sigmoid and tanh units saturated (``f'`` down to
+``1e-300`` or exactly 0); relu potentials of ``1e-9`` next to the kink;
+sigmoid outputs within ``1e-15`` of 0 or 1 under binary cross-entropy; and
+magnitudes up to ``1e18`` through chains of linear units. ``orders=0`` gives
+the unscaled networks.
 
-This is deliberately narrower than "any float": the strategies probe the
-proof, not float64 overflow. Very large and very small magnitudes are a
-separate concern of the tolerance tests.
+Every drawn network is inside the statement (D2): its numpy forward pass is
+finite, its output lies in the cost's domain and the cost's gradient there
+is finite; a sigmoid output under binary cross-entropy also keeps ``1 - a >=
+2^-50`` and ``a >= 2^-1000``, so that the oracle's forward pass, which rounds
+differently by a few ulps, stays inside the domain too. Draws that leave it
+(a saturated output rounded to exactly 0 or 1) are rejected; they are a few
+per cent of the draws. Floats are finite and never subnormal. Binary
+cross-entropy is drawn only with a sigmoid output layer and targets in
+``[0, 1]``.
+
+How the comparisons stay sound over these magnitudes -- scaled tolerances and
+an estimate of how the forward pass's rounding propagates -- is in
+:mod:`proofcheck.tolerances` and :mod:`proofcheck.properties._theorem`.
 """
 
 from __future__ import annotations
@@ -36,6 +51,7 @@ from collections.abc import Collection
 from typing import NamedTuple
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
@@ -43,11 +59,13 @@ from numpy.typing import NDArray
 
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
+from proofcheck.errors import InputError
 
 __all__ = [
     "Network",
     "activation_names",
     "cost_names",
+    "inside_statement",
     "matrices",
     "networks",
 ]
@@ -160,6 +178,7 @@ def networks(
     costs: Collection[str] | None = None,
     weight_bound: float = 1.0,
     data_bound: float = 1.0,
+    orders: int = 3,
 ) -> st.SearchStrategy[Network]:
     """Random networks with data: depth, widths, activations, cost, parameters, X, Y.
 
@@ -177,6 +196,9 @@ def networks(
         Every row of ``W^l`` has l1-norm at most this (default 1.0).
     data_bound : float
         Biases, inputs and squared-error targets lie in ``[-data_bound, data_bound]``.
+    orders : int
+        Each of those bounds is multiplied by ``10^e`` with ``e`` drawn from
+        ``-orders..orders`` for every array (default 3; 0 keeps the bounds).
 
     Returns
     -------
@@ -187,6 +209,9 @@ def networks(
     _check_range("batch", min_batch, max_batch, 1)
     _check_positive("weight_bound", weight_bound)
     _check_positive("data_bound", data_bound)
+    if not (isinstance(orders, int) and 0 <= orders <= 100):
+        raise InvalidArgument(f"orders={orders!r} must be an integer in 0..100")
+    exponents = [0, *(e for i in range(1, orders + 1) for e in (-i, i))]  # shrink to 0
     act_names = _allowed(ACTIVATIONS, activations, "activations")
     cost_list = _allowed(COSTS, costs, "costs")
     # A cost that needs a particular output activation can only be drawn when
@@ -209,17 +234,49 @@ def networks(
         output = COSTS[cost].output_activations
         last = act_names if output is None else [a for a in act_names if a in output]
         names.append(draw(st.sampled_from(last), label=f"f^{k}"))
+        def scaled(bound: float, what: str) -> float:
+            return bound * 10.0 ** draw(st.sampled_from(exponents), label=f"size of {what}")
+
         weights = []
         biases = []
         for l in range(1, k + 1):
-            entry = weight_bound / widths[l - 1]
+            entry = scaled(weight_bound, f"W^{l}") / widths[l - 1]
             weights.append(draw(matrices(widths[l], widths[l - 1], bound=entry)))
-            biases.append(draw(_vectors(widths[l], low=-data_bound, high=data_bound)))
-        X = draw(matrices(widths[0], N, bound=data_bound))
+            bound = scaled(data_bound, f"b^{l}")
+            biases.append(draw(_vectors(widths[l], low=-bound, high=bound)))
+        X = draw(matrices(widths[0], N, bound=scaled(data_bound, "X")))
         low, high = COSTS[cost].target_range
-        low, high = max(low, -data_bound), min(high, data_bound)
+        bound = scaled(data_bound, "Y") if low < 0 else data_bound
+        low, high = max(low, -bound), min(high, bound)
         Y = draw(hnp.arrays(np.float64, (widths[k], N), elements=st.floats(
             low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False)))
-        return Network(weights, biases, tuple(names), cost, X, Y)
+        net = Network(weights, biases, tuple(names), cost, X, Y)
+        assume(inside_statement(net))
+        return net
 
     return draw_network()
+
+
+#: Margins a sigmoid output keeps from 1 and from 0 under binary cross-entropy.
+_ONE_MARGIN, _ZERO_MARGIN = 2.0**-50, 2.0**-1000
+
+
+def inside_statement(net: Network) -> bool:
+    """Whether the network's numpy forward pass is finite and its output inside the cost's
+    domain, with a finite cost gradient (and the margins of the module docstring)."""
+    from proofcheck.network import forward_numpy
+
+    with np.errstate(all="ignore"):
+        _, As = forward_numpy(net.weights, net.biases, net.activations, net.X)
+        A = As[-1]
+        if not all(np.all(np.isfinite(a)) for a in As):
+            return False
+        cost = COSTS[net.cost]
+        try:
+            cost.validate(A, net.Y)
+        except InputError:
+            return False
+        if net.cost == "binary_cross_entropy" and (
+                np.any(1.0 - A < _ONE_MARGIN) or np.any(A < _ZERO_MARGIN)):
+            return False
+        return bool(np.all(np.isfinite(cost.gradient(A, net.Y))))

@@ -111,7 +111,8 @@ class Check(NamedTuple):
 
 def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
           kind: str = "gradient", function: str | None = None, layer: int | None = None,
-          inputs: dict[str, Float64Array] | None = None, scale: float | None = None) -> Check:
+          inputs: dict[str, Float64Array] | None = None,
+          scale: float | Float64Array | None = None) -> Check:
     """Compare ``actual`` with ``expected`` and record what was compared.
 
     The comparison's scale is at least :func:`~proofcheck.tolerances.term_scale`

@@ -67,7 +67,10 @@ register(Property(
               "batch of 1..3 examples",
     compares="the JAX oracle's Delta^l, dC/dW^l, dC/db^l and dC/dA^k with central finite "
              "differences of the mean cost (Richardson-extrapolated)",
-    strategy=lambda ctx: networks(max_depth=3, max_width=4, max_batch=3,
+    # Unscaled parameters (orders=0): a central difference with a relative step of 1e-3
+    # is accurate only where the cost is smooth on that scale, which saturated or very
+    # large networks are not; those magnitudes are the end-to-end rows' to probe.
+    strategy=lambda ctx: networks(max_depth=3, max_width=4, max_batch=3, orders=0,
                                   activations=_smooth(ctx.activations)),
     check=check_oracle_against_finite_differences,
     oracle="finite differences (numpy), independent of JAX",

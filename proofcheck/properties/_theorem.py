@@ -33,7 +33,7 @@ from proofcheck.properties import (
     register,
 )
 from proofcheck.strategies import Network, networks
-from proofcheck.tolerances import term_scale
+from proofcheck.tolerances import PROPAGATED_MARGIN, TOLERANCES, term_scale
 
 Float64Array = NDArray[np.float64]
 
@@ -95,18 +95,118 @@ def _abs_gradient(net: Network, o: oracle.NetworkGradients) -> Float64Array:
     return COSTS[net.cost].gradient(np.abs(o.As[-1]), -np.abs(net.Y)) / net.batch_size
 
 
-class Scales(NamedTuple):
-    """End-to-end comparison scales per layer (index ``l - 1``)."""
+def _derivative_terms(net: Network, l: int, dfz: Float64Array) -> Float64Array:
+    """The size ``f^l'(Z^l)`` counts with in a comparison's scale, entry by entry.
 
-    deltas: list[float]
-    dWs: list[float]
-    dbs: list[float]
+    ``|f'|`` itself, or ``Activation.derivative_rounding`` where that is larger:
+    a tiny ``f'`` formed as ``1 - tanh^2 z`` (JAX forms it so too, in its backward
+    pass, apart from the ``f'`` it reports) is known only to ``u`` absolutely.
+    """
+    rounding = ACTIVATIONS[net.activations[l - 1]].derivative_rounding
+    return np.maximum(np.abs(dfz), rounding)
+
+
+def _isolated_scales(net: Network, l: int, dfz: Float64Array,
+                     rest: Float64Array) -> Float64Array:
+    """Entrywise scale of ``delta^l = f^l'(Z^l) * rest``, with ``rest`` a bound on the
+    terms of the other factor (``|dC/dA^k|``, or ``n |W| |Delta|`` for the step)."""
+    return _derivative_terms(net, l, dfz) * rest
+
+
+class Scales(NamedTuple):
+    """End-to-end comparison scales per layer (index ``l - 1``): a number for a whole
+    quantity, or an array for each of its entries."""
+
+    deltas: list[float | Float64Array]
+    dWs: list[float | Float64Array]
+    dbs: list[float | Float64Array]
+
+
+#: Unit roundoff of float64.
+U = float(np.finfo(np.float64).eps / 2)
+#: Where a propagated error is so large that an entry cannot be judged at all (a
+#: saturated output whose perturbation leaves the cost's domain), it is capped here
+#: so that the arithmetic stays finite; ``_CAP / U`` is still a finite scale.
+_CAP = 1e290
+
+
+def _capped(x: Float64Array) -> Float64Array:
+    return np.minimum(np.nan_to_num(x, nan=_CAP, posinf=_CAP), _CAP)
+
+
+class Propagated(NamedTuple):
+    """First-order bounds on how far the two forward passes' rounding moves each quantity."""
+
+    deltas: list[Float64Array]
+    dWs: list[Float64Array]
+    dbs: list[Float64Array]
+
+
+def _propagated(net: Network, o: oracle.NetworkGradients) -> Propagated:
+    """How much numpy's and XLA's forward passes may differ, carried into the backward pass.
+
+    End-to-end rows compare quantities built on two forward passes that round
+    differently. The difference is a few ``u`` of the terms of each potential,
+    ``E_z^l ~ (n_{l-1} + 2) u (|W^l| |A^{l-1}| + |b^l|) + |W^l| E_a^{l-1}``,
+    and ``E_a^l ~ |f'(Z^l)| E_z^l + 4 u |A^l|``. It matters where ``f'`` or the
+    cost's gradient are sensitive to it: a saturated unit (``f'(z)`` changes by
+    ``|f''| E_z``, and an ``f'`` formed from ``a``, as ``1 - a^2``, is known only
+    to ``u`` absolutely, see ``Activation.derivative_rounding``), or a sigmoid
+    output within ``1e-13`` of 1 under cross-entropy, where ``1 - a`` keeps few
+    digits. The sensitivities are
+    measured by evaluating the package's ``f'`` and cost gradient at the
+    perturbed points, and carried down the backward pass to first order::
+
+        P^k = S_f^k |dC/dA^k| + |f^k'| S_c
+        P^l = S_f^l |(W^{l+1})^T Delta^{l+1}| + |f^l'| |W^{l+1}|^T P^{l+1}
+
+    and into ``dC/dW^l`` (``P^l |A^{l-1}|^T + |Delta^l| (E_a^{l-1})^T``) and
+    ``dC/db^l``. The comparison allows ``PROPAGATED_MARGIN`` times each bound
+    (:mod:`proofcheck.tolerances`). Where the network is well conditioned this is
+    below what the terms' own scale allows and changes nothing.
+    """
+    k, N = net.depth, net.batch_size
+    errors_a = [np.zeros_like(net.X)]
+    errors_z = []
+    for l in range(k):
+        W = np.abs(net.weights[l])
+        terms = W @ np.abs(o.As[l]) + np.abs(net.biases[l])[:, None]
+        errors_z.append(_capped((W.shape[1] + 2) * U * terms + W @ errors_a[l]))
+        errors_a.append(_capped(np.abs(o.dfzs[l]) * errors_z[l] + 4 * U * np.abs(o.As[l + 1])))
+    sensitivity = []
+    with np.errstate(all="ignore"):
+        for l, name in enumerate(net.activations):
+            f, Z, E = ACTIVATIONS[name], o.Zs[l], errors_z[l]
+            at = f.derivative(Z)
+            moved = np.maximum(np.abs(f.derivative(Z + E) - at), np.abs(f.derivative(Z - E) - at))
+            sensitivity.append(_capped(moved + 4 * U * np.abs(at) + f.derivative_rounding * U))
+        c, A, E = COSTS[net.cost], o.As[-1], errors_a[-1]
+        at = c.gradient(A, net.Y)
+        moved = np.maximum(np.abs(c.gradient(A + E, net.Y) - at),
+                           np.abs(c.gradient(np.maximum(A - E, 0.0), net.Y) - at))
+        cost_error = _capped(moved / N + 4 * U * np.abs(_abs_gradient(net, o)))
+        deltas: list[Float64Array] = [np.empty(0)] * k
+        deltas[k - 1] = _capped(sensitivity[k - 1] * np.abs(o.grad_a)
+                                + np.abs(o.dfzs[k - 1]) * cost_error)
+        for l in range(k - 1, 0, -1):
+            W = net.weights[l]
+            deltas[l - 1] = _capped(sensitivity[l - 1] * np.abs(W.T @ o.deltas[l])
+                                    + np.abs(o.dfzs[l - 1]) * (np.abs(W).T @ deltas[l]))
+        dWs = [_capped(deltas[l] @ np.abs(o.As[l]).T + np.abs(o.deltas[l]) @ errors_a[l].T)
+               for l in range(k)]
+        dbs = [_capped(deltas[l].sum(axis=1)) for l in range(k)]
+    return Propagated(deltas, dWs, dbs)
 
 
 def _scales(net: Network, o: oracle.NetworkGradients) -> Scales:
-    """:func:`~proofcheck.properties.chain_scales` of the deltas, and of the gradients."""
+    """:func:`~proofcheck.properties.chain_scales` of the deltas, and of the gradients,
+    raised entry by entry to what the forward passes' rounding explains (:func:`_propagated`).
+    """
     k = net.depth
-    terms = [term_scale(o.dfzs[k - 1], _abs_gradient(net, o))]
+    # delta^k is an entrywise product: each entry's terms are its own f' times the terms
+    # of its own cost gradient (a maximum over mixed entries would pair the f' of one
+    # unit with the 1 / (1 - a) of another, saturated one).
+    terms = [float(np.max(np.abs(o.dfzs[k - 1]) * _abs_gradient(net, o), initial=0.0))]
     terms += [term_scale(o.dfzs[l - 1], net.weights[l], o.deltas[l]) for l in range(k - 1, 0, -1)]
     values = [o.deltas[l - 1] for l in range(k, 0, -1)]
     down = chain_scales(terms, values)[::-1]  # index l - 1
@@ -114,7 +214,10 @@ def _scales(net: Network, o: oracle.NetworkGradients) -> Scales:
               for l, s in enumerate(down)]
     dWs = [max(1.0, r) * term_scale(o.deltas[l], o.As[l]) for l, r in enumerate(ratios)]
     dbs = [max(1.0, r) * term_scale(o.deltas[l]) for l, r in enumerate(ratios)]
-    return Scales(down, dWs, dbs)
+    p, unit = _propagated(net, o), PROPAGATED_MARGIN / TOLERANCES["gradient"].atol
+    return Scales([np.maximum(s, e * unit) for s, e in zip(down, p.deltas, strict=True)],
+                  [np.maximum(s, e * unit) for s, e in zip(dWs, p.dWs, strict=True)],
+                  [np.maximum(s, e * unit) for s, e in zip(dbs, p.dbs, strict=True)])
 
 
 def _protocol_deltas(s: Subject, net: Network, hand: HandSide) -> list[Float64Array]:
@@ -140,7 +243,8 @@ def check_T1_base_isolated(s: Subject, net: Network) -> list[Check]:
     inputs = {"dfz": o.dfzs[k - 1], "grad_a": o.grad_a}
     actual = s.array("output_delta", inputs, o.deltas[k - 1].shape, "(n_k, N)")
     return [check(f"delta^{k}", actual, o.deltas[k - 1], function="output_delta", layer=k,
-                  inputs=inputs)]
+                  inputs=inputs, scale=_isolated_scales(net, k, o.dfzs[k - 1],
+                                                         np.abs(o.grad_a)))]
 
 
 def check_T1_base_end_to_end(s: Subject, net: Network) -> list[Check]:
@@ -171,6 +275,12 @@ register(Property(
 # --- T1.step --------------------------------------------------------------------
 
 
+def _step_scale(net: Network, l: int, o: oracle.NetworkGradients) -> Float64Array:
+    """Entrywise scale of the oracle-fed step: ``f^l'`` (as it counts) times the terms of
+    ``(W^{l+1})^T Delta^{l+1}``."""
+    return _isolated_scales(net, l, o.dfzs[l - 1], term_scale(net.weights[l], o.deltas[l]))
+
+
 def check_T1_step_isolated(s: Subject, net: Network) -> list[Check]:
     """T1.step, isolated: ``backward_delta(W^{l+1}, delta^{l+1}, f^l'(z^l))`` fed the oracle's
     ``delta^{l+1}`` (the induction hypothesis) and ``f^l'``, for every ``l = k-1, ..., 1``."""
@@ -179,7 +289,7 @@ def check_T1_step_isolated(s: Subject, net: Network) -> list[Check]:
         inputs = {"W_next": net.weights[l], "delta_next": o.deltas[l], "dfz": o.dfzs[l - 1]}
         actual = s.array("backward_delta", inputs, o.deltas[l - 1].shape, "(n_l, N)")
         checks.append(check(f"delta^{l}", actual, o.deltas[l - 1], function="backward_delta",
-                            layer=l, inputs=inputs))
+                            layer=l, inputs=inputs, scale=_step_scale(net, l, o)))
     return checks
 
 
@@ -359,13 +469,15 @@ def check_T2_isolated(s: Subject, net: Network) -> list[Check]:
     if s.provides("output_delta"):
         checks.append(check(f"Delta^{k}", s.array("output_delta", inputs,
                                                    o.deltas[k - 1].shape, "(n_k, N)"),
-                            o.deltas[k - 1], function="output_delta", layer=k, inputs=inputs))
+                            o.deltas[k - 1], function="output_delta", layer=k, inputs=inputs,
+                            scale=_isolated_scales(net, k, o.dfzs[k - 1], np.abs(o.grad_a))))
     for l in range(k, 0, -1):
         if l < k and s.provides("backward_delta"):
             inputs = {"W_next": net.weights[l], "delta_next": o.deltas[l], "dfz": o.dfzs[l - 1]}
             actual = s.array("backward_delta", inputs, o.deltas[l - 1].shape, "(n_l, N)")
             checks.append(check(f"Delta^{l}", actual, o.deltas[l - 1],
-                                function="backward_delta", layer=l, inputs=inputs))
+                                function="backward_delta", layer=l, inputs=inputs,
+                                scale=_step_scale(net, l, o)))
         if s.provides("weight_grad"):
             inputs = {"delta": o.deltas[l - 1], "a_prev": o.As[l - 1]}
             actual = s.array("weight_grad", inputs, o.dWs[l - 1].shape, "(n_l, n_{l-1})")
