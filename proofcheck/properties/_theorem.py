@@ -107,7 +107,7 @@ def _derivative_terms(net: Network, l: int, dfz: Float64Array) -> Float64Array:
 
 
 def _isolated_scales(net: Network, l: int, dfz: Float64Array,
-                     rest: Float64Array) -> Float64Array:
+                     rest: float | Float64Array) -> Float64Array:
     """Entrywise scale of ``delta^l = f^l'(Z^l) * rest``, with ``rest`` a bound on the
     terms of the other factor (``|dC/dA^k|``, or ``n |W| |Delta|`` for the step)."""
     return _derivative_terms(net, l, dfz) * rest
