@@ -142,7 +142,10 @@ def layer_networks(
     widths stay at most ``max_width``. With ``focus`` (a layer type or an
     activation map class), every network contains it at a drawn layer.
     Parameters are drawn from each layer's ``parameter_bound``; inputs from
-    ``[-1, 1]``; targets valid for the cost, whose output activation is
+    ``[-1, 1]`` (not over orders of magnitude as in
+    :func:`proofcheck.strategies.networks`: the generalized rows compare at
+    term scales without the propagated-rounding estimate the paper's rows
+    use, so scaled networks would give false alarms there, not findings); targets valid for the cost, whose output activation is
     forced when the cost needs one (``sigmoid``, ``softmax``).
     """
     names = {f.describe(): f for f in activation_maps}
