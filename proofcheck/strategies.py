@@ -35,10 +35,10 @@ finite, its output lies in the cost's domain and the cost's gradient there
 is finite; a sigmoid output under binary cross-entropy also keeps ``1 - a >=
 2^-50`` and ``a >= 2^-1000``, so that the oracle's forward pass, which rounds
 differently by a few ulps, stays inside the domain too. Draws that leave it
-(a saturated output rounded to exactly 0 or 1) are rejected; they are a few
-per cent of the draws. Floats are finite and never subnormal. Binary
-cross-entropy is drawn only with a sigmoid output layer and targets in
-``[0, 1]``.
+(a saturated output rounded to exactly 0 or 1) are rejected: about 9 per
+cent of the draws (measured: 93 of 1093). Floats are finite and never
+subnormal. Binary cross-entropy is drawn only with a sigmoid output layer and
+targets in ``[0, 1]``.
 
 How the comparisons stay sound over these magnitudes -- scaled tolerances and
 an estimate of how the forward pass's rounding propagates -- is in

@@ -145,8 +145,9 @@ def layer_networks(
     ``[-1, 1]`` (not over orders of magnitude as in
     :func:`proofcheck.strategies.networks`: the generalized rows compare at
     term scales without the propagated-rounding estimate the paper's rows
-    use, so scaled networks would give false alarms there, not findings); targets valid for the cost, whose output activation is
-    forced when the cost needs one (``sigmoid``, ``softmax``).
+    use, so scaled networks would give false alarms there, not findings);
+    targets valid for the cost, whose output activation is forced when the
+    cost needs one (``sigmoid``, ``softmax``).
     """
     names = {f.describe(): f for f in activation_maps}
     cost_names = list(costs or COSTS)
