@@ -132,3 +132,20 @@ def test_inside_statement_rejects_an_output_rounded_to_one() -> None:
     net = _saturated_bce()._replace(biases=[np.array([30.0, -25.0]), np.array([40.0])])
     assert _outputs(net)[0, 0] == 1.0
     assert not inside_statement(net)
+
+
+def test_a_subnormal_potential_at_a_kink_is_discarded() -> None:
+    """Found by the soak: W^2 = 2.2e-308 (the smallest normal number) times a^1 = 0.125
+    is subnormal in numpy, so relu' = 1, and flushed to 0 by XLA, so relu' = 0. Both
+    are right; the end-to-end rows discard the example as within rounding of the kink."""
+    from hypothesis.errors import UnsatisfiedAssumption
+
+    from proofcheck.properties._theorem import _hand_side
+
+    net = Network([np.array([[0.0]]), np.array([[2.225074e-308]]), np.array([[1.0]])],
+                  [np.array([0.125]), np.array([0.0]), np.array([0.0])],
+                  ("identity", "relu", "sigmoid"), "binary_cross_entropy",
+                  np.array([[0.0]]), np.array([[0.0]]))
+    assert 0 < _potentials(net)[1][0, 0] < np.finfo(np.float64).tiny
+    with pytest.raises(UnsatisfiedAssumption):
+        _hand_side(net)

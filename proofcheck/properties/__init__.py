@@ -39,7 +39,9 @@ cancellation of non-zero terms and lies within ``KINK_MARGIN`` of the kink
 (relative to the magnitude ``|W^l| |A^{l-1}| + |b^l|`` of those terms), the
 two sides may round to different signs and take different one-sided
 derivatives, although both are right. Such examples are discarded with
-``assume`` (they are a property of float rounding, not of the proof). A
+``assume`` (they are a property of float rounding, not of the proof), and
+so are examples with a subnormal potential at a kink: XLA flushes it to
+zero, the kink itself, where numpy keeps its sign. A
 potential that is exactly zero because every term is zero is *not* discarded:
 both sides compute it exactly and use the same left derivative, and
 Hypothesis draws such cases often. Isolated properties feed the oracle's own
