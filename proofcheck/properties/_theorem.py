@@ -189,8 +189,10 @@ def _propagated(net: Network, o: oracle.NetworkGradients) -> Propagated:
             sensitivity.append(_capped(moved + 4 * U * np.abs(at) + f.derivative_rounding * U))
         c, A, E = COSTS[net.cost], o.As[-1], errors_a[-1]
         at = c.gradient(A, net.Y)
+        # A perturbation that leaves the cost's domain gives inf or NaN: capped, the
+        # entry cannot be judged (it is within rounding of the domain's edge).
         moved = np.maximum(np.abs(c.gradient(A + E, net.Y) - at),
-                           np.abs(c.gradient(np.maximum(A - E, 0.0), net.Y) - at))
+                           np.abs(c.gradient(A - E, net.Y) - at))
         cost_error = _capped(moved / N + 4 * U * np.abs(_abs_gradient(net, o)))
         deltas: list[Float64Array] = [np.empty(0)] * k
         deltas[k - 1] = _capped(sensitivity[k - 1] * np.abs(o.grad_a)
