@@ -160,9 +160,9 @@ def _propagated(net: Network, o: oracle.NetworkGradients) -> Propagated:
     ``|f''| E_z``, and an ``f'`` formed from ``a``, as ``1 - a^2``, is known only
     to ``u`` absolutely, see ``Activation.derivative_rounding``), or a sigmoid
     output within ``1e-13`` of 1 under cross-entropy, where ``1 - a`` keeps few
-    digits. The sensitivities are
-    measured by evaluating the package's ``f'`` and cost gradient at the
-    perturbed points, and carried down the backward pass to first order::
+    digits. The sensitivities are measured by evaluating the package's ``f'``
+    and cost gradient at the perturbed points, and carried down the backward
+    pass to first order::
 
         P^k = S_f^k |dC/dA^k| + |f^k'| S_c
         P^l = S_f^l |(W^{l+1})^T Delta^{l+1}| + |f^l'| |W^{l+1}|^T P^{l+1}
