@@ -265,10 +265,13 @@ def check_T1_base_end_to_end(s: Subject, net: Network) -> list[Check]:
                   inputs=inputs, scale=_scales(net, o).deltas[k - 1])]
 
 
-_NET = "a network (depth 1..6, widths 1..8, an activation per layer, a cost) and one example"
-_DEEP = "a network of depth 2..6 (widths 1..8, an activation per layer, a cost) and one example"
-_BATCH = "a network (depth 1..6, widths 1..8, an activation per layer, a cost) and a batch " \
-         "of N = 1..5 examples"
+_SIZES = "parameters and data scaled by 1e-3..1e3"
+_NET = f"a network (depth 1..6, widths 1..8, an activation per layer, a cost; {_SIZES}) " \
+       "and one example"
+_DEEP = f"a network of depth 2..6 (widths 1..8, an activation per layer, a cost; {_SIZES}) " \
+        "and one example"
+_BATCH = f"a network (depth 1..6, widths 1..8, an activation per layer, a cost; {_SIZES}) " \
+         "and a batch of N = 1..5 examples"
 
 register(Property(
     "T1.base", "isolated", ("output_delta",), generates=_NET,
