@@ -165,7 +165,7 @@ def _check(args: argparse.Namespace) -> dict[str, Any]:
     _progress("check: python -X importtime -m proofcheck --help")
     out["help"] = check.help_imports()
     _progress("check: verify --profile ci")
-    out["ci"] = check.verify("ci")
+    out["ci"] = check.verify_repeated("ci", repeats=3)
     _progress("check: verify --profile dev")
     dev = check.verify("dev")
     out["dev"] = dev
@@ -251,8 +251,11 @@ def render(results: dict[str, Any]) -> str:
                      f"{_verdict(m['peak_over_jacobian'], 1.0)}")
     if "check" in results:
         ch = results["check"]
-        lines.append(f"{'verify --profile ci, wall (s)':<46}{'':>6}{ch['ci']['wall_s']:>9.1f}  "
-                     f"{'':<22}{'<= 30':>8}  {_verdict(ch['ci']['wall_s'], GOALS['ci_wall_s'])}")
+        walls = ch["ci"].get("walls_s", [ch["ci"]["wall_s"]])
+        spread = f"[{walls[0]:.1f}, {walls[-1]:.1f}] of {len(walls)}"
+        lines.append(f"{'verify --profile ci, wall (s), median':<46}{'':>6}"
+                     f"{ch['ci']['wall_s']:>9.1f}  {spread:<22}{'<= 30':>8}  "
+                     f"{_verdict(ch['ci']['wall_s'], GOALS['ci_wall_s'])}")
         mt = ch["missing_transpose"]
         ok = mt["found"] and mt["counterexample_depth"] == 2
         lines.append(f"{'missing transpose found + shrunk, wall (s)':<46}{'':>6}"
