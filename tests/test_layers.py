@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import proofcheck
@@ -114,3 +115,20 @@ def test_user_layer_with_a_wrong_product_fails_with_its_lemma(tmp_path: Path) ->
 def test_layer_must_be_a_layer_type() -> None:
     with pytest.raises(proofcheck.ImplementationError, match=r"subclass of proofcheck\.layers"):
         proofcheck.verify(layer=int, profile="ci")
+
+
+@pytest.mark.parametrize("a, gamma", [
+    (np.full((3, 1), 0.557427), np.zeros(3)),  # XLA's mean is one ulp off: x = 3.5e-14, not 0
+    (np.zeros((3, 2)), np.full(3, 0.75)),  # the input product's terms are gamma delta / sigma
+], ids=["constant column, gamma 0", "zero input"])
+def test_layernorm_lemma_holds_on_a_constant_column(a: np.ndarray, gamma: np.ndarray) -> None:
+    """Found in CI: the scale of a lemma comparison may not vanish with a parameter or
+    the input, when the terms the product sums do not."""
+    from proofcheck.layers import LayerNorm
+    from proofcheck.properties import Subject
+    from proofcheck.properties._generalization import LayerPoint, _layer_lemma_check
+
+    point = LayerPoint(LayerNorm(3, True), {"gamma": gamma, "beta": np.zeros(3)}, a,
+                       np.full(a.shape, 0.75))
+    checks = _layer_lemma_check(Subject(None), point)
+    assert all(c.comparison.holds for c in checks), [c.comparison for c in checks]

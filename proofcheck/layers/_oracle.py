@@ -25,7 +25,7 @@ from proofcheck.oracle import _check_x64
 
 Float64Array = NDArray[np.float64]
 
-__all__ = ["LayerOracle", "activation_vjp", "layer_vjp", "network_gradients"]
+__all__ = ["LayerOracle", "activation_vjp", "layer_vjp", "layer_vjp_terms", "network_gradients"]
 
 
 def _numpy(tree: Any) -> Any:
@@ -41,6 +41,32 @@ def layer_vjp(layer: LayerMap, a: Float64Array, params: Parameters,
                               {k: jnp.asarray(v) for k, v in params.items()})
         da, dp = pullback(jnp.asarray(delta))
     return np.asarray(da), {k: np.asarray(v) for k, v in dp.items()}
+
+
+def layer_vjp_terms(layer: LayerMap, a: Float64Array, params: Parameters,
+                    delta: Float64Array) -> tuple[Float64Array, dict[str, Float64Array]]:
+    """``|J_a|^T |delta|`` and ``|J_theta|^T |delta|``: the size of the terms the products sum.
+
+    Row by row from ``jax.vjp`` (one pullback of a unit vector per entry of
+    ``delta``), so it needs no new compilation beyond :func:`layer_vjp`'s; used
+    only to judge a comparison that the cheaper scale would fail.
+    """
+    _check_x64()
+    with jax.numpy_rank_promotion("raise"):
+        _, pullback = jax.vjp(lambda a, p: layer.forward(a, p, jnp), jnp.asarray(a),
+                              {k: jnp.asarray(v) for k, v in params.items()})
+        terms_a = np.zeros_like(a)
+        terms_p = {k: np.zeros(np.shape(v)) for k, v in params.items()}
+        for index in np.ndindex(*delta.shape):
+            if delta[index] == 0:
+                continue
+            unit = np.zeros(delta.shape)
+            unit[index] = 1.0
+            da, dp = pullback(jnp.asarray(unit))
+            terms_a += np.abs(np.asarray(da)) * abs(delta[index])
+            for k in terms_p:
+                terms_p[k] += np.abs(np.asarray(dp[k])) * abs(delta[index])
+    return terms_a, terms_p
 
 
 def activation_vjp(f: ActivationMap, z: Float64Array, g: Float64Array) -> Float64Array:
