@@ -113,6 +113,21 @@ def _parameter_products(layer: LayerMap, a: Float64Array, params: Parameters,
             for name, shape in shapes.items()}
 
 
+def _at_least_one(*arrays: Any) -> float:
+    """The largest entry of ``arrays`` in size, but at least 1.
+
+    A product's terms are of the size of ``delta`` times the factors it uses, and
+    which inputs and parameters are factors depends on the layer type (``W^T delta``
+    uses ``W`` but not ``b``; ``sum delta`` uses neither). Counting each possible
+    factor with at least 1 keeps a scale from vanishing because one that is not a
+    factor is 0 (found: an affine layer with ``b = 0``, a softmax of a zero
+    potential, whose ``s * (g - s^T g)`` XLA rounds to 1e-17 where numpy gets 0).
+    """
+    sizes = [float(np.max(np.abs(np.asarray(a, dtype=np.float64)), initial=0.0))
+             for a in arrays]
+    return max(1.0, *sizes)
+
+
 def _valid(net: LayerNetwork) -> None:
     """Discard networks whose output leaves the cost's domain.
 
@@ -141,8 +156,7 @@ def _chain(net: LayerNetwork, o: layer_oracle.LayerOracle) -> tuple[list[float],
     g = COSTS[net.cost].gradient(np.abs(o.As[-1]), -np.abs(net.Y)) / N
     terms = [term_scale(np.maximum(np.abs(o.As[k]), 1.0), g)]
     for l in range(k - 1, 0, -1):
-        factors = [*net.params[l].values(), o.deltas[l]]
-        terms.append(term_scale(*factors) * max(1.0, float(np.max(np.abs(o.As[l])))))
+        terms.append(term_scale(o.deltas[l]) * _at_least_one(*net.params[l].values(), o.As[l]))
     deltas = chain_scales(terms, [o.deltas[l - 1] for l in range(k, 0, -1)])[::-1]
     grads = []
     for l in range(1, k + 1):
@@ -164,7 +178,7 @@ def check_G_base_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
     inputs = {"z": o.Zs[k - 1], "a": o.As[k], "g": o.grad_a}
     actual = _array(f, "product", inputs, o.deltas[k - 1].shape)
     return [check(f"delta^{k}", actual, o.deltas[k - 1], function=f"{f.describe()}.product",
-                  layer=k, inputs=inputs)]
+                  layer=k, inputs=inputs, scale=term_scale(o.grad_a) * _at_least_one(o.As[k]))]
 
 
 def check_G_base_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
@@ -191,9 +205,11 @@ def check_G_step_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
         back = _array(layer, "input_product", inputs, o.As[l].shape)
         actual = _array(f, "product", {"z": o.Zs[l - 1], "a": o.As[l], "g": back},
                         o.deltas[l - 1].shape)
+        scale = term_scale(o.deltas[l]) * _at_least_one(*net.params[l].values(), o.As[l])
         checks.append(check(f"delta^{l}", actual, o.deltas[l - 1],
                             function=f"{layer.name}.input_product, {f.describe()}.product",
-                            layer=l, inputs={"a": o.As[l], "delta_next": o.deltas[l]}))
+                            layer=l, inputs={"a": o.As[l], "delta_next": o.deltas[l]},
+                            scale=scale))
     return checks
 
 
@@ -223,7 +239,9 @@ def check_G_param_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
         for name, value in products.items():
             checks.append(check(f"dC/d{name}^{l}", value, o.grads[l - 1][name],
                                 function=f"{layer.name}.parameter_products", layer=l,
-                                inputs={"a_prev": o.As[l - 1], "delta": o.deltas[l - 1]}))
+                                inputs={"a_prev": o.As[l - 1], "delta": o.deltas[l - 1]},
+                                scale=term_scale(o.deltas[l - 1])
+                                * _at_least_one(o.As[l - 1], *net.params[l - 1].values())))
     return checks
 
 
