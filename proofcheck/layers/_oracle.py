@@ -32,14 +32,19 @@ def _numpy(tree: Any) -> Any:
     return jax.tree_util.tree_map(np.asarray, tree)
 
 
+def _pullback(layer: LayerMap, a: Float64Array, params: Parameters) -> Any:
+    """``jax.vjp``'s pullback of the layer's forward map at ``(a, params)``."""
+    _check_x64()
+    _, pullback = jax.vjp(lambda a, p: layer.forward(a, p, jnp), jnp.asarray(a),
+                          {k: jnp.asarray(v) for k, v in params.items()})
+    return pullback
+
+
 def layer_vjp(layer: LayerMap, a: Float64Array, params: Parameters,
               delta: Float64Array) -> tuple[Float64Array, dict[str, Float64Array]]:
     """``J_a^T delta`` and ``J_theta^T delta`` of ``layer`` at ``a`` by ``jax.vjp``."""
-    _check_x64()
     with jax.numpy_rank_promotion("raise"):
-        _, pullback = jax.vjp(lambda a, p: layer.forward(a, p, jnp), jnp.asarray(a),
-                              {k: jnp.asarray(v) for k, v in params.items()})
-        da, dp = pullback(jnp.asarray(delta))
+        da, dp = _pullback(layer, a, params)(jnp.asarray(delta))
     return np.asarray(da), {k: np.asarray(v) for k, v in dp.items()}
 
 
@@ -51,10 +56,8 @@ def layer_vjp_terms(layer: LayerMap, a: Float64Array, params: Parameters,
     ``delta``), so it needs no new compilation beyond :func:`layer_vjp`'s; used
     only to judge a comparison that the cheaper scale would fail.
     """
-    _check_x64()
     with jax.numpy_rank_promotion("raise"):
-        _, pullback = jax.vjp(lambda a, p: layer.forward(a, p, jnp), jnp.asarray(a),
-                              {k: jnp.asarray(v) for k, v in params.items()})
+        pullback = _pullback(layer, a, params)
         terms_a = np.zeros_like(a)
         terms_p = {k: np.zeros(np.shape(v)) for k, v in params.items()}
         for index in np.ndindex(*delta.shape):

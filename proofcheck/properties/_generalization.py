@@ -125,7 +125,7 @@ def _at_least_one(*arrays: Any) -> float:
     """
     sizes = [float(np.max(np.abs(np.asarray(a, dtype=np.float64)), initial=0.0))
              for a in arrays]
-    return max(1.0, *sizes)
+    return max([1.0, *sizes])
 
 
 def _valid(net: LayerNetwork) -> None:
@@ -341,9 +341,7 @@ def _layer_lemma_check(subject: Subject, p: LayerPoint) -> list[Check]:
     # is a factor (W^T delta) but not where none is (J_gamma^T delta = sum delta * x):
     # a parameter counts with at least 1, so that gamma = 0 does not make the scale 0
     # (found: LayerNorm on a constant column, where XLA's mean is one ulp off numpy's).
-    largest = max((float(np.max(np.abs(v), initial=0.0)) for v in p.params.values()),
-                  default=0.0)
-    scale = term_scale(p.a, p.delta) * max(1.0, largest)
+    scale = term_scale(p.a, p.delta) * _at_least_one(*p.params.values())
     actual = _array(p.layer, "input_product", {"a": p.a, "params": p.params, "delta": p.delta},
                     p.a.shape)
     products = _parameter_products(p.layer, p.a, p.params, p.delta)
