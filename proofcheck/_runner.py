@@ -1,10 +1,12 @@
 """Run one property under Hypothesis and keep what the report needs.
 
 The property's check runs inside a ``@given`` test built here. Every example
-updates the row's statistics (examples run, largest error ratio). A failing
-example raises :class:`_Falsified`; Hypothesis then shrinks it and, at the end,
-replays the minimal failing example, whose exception is the one we catch: so
-the counterexample in the report is the shrunk one.
+updates the row's statistics (examples run, largest error ratio, the tolerance
+kinds compared with, the kink conventions seen). A failing example (a value
+outside its tolerance, an exception in the implementation, or a result of the
+wrong shape or with NaN) raises :class:`_Falsified`; Hypothesis then shrinks it
+and, at the end, replays the minimal failing example, whose exception is the one
+we catch: so the counterexample in the report is the shrunk one.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, HypothesisException
 
 from proofcheck.errors import ImplementationError
-from proofcheck.properties import Check, Context, Property, Subject, UserCodeFailure
+from proofcheck.properties import Check, Context, Property, Subject, UserCodeFailure, WrongResult
 from proofcheck.properties._exact import NotApplicable
 from proofcheck.report import Counterexample
 from proofcheck.strategies import Network
+from proofcheck.tolerances import Tolerance
 
 _BLOB = re.compile(r"@reproduce_failure\([^)]*\)")
 
@@ -37,7 +40,18 @@ class _Falsified(Exception):
 
 @dataclass
 class RowOutcome:
-    """What running one property produced."""
+    """What running one property produced.
+
+    Attributes
+    ----------
+    tolerance : Tolerance or None
+        The tolerance of the check with the largest error ratio seen (the one
+        ``max_ratio`` is measured against); ``None`` if no check ran.
+    tolerances : dict of str to Tolerance
+        Every tolerance kind the row's checks compared with, by name.
+    kink_conventions : list of str
+        The distinct kink conventions the checks reported, in the order seen.
+    """
 
     examples: int = 0
     max_ratio: float = 0.0
@@ -47,6 +61,25 @@ class RowOutcome:
     discarded: int = 0
     not_applicable: str | None = None
     details: list[str] = field(default_factory=list)
+    tolerance: Tolerance | None = None
+    tolerances: dict[str, Tolerance] = field(default_factory=dict)
+    kink_conventions: list[str] = field(default_factory=list)
+
+    def record(self, checks: list[Check]) -> Check | None:
+        """Count one example's checks; return the one with the largest error ratio."""
+        self.examples += 1
+        for c in checks:
+            self.tolerances.setdefault(c.comparison.tolerance.name, c.comparison.tolerance)
+            if c.kink_convention is not None and c.kink_convention not in self.kink_conventions:
+                self.kink_conventions.append(c.kink_convention)
+        if not checks:
+            return None
+        worst = max(checks, key=lambda c: c.comparison.ratio)
+        if self.tolerance is None or worst.comparison.ratio > self.max_ratio:
+            self.tolerance = worst.comparison.tolerance
+        self.max_ratio = max(self.max_ratio, worst.comparison.ratio)
+        self.max_error = max(self.max_error, worst.comparison.max_error)
+        return worst
 
 
 def _tolist(x: Any) -> Any:
@@ -89,9 +122,13 @@ def _network_summary(example: Any) -> dict[str, Any] | None:
 def _counterexample(f: _Falsified, reproduce: str | None) -> Counterexample:
     net = _network_summary(f.example)
     if f.crash is not None:
-        return Counterexample(net, None, f.crash.function, None,
-                              {k: _tolist(v) for k, v in f.crash.inputs.items()}, None, None,
-                              None, None, None, None, None, exception=f.crash.last_line,
+        inputs = {k: _tolist(v) for k, v in f.crash.inputs.items()}
+        if isinstance(f.crash, WrongResult):
+            return Counterexample(net, None, f.crash.function, None, inputs, None, None, None,
+                                  None, None, None, None, result=f.crash.message,
+                                  reproduce=reproduce)
+        return Counterexample(net, None, f.crash.function, None, inputs, None, None, None,
+                              None, None, None, None, exception=f.crash.last_line,
                               reproduce=reproduce)
     w = f.worst
     assert w is not None
@@ -125,13 +162,10 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
         except ImplementationError as exc:
             exc.example = example  # type: ignore[attr-defined]
             raise
-        outcome.examples += 1
-        if not checks:
+        worst = outcome.record(checks)
+        if worst is None:
             return
-        worst = max(checks, key=lambda c: c.comparison.ratio)
         ratio = worst.comparison.ratio
-        outcome.max_ratio = max(outcome.max_ratio, ratio)
-        outcome.max_error = max(outcome.max_error, worst.comparison.max_error)
         target(min(float(ratio), 1e300) if np.isfinite(ratio) else 1e300, label="error ratio")
         if not worst.comparison.holds:
             raise _Falsified(example, worst, None)

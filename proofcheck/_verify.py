@@ -33,7 +33,6 @@ from proofcheck.profiles import get_profile, profile_from_env
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
 from proofcheck.report import Report, Row
 from proofcheck.steps import STEP_IDS, get_step
-from proofcheck.tolerances import TOLERANCES
 
 __all__ = ["assert_verified", "load_implementation", "verify"]
 
@@ -103,6 +102,35 @@ def _import_file(path: str) -> Any:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _check_provides_some(impl: Any, name: str) -> None:
+    """Refuse an object with none of the protocol's functions: nothing of it can be checked.
+
+    Every row would read "not provided" and the check would pass; a misspelled
+    attribute (``--impl mod:Backprp``) or an object that is not an
+    implementation at all must not.
+    """
+    if any(callable(getattr(impl, fn.name, None)) for fn in PROTOCOL_FUNCTIONS):
+        return
+    simple = isinstance(impl, (int, float, complex, str, bytes, bool)) or impl is None
+    public = [] if simple else sorted(n for n in dir(impl) if not n.startswith("_"))
+    if inspect.ismodule(impl):
+        what = "a module"
+    elif simple:
+        what = f"{_a(type(impl).__name__)}, {impl!r:.60}"
+    else:
+        what = _a(type(impl).__name__)
+    has = (f"; it has: {', '.join(public[:12])}{', ...' if len(public) > 12 else ''}"
+           if public else "")
+    functions = ", ".join(f"{fn.name}({', '.join(fn.parameters)})" for fn in PROTOCOL_FUNCTIONS)
+    raise ImplementationError(
+        f"{name} is {what} with none of the protocol's functions {functions}{has}. Give an "
+        "object, class or module that has at least one of them (see proofcheck.protocol).")
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _check_signatures(impl: Any) -> None:
@@ -240,8 +268,11 @@ def verify(
     Raises
     ------
     ImplementationError
-        If the implementation cannot be called properly (exit status 2 of the
-        command line).
+        If the implementation cannot be checked at all (exit status 2 of the
+        command line): it has none of the protocol's functions, a function
+        cannot be called with the protocol's arguments, or one returns what is
+        not a float64 numpy array (``gradients``: not a pair of lists). A
+        result of the wrong shape or with NaN is a failing row instead.
     InputError
         For an unknown profile or step ID.
 
@@ -286,6 +317,8 @@ def verify(
         impl = MatrixBackprop()
     subject_name = name or (_describe_layer(layer) if layer is not None else _describe(impl))
     _check_signatures(impl)
+    if given is not None:
+        _check_provides_some(given, subject_name)
     acts = _supported(impl, "supported_activations", ACTIVATIONS)
     costs = _supported(impl, "supported_costs", COSTS)
     subject = props.Subject(impl, subject_name)
@@ -303,14 +336,14 @@ def verify(
                       seconds=time.perf_counter() - start, seed=seed,
                       layer_target=layer is not None)
     rows: list[Row] = []
-    gradient_tol = TOLERANCES["gradient"]
     for i, prop in enumerate(selected, start=1):
         step = get_step(prop.step)
         statement = (f"{prop.layer}: hand-derived products = jax.vjp" if prop.layer
                      else step.statement)
+        declared = prop.declared_tolerance
         row = Row(prop.step, prop.mode, step.title, statement, "holds", layer=prop.layer,
-                  rtol=gradient_tol.rtol, atol=gradient_tol.atol, oracle=prop.oracle,
-                  property_name=prop.name, needs=list(prop.needs))
+                  tolerance=declared.name, rtol=declared.rtol, atol=declared.atol,
+                  oracle=prop.oracle, property_name=prop.name, needs=subject.calls_of(prop))
         missing = subject.missing(prop)
         if progress is not None:
             progress(i, len(selected), prop.step, prop.mode, None)
@@ -325,6 +358,10 @@ def verify(
             row.examples = outcome.examples
             row.max_ratio = outcome.max_ratio
             row.max_error = outcome.max_error
+            if outcome.tolerance is not None:
+                row.tolerance = outcome.tolerance.name
+                row.rtol, row.atol = outcome.tolerance.rtol, outcome.tolerance.atol
+            row.kink_convention = list(outcome.kink_conventions)
             if outcome.not_applicable is not None:
                 row.status = "not provided"
                 row.message = outcome.not_applicable

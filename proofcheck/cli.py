@@ -1,8 +1,11 @@
 """The command line: ``proofcheck verify`` and ``proofcheck steps``.
 
-Exit status of ``verify``: 0 every provided step holds; 1 some step fails;
-2 the implementation could not be loaded or called, or an argument is wrong
-(one message, no traceback; ``--debug`` shows it).
+Exit status of ``verify``: 0 every provided step holds; 1 some step fails
+(also by a result of the wrong shape or with NaN: the row shows it, and
+``--json`` is written); 2 the implementation cannot be checked at all (it does
+not import, has none of the protocol's functions, cannot be called with the
+protocol's arguments, or returns what is not a float64 array), or an argument
+is wrong (one message, no traceback; ``--debug`` shows it).
 
 JAX is imported only when a check runs, so ``proofcheck --help`` is instant.
 """

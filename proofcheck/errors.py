@@ -22,12 +22,17 @@ class InputError(ProofcheckError, ValueError):
 
 
 class ImplementationError(ProofcheckError):
-    """The implementation under check could not be loaded or called.
+    """The implementation under check cannot be checked at all.
 
-    Raised for an import that fails, a missing attribute, a protocol function
-    with the wrong signature, a result of the wrong shape or dtype, or NaN or
-    infinity where the oracle is finite. ``proofcheck verify`` exits with
-    status 2 on this error.
+    Raised for an import that fails, a missing attribute, an object with none
+    of the protocol's functions, a protocol function that cannot be called with
+    the protocol's arguments, or a result that is not a float64 numpy array
+    (for ``gradients``, not a pair of lists of them). ``proofcheck verify``
+    exits with status 2 on this error and writes no report.
+
+    A result of the wrong shape, or with NaN or infinity where the oracle is
+    finite, is not this error: it is a wrong result on that example, and its
+    row fails with it as the counterexample.
     """
 
 

@@ -5,7 +5,7 @@ JSON schema (``proofcheck verify --json PATH``, :meth:`Report.to_dict`)
 The top-level object::
 
     {
-      "schema": "proofcheck-report/1",
+      "schema": "proofcheck-report/2",
       "subject": str,            # what was checked ("proofcheck.MatrixBackprop()", "mod:attr")
       "profile": str,            # "ci", "dev" or "thorough"
       "seed": int | null,        # the --seed given, if any
@@ -20,15 +20,19 @@ The top-level object::
 Each ``Row``::
 
     {
-      "step": str, "mode": "lemma" | "isolated" | "end-to-end" | "oracle check",
+      "step": str,
+      "mode": "exact" | "lemma" | "isolated" | "end-to-end" | "oracle check",
       "title": str, "statement": str,
       "status": "holds" | "fails" | "not provided" | "error",
       "examples": int,                # examples the property ran
       "max_ratio": float,             # largest error / tolerance seen (<= 1 holds)
       "max_error": float,             # largest absolute error seen
-      "rtol": float, "atol": float,   # the tolerance of the "gradient" kind
+      "tolerance": str,               # the tolerance kind compared with: "gradient",
+                                      # "jacobian", "derivative", "finite differences",
+                                      # "identity", "exact"
+      "rtol": float, "atol": float,   # that kind's tolerance
       "oracle": str,                  # where expected values came from
-      "property": str,                # the function that checks the step
+      "property_name": str,           # the function that checks the step
       "needs": [str, ...],            # protocol functions the property calls
       "layer": str | null,            # the layer type of a G.* lemma row
       "seconds": float,
@@ -47,9 +51,33 @@ Each ``Row``::
         "actual_value": float | null, "expected_value": float | null,
         "max_error": float | null, "ratio": float | null,
         "exception": str | null,      # last line of the implementation's traceback
-        "reproduce": str | null       # the @reproduce_failure decorator for this example
-      }
+        "reproduce": str | null,      # the @reproduce_failure decorator for this example
+        "result": str | null          # a result that cannot be compared: what was
+                                      # returned and what was expected
+      },
+      "kink_convention": [str, ...]   # the conventions used at potentials exactly at a
+                                      # kink, e.g. "relu'(0) = 1: the right derivative"
     }
+
+Changes from ``proofcheck-report/1``
+------------------------------------
+- Each row names its ``tolerance`` kind, and ``rtol``/``atol`` are that kind's
+  (they were the "gradient" kind's on every row); an exact row's are 0.
+- ``kink_convention``: a list per row, empty unless a check accepted a value of
+  the subdifferential at a kink.
+- ``counterexample.result``: a failing example may be a result of the wrong
+  shape (or a list with the wrong number of arrays) or with NaN or infinity,
+  which was exit status 2 with no report; ``actual``, ``expected`` and the
+  numbers are then null, as for ``exception``.
+- ``needs`` of the T2 isolated row lists the step functions it called (those the
+  implementation provides); it was empty.
+- A layer type's lemma row is two rows, ``G.step`` (its input product, or an
+  activation map's product) and ``G.param`` (its parameter products), both
+  with ``mode`` "lemma" and ``layer`` naming the type.
+- The diagnosis says "only as a consequence" of the rows that call the root
+  cause's function (or, for a layer type, run networks that contain it), and
+  "also fails" of the others.
+- ``mode`` "exact" is listed (it was already written).
 
 Non-finite floats are written as the strings ``"inf"`` and ``"nan"`` so that the
 file is strict JSON.
@@ -70,7 +98,7 @@ from proofcheck.steps import STEP_IDS, get_step
 __all__ = ["SCHEMA", "Counterexample", "Diagnosis", "Report", "Row"]
 
 #: The schema identifier written into every JSON report.
-SCHEMA = "proofcheck-report/1"
+SCHEMA = "proofcheck-report/2"
 
 #: What a failure of each step means, in the proof's terms.
 MEANING: dict[str, str] = {
@@ -113,11 +141,18 @@ class Counterexample:
     ratio: float | None
     exception: str | None = None
     reproduce: str | None = None
+    result: str | None = None
 
 
 @dataclass
 class Row:
-    """One step in one mode."""
+    """One step in one mode (the fields are the JSON row's; see the module docstring).
+
+    ``tolerance`` is the kind of tolerance the row's checks compared with (the
+    kind of the check with the largest error ratio, if they used several), and
+    ``rtol``, ``atol`` are that kind's. ``kink_convention`` lists the conventions
+    its checks used at potentials exactly at a kink.
+    """
 
     step: str
     mode: str
@@ -127,6 +162,7 @@ class Row:
     examples: int = 0
     max_ratio: float = 0.0
     max_error: float = 0.0
+    tolerance: str = "gradient"
     rtol: float = 0.0
     atol: float = 0.0
     oracle: str = ""
@@ -136,6 +172,12 @@ class Row:
     seconds: float = 0.0
     message: str | None = None
     counterexample: Counterexample | None = None
+    kink_convention: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """``"T1.step isolated"``, ``"G.param lemma (Conv1D)"``."""
+        return f"{self.step} {self.mode}" + (f" ({self.layer})" if self.layer else "")
 
     @property
     def failed(self) -> bool:
@@ -152,8 +194,29 @@ class Diagnosis:
     layer: str | None = None
 
 
-def diagnose(rows: list[Row]) -> Diagnosis:
-    """The earliest failing isolated (or lemma) step, else the earliest end-to-end failure."""
+def diagnose(rows: list[Row], *, layer_target: bool = False) -> Diagnosis:
+    """The root cause in the proof's terms, and which other failures follow from it.
+
+    The root cause is the earliest failing isolated (or lemma) row, else the
+    earliest end-to-end failure. Another failing row fails "only as a
+    consequence" when it runs the root cause's code, and "also fails"
+    otherwise (a second mistake, to be looked at on its own):
+
+    - a row runs a protocol function when the function is in its ``needs``;
+      the root cause's function is the one its counterexample names (else its
+      ``needs``). Rows that call ``gradients`` call the user's whole
+      implementation, which is a function of its own: they do not run
+      ``backward_delta`` or ``bias_grad`` even where those are wrong, so they
+      are never a consequence of them;
+    - a layer type's product (a G.* root cause, whose rows have no ``needs``)
+      is run by the G.* network rows on networks that contain the layer type:
+      all of them in a run for one layer type (``layer_target``), else those
+      whose counterexample contains it. Lemma rows of other layer types, or of
+      the same type's other products (G.step: the input product; G.param: the
+      parameter products), do not run it;
+    - a lemma about the mathematics (L1-L7) names no protocol function: no other
+      row is called its consequence.
+    """
     order = {step: i for i, step in enumerate(STEP_IDS)}
     failing = [r for r in rows if r.failed]
     if not failing:
@@ -175,32 +238,107 @@ def diagnose(rows: list[Row]) -> Diagnosis:
                       key=lambda r: (order.get(r.step, len(order)), preference[r.mode]))
     if isolated:
         root = isolated[0]
-        others = [f"{r.step} {r.mode}" + (f" ({r.layer})" if r.layer else "")
-                  for r in failing if r is not root]
+        c = root.counterexample
         if root.layer is not None:
-            quantity = root.counterexample.quantity if root.counterexample else None
-            text = (f"{root.step} lemma ({root.layer}) fails in isolation: {root.layer}'s "
-                    f"hand-derived product{' ' + quantity if quantity else 's'} disagrees with "
-                    "jax.vjp of its forward map.")
+            text = _layer_lemma_text(root)
         else:
             text = (f"{root.step} fails in isolation: "
                     f"{MEANING.get(root.step, 'this step is wrong')}.")
-        if root.counterexample is not None and root.counterexample.function:
-            text += f" The function at fault is {root.counterexample.function}."
-        if others:
-            text += f" {_join(others)} {'fails' if len(others) == 1 else 'fail'} only as a " \
-                    "consequence (fix the root cause first)."
+        if c is not None and c.function:
+            text += f" The function at fault is {c.function}" + (
+                f": {c.result}." if c.result else
+                f": it raised {c.exception}." if c.exception else ".")
+        text += _consequences(root, [r for r in failing if r is not root], layer_target)
         return Diagnosis(root.step, root.mode, text, root.layer)
     first = sorted(failing, key=lambda r: order.get(r.step, len(order)))[0]
-    others = [f"{r.step} {r.mode}" for r in failing if r is not first]
+    others = [r.label for r in failing if r is not first]
+    c = first.counterexample
     where = "gradients" if "gradients" in first.needs else "the composition of the steps"
-    text = (f"{first.step} fails end-to-end while every isolated step holds: a composition "
-            f"error in {where} ({MEANING.get(first.step, 'this step is wrong')}).")
-    if first.counterexample is not None and first.counterexample.layer is not None:
-        text += f" The largest error is in layer {first.counterexample.layer}."
+    if c is not None and c.result:
+        cause = f"{c.result}"
+    elif c is not None and c.exception and c.function:
+        cause = f"{c.function} raised {c.exception}"
+    else:
+        cause = f"a composition error in {where}"
+    text = (f"{first.step} fails end-to-end while every isolated step holds: {cause} "
+            f"({MEANING.get(first.step, 'this step is wrong')}).")
+    if c is not None and c.layer is not None:
+        text += f" The largest error is in layer {c.layer}."
     if others:
         text += f" Also failing: {_join(others)}."
     return Diagnosis(first.step, first.mode, text)
+
+
+def _layer_lemma_text(root: Row) -> str:
+    """What a failing lemma row of a layer type says: which of its products is wrong."""
+    quantity = root.counterexample.quantity if root.counterexample else None
+    if root.step == "G.param":
+        what = (f"parameter product {quantity}" if quantity else
+                "parameter products J^phi_theta^T delta")
+        role = "the gradient of the layer's parameters, J^phi_theta(a^{l-1})^T delta^l"
+    elif root.step == "G.step" and (quantity is None or quantity.startswith("J_a")):
+        what = f"input product {quantity or 'J^phi_a^T delta'}"
+        role = "the pull-back of delta^{l+1} through the layer, J^phi_a(a^l)^T delta^{l+1}"
+    else:
+        what = f"product {quantity}" if quantity else "product J^f(z)^T g"
+        role = "the pull-back through the activation, J^f(z^l)^T"
+    return (f"{root.step} lemma ({root.layer}) fails in isolation: {root.layer}'s "
+            f"hand-derived {what} disagrees with jax.vjp of its forward map, so {role} is "
+            "wrong.")
+
+
+def _owners(root: Row) -> set[str]:
+    """The layer types whose code the root cause ran: its ``layer``, its function's owner."""
+    owners = {root.layer} if root.layer else set()
+    c = root.counterexample
+    if c is not None and c.function and "." in c.function:
+        owners.add(c.function.split(".")[0])
+    return owners
+
+
+def _contains(row: Row, owners: set[str]) -> bool:
+    """Whether ``row``'s counterexample network has a layer or activation of ``owners``."""
+    network = row.counterexample.network if row.counterexample else None
+    if not network:
+        return False
+    parts = [*network.get("layers", []), *network.get("activations", [])]
+    return any(part == name or part.startswith(name + "(") for part in parts for name in owners)
+
+
+def _consequences(root: Row, others: list[Row], layer_target: bool) -> str:
+    """The sentences that say which other failing rows follow from ``root``."""
+    if not others:
+        return ""
+    c = root.counterexample
+    if root.step.startswith("G."):
+        owners = _owners(root)
+        follows = [r for r in others if r.step.startswith("G.") and r.layer is None
+                   and (layer_target or _contains(r, owners))]
+        named = " or ".join(sorted(owners)) or "that layer type"
+        code = c.function if c is not None and c.function else f"{named}'s products"
+        because = ("its network contains {0}", "their networks contain {0}")
+        unrelated = (f"it does not run {code}", f"they do not run {code}")
+    else:
+        functions = {c.function} if c is not None and c.function else set(root.needs)
+        follows = [r for r in others if functions & set(r.needs)]
+        named = " or ".join(sorted(functions))
+        because = ("it calls {0}", "they call {0}")
+        unrelated = (("it does not call {0}", "they do not call {0}") if functions else
+                     (f"{root.step} is a lemma about the mathematics, which no row calls",) * 2)
+    rest = [r for r in others if all(r is not f for f in follows)]
+    text = ""
+    if follows:
+        one = len(follows) == 1
+        text += (f" {_join([r.label for r in follows])} {'fails' if one else 'fail'} only as a "
+                 f"consequence ({because[0 if one else 1].format(named)}; fix the root cause "
+                 "first).")
+    if rest:
+        one = len(rest) == 1
+        text += (f" {_join([r.label for r in rest])} also {'fails' if one else 'fail'} "
+                 f"({unrelated[0 if one else 1].format(named)}): "
+                 + ("a separate failure, to be looked at on its own." if one else
+                    "separate failures, to be looked at on their own."))
+    return text
 
 
 def _join(items: list[str]) -> str:
@@ -243,7 +381,7 @@ class Report:
 
     @property
     def diagnosis(self) -> Diagnosis:
-        return diagnose(self.rows)
+        return diagnose(self.rows, layer_target=self.layer_target)
 
     @property
     def ok(self) -> bool:
@@ -310,13 +448,23 @@ class Report:
                 oracles[r.oracle].append(r.mode)
         lines += ["", "Expected values: " + "; ".join(
             f"{', '.join(modes)} rows from {oracle}" for oracle, modes in oracles.items()) + "."]
+        kinds: dict[tuple[str, float, float], list[str]] = {}
+        for r in self.rows:
+            steps = kinds.setdefault((r.tolerance, r.rtol, r.atol), [])
+            if r.step not in steps:
+                steps.append(r.step)
+        lines.append("Tolerances (rtol, atol): " + "; ".join(
+            f"{kind} {rtol:g}, {atol:g} ({', '.join(steps)})"
+            for (kind, rtol, atol), steps in kinds.items()) + ".")
+        for r in self.rows:
+            if r.kink_convention:
+                lines.append(f"At kinks: {r.label} uses {'; '.join(r.kink_convention)}.")
         d = self.diagnosis
         for r in self.failing():
             # The root cause's counterexample in full; the others (consequences)
             # without their arrays, which the JSON report keeps.
             is_root = r.step == d.root_cause and r.mode == d.mode and r.layer == d.layer
-            lines += ["", f"== {r.step} {r.mode}{' (' + r.layer + ')' if r.layer else ''}: "
-                          f"{get_step(r.step).title}"
+            lines += ["", f"== {r.label}: {get_step(r.step).title}"
                           f"{' (root cause)' if is_root else ''} =="]
             if r.message:
                 lines.append(r.message)
@@ -359,7 +507,11 @@ def _render_counterexample(c: Counterexample, *, arrays: bool) -> list[str]:
             for l, (W, b) in enumerate(zip(n["weights"], n["biases"], strict=True), start=1):
                 lines += [_block(f"W^{l}", W), _block(f"b^{l}", b)]
             lines += [_block("X", n["X"]), _block("Y", n["Y"])]
-    if c.exception is not None:
+    if c.result is not None:
+        lines.append(f"  {c.result}")
+        if arrays:
+            lines += [_block(f"input {name}", value) for name, value in c.inputs.items()]
+    elif c.exception is not None:
         lines.append(f"  {c.function} raised: {c.exception}")
         if arrays:
             lines += [_block(f"input {name}", value) for name, value in c.inputs.items()]

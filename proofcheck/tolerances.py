@@ -64,11 +64,32 @@ Float64Array = NDArray[np.float64]
 
 
 class Tolerance(NamedTuple):
-    """A relative and a scaled absolute tolerance, with the reason for them."""
+    """A relative and a scaled absolute tolerance, with the reason for them.
+
+    Attributes
+    ----------
+    rtol, atol : float
+    reason : str
+        Why they have this size.
+    kind : str
+        The kind's name, for one that is not in :data:`TOLERANCES` (``"exact"``);
+        empty for the table's own entries, whose name is their key.
+    """
 
     rtol: float
     atol: float
     reason: str
+    kind: str = ""
+
+    @property
+    def name(self) -> str:
+        """The kind's name: ``kind``, else this tolerance's key in :data:`TOLERANCES`.
+
+        A tolerance that is neither named nor in the table is ``"custom"``.
+        """
+        if self.kind:
+            return self.kind
+        return next((key for key, tol in TOLERANCES.items() if tol == self), "custom")
 
 
 #: The table. Keys name the kind of quantity compared.

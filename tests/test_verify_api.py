@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 import proofcheck
 from proofcheck import ImplementationError, InputError
+from proofcheck.tolerances import TOLERANCES
 from tests.mutants import LoopBackprop
 
 THEOREM = ["T1.base", "T1.step", "T1.W", "T1.b", "T1.grad", "T1.tail", "T2"]
@@ -77,11 +79,6 @@ def test_a_crash_in_user_code_is_a_failing_row_with_the_last_line() -> None:
 
 
 BAD = [
-    ("wrong shape", "bias_grad", lambda self, delta: delta,
-     r"bias_grad returned an array of shape \(\d+, 1\); expected \(\d+,\) \(\(n_l,\)\) "
-     r"\(called with delta \(\d+, 1\)\)"),
-    ("nan", "output_delta", lambda self, dfz, grad_a: np.full_like(dfz, np.nan),
-     r"output_delta returned nan at index \[0, 0\].*where the oracle is finite"),
     ("float32", "weight_grad", lambda self, delta, a_prev: (delta @ a_prev.T).astype(np.float32),
      "weight_grad returned an array of dtype float32; expected float64"),
     ("not an array", "bias_grad", lambda self, delta: list(delta.sum(axis=1)),
@@ -98,6 +95,79 @@ def test_unusable_implementation_raises_implementation_error(label: str, functio
     impl_class = type("Bad", (proofcheck.MatrixBackprop,), {function: body})
     with pytest.raises(ImplementationError, match=message):
         proofcheck.verify(impl_class(), profile="ci", steps=THEOREM, database=False)
+
+
+WRONG_RESULTS = [
+    ("wrong shape", "bias_grad", lambda self, delta: delta, "T1.b",
+     r"^bias_grad returned an array with shape \(1, 1\); expected \(n_l,\) = \(1,\)$"),
+    ("nan", "output_delta", lambda self, dfz, grad_a: np.full_like(dfz, np.nan), "T1.base",
+     r"^output_delta returned an array with nan at index \[0, 0\] \(shape \(1, 1\)\) where "
+     r"the oracle is finite$"),
+    ("infinity", "weight_grad", lambda self, delta, a_prev: np.full((delta.shape[0],
+                                                                      a_prev.shape[0]), -np.inf),
+     "T1.W", r"^weight_grad returned an array with -inf at index \[0, 0\]"),
+]
+
+
+@pytest.mark.parametrize(("label", "function", "body", "step", "message"), WRONG_RESULTS,
+                         ids=[w[0] for w in WRONG_RESULTS])
+def test_a_wrong_shape_or_nan_is_a_failing_row(label: str, function: str, body: Any, step: str,
+                                               message: str) -> None:
+    """Wrong on every network: every row that calls it fails, shrunk to the smallest network,
+    and the counterexample says what was returned and what was expected."""
+    impl_class = type("Wrong", (proofcheck.MatrixBackprop,), {function: body})
+    report = proofcheck.verify(impl_class(), profile="ci", steps=[step], database=False)
+    assert report.exit_status == 1
+    row = report.row(step, "isolated")
+    assert row.status == "fails"
+    c = row.counterexample
+    assert c is not None and c.function == function and c.exception is None
+    assert c.result is not None and re.match(message, c.result), c.result
+    assert c.network is not None and c.network["widths"] == [1, 1]
+    assert c.result in report.render()
+    diagnosis = report.diagnosis
+    assert diagnosis.root_cause == step
+    assert f"The function at fault is {function}: {c.result}" in diagnosis.message
+
+
+def test_gradients_with_the_wrong_number_of_arrays_is_a_failing_row() -> None:
+    class DropsALayer:
+        def gradients(self, weights: Any, biases: Any, activations: Any, cost: Any, X: Any,
+                      Y: Any) -> Any:
+            dWs, dbs = proofcheck.MatrixBackprop().gradients(weights, biases, activations,
+                                                             cost, X, Y)
+            return dWs[1:], dbs
+
+    report = proofcheck.verify(DropsALayer(), profile="ci", steps=["T1.grad"], database=False)
+    row = report.row("T1.grad", "end-to-end")
+    assert row.status == "fails"
+    assert row.counterexample is not None
+    assert row.counterexample.result == ("gradients returned dWs as a list of 0 arrays; "
+                                         "expected k = 1, one per layer")
+
+
+NOT_AN_IMPLEMENTATION = [
+    ("a number", 3, "is an int, 3 with none of the protocol's functions"),
+    ("a typo", type("Backprp", (), {"bias_gard": lambda self, delta: delta})(),
+     "is a Backprp with none of the protocol's functions .*; it has: bias_gard"),
+    ("not callable", type("Data", (), {"gradients": [1, 2]})(),
+     "gradients is a list, not a function"),
+]
+
+
+@pytest.mark.parametrize(("label", "impl", "message"), NOT_AN_IMPLEMENTATION,
+                         ids=[n[0] for n in NOT_AN_IMPLEMENTATION])
+def test_an_object_with_no_protocol_function_is_refused(label: str, impl: Any,
+                                                        message: str) -> None:
+    functions = ("output_delta(dfz, grad_a), backward_delta(W_next, delta_next, dfz), "
+                 "weight_grad(delta, a_prev), bias_grad(delta), "
+                 "gradients(weights, biases, activations, cost, X, Y)")
+    with pytest.raises(ImplementationError, match=message) as raised:
+        proofcheck.verify(impl, profile="ci", steps=["T1.b"], database=False)
+    if "protocol's functions" in message:
+        assert functions in str(raised.value)
+    with pytest.raises(ImplementationError, match=message):
+        proofcheck.assert_verified(impl, profile="ci", steps=["T1.b"])
 
 
 def test_gradients_returning_the_wrong_structure_is_an_implementation_error() -> None:
@@ -147,17 +217,27 @@ def test_json_report_follows_the_schema(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
     report.write_json(path)
     data = json.loads(path.read_text())
-    assert data["schema"] == "proofcheck-report/1"
+    assert data["schema"] == "proofcheck-report/2"
     assert data["exit_status"] == 1 and data["ok"] is False
     assert data["diagnosis"]["root_cause"] == "T1.step"
     keys = {"step", "mode", "title", "statement", "status", "examples", "max_ratio",
-            "max_error", "rtol", "atol", "oracle", "property_name", "needs", "layer",
-            "seconds", "message", "counterexample"}
+            "max_error", "tolerance", "rtol", "atol", "oracle", "property_name", "needs",
+            "layer", "seconds", "message", "counterexample", "kink_convention"}
     for row in data["rows"]:
         assert set(row) == keys
+        assert row["kink_convention"] == []
+        if row["mode"] == "exact":
+            assert (row["tolerance"], row["rtol"], row["atol"]) == ("exact", 0.0, 0.0)
+        else:
+            gradient = TOLERANCES["gradient"]
+            assert (row["tolerance"], row["rtol"], row["atol"]) == \
+                ("gradient", gradient.rtol, gradient.atol)
     failing = [r for r in data["rows"] if r["status"] == "fails" and r["mode"] == "isolated"]
     assert failing
     ce = failing[0]["counterexample"]
     assert set(ce["network"]) == {"depth", "widths", "activations", "cost", "batch_size",
                                   "weights", "biases", "X", "Y"}
+    assert set(ce) == {"network", "quantity", "function", "layer", "inputs", "actual",
+                       "expected", "index", "actual_value", "expected_value", "max_error",
+                       "ratio", "exception", "reproduce", "result"}
     assert ce["reproduce"].startswith("@reproduce_failure(")

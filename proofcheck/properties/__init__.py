@@ -61,7 +61,7 @@ from numpy.typing import NDArray
 
 from proofcheck.errors import ImplementationError
 from proofcheck.steps import STEP_IDS
-from proofcheck.tolerances import Comparison, compare, term_scale
+from proofcheck.tolerances import TOLERANCES, Comparison, Tolerance, compare, term_scale
 
 __all__ = [
     "KINK_MARGIN",
@@ -72,6 +72,7 @@ __all__ = [
     "Property",
     "Subject",
     "UserCodeFailure",
+    "WrongResult",
     "register",
 ]
 
@@ -100,6 +101,14 @@ class Check(NamedTuple):
     actual, expected : arrays
         The implementation's value and the oracle's.
     comparison : Comparison
+        The outcome, with the :class:`~proofcheck.tolerances.Tolerance` it
+        was judged by (whose :attr:`~proofcheck.tolerances.Tolerance.name` is
+        the row's tolerance kind).
+    kink_convention : str or None
+        Which value of the subdifferential the actual side used at potentials
+        exactly at a kink, when the comparison accepted one
+        (``"relu'(0) = 1: the right derivative"``); the report lists the
+        conventions each row saw.
     """
 
     quantity: str
@@ -109,23 +118,28 @@ class Check(NamedTuple):
     actual: Float64Array
     expected: Float64Array
     comparison: Comparison
+    kink_convention: str | None = None
 
 
 def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
           kind: str = "gradient", function: str | None = None, layer: int | None = None,
           inputs: dict[str, Float64Array] | None = None,
-          scale: float | Float64Array | None = None) -> Check:
+          scale: float | Float64Array | None = None,
+          kink_convention: str | None = None) -> Check:
     """Compare ``actual`` with ``expected`` and record what was compared.
 
     The comparison's scale is at least :func:`~proofcheck.tolerances.term_scale`
     of the ``inputs`` (the factors of the products the function formed), so a
     result that is small by cancellation is judged at the size of its terms.
+    ``kind`` is a key of :data:`~proofcheck.tolerances.TOLERANCES`; the
+    property that makes the check declares the same kind (``Property.tolerance``).
     """
     arrays = [v for v in (inputs or {}).values() if isinstance(v, np.ndarray)]
     if scale is None and arrays:
         scale = term_scale(*arrays)
     return Check(quantity, function, layer, dict(inputs or {}), np.asarray(actual),
-                 np.asarray(expected), compare(actual, expected, kind, scale=scale))
+                 np.asarray(expected), compare(actual, expected, kind, scale=scale),
+                 kink_convention)
 
 
 def chain_scales(terms: Sequence[float], values: Sequence[Float64Array]) -> list[float]:
@@ -160,16 +174,42 @@ class UserCodeFailure(Exception):
         self.inputs = inputs
 
 
+class WrongResult(UserCodeFailure):
+    """A protocol function returned an array that cannot be compared: a failing example.
+
+    The array is of the wrong shape (or a list of the wrong length), or holds
+    NaN or infinity where the oracle is finite. That is a wrong result on this
+    example, like a wrong value: Hypothesis shrinks it and the row fails with
+    it as its counterexample.
+
+    Attributes
+    ----------
+    message : str
+        What was returned and what was expected ("gradients returned dWs[0]
+        with shape (3, 2); expected (2, 3) (dW^1 : (n_1, n_0))").
+    """
+
+    def __init__(self, function: str, message: str, inputs: dict[str, Float64Array]) -> None:
+        super().__init__(function, message, inputs)
+        self.message = message
+
+
 @dataclass
 class Subject:
     """The implementation under check, with every call validated.
 
     A call to a protocol function is given copies of its arguments (so the
     implementation cannot change the oracle's values), and its result is
-    checked: an exception becomes a :class:`UserCodeFailure` (a failing
-    example, with the exception's last line); a result of the wrong type,
-    dtype or shape, or with NaN or infinity, raises
-    :class:`~proofcheck.errors.ImplementationError` (the check cannot go on).
+    checked:
+
+    - an exception in the function becomes a :class:`UserCodeFailure`, and an
+      array of the wrong shape (for ``gradients``, also a list with the wrong
+      number of arrays) or with NaN or infinity a :class:`WrongResult`: both
+      are failing examples, which Hypothesis shrinks;
+    - a result that is not a float64 numpy array (for ``gradients``, not a pair
+      of lists or tuples) raises :class:`~proofcheck.errors.ImplementationError`:
+      the implementation does not follow the protocol, and nothing of it can be
+      compared.
     """
 
     impl: Any
@@ -186,6 +226,14 @@ class Subject:
             missing.append(" or ".join(prop.needs_any))
         return missing
 
+    def calls_of(self, prop: Property) -> list[str]:
+        """The protocol functions ``prop`` calls on this implementation.
+
+        Its ``needs``, and those of its ``needs_any`` that the implementation
+        provides.
+        """
+        return [*prop.needs, *(f for f in prop.needs_any if self.provides(f))]
+
     def _invoke(self, function: str, args: dict[str, Any]) -> Any:
         fn = getattr(self.impl, function)
         copies = {k: _copy(v) for k, v in args.items()}
@@ -196,8 +244,7 @@ class Subject:
             raise
         except Exception as exc:  # the user's code crashed: a failing row, not our crash
             last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            arrays = {k: v for k, v in args.items() if isinstance(v, np.ndarray)}
-            raise UserCodeFailure(function, last, arrays) from None
+            raise UserCodeFailure(function, last, _arrays(args)) from None
 
     def array(self, function: str, args: dict[str, Any], shape: tuple[int, ...],
               shape_text: str) -> Float64Array:
@@ -212,17 +259,21 @@ class Subject:
                 "activations": list(activations), "cost": cost, "X": X, "Y": Y}
         result = self._invoke("gradients", args)
         k = len(weights)
-        given = _shapes(args)
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise ImplementationError(
                 f"gradients returned {_what(result)}; expected a pair (dWs, dbs) of lists "
-                f"with one array per layer (called with {given})")
+                f"with one array per layer (called with {_shapes(args)})")
         dWs, dbs = result
         for name, value in (("dWs", dWs), ("dbs", dbs)):
-            if not isinstance(value, (tuple, list)) or len(value) != k:
+            if not isinstance(value, (tuple, list)):
                 raise ImplementationError(
                     f"gradients returned {name} as {_what(value)}; expected a list of k = {k} "
-                    f"arrays, one per layer (called with {given})")
+                    f"arrays, one per layer (called with {_shapes(args)})")
+        for name, value in (("dWs", dWs), ("dbs", dbs)):
+            if len(value) != k:
+                raise WrongResult("gradients", (
+                    f"gradients returned {name} as a {type(value).__name__} of {len(value)} "
+                    f"arrays; expected k = {k}, one per layer"), _arrays(args))
         out_W = [_result_array("gradients", dW, W.shape, f"dW^{l + 1} : (n_{l + 1}, n_{l})",
                                args, label=f"dWs[{l}]")
                  for l, (dW, W) in enumerate(zip(dWs, weights, strict=True))]
@@ -238,6 +289,11 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
+
+
+def _arrays(args: dict[str, Any]) -> dict[str, Float64Array]:
+    """The array arguments of a call, for a counterexample (the network holds the rest)."""
+    return {k: v for k, v in args.items() if isinstance(v, np.ndarray)}
 
 
 def _what(value: Any) -> str:
@@ -260,26 +316,45 @@ def _shapes(args: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _expected_shape(shape: tuple[int, ...], shape_text: str) -> str:
+    """``(2, 3) (dW^1 : (n_1, n_0))``, or ``(n_l, N) = (2, 1)`` for a bare shape formula."""
+    if shape_text == str(shape):
+        return str(shape)
+    if shape_text.startswith("("):
+        return f"{shape_text} = {shape}"
+    return f"{shape} ({shape_text})"
+
+
 def _result_array(function: str, value: Any, shape: tuple[int, ...], shape_text: str,
                   args: dict[str, Any], label: str = "") -> Float64Array:
+    """``value`` if it is a finite float64 array of ``shape``.
+
+    Raises
+    ------
+    ImplementationError
+        If it is not a float64 numpy array (the protocol is not followed).
+    WrongResult
+        If its shape is wrong or it holds NaN or infinity (a failing example).
+    """
     what = f"{function} returned {label + ' as ' if label else ''}"
     if not isinstance(value, np.ndarray):
         raise ImplementationError(
-            f"{what}{_what(value)}; expected a float64 numpy array of shape {shape} "
-            f"({shape_text}) (called with {_shapes(args)})")
+            f"{what}{_what(value)}; expected a float64 numpy array of shape "
+            f"{_expected_shape(shape, shape_text)} (called with {_shapes(args)})")
     if value.dtype != np.float64:
         raise ImplementationError(
-            f"{what}an array of dtype {value.dtype}; expected float64, shape {shape} "
-            f"({shape_text}) (called with {_shapes(args)})")
+            f"{what}an array of dtype {value.dtype}; expected float64, shape "
+            f"{_expected_shape(shape, shape_text)} (called with {_shapes(args)})")
+    returned = f"{function} returned {label or 'an array'}"
     if value.shape != shape:
-        raise ImplementationError(
-            f"{what}an array of shape {value.shape}; expected {shape} ({shape_text}) "
-            f"(called with {_shapes(args)})")
+        raise WrongResult(function, (
+            f"{returned} with shape {value.shape}; expected "
+            f"{_expected_shape(shape, shape_text)}"), _arrays(args))
     if not np.all(np.isfinite(value)):
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
-        raise ImplementationError(
-            f"{what}{float(value[index])!r} at index {list(index)} of an array of shape "
-            f"{shape}, where the oracle is finite (called with {_shapes(args)})")
+        raise WrongResult(function, (
+            f"{returned} with {float(value[index])!r} at index {list(index)} (shape {shape}) "
+            "where the oracle is finite"), _arrays(args))
     return value
 
 
@@ -312,7 +387,7 @@ class Property:
     ----------
     step : str
         The step ID it checks.
-    mode : {"lemma", "isolated", "end-to-end"}
+    mode : {"exact", "lemma", "isolated", "end-to-end", "oracle check"}
     needs : tuple of str
         Protocol functions it calls (empty for lemmas); a subject without one
         of them gets the row "not provided".
@@ -335,6 +410,11 @@ class Property:
         of what is checked), the implementation of the protocol (T1, T2), or
         the layer types (G.*); ``verify`` runs the rows that concern what it
         was given.
+    tolerance : str or Tolerance
+        The tolerance kind its checks compare with: a key of
+        :data:`~proofcheck.tolerances.TOLERANCES` (default ``"gradient"``) or a
+        :class:`~proofcheck.tolerances.Tolerance` of its own (the exact rows').
+        The report shows it for the row, also when the row did not run.
     """
 
     step: str
@@ -348,6 +428,12 @@ class Property:
     layer: str | None = None
     about: Literal["mathematics", "implementation", "layers"] = "implementation"
     needs_any: tuple[str, ...] = ()
+    tolerance: str | Tolerance = "gradient"
+
+    @property
+    def declared_tolerance(self) -> Tolerance:
+        """The :class:`~proofcheck.tolerances.Tolerance` that ``tolerance`` names."""
+        return TOLERANCES[self.tolerance] if isinstance(self.tolerance, str) else self.tolerance
 
     @property
     def name(self) -> str:
@@ -371,6 +457,10 @@ def register(prop: Property) -> Property:
                          f"proofcheck.steps.STEP_IDS")
     if prop.mode not in MODES:
         raise ValueError(f"property {prop.name} has mode {prop.mode!r}; expected one of {MODES}")
+    if isinstance(prop.tolerance, str) and prop.tolerance not in TOLERANCES:
+        raise ValueError(f"property {prop.name} declares the tolerance kind {prop.tolerance!r}; "
+                         f"expected a key of proofcheck.tolerances.TOLERANCES: "
+                         f"{', '.join(TOLERANCES)}, or a Tolerance")
     if any(p.key == prop.key for p in PROPERTIES):
         raise ValueError(f"a property for {prop.key} is already registered")
     PROPERTIES.append(prop)

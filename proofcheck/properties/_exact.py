@@ -34,7 +34,8 @@ __all__ = ["NotApplicable"]
 #: The widths the exact rows enumerate.
 WIDTHS = (1, 2, 3)
 
-_EXACT = Tolerance(0.0, 0.0, "exact: the difference of the two sides expands to 0")
+_EXACT = Tolerance(0.0, 0.0, "exact: the difference of the two sides expands to 0",
+                   kind="exact")
 
 
 class NotApplicable(Exception):
@@ -254,4 +255,5 @@ for _step, _check, _needs, _about, _what in (
     register(Property(
         _step, "exact", _needs, about=_about,  # type: ignore[arg-type]
         generates="no samples: every shape with widths up to 3, entries as symbols",
-        compares=_what, strategy=_only, check=_check, oracle=_SYMPY))
+        compares=_what, strategy=_only, check=_check, oracle=_SYMPY,
+        tolerance=_EXACT))

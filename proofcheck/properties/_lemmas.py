@@ -62,7 +62,7 @@ def check_L1_vec_kronecker(subject: Subject, t: Triple) -> list[Check]:
 
 
 register(Property(
-    "L1", "lemma", (), about="mathematics",
+    "L1", "lemma", (), about="mathematics", tolerance="identity",
     generates="matrices A (m, n), B (n, p), C (p, q) with sides 1..4 and entries in [-1, 1]",
     compares="(C^T kron A) vec(B) with vec(A B C), both formed in numpy",
     strategy=lambda ctx: _triples(),
@@ -113,7 +113,7 @@ def check_L2_identification(subject: Subject, p: LayerPoint) -> list[Check]:
 
 
 register(Property(
-    "L2", "lemma", (), about="mathematics",
+    "L2", "lemma", (), about="mathematics", tolerance="jacobian",
     generates="a layer F(X) = f(W X + b 1^T) (activation, W (m, n), b, X and a direction "
               "dX (n, N), sides 1..4)",
     compares="M(X) vec(dX) with jax.jvp of F along dX, and M(X) with jax.jacfwd of F, "
@@ -153,7 +153,7 @@ def check_L3_chain_rule(subject: Subject, c: Composite) -> list[Check]:
 
 
 register(Property(
-    "L3", "lemma", (), about="mathematics",
+    "L3", "lemma", (), about="mathematics", tolerance="jacobian",
     generates="two layers F, G (activations, weights, biases; sides 1..4) and X",
     compares="the product of jax.jacfwd of G at F(X) and of F at X with jax.jacfwd of G o F",
     strategy=lambda ctx: _composites(ctx.activations),
@@ -200,7 +200,7 @@ def check_L4_elementwise(subject: Subject, p: Point) -> list[Check]:
 
 
 register(Property(
-    "L4", "lemma", (), about="mathematics",
+    "L4", "lemma", (), about="mathematics", tolerance="derivative",
     generates="a vector z with entries in [-20, 20], the kink 0 often; every activation",
     compares="the hand-derived f'(z) with jax.jvp of f, and diag(f'(z)) with jax.jacfwd of f",
     strategy=lambda ctx: _points(ctx.activations),
@@ -237,7 +237,7 @@ def check_L5_affine(subject: Subject, p: Affine) -> list[Check]:
 
 
 register(Property(
-    "L5", "lemma", (), about="mathematics",
+    "L5", "lemma", (), about="mathematics", tolerance="jacobian",
     generates="W (m, n), A (n, N), b (m,) with sides 1..4",
     compares="I_N kron W, A^T kron I and 1_N kron I with jax.jacfwd of Z = W A + b 1^T "
              "with respect to vec A, vec W and b",
@@ -284,7 +284,7 @@ def check_L6_cost_gradient(subject: Subject, p: Output) -> list[Check]:
 
 
 register(Property(
-    "L6", "lemma", (), about="mathematics",
+    "L6", "lemma", (), about="mathematics", tolerance="gradient",
     generates="a cost, outputs A (n, N) in its domain (sigmoid outputs for cross-entropy) "
               "and targets Y in its target range",
     compares="the hand-derived output gradient with jax.grad of the summed cost",
@@ -327,7 +327,7 @@ def check_L7_layer_map(subject: Subject, p: LayerMap) -> list[Check]:
 
 
 register(Property(
-    "L7", "lemma", (), about="mathematics",
+    "L7", "lemma", (), about="mathematics", tolerance="jacobian",
     generates="W^{l+1} (m, n), b^{l+1} (m,) and z^l (n,) in [-5, 5]; every activation",
     compares="W^{l+1} diag(f'(z^l)) (hand-derived f') with jax.jacfwd of the layer map",
     strategy=lambda ctx: _layer_maps(ctx.activations),

@@ -62,7 +62,7 @@ def check_oracle_against_finite_differences(subject: Subject, net: Network) -> l
 
 
 register(Property(
-    "T1.grad", "oracle check", (), about="mathematics",
+    "T1.grad", "oracle check", (), about="mathematics", tolerance="finite differences",
     generates="a small network (depth 1..3, widths 1..4, smooth activations, a cost) and a "
               "batch of 1..3 examples",
     compares="the JAX oracle's Delta^l, dC/dW^l, dC/db^l and dC/dA^k with central finite "
@@ -90,7 +90,7 @@ def check_oracle_jacobian_against_finite_differences(subject: Subject,
 
 
 register(Property(
-    "L2", "oracle check", (), about="mathematics",
+    "L2", "oracle check", (), about="mathematics", tolerance="finite differences",
     generates="a layer F(X) = f(W X + b 1^T) with a smooth activation (sides 1..4)",
     compares="the JAX oracle's Jacobian J^F(vec X) (jax.jacfwd) with finite differences",
     strategy=lambda ctx: _layer_points(SMOOTH),
