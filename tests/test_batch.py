@@ -25,9 +25,12 @@ def test_parallel_verify_gives_the_same_rows() -> None:
 
 
 def test_parallel_verify_passes_implementation_errors_on(tmp_path: Path) -> None:
-    (tmp_path / "wrong_shape.py").write_text("def bias_grad(delta):\n    return delta\n")
-    impl = proofcheck.load_implementation(str(tmp_path / "wrong_shape.py"))
-    with pytest.raises(proofcheck.ImplementationError, match="bias_grad returned an array"):
+    (tmp_path / "wrong_dtype.py").write_text(
+        "import numpy as np\n\ndef bias_grad(delta):\n"
+        "    return delta.sum(axis=1).astype(np.float32)\n")
+    impl = proofcheck.load_implementation(str(tmp_path / "wrong_dtype.py"))
+    with pytest.raises(proofcheck.ImplementationError,
+                       match="bias_grad returned an array of dtype float32"):
         proofcheck.verify(impl, profile="ci", steps=STEPS, database=False, jobs=2)
 
 
