@@ -66,6 +66,13 @@ USAGE_ERRORS = [
     (["verify", "--impl", "a:b:c"], "is not of the form MODULE:ATTR"),
     (["verify", "--steps", "T9"], r"steps names unknown step IDs ['T9']"),
     (["verify", "--profile", "fast"], "invalid choice: 'fast'"),
+    (["verify", "--impl", "proofcheck.profiles:DEFAULT_PROFILE"],
+     "proofcheck.profiles:DEFAULT_PROFILE is a str, 'dev' with none of the protocol's "
+     "functions output_delta(dfz, grad_a), backward_delta(W_next, delta_next, dfz), "
+     "weight_grad(delta, a_prev), bias_grad(delta), "
+     "gradients(weights, biases, activations, cost, X, Y)"),
+    (["verify", "--impl", "proofcheck.steps"],
+     "proofcheck.steps is a module with none of the protocol's functions"),
 ]
 
 
@@ -94,12 +101,55 @@ def test_user_file_in_the_current_directory(tmp_path: Path) -> None:
     assert "not provided" in out.stdout
 
 
-def test_wrong_shape_exits_two_naming_the_function(tmp_path: Path) -> None:
+def test_wrong_shape_is_a_failing_row_with_the_json_written(tmp_path: Path) -> None:
     (tmp_path / "shapes.py").write_text(
         "def bias_grad(delta):\n"
         "    return delta\n")
     out = run("verify", "--impl", "shapes", "--profile", "ci", "--steps", "T1.b", "-q",
-              cwd=tmp_path)
-    assert out.returncode == 2
-    assert "bias_grad returned an array of shape" in out.stderr
-    assert "Traceback" not in out.stderr
+              "--json", "r.json", cwd=tmp_path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    message = "bias_grad returned an array with shape (1, 1); expected (n_l,) = (1,)"
+    assert message in out.stdout
+    assert out.stderr == ""
+    data = json.loads((tmp_path / "r.json").read_text())
+    row = next(r for r in data["rows"] if (r["step"], r["mode"]) == ("T1.b", "isolated"))
+    assert row["status"] == "fails" and row["counterexample"]["result"] == message
+    assert data["diagnosis"]["root_cause"] == "T1.b"
+
+
+OVERFLOW = """\
+import numpy as np
+
+from proofcheck import MatrixBackprop
+from proofcheck.activations import ACTIVATIONS
+
+
+def gradients(weights, biases, activations, cost, X, Y):
+    dWs, dbs = MatrixBackprop().gradients(weights, biases, activations, cost, X, Y)
+    a = X
+    for W, b, f in zip(weights, biases, activations):
+        z = W @ a + b[:, None]
+        if np.any(np.abs(z) > 5):  # as np.log(1 + np.exp(z)) overflows for large z
+            dWs[0] = np.full_like(dWs[0], np.nan)
+        a = ACTIVATIONS[f](z)
+    return dWs, dbs
+"""
+
+
+def test_nan_on_some_networks_is_a_failing_row_with_the_json_written(tmp_path: Path) -> None:
+    (tmp_path / "overflow.py").write_text(OVERFLOW)
+    out = run("verify", "--impl", "overflow", "--profile", "ci", "--steps", "T1.grad", "-q",
+              "--json", "r.json", "--no-database", cwd=tmp_path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "gradients returned dWs[0] with nan at index [0, 0]" in out.stdout
+    assert "where the oracle is finite" in out.stdout
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["schema"] == "proofcheck-report/2" and data["exit_status"] == 1
+    [row] = [r for r in data["rows"] if r["status"] == "fails"]
+    assert (row["step"], row["mode"]) == ("T1.grad", "end-to-end")
+    ce = row["counterexample"]
+    assert ce["function"] == "gradients" and ce["result"].startswith("gradients returned dWs[0]")
+    assert ce["network"] is not None and ce["reproduce"].startswith("@reproduce_failure(")
+    diagnosis = data["diagnosis"]
+    assert diagnosis["root_cause"] == "T1.grad"
+    assert ce["result"] in diagnosis["message"]
