@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/run.py [--widths 256,1024,2048] [--repeats 7] [--rounds 2]
                              [--json benchmarks/results.json] [--quick]
+                             [--only speed|check|oracle|sensitivity]
 
 Prints a table of ratios (each judged against its goal) and writes every
 measurement, absolute times included, to JSON. See ``benchmarks/RESULTS.md``.
@@ -18,6 +19,8 @@ Conditions
   threads keep spinning after a call and slow OpenBLAS in the same process by
   up to 10x at width 256, which would measure the interference, not numpy.
   The numpy and JAX processes alternate, ``--rounds`` times per width.
+* The sensitivity benchmark (``benchmarks/sensitivity.py``) runs in a fresh
+  process of its own, with the XLA flags proofcheck uses in its own processes.
 """
 
 from __future__ import annotations
@@ -67,8 +70,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    help="networks in the stream the oracle options are timed on")
     p.add_argument("--json", default=str(HERE / "results.json"))
     p.add_argument("--quick", action="store_true",
-                   help="skip the thorough profile and the slow oracle options")
-    p.add_argument("--only", choices=["speed", "check", "oracle"], action="append",
+                   help="skip the thorough profile and the slow oracle options; fewer "
+                        "examples for the sensitivity benchmark")
+    p.add_argument("--only", choices=["speed", "check", "oracle", "sensitivity"],
+                   action="append",
                    help="run only these sections (repeatable)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
@@ -193,6 +198,18 @@ def _oracle(args: argparse.Namespace) -> dict[str, Any]:
     return runs
 
 
+def _sensitivity(args: argparse.Namespace) -> dict[str, Any]:
+    _progress("sensitivity: every row in every regime (minutes)")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "sensitivity.json"
+        cmd = [sys.executable, str(HERE / "sensitivity.py"), "--json", str(out)]
+        if args.quick:
+            cmd.append("--quick")
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
 # --- the table ----------------------------------------------------------------------
 
 
@@ -297,6 +314,10 @@ def render(results: dict[str, Any]) -> str:
             lines.append(f"  {name:<7} total {o['total_s']:>7.1f} s, first call "
                          f"{o['first_call_s']:.2f} s, median call {o['median_call_s'] * 1e3:.2f} ms"
                          f", max rel. diff vs bucket {o['max_relative_diff_vs_bucket']:.1e}")
+    if "sensitivity" in results:
+        import sensitivity
+
+        lines += ["", sensitivity.render(results["sensitivity"])]
     return "\n".join(lines)
 
 
@@ -310,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     from harness import blas_info
 
-    sections = args.only or ["speed", "check", "oracle"]
+    sections = args.only or ["speed", "check", "oracle", "sensitivity"]
     results: dict[str, Any] = {"conditions": {
         "machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version(),
         "blas": blas_info(), "scrubbed": os.environ.get("PROOFCHECK_BENCH_SCRUBBED", ""),
@@ -326,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         results["check"] = _check(args)
     if "oracle" in sections:
         results["oracle"] = _oracle(args)
+    if "sensitivity" in sections:
+        results["sensitivity"] = _sensitivity(args)
     Path(args.json).write_text(json.dumps(results, indent=2, default=str) + "\n",
                                encoding="utf-8")
     sys.stdout.write(render(results) + "\n")
