@@ -324,7 +324,7 @@ def _consequences(root: Row, others: list[Row], layer_target: bool) -> str:
         named = " or ".join(sorted(functions))
         because = ("it calls {0}", "they call {0}")
         unrelated = (("it does not call {0}", "they do not call {0}") if functions else
-                     (f"{root.step} is a lemma about the mathematics, which no row calls",) * 2)
+                     (f"{root.step} runs no function of the implementation",) * 2)
     rest = [r for r in others if all(r is not f for f in follows)]
     text = ""
     if follows:
