@@ -8,15 +8,14 @@ against JAX's derivative of the forward map.
 
 Kinks
 -----
-``relu`` and ``leaky_relu`` are not differentiable at ``z = 0``. proofcheck
-uses the **left derivative** there: ``relu'(0) = 0`` and
+``relu`` and ``leaky_relu`` are not differentiable at ``z = 0``. The package's
+own ``f'`` uses the **left derivative** there: ``relu'(0) = 0`` and
 ``leaky_relu'(0) = 0.01``. Both forward maps are written as
 ``where(z > 0, ..., ...)``, so JAX's derivative at exactly ``0`` takes the
-left branch too, and the oracle and the implementation agree on the kink
-itself. Points that are not exactly ``0`` but so close to it that numpy and
-XLA round the potential to different signs are discarded by the end-to-end
-properties (see :mod:`proofcheck.properties`); the isolated properties feed
-the oracle's own potentials and need no margin.
+left branch too. Every value between the left and the right derivative (the
+``subdifferential``) is a correct choice; which ones an implementation may use,
+and how potentials near a kink are treated, is stated in
+:mod:`proofcheck.error_model`.
 
 Numerical stability
 -------------------
@@ -65,22 +64,12 @@ class Activation:
     derivative : callable ``(z) -> f'(z)``
         The hand-derived derivative, numpy only, same shape as ``z``.
     kink : float or None
-        The point where ``f`` is not differentiable (the left derivative is
-        used there), or ``None``.
-    derivative_rounding : float
-        How many units of roundoff ``u`` of *absolute* error ``f'(z)`` may
-        carry, beyond a few ``u`` relative to ``f'`` itself, when it is formed
-        the way the proof and most code form it: from ``a = f(z)`` as a
-        difference of terms of size one (``a (1 - a)`` for sigmoid, ``1 - a^2``
-        for tanh, ``a + 1`` for elu, ``1 - e^{-a}`` for softplus) or as ``cos z``
-        near its zeros. Such an ``f'`` is right, and a tiny ``f'(z)`` is known
-        to it only to a few ``u``: ``a`` itself differs between numpy and XLA
-        by a few ``u`` (measured over ``z`` in ``[-40, 40]``: tanh up to 7,
-        sigmoid and softplus 2, elu 1), and the formula multiplies that by
-        ``|d f' / d a|`` (2 for ``1 - a^2``), plus its own rounding. End-to-end
-        comparisons allow for it
-        (:func:`proofcheck.properties._theorem._propagated`). 0 for the
-        piecewise-linear activations, whose ``f'`` is exact.
+        The point where ``f`` is not differentiable, or ``None``. The hand-derived
+        ``f'`` takes the left derivative there.
+    subdifferential : (float, float) or None
+        The left and the right derivative at the kink: every value between them
+        is a correct ``f'(kink)`` (see :mod:`proofcheck.error_model` for the
+        conventions an implementation may use).
     """
 
     name: str
@@ -88,7 +77,7 @@ class Activation:
     forward: Callable[[Array, Namespace], Array]
     derivative: Callable[[Float64Array], Float64Array]
     kink: float | None = None
-    derivative_rounding: float = 0.0
+    subdifferential: tuple[float, float] | None = None
 
     def __call__(self, z: Float64Array) -> Float64Array:
         """Evaluate ``f(z)`` with numpy. ``z : (n_l, N)``."""
@@ -220,19 +209,16 @@ def _d_sin(z: Float64Array) -> Float64Array:
 ACTIVATIONS.register(Activation("identity", "f(z) = z; f'(z) = 1", _identity, _d_identity))
 ACTIVATIONS.register(Activation(
     "sigmoid", "f(z) = 1 / (1 + e^-z); f'(z) = f(z) (1 - f(z)) = e^-|z| / (1 + e^-|z|)^2",
-    _sigmoid, _d_sigmoid, derivative_rounding=4.0))
-ACTIVATIONS.register(Activation("tanh", "f(z) = tanh z; f'(z) = 1 - tanh^2 z", _tanh, _d_tanh,
-                                derivative_rounding=16.0))
+    _sigmoid, _d_sigmoid))
+ACTIVATIONS.register(Activation("tanh", "f(z) = tanh z; f'(z) = 1 - tanh^2 z", _tanh, _d_tanh))
 ACTIVATIONS.register(Activation(
-    "relu", "f(z) = max(z, 0); f'(z) = 1 if z > 0 else 0", _relu, _d_relu, kink=0.0))
+    "relu", "f(z) = max(z, 0); f'(z) = 1 if z > 0 else 0", _relu, _d_relu, kink=0.0,
+    subdifferential=(0.0, 1.0)))
 ACTIVATIONS.register(Activation(
     "leaky_relu", "f(z) = z if z > 0 else 0.01 z; f'(z) = 1 if z > 0 else 0.01",
-    _leaky_relu, _d_leaky_relu, kink=0.0))
+    _leaky_relu, _d_leaky_relu, kink=0.0, subdifferential=(LEAKY_SLOPE, 1.0)))
 ACTIVATIONS.register(Activation(
-    "softplus", "f(z) = log(1 + e^z); f'(z) = 1 / (1 + e^-z)", _softplus, _d_softplus,
-    derivative_rounding=4.0))
+    "softplus", "f(z) = log(1 + e^z); f'(z) = 1 / (1 + e^-z)", _softplus, _d_softplus))
 ACTIVATIONS.register(Activation(
-    "elu", "f(z) = z if z > 0 else e^z - 1; f'(z) = 1 if z > 0 else e^z", _elu, _d_elu,
-    derivative_rounding=4.0))
-ACTIVATIONS.register(Activation("sin", "f(z) = sin z; f'(z) = cos z", _sin, _d_sin,
-                                derivative_rounding=4.0))
+    "elu", "f(z) = z if z > 0 else e^z - 1; f'(z) = 1 if z > 0 else e^z", _elu, _d_elu))
+ACTIVATIONS.register(Activation("sin", "f(z) = sin z; f'(z) = cos z", _sin, _d_sin))

@@ -35,7 +35,7 @@ oracle call checks that it is still on and raises
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -150,12 +150,16 @@ def _network_function(tables: _Tables) -> Callable[..., Any]:
     act_branches = _activation_branches(tables)
     cost_branches = _cost_branches(tables)
 
-    def f(idx: Any, z: Any) -> Any:
-        return lax.switch(idx, act_branches, z)
+    def f(idx: Any, kink: Any, z: Any) -> Any:
+        # kink = (point, f(point), f'(point)): at a potential exactly at the point, the
+        # same value with the chosen one-sided derivative (point NaN: no kink chosen).
+        a = lax.switch(idx, act_branches, z)
+        return jnp.where(z == kink[0], kink[1] + kink[2] * (z - kink[0]), a)
 
     def mean_cost(Ws: Any, bs: Any, Es: Any, Ea: Any, X: Any, Y: Any, act_idx: Any,
-                  cost_idx: Any, out_rows: Any, cols: Any, n: Any, neutral: Any) -> Any:
-        maps = [functools.partial(lambda l, Z: f(act_idx[l], Z + Es[l]), l)
+                  kinks: Any, cost_idx: Any, out_rows: Any, cols: Any, n: Any,
+                  neutral: Any) -> Any:
+        maps = [functools.partial(lambda l, Z: f(act_idx[l], kinks[l], Z + Es[l]), l)
                 for l in range(len(Ws))]
         Zs, As = forward(Ws, bs, maps, X, jnp)
         A = As[-1] + Ea
@@ -165,14 +169,14 @@ def _network_function(tables: _Tables) -> Callable[..., Any]:
         per_example = lax.switch(cost_idx, cost_branches, A_safe, Y_safe)
         return jnp.sum(jnp.where(cols, per_example, 0.0)) / n, (Zs, As)
 
-    def run(Ws: Any, bs: Any, X: Any, Y: Any, act_idx: Any, cost_idx: Any, out_rows: Any,
-            cols: Any, n: Any, neutral: Any) -> Any:
+    def run(Ws: Any, bs: Any, X: Any, Y: Any, act_idx: Any, kinks: Any, cost_idx: Any,
+            out_rows: Any, cols: Any, n: Any, neutral: Any) -> Any:
         Es = [jnp.zeros((b.shape[0], X.shape[1])) for b in bs]
         Ea = jnp.zeros(Y.shape)
         (C, (Zs, As)), (dW, db, dE, dEa) = jax.value_and_grad(
             mean_cost, argnums=(0, 1, 2, 3), has_aux=True
-        )(Ws, bs, Es, Ea, X, Y, act_idx, cost_idx, out_rows, cols, n, neutral)
-        dfz = [jax.jvp(functools.partial(f, act_idx[l]), (Z,), (jnp.ones_like(Z),))[1]
+        )(Ws, bs, Es, Ea, X, Y, act_idx, kinks, cost_idx, out_rows, cols, n, neutral)
+        dfz = [jax.jvp(functools.partial(f, act_idx[l], kinks[l]), (Z,), (jnp.ones_like(Z),))[1]
                for l, Z in enumerate(Zs)]
         return C, Zs, As, dfz, dEa, dE, dW, db
 
@@ -219,6 +223,8 @@ def network_gradients(
     cost: str,
     X: Float64Array,
     Y: Float64Array,
+    *,
+    kink_derivatives: Mapping[str, float] | None = None,
 ) -> NetworkGradients:
     """The oracle's forward pass, deltas and gradients of the mean cost ``C`` (D4).
 
@@ -230,6 +236,12 @@ def network_gradients(
     cost : a cost name
     X : (n_0, N)
     Y : (n_k, N)
+    kink_derivatives : mapping of activation name to float, optional
+        For an activation with a kink, the value of ``f'`` to use at a potential
+        exactly at the kink, an element of the subdifferential there (default:
+        the derivative JAX takes of the forward map, the left one). The oracle
+        differentiates the same function, written as ``f(kink) + s (z - kink)``
+        at that one point, so it stays autodiff of the forward map.
     """
     _check_x64()
     tables = _tables()
@@ -240,10 +252,11 @@ def network_gradients(
     Ws = [_pad(W, (P, P)) for W in weights]
     bs = [_pad(b, (P,)) for b in biases]
     neutral = np.array(COSTS[cost].neutral, dtype=np.float64)
+    kinks = [_kink(name, kink_derivatives or {}) for name in activations]
     with jax.numpy_rank_promotion("raise"):
         C, Zs, As, dfz, grad_a, dE, dW, db = _network_function(tables)(
             Ws, bs, _pad(X, (P, B)), _pad(Y, (P, B)), _activation_index(tables, activations),
-            np.int32(tables.costs.index(cost)), _mask(widths[-1], P), _mask(N, B),
+            kinks, np.int32(tables.costs.index(cost)), _mask(widths[-1], P), _mask(N, B),
             np.float64(N), neutral,
         )
     real = [(n, N) for n in widths]
@@ -257,6 +270,17 @@ def network_gradients(
         dWs=[np.asarray(d)[: widths[l + 1], : widths[l]] for l, d in enumerate(dW)],
         dbs=[np.asarray(d)[: widths[l + 1]] for l, d in enumerate(db)],
     )
+
+
+def _kink(name: str, chosen: Mapping[str, float]) -> Float64Array:
+    """``(point, f(point), f'(point))`` for a chosen kink derivative, else ``(NaN, 0, 0)``:
+    no potential equals NaN, and the zeros keep the unused branch's derivative finite."""
+    activation = ACTIVATIONS[name]
+    if activation.kink is None or name not in chosen:
+        return np.array([np.nan, 0.0, 0.0])
+    point = activation.kink
+    value = float(activation(np.full((1, 1), point))[0, 0])
+    return np.array([point, value, chosen[name]], dtype=np.float64)
 
 
 # --- lemma-level oracles ------------------------------------------------------

@@ -43,22 +43,11 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["FLOOR", "PROPAGATED_MARGIN", "TOLERANCES", "Comparison", "Tolerance", "compare",
+__all__ = ["FLOOR", "TOLERANCES", "Comparison", "Tolerance", "compare",
            "term_scale"]
 
 #: Differences below this are rounding of subnormal numbers (XLA flushes them to zero).
 FLOOR = float(np.finfo(np.float64).tiny / np.finfo(np.float64).eps)
-
-#: Margin on a *propagated* rounding estimate: end-to-end comparisons also allow
-#: ``PROPAGATED_MARGIN`` times a first-order estimate of how far the two sides'
-#: different forward passes move each entry (see
-#: :func:`proofcheck.properties._theorem._propagated`). That estimate already
-#: counts every rounding at its worst (a few ``u`` per operation, ``(n + 2) u``
-#: per dot product), so two orders of margin suffice, where a bare term scale
-#: gets seven (``atol / u``): an entry that float64 determines to ``1e-4``
-#: relative (a sigmoid output within ``1e-12`` of 1 under cross-entropy) is still
-#: held to a few per cent, so that a wrong step there is still seen.
-PROPAGATED_MARGIN = 100.0
 
 Float64Array = NDArray[np.float64]
 
@@ -177,8 +166,8 @@ def compare(actual: Float64Array, expected: Float64Array, kind: str | Tolerance 
     kind : a key of :data:`TOLERANCES`, or a :class:`Tolerance`
     scale : float or array broadcastable to the arrays' shape, optional
         The magnitude of the summed quantities, for the whole array or entry
-        by entry; the largest absolute entry of either array is used where it
-        is larger (and by default).
+        by entry; each entry's own size is used where it is larger. By default,
+        the largest absolute entry of either array, for every entry.
 
     Returns
     -------
@@ -193,7 +182,7 @@ def compare(actual: Float64Array, expected: Float64Array, kind: str | Tolerance 
         return Comparison(0.0, 0.0, (), 0.0, 0.0, tol)
     magnitude = np.maximum(np.abs(a), np.abs(e))
     largest = float(np.max(magnitude, initial=0.0))
-    scale = largest if scale is None else np.maximum(scale, largest)
+    scale = largest if scale is None else np.maximum(scale, magnitude)
     with np.errstate(invalid="ignore", over="ignore"):
         error = np.abs(a - e)
         bound = tol.atol * scale + tol.rtol * magnitude + FLOOR

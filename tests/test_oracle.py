@@ -66,8 +66,8 @@ def test_oracle_check_catches_a_broken_oracle(monkeypatch: pytest.MonkeyPatch) -
 
     real = oracle.network_gradients
 
-    def broken(*args: object) -> oracle.NetworkGradients:
-        o = real(*args)  # type: ignore[arg-type]
+    def broken(*args: object, **kwargs: object) -> oracle.NetworkGradients:
+        o = real(*args, **kwargs)  # type: ignore[arg-type]
         return o._replace(deltas=[d * 1.001 for d in o.deltas])
 
     monkeypatch.setattr(oracle, "network_gradients", broken)

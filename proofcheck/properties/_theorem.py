@@ -18,22 +18,13 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from proofcheck import oracle
+from proofcheck import error_model, oracle
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
+from proofcheck.error_model import KinkConvention, judged_scale, product_terms, step_scale
 from proofcheck.network import forward_numpy
-from proofcheck.properties import (
-    KINK_MARGIN,
-    Check,
-    Context,
-    Property,
-    Subject,
-    chain_scales,
-    check,
-    register,
-)
+from proofcheck.properties import Check, Context, Property, Subject, check, register
 from proofcheck.strategies import Network, networks
-from proofcheck.tolerances import PROPAGATED_MARGIN, TOLERANCES, term_scale
 
 Float64Array = NDArray[np.float64]
 
@@ -52,9 +43,10 @@ def _batch(ctx: Context) -> st.SearchStrategy[Network]:
     return networks(activations=ctx.activations, costs=ctx.costs)
 
 
-def _oracle(net: Network) -> oracle.NetworkGradients:
+def _oracle(net: Network, kinks: KinkConvention | None = None) -> oracle.NetworkGradients:
     return oracle.network_gradients(net.weights, net.biases, net.activations, net.cost,
-                                    net.X, net.Y)
+                                    net.X, net.Y,
+                                    kink_derivatives=kinks.derivatives if kinks else None)
 
 
 class HandSide(NamedTuple):
@@ -67,166 +59,35 @@ class HandSide(NamedTuple):
 
 
 def _hand_side(net: Network) -> HandSide:
+    """numpy's side; discards an example with a potential within rounding of a kink."""
     Zs, As = forward_numpy(net.weights, net.biases, net.activations, net.X)
-    _assume_clear_of_kinks(net, Zs, As)
+    assume(not error_model.near_kink(net, Zs, As))
     dfzs = [ACTIVATIONS[name].derivative(Z) for name, Z in zip(net.activations, Zs, strict=True)]
     grad_a = COSTS[net.cost].gradient(As[-1], net.Y) / net.batch_size
     return HandSide(Zs, As, dfzs, grad_a)
 
 
-_TINY = float(np.finfo(np.float64).tiny)
+def _at_kinks(net: Network, hand: HandSide,
+              compare_with: Callable[[oracle.NetworkGradients], list[Check]]) -> list[Check]:
+    """Compare an implementation's own gradients with the oracle, under the kink convention
+    they use where units are exactly at a kink (see :mod:`proofcheck.error_model`).
 
-
-def _assume_clear_of_kinks(net: Network, Zs: list[Float64Array], As: list[Float64Array]) -> None:
-    """Discard examples whose potential cancels to within KINK_MARGIN of a kink.
-
-    See :mod:`proofcheck.properties` for why (and a potential that is subnormal,
-    which XLA flushes to the kink); the discarded fraction is tiny
-    (cancellation to 1e-12 of the terms' size is a measure-zero event that
-    only Hypothesis's fondness for simple floats makes visible).
+    Without such units, one comparison with the oracle. With them, one per accepted
+    convention: the first that holds is the implementation's, and its checks carry the
+    convention's name, unless every convention holds (the kink did not matter); if none
+    holds, the left derivative's checks are returned, saying that none matched.
     """
-    for l, name in enumerate(net.activations):
-        kink = ACTIVATIONS[name].kink
-        if kink is None:
-            continue
-        terms = np.abs(net.weights[l]) @ np.abs(As[l]) + np.abs(net.biases[l])[:, None]
-        distance = np.abs(Zs[l] - kink)
-        # Below the smallest normal number, XLA flushes the potential to zero (the
-        # kink itself) where numpy keeps its sign: within rounding of the kink too.
-        near = ((distance <= KINK_MARGIN * terms) | (distance < _TINY)) & (terms > 0)
-        assume(not np.any(near))
-
-
-def _abs_gradient(net: Network, o: oracle.NetworkGradients) -> Float64Array:
-    """A bound on the terms of ``dC/dA^k``: the cost gradient at ``|A|`` and ``-|Y|``."""
-    return COSTS[net.cost].gradient(np.abs(o.As[-1]), -np.abs(net.Y)) / net.batch_size
-
-
-def _derivative_terms(net: Network, l: int, dfz: Float64Array) -> Float64Array:
-    """The size ``f^l'(Z^l)`` counts with in a comparison's scale, entry by entry.
-
-    ``|f'|`` itself, or ``Activation.derivative_rounding`` where that is larger:
-    a tiny ``f'`` formed as ``1 - tanh^2 z`` (JAX forms it so too, in its backward
-    pass, apart from the ``f'`` it reports) is known only to ``u`` absolutely.
-    """
-    rounding = ACTIVATIONS[net.activations[l - 1]].derivative_rounding
-    return np.maximum(np.abs(dfz), rounding)
-
-
-def _isolated_scales(net: Network, l: int, dfz: Float64Array,
-                     rest: float | Float64Array) -> Float64Array:
-    """Entrywise scale of ``delta^l = f^l'(Z^l) * rest``, with ``rest`` a bound on the
-    terms of the other factor (``|dC/dA^k|``, or ``n |W| |Delta|`` for the step)."""
-    return _derivative_terms(net, l, dfz) * rest
-
-
-class Scales(NamedTuple):
-    """End-to-end comparison scales per layer (index ``l - 1``): a number for a whole
-    quantity, or an array for each of its entries."""
-
-    deltas: list[float | Float64Array]
-    dWs: list[float | Float64Array]
-    dbs: list[float | Float64Array]
-
-
-#: Unit roundoff of float64.
-U = float(np.finfo(np.float64).eps / 2)
-#: Where a propagated error is so large that an entry cannot be judged at all (a
-#: saturated output whose perturbation leaves the cost's domain), it is capped here
-#: so that the arithmetic stays finite; ``_CAP / U`` is still a finite scale.
-_CAP = 1e290
-
-
-def _capped(x: Float64Array) -> Float64Array:
-    return np.minimum(np.nan_to_num(x, nan=_CAP, posinf=_CAP), _CAP)
-
-
-class Propagated(NamedTuple):
-    """First-order bounds on how far the two forward passes' rounding moves each quantity."""
-
-    deltas: list[Float64Array]
-    dWs: list[Float64Array]
-    dbs: list[Float64Array]
-
-
-def _propagated(net: Network, o: oracle.NetworkGradients) -> Propagated:
-    """How much numpy's and XLA's forward passes may differ, carried into the backward pass.
-
-    End-to-end rows compare quantities built on two forward passes that round
-    differently. The difference is a few ``u`` of the terms of each potential,
-    ``E_z^l ~ (n_{l-1} + 2) u (|W^l| |A^{l-1}| + |b^l|) + |W^l| E_a^{l-1}``,
-    and ``E_a^l ~ |f'(Z^l)| E_z^l + 4 u |A^l|``. It matters where ``f'`` or the
-    cost's gradient are sensitive to it: a saturated unit (``f'(z)`` changes by
-    ``|f''| E_z``, and an ``f'`` formed from ``a``, as ``1 - a^2``, is known only
-    to ``u`` absolutely, see ``Activation.derivative_rounding``), or a sigmoid
-    output within ``1e-13`` of 1 under cross-entropy, where ``1 - a`` keeps few
-    digits. The sensitivities are measured by evaluating the package's ``f'``
-    and cost gradient at the perturbed points, and carried down the backward
-    pass to first order::
-
-        P^k = S_f^k |dC/dA^k| + |f^k'| S_c
-        P^l = S_f^l |(W^{l+1})^T Delta^{l+1}| + |f^l'| |W^{l+1}|^T P^{l+1}
-
-    and into ``dC/dW^l`` (``P^l |A^{l-1}|^T + |Delta^l| (E_a^{l-1})^T``) and
-    ``dC/db^l``. The comparison allows ``PROPAGATED_MARGIN`` times each bound
-    (:mod:`proofcheck.tolerances`). Where the network is well conditioned this is
-    below what the terms' own scale allows and changes nothing.
-    """
-    k, N = net.depth, net.batch_size
-    errors_a = [np.zeros_like(net.X)]
-    errors_z = []
-    for l in range(k):
-        W = np.abs(net.weights[l])
-        terms = W @ np.abs(o.As[l]) + np.abs(net.biases[l])[:, None]
-        errors_z.append(_capped((W.shape[1] + 2) * U * terms + W @ errors_a[l]))
-        errors_a.append(_capped(np.abs(o.dfzs[l]) * errors_z[l] + 4 * U * np.abs(o.As[l + 1])))
-    sensitivity = []
-    with np.errstate(all="ignore"):
-        for l, name in enumerate(net.activations):
-            f, Z, E = ACTIVATIONS[name], o.Zs[l], errors_z[l]
-            at = f.derivative(Z)
-            moved = np.maximum(np.abs(f.derivative(Z + E) - at), np.abs(f.derivative(Z - E) - at))
-            sensitivity.append(_capped(moved + 4 * U * np.abs(at) + f.derivative_rounding * U))
-        c, A, E = COSTS[net.cost], o.As[-1], errors_a[-1]
-        at = c.gradient(A, net.Y)
-        # A perturbation that leaves the cost's domain gives inf or NaN: capped, the
-        # entry cannot be judged (it is within rounding of the domain's edge).
-        moved = np.maximum(np.abs(c.gradient(A + E, net.Y) - at),
-                           np.abs(c.gradient(A - E, net.Y) - at))
-        cost_error = _capped(moved / N + 4 * U * np.abs(_abs_gradient(net, o)))
-        deltas: list[Float64Array] = [np.empty(0)] * k
-        deltas[k - 1] = _capped(sensitivity[k - 1] * np.abs(o.grad_a)
-                                + np.abs(o.dfzs[k - 1]) * cost_error)
-        for l in range(k - 1, 0, -1):
-            W = net.weights[l]
-            deltas[l - 1] = _capped(sensitivity[l - 1] * np.abs(W.T @ o.deltas[l])
-                                    + np.abs(o.dfzs[l - 1]) * (np.abs(W).T @ deltas[l]))
-        dWs = [_capped(deltas[l] @ np.abs(o.As[l]).T + np.abs(o.deltas[l]) @ errors_a[l].T)
-               for l in range(k)]
-        dbs = [_capped(deltas[l].sum(axis=1)) for l in range(k)]
-    return Propagated(deltas, dWs, dbs)
-
-
-def _scales(net: Network, o: oracle.NetworkGradients) -> Scales:
-    """:func:`~proofcheck.properties.chain_scales` of the deltas, and of the gradients,
-    raised entry by entry to what the forward passes' rounding explains (:func:`_propagated`).
-    """
-    k = net.depth
-    # delta^k is an entrywise product: each entry's terms are its own f' times the terms
-    # of its own cost gradient (a maximum over mixed entries would pair the f' of one
-    # unit with the 1 / (1 - a) of another, saturated one).
-    terms = [float(np.max(np.abs(o.dfzs[k - 1]) * _abs_gradient(net, o), initial=0.0))]
-    terms += [term_scale(o.dfzs[l - 1], net.weights[l], o.deltas[l]) for l in range(k - 1, 0, -1)]
-    values = [o.deltas[l - 1] for l in range(k, 0, -1)]
-    down = chain_scales(terms, values)[::-1]  # index l - 1
-    ratios = [s / max(float(np.max(np.abs(o.deltas[l]), initial=0.0)), 1e-300)
-              for l, s in enumerate(down)]
-    dWs = [max(1.0, r) * term_scale(o.deltas[l], o.As[l]) for l, r in enumerate(ratios)]
-    dbs = [max(1.0, r) * term_scale(o.deltas[l]) for l, r in enumerate(ratios)]
-    p, unit = _propagated(net, o), PROPAGATED_MARGIN / TOLERANCES["gradient"].atol
-    return Scales([np.maximum(s, e * unit) for s, e in zip(down, p.deltas, strict=True)],
-                  [np.maximum(s, e * unit) for s, e in zip(dWs, p.dWs, strict=True)],
-                  [np.maximum(s, e * unit) for s, e in zip(dbs, p.dbs, strict=True)])
+    names = error_model.kink_activations(net, hand.Zs)
+    if not names:
+        return compare_with(_oracle(net))
+    outcomes = [(c, compare_with(_oracle(net, c))) for c in error_model.kink_conventions(names)]
+    holding = [(c, checks) for c, checks in outcomes
+               if all(x.comparison.holds for x in checks)]
+    if len(holding) == len(outcomes):
+        return outcomes[0][1]
+    convention, checks = holding[0] if holding else outcomes[0]
+    label = error_model.describe_convention(convention if holding else None, names)
+    return [x._replace(kink_convention=label) for x in checks]
 
 
 def _protocol_deltas(s: Subject, net: Network, hand: HandSide) -> list[Float64Array]:
@@ -243,6 +104,26 @@ def _protocol_deltas(s: Subject, net: Network, hand: HandSide) -> list[Float64Ar
     return deltas
 
 
+def _base_scale(net: Network, o: oracle.NetworkGradients) -> Float64Array:
+    """Scale of the oracle-fed base case ``f^k'(Z^k) * dC/dA^k``."""
+    k = net.depth
+    return step_scale(net.activations[k - 1], o.Zs[k - 1], o.dfzs[k - 1], np.abs(o.grad_a))
+
+
+def _step_scale(net: Network, l: int, o: oracle.NetworkGradients) -> Float64Array:
+    """Scale of the oracle-fed step ``f^l'(Z^l) * (W^{l+1})^T Delta^{l+1}``."""
+    return step_scale(net.activations[l - 1], o.Zs[l - 1], o.dfzs[l - 1],
+                      product_terms(net.weights[l].T, o.deltas[l]))
+
+
+def _weight_scale(delta: Float64Array, a_prev: Float64Array) -> Float64Array:
+    return judged_scale(product_terms(delta, a_prev.T))
+
+
+def _bias_scale(delta: Float64Array) -> Float64Array:
+    return judged_scale(product_terms(delta, np.ones(delta.shape[1])))
+
+
 # --- T1.base --------------------------------------------------------------------
 
 
@@ -252,8 +133,7 @@ def check_T1_base_isolated(s: Subject, net: Network) -> list[Check]:
     inputs = {"dfz": o.dfzs[k - 1], "grad_a": o.grad_a}
     actual = s.array("output_delta", inputs, o.deltas[k - 1].shape, "(n_k, N)")
     return [check(f"delta^{k}", actual, o.deltas[k - 1], function="output_delta", layer=k,
-                  inputs=inputs, scale=_isolated_scales(net, k, o.dfzs[k - 1],
-                                                         np.abs(o.grad_a)))]
+                  inputs=inputs, scale=_base_scale(net, o))]
 
 
 def check_T1_base_end_to_end(s: Subject, net: Network) -> list[Check]:
@@ -262,7 +142,7 @@ def check_T1_base_end_to_end(s: Subject, net: Network) -> list[Check]:
     inputs = {"dfz": hand.dfzs[k - 1], "grad_a": hand.grad_a}
     actual = s.array("output_delta", inputs, o.deltas[k - 1].shape, "(n_k, N)")
     return [check(f"delta^{k}", actual, o.deltas[k - 1], function="output_delta", layer=k,
-                  inputs=inputs, scale=_scales(net, o).deltas[k - 1])]
+                  inputs=inputs, scale=error_model.network_scales(net, o).deltas[k - 1])]
 
 
 _SIZES = "parameters and data scaled by 1e-3..1e3"
@@ -287,12 +167,6 @@ register(Property(
 # --- T1.step --------------------------------------------------------------------
 
 
-def _step_scale(net: Network, l: int, o: oracle.NetworkGradients) -> Float64Array:
-    """Entrywise scale of the oracle-fed step: ``f^l'`` (as it counts) times the terms of
-    ``(W^{l+1})^T Delta^{l+1}``."""
-    return _isolated_scales(net, l, o.dfzs[l - 1], term_scale(net.weights[l], o.deltas[l]))
-
-
 def check_T1_step_isolated(s: Subject, net: Network) -> list[Check]:
     """T1.step, isolated: ``backward_delta(W^{l+1}, delta^{l+1}, f^l'(z^l))`` fed the oracle's
     ``delta^{l+1}`` (the induction hypothesis) and ``f^l'``, for every ``l = k-1, ..., 1``."""
@@ -308,7 +182,7 @@ def check_T1_step_isolated(s: Subject, net: Network) -> list[Check]:
 def check_T1_step_end_to_end(s: Subject, net: Network) -> list[Check]:
     """T1.step, end-to-end: the implementation's recursion from its own ``delta^k``."""
     hand, o = _hand_side(net), _oracle(net)
-    deltas, scales = _protocol_deltas(s, net, hand), _scales(net, o)
+    deltas, scales = _protocol_deltas(s, net, hand), error_model.network_scales(net, o)
     return [check(f"delta^{l}", deltas[l - 1], o.deltas[l - 1], function="backward_delta",
                   layer=l, inputs={"W_next": net.weights[l], "delta_next": deltas[l],
                                    "dfz": hand.dfzs[l - 1]}, scale=scales.deltas[l - 1])
@@ -336,14 +210,14 @@ def check_T1_W_isolated(s: Subject, net: Network) -> list[Check]:
         inputs = {"delta": o.deltas[l - 1], "a_prev": o.As[l - 1]}
         actual = s.array("weight_grad", inputs, o.dWs[l - 1].shape, "(n_l, n_{l-1})")
         checks.append(check(f"dc/dW^{l}", actual, o.dWs[l - 1], function="weight_grad",
-                            layer=l, inputs=inputs))
+                            layer=l, inputs=inputs, scale=_weight_scale(*inputs.values())))
     return checks
 
 
 def check_T1_W_end_to_end(s: Subject, net: Network) -> list[Check]:
     """T1.W, end-to-end: ``weight_grad`` of the implementation's own deltas."""
     hand, o = _hand_side(net), _oracle(net)
-    deltas, checks, scales = _protocol_deltas(s, net, hand), [], _scales(net, o)
+    deltas, checks, scales = _protocol_deltas(s, net, hand), [], error_model.network_scales(net, o)
     for l in range(net.depth, 0, -1):
         inputs = {"delta": deltas[l - 1], "a_prev": hand.As[l - 1]}
         actual = s.array("weight_grad", inputs, o.dWs[l - 1].shape, "(n_l, n_{l-1})")
@@ -359,14 +233,14 @@ def check_T1_b_isolated(s: Subject, net: Network) -> list[Check]:
         inputs = {"delta": o.deltas[l - 1]}
         actual = s.array("bias_grad", inputs, o.dbs[l - 1].shape, "(n_l,)")
         checks.append(check(f"dc/db^{l}", actual, o.dbs[l - 1], function="bias_grad", layer=l,
-                            inputs=inputs))
+                            inputs=inputs, scale=_bias_scale(o.deltas[l - 1])))
     return checks
 
 
 def check_T1_b_end_to_end(s: Subject, net: Network) -> list[Check]:
     """T1.b, end-to-end: ``bias_grad`` of the implementation's own deltas."""
     hand, o = _hand_side(net), _oracle(net)
-    deltas, checks, scales = _protocol_deltas(s, net, hand), [], _scales(net, o)
+    deltas, checks, scales = _protocol_deltas(s, net, hand), [], error_model.network_scales(net, o)
     for l in range(net.depth, 0, -1):
         inputs = {"delta": deltas[l - 1]}
         actual = s.array("bias_grad", inputs, o.dbs[l - 1].shape, "(n_l,)")
@@ -398,7 +272,7 @@ register(Property(
 
 def _gradient_checks(dWs: list[Float64Array], dbs: list[Float64Array],
                      o_dWs: list[Float64Array], o_dbs: list[Float64Array],
-                     net: Network, scales: Scales, first_layer: int = 1,
+                     net: Network, scales: error_model.NetworkScales, first_layer: int = 1,
                      what: str = "") -> list[Check]:
     checks = []
     offset = first_layer - 1
@@ -414,10 +288,10 @@ def _gradient_checks(dWs: list[Float64Array], dbs: list[Float64Array],
 
 def check_T1_grad(s: Subject, net: Network) -> list[Check]:
     """T1.grad: ``gradients`` equals the oracle's full gradient, every layer, one example."""
-    _hand_side(net)  # discards examples within rounding of a kink
-    o = _oracle(net)
+    hand = _hand_side(net)
     dWs, dbs = s.gradients(net.weights, net.biases, net.activations, net.cost, net.X, net.Y)
-    return _gradient_checks(dWs, dbs, o.dWs, o.dbs, net, _scales(net, o))
+    return _at_kinks(net, hand, lambda o: _gradient_checks(
+        dWs, dbs, o.dWs, o.dbs, net, error_model.network_scales(net, o)))
 
 
 register(Property(
@@ -436,12 +310,13 @@ def _tail(net: Network, X: Float64Array) -> Network:
 def check_T1_tail_isolated(s: Subject, net: Network) -> list[Check]:
     """T1.tail, isolated: ``gradients`` of the tail network fed the oracle's ``a^1`` equals
     the oracle's gradients of layers 2..k of the whole network."""
-    o = _oracle(net)
-    tail = _tail(net, o.As[1])
+    hand = _hand_side(net)
+    tail = _tail(net, _oracle(net).As[1])
     dWs, dbs = s.gradients(tail.weights, tail.biases, tail.activations, tail.cost, tail.X,
                            tail.Y)
-    return _gradient_checks(dWs, dbs, o.dWs[1:], o.dbs[1:], tail, _scales(net, o),
-                            first_layer=2)
+    return _at_kinks(net, hand, lambda o: _gradient_checks(
+        dWs, dbs, o.dWs[1:], o.dbs[1:], tail, error_model.network_scales(net, o),
+        first_layer=2))
 
 
 def check_T1_tail_end_to_end(s: Subject, net: Network) -> list[Check]:
@@ -452,8 +327,8 @@ def check_T1_tail_end_to_end(s: Subject, net: Network) -> list[Check]:
     tail = _tail(net, hand.As[1])
     tWs, tbs = s.gradients(tail.weights, tail.biases, tail.activations, tail.cost, tail.X,
                            tail.Y)
-    return _gradient_checks(tWs, tbs, dWs[1:], dbs[1:], tail, _scales(net, o), first_layer=2,
-                            what=" (tail)")
+    return _gradient_checks(tWs, tbs, dWs[1:], dbs[1:], tail, error_model.network_scales(net, o),
+                            first_layer=2, what=" (tail)")
 
 
 register(Property(
@@ -482,7 +357,7 @@ def check_T2_isolated(s: Subject, net: Network) -> list[Check]:
         checks.append(check(f"Delta^{k}", s.array("output_delta", inputs,
                                                    o.deltas[k - 1].shape, "(n_k, N)"),
                             o.deltas[k - 1], function="output_delta", layer=k, inputs=inputs,
-                            scale=_isolated_scales(net, k, o.dfzs[k - 1], np.abs(o.grad_a))))
+                            scale=_base_scale(net, o)))
     for l in range(k, 0, -1):
         if l < k and s.provides("backward_delta"):
             inputs = {"W_next": net.weights[l], "delta_next": o.deltas[l], "dfz": o.dfzs[l - 1]}
@@ -494,23 +369,20 @@ def check_T2_isolated(s: Subject, net: Network) -> list[Check]:
             inputs = {"delta": o.deltas[l - 1], "a_prev": o.As[l - 1]}
             actual = s.array("weight_grad", inputs, o.dWs[l - 1].shape, "(n_l, n_{l-1})")
             checks.append(check(f"dC/dW^{l}", actual, o.dWs[l - 1], function="weight_grad",
-                                layer=l, inputs=inputs))
+                                layer=l, inputs=inputs, scale=_weight_scale(*inputs.values())))
         if s.provides("bias_grad"):
             inputs = {"delta": o.deltas[l - 1]}
             actual = s.array("bias_grad", inputs, o.dbs[l - 1].shape, "(n_l,)")
             checks.append(check(f"dC/db^{l}", actual, o.dbs[l - 1], function="bias_grad",
-                                layer=l, inputs=inputs))
+                                layer=l, inputs=inputs, scale=_bias_scale(o.deltas[l - 1])))
     return checks
 
 
 def check_T2_end_to_end(s: Subject, net: Network) -> list[Check]:
     """T2, end-to-end: ``gradients`` of the batch equals the oracle's, and equals the mean of
     the implementation's per-example gradients."""
-    _hand_side(net)
-    o = _oracle(net)
+    hand = _hand_side(net)
     dWs, dbs = s.gradients(net.weights, net.biases, net.activations, net.cost, net.X, net.Y)
-    scales = _scales(net, o)
-    checks = _gradient_checks(dWs, dbs, o.dWs, o.dbs, net, scales)
     N = net.batch_size
     mean_W = [np.zeros_like(W) for W in net.weights]
     mean_b = [np.zeros_like(b) for b in net.biases]
@@ -520,9 +392,14 @@ def check_T2_end_to_end(s: Subject, net: Network) -> list[Check]:
         for l in range(net.depth):
             mean_W[l] += eW[l] / N
             mean_b[l] += eb[l] / N
-    checks += _gradient_checks(mean_W, mean_b, o.dWs, o.dbs, net, scales,
-                               what=" (mean of examples)")
-    return checks
+
+    def compare_with(o: oracle.NetworkGradients) -> list[Check]:
+        scales = error_model.network_scales(net, o)
+        return (_gradient_checks(dWs, dbs, o.dWs, o.dbs, net, scales)
+                + _gradient_checks(mean_W, mean_b, o.dWs, o.dbs, net, scales,
+                                   what=" (mean of examples)"))
+
+    return _at_kinks(net, hand, compare_with)
 
 
 register(Property(

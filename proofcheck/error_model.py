@@ -1,0 +1,427 @@
+"""The error model: how far two correct computations of the same entry may differ.
+
+The theorem's rows compare an implementation's deltas and gradients with the
+oracle's, entry by entry (:func:`proofcheck.tolerances.compare`)::
+
+    |actual - expected| <= atol * scale + rtol * |value|      (atol = rtol = 1e-9)
+
+This module computes ``scale`` for every entry, and nothing else in the
+package does scale arithmetic. The rule has three parts.
+
+1. **Terms.** ``T`` is the size of the terms the entry sums: for a product,
+   the same product of absolute values (``|W|^T |delta|`` for ``W^T delta``);
+   end-to-end, the whole backward pass run on absolute values
+   (:func:`network_terms`). Any evaluation order of the same sum rounds to
+   within a few ``u`` per operation of ``T`` (``u = 1.1e-16``), far inside
+   ``1e-9 T``; an entry that is small because its terms cancel is judged at
+   the size of its terms, not at its own.
+2. **Propagated rounding.** ``P`` bounds, to first order, how far the two
+   sides may move an entry although both are right: numpy's and XLA's forward
+   passes round differently, and where ``f'`` or the cost's gradient is
+   sensitive to that (a saturated unit, a sigmoid output next to 1 under
+   cross-entropy), or an ``f'`` is formed from ``a`` (``1 - a^2``) and so
+   known only to a few ``u`` absolutely (:data:`DERIVATIVE_ROUNDING`), the
+   difference is carried down the backward pass (:func:`propagated`). The
+   entry is allowed ``MARGIN`` times ``P`` where that is more than ``1e-9 T``.
+3. **Ceiling.** The allowance never exceeds ``CEILING * T``. An entry whose
+   ``P`` is itself above ``CEILING * T`` is one that float64 does not
+   determine to ``CEILING`` of its terms: two correct programs may disagree
+   there by more than any bound we could defend, so it is *not judged*
+   (scale ``inf``). Every other entry of the same example is.
+
+The guarantee
+-------------
+For every theorem row, an entry that is off by more than ``1e-9`` of its own
+size plus ``1e-9`` of its terms ``T`` plus ``MARGIN * P`` is reported; and an
+entry off by more than ``CEILING`` of its terms (1 per cent) is always
+reported, unless float64 itself does not determine it to 1 per cent. A wrong
+step (a missing transpose, ``f`` for ``f'``, a missing factor, a clipped
+probability) changes entries by the size of their terms, so no such mistake
+can hide under the bound in any regime the strategies draw.
+
+Kinks
+-----
+``relu`` and ``leaky_relu`` have a kink at 0, where every value between the
+left and the right derivative (``Activation.subdifferential``) is a correct
+``f'``. Two cases:
+
+* **Exactly at the kink** (the potential is exactly 0, e.g. ``W = 0, b = 0``):
+  an implementation's ``gradients`` may use the left derivative, the right
+  one or their midpoint, one value per activation for every unit at its kink
+  (:func:`kink_conventions`). The rows that call ``gradients`` compare with
+  the oracle under each convention (the oracle differentiates the same
+  forward map, with the chosen derivative at that one point) and accept the
+  first that matches; the report names it ("relu'(0) = 1: the right
+  derivative"). Mixing values unit by unit, or any other value of the
+  subdifferential, is not accepted; a value outside it (``relu'(0) = 2``) is
+  a failure, and the report says no convention matched.
+* **Within rounding of the kink**: a potential that is the cancellation of
+  non-zero terms and lies within ``KINK_MARGIN`` of the kink (relative to its
+  terms), or a subnormal one (XLA flushes it to the kink itself), may round
+  to different sides in numpy and in XLA, which then take different one-sided
+  derivatives although both are right. Such examples are discarded
+  (:func:`near_kink`); they are a property of float rounding, not of the proof.
+
+The step functions' rows are fed ``f'`` (the oracle's, or the package's
+left derivative end-to-end), so only rows that call ``gradients`` meet an
+implementation's own kink convention.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from proofcheck.activations import ACTIVATIONS
+from proofcheck.costs import COSTS
+from proofcheck.tolerances import TOLERANCES
+
+if TYPE_CHECKING:  # the oracle imports JAX; the error model reads only its results
+    from proofcheck.oracle import NetworkGradients
+    from proofcheck.strategies import Network
+
+__all__ = [
+    "CEILING",
+    "CONVENTIONS",
+    "DERIVATIVE_ROUNDING",
+    "KINK_MARGIN",
+    "MARGIN",
+    "KinkConvention",
+    "NetworkScales",
+    "U",
+    "derivative_rounding",
+    "describe_convention",
+    "judged_scale",
+    "kink_activations",
+    "kink_conventions",
+    "near_kink",
+    "network_scales",
+    "network_terms",
+    "product_terms",
+    "propagated",
+    "step_scale",
+]
+
+Float64Array = NDArray[np.float64]
+
+#: Unit roundoff of float64.
+U = float(np.finfo(np.float64).eps / 2)
+
+#: Margin on the propagated estimate ``P``. The estimate counts every rounding at
+#: its worst (a few ``u`` per operation, ``(n + 2) u`` per dot product), and the
+#: largest discrepancy of two correct computations measured against it is 0.9 P
+#: (over 1500 deep networks, see ``benchmarks/RESULTS.md``); 100 leaves two
+#: orders, where the terms' own allowance leaves seven (``atol / u``).
+MARGIN = 100.0
+
+#: The most an entry is ever allowed, as a fraction of its terms ``T``: an error
+#: of 1 per cent of what the entry sums is always reported where float64
+#: determines the entry to 1 per cent; above that, the entry is not judged.
+CEILING = 1e-2
+
+#: Relative distance to a kink (of the potential's terms) below which a
+#: potential is within rounding of the kink.
+KINK_MARGIN = 1e-12
+
+_TINY = float(np.finfo(np.float64).tiny)
+#: Where a propagated error is so large that the arithmetic would overflow (a
+#: saturated output whose perturbation leaves the cost's domain), it is capped here;
+#: such an entry is not judged.
+_CAP = 1e290
+
+
+def _capped(x: Float64Array) -> Float64Array:
+    return np.minimum(np.nan_to_num(x, nan=_CAP, posinf=_CAP), _CAP)
+
+
+# --- derivative rounding ---------------------------------------------------------
+
+
+def _sigmoid(z: Float64Array) -> Float64Array:
+    return np.asarray(ACTIVATIONS["sigmoid"](z))
+
+
+#: How many ``u`` of *absolute* error ``f'(z)`` may carry when it is formed the
+#: way the proof and most code form it, from ``a = f(z)`` (``a`` itself differs
+#: between numpy and XLA by a few ``u`` relative; measured over ``z`` in
+#: ``[-40, 40]``: tanh up to 7, sigmoid and softplus 2, elu 1), as a function of
+#: ``z``. Each form is accurate *relative* to the factor it takes from ``a``:
+#:
+#: * sigmoid ``a (1 - a)``: ``4 u a``: a few ``u`` absolutely where ``a`` is
+#:   near 1 (``1 - a`` is a difference of terms of size 1), but a few ``u``
+#:   relative where ``a`` is tiny (there ``a (1 - a)`` is ``a`` to a few ``u``);
+#: * tanh ``1 - a^2``: ``16 a^2`` (twice ``a``'s 7 ``u``, plus the subtraction);
+#: * elu ``a + 1`` below 0: ``4 |a|``; above 0 ``f' = 1`` exactly;
+#: * softplus ``sigmoid(z)``: ``4 f'(z)``, relative (``1 - e^{-a}`` would lose
+#:   every digit of a tiny ``f'`` and is not accepted there);
+#: * sin ``cos z``: ``4``, absolute (near a zero of ``cos``, XLA's and numpy's
+#:   argument reduction differ by a few ``u`` absolutely);
+#: * the piecewise-linear activations: 0, their ``f'`` is exact.
+DERIVATIVE_ROUNDING: dict[str, Callable[[Float64Array], Float64Array]] = {
+    "identity": np.zeros_like,
+    "relu": np.zeros_like,
+    "leaky_relu": np.zeros_like,
+    "sigmoid": lambda z: 4.0 * _sigmoid(z),
+    "tanh": lambda z: 16.0 * np.tanh(z) ** 2,
+    "elu": lambda z: 4.0 * np.abs(np.asarray(ACTIVATIONS["elu"](np.minimum(z, 0.0)))),
+    "softplus": lambda z: 4.0 * _sigmoid(z),
+    "sin": lambda z: np.full_like(z, 4.0),
+}
+
+
+def derivative_rounding(name: str, Z: Float64Array) -> Float64Array:
+    """Absolute error of ``f'(Z)`` in units of ``u``, entry by entry (:data:`DERIVATIVE_ROUNDING`).
+
+    An activation without an entry counts with 16 ``u`` absolutely.
+    """
+    rule = DERIVATIVE_ROUNDING.get(name)
+    Z = np.asarray(Z, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return np.full_like(Z, 16.0) if rule is None else np.asarray(rule(Z), dtype=np.float64)
+
+
+# --- the judging rule ---------------------------------------------------------------
+
+
+def judged_scale(terms: Float64Array | float, rounding: Float64Array | float = 0.0
+                 ) -> Float64Array:
+    """The ``scale`` of each entry for :func:`~proofcheck.tolerances.compare`.
+
+    Parameters
+    ----------
+    terms : array
+        ``T``, the size of the terms each entry sums.
+    rounding : array
+        ``P``, how far the two sides may move each entry although both are right.
+
+    Returns
+    -------
+    array
+        ``max(T, MARGIN P / atol)``, at most ``CEILING T / atol``; ``inf`` (not
+        judged) where ``P > CEILING T``.
+    """
+    atol = TOLERANCES["gradient"].atol
+    T = np.asarray(terms, dtype=np.float64)
+    P = np.asarray(rounding, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = np.minimum(np.maximum(T, MARGIN * P / atol), CEILING * T / atol)
+        return np.asarray(np.where(P > CEILING * T, np.inf, scale), dtype=np.float64)
+
+
+def product_terms(*factors: Float64Array) -> Float64Array:
+    """``T`` of a matrix product of ``factors``: the same product of absolute values.
+
+    ``product_terms(delta, a.T)`` for ``delta a^T``; a vector factor last sums
+    (``product_terms(delta, ones)`` for ``delta 1_N``).
+    """
+    result = np.abs(np.asarray(factors[0], dtype=np.float64))
+    with np.errstate(over="ignore"):
+        for f in factors[1:]:
+            result = result @ np.abs(np.asarray(f, dtype=np.float64))
+    return result
+
+
+def step_scale(name: str, Z: Float64Array, dfz: Float64Array,
+               rest: Float64Array) -> Float64Array:
+    """The scale of ``delta = f'(Z) * rest`` with ``rest`` the terms of the other factor
+    (``|dC/dA^k|`` for T1.base, ``|W^{l+1}|^T |Delta^{l+1}|`` for T1.step), fed the oracle's
+    ``f'``: the oracle's own backward pass may form ``f'`` as its derivative rounding allows.
+    """
+    with np.errstate(over="ignore"):
+        terms = np.abs(dfz) * rest
+        return judged_scale(terms, derivative_rounding(name, Z) * U * rest)
+
+
+# --- end-to-end: terms and the propagated estimate ------------------------------------
+
+
+class NetworkScales(NamedTuple):
+    """Entrywise arrays per layer (index ``l - 1``) for ``Delta^l``, ``dC/dW^l``, ``dC/db^l``."""
+
+    deltas: list[Float64Array]
+    dWs: list[Float64Array]
+    dbs: list[Float64Array]
+
+
+def _cost_terms(net: Network, o: NetworkGradients) -> Float64Array:
+    """The terms of ``dC/dA^k``: the cost gradient at ``|A|`` and ``-|Y|`` (no cancellation)."""
+    N = net.X.shape[1]
+    with np.errstate(all="ignore"):
+        return _capped(np.abs(COSTS[net.cost].gradient(np.abs(o.As[-1]), -np.abs(net.Y)) / N))
+
+
+def _backward(net: Network, o: NetworkGradients, top: Float64Array,
+              below: Callable[[int], Float64Array]) -> NetworkScales:
+    """Carry entrywise bounds down the backward pass on absolute values.
+
+    ``top`` is the bound on ``Delta^k``; ``below(l)`` adds a bound of its own to
+    ``Delta^l`` for ``l < k``. ``dC/dW^l`` and ``dC/db^l`` get ``|Delta| |A|^T``
+    and ``|Delta| 1`` of the carried bounds.
+    """
+    k = len(net.weights)
+    deltas: list[Float64Array] = [np.empty(0)] * k
+    deltas[k - 1] = _capped(top)
+    with np.errstate(all="ignore"):
+        for l in range(k - 1, 0, -1):
+            carried = np.abs(o.dfzs[l - 1]) * (np.abs(net.weights[l]).T @ deltas[l])
+            deltas[l - 1] = _capped(carried + below(l))
+        dWs = [_capped(deltas[l] @ np.abs(o.As[l]).T) for l in range(k)]
+        dbs = [_capped(deltas[l].sum(axis=1)) for l in range(k)]
+    return NetworkScales(deltas, dWs, dbs)
+
+
+def network_terms(net: Network, o: NetworkGradients) -> NetworkScales:
+    """``T`` of every delta and gradient: backpropagation run on absolute values.
+
+    ``T^k = |f^k'| |dC/dA^k|_terms``, ``T^l = |f^l'| (|W^{l+1}|^T T^{l+1})``,
+    ``dC/dW^l``: ``T^l |A^{l-1}|^T``, ``dC/db^l``: ``T^l 1_N``.
+    """
+    k = len(net.weights)
+    top = np.abs(o.dfzs[k - 1]) * _cost_terms(net, o)
+    return _backward(net, o, top, lambda l: np.zeros_like(o.deltas[l - 1]))
+
+
+def propagated(net: Network, o: NetworkGradients) -> NetworkScales:
+    """``P``: how far numpy's and XLA's forward passes may move every delta and gradient.
+
+    The forward passes differ by a few ``u`` of the terms of each potential,
+    ``E_z^l ~ (n_{l-1} + 2) u (|W^l| |A^{l-1}| + |b^l|) + |W^l| E_a^{l-1}``, and
+    ``E_a^l ~ |f'(Z^l)| E_z^l + 4 u |A^l|``. That matters where ``f'`` or the
+    cost's gradient is sensitive to it; the sensitivities are measured by
+    evaluating the package's ``f'`` and cost gradient at the perturbed points
+    (plus the derivative's own rounding, :func:`derivative_rounding`), and
+    carried down the backward pass to first order::
+
+        P^k = S_f^k |dC/dA^k| + |f^k'| S_c
+        P^l = S_f^l |(W^{l+1})^T Delta^{l+1}| + |f^l'| |W^{l+1}|^T P^{l+1}
+
+    and into ``dC/dW^l`` (``P^l |A^{l-1}|^T + |Delta^l| (E_a^{l-1})^T``) and
+    ``dC/db^l`` (``P^l 1``).
+    """
+    k, N = len(net.weights), net.X.shape[1]
+    errors_a = [np.zeros_like(net.X)]
+    errors_z = []
+    with np.errstate(all="ignore"):
+        for l in range(k):
+            W = np.abs(net.weights[l])
+            terms = W @ np.abs(o.As[l]) + np.abs(net.biases[l])[:, None]
+            errors_z.append(_capped((W.shape[1] + 2) * U * terms + W @ errors_a[l]))
+            errors_a.append(_capped(np.abs(o.dfzs[l]) * errors_z[l] + 4 * U * np.abs(o.As[l + 1])))
+        sensitivity = []
+        for l, name in enumerate(net.activations):
+            f, Z, E = ACTIVATIONS[name], o.Zs[l], errors_z[l]
+            at = f.derivative(Z)
+            moved = np.maximum(np.abs(f.derivative(Z + E) - at), np.abs(f.derivative(Z - E) - at))
+            sensitivity.append(_capped(moved + 4 * U * np.abs(at)
+                                       + derivative_rounding(name, Z) * U))
+        c, A, E = COSTS[net.cost], o.As[-1], errors_a[-1]
+        at = c.gradient(A, net.Y)
+        # A perturbation that leaves the cost's domain gives inf or NaN: capped, the
+        # entry cannot be judged (it is within rounding of the domain's edge).
+        moved = np.maximum(np.abs(c.gradient(A + E, net.Y) - at),
+                           np.abs(c.gradient(A - E, net.Y) - at))
+        cost_error = _capped(moved / N + 4 * U * _cost_terms(net, o))
+        top = sensitivity[k - 1] * np.abs(o.grad_a) + np.abs(o.dfzs[k - 1]) * cost_error
+        P = _backward(net, o, top,
+                      lambda l: sensitivity[l - 1] * np.abs(net.weights[l].T @ o.deltas[l]))
+        dWs = [_capped(P.dWs[l] + np.abs(o.deltas[l]) @ errors_a[l].T) for l in range(k)]
+    return NetworkScales(P.deltas, dWs, P.dbs)
+
+
+def network_scales(net: Network, o: NetworkGradients) -> NetworkScales:
+    """The judged scale (:func:`judged_scale`) of every delta and gradient, end-to-end."""
+    T, P = network_terms(net, o), propagated(net, o)
+    return NetworkScales(*([judged_scale(t, p) for t, p in zip(ts, ps, strict=True)]
+                           for ts, ps in zip(T, P, strict=True)))
+
+
+# --- kinks ---------------------------------------------------------------------------
+
+
+def _potential_terms(net: Network, l: int, A_prev: Float64Array) -> Float64Array:
+    return np.abs(net.weights[l]) @ np.abs(A_prev) + np.abs(net.biases[l])[:, None]
+
+
+def near_kink(net: Network, Zs: Sequence[Float64Array], As: Sequence[Float64Array]) -> bool:
+    """Whether a potential lies within rounding of a kink without being exactly at it.
+
+    Within ``KINK_MARGIN`` of its terms after cancellation, or subnormal (XLA
+    flushes it to the kink, numpy keeps its sign). Such an example is discarded.
+    """
+    for l, name in enumerate(net.activations):
+        kink = ACTIVATIONS[name].kink
+        if kink is None:
+            continue
+        terms = _potential_terms(net, l, As[l])
+        distance = np.abs(Zs[l] - kink)
+        near = ((distance <= KINK_MARGIN * terms) | (distance < _TINY)) & (terms > 0)
+        if np.any(near):
+            return True
+    return False
+
+
+def kink_activations(net: Network, Zs: Sequence[Float64Array]) -> list[str]:
+    """The activations with a unit exactly at their kink, in registration order."""
+    names = {name for name, Z in zip(net.activations, Zs, strict=True)
+             if ACTIVATIONS[name].kink is not None and np.any(ACTIVATIONS[name].kink == Z)}
+    return [name for name in ACTIVATIONS if name in names]
+
+
+#: The conventions accepted at a kink, by name: the value of ``f'`` there from
+#: the left and the right derivative.
+CONVENTIONS: dict[str, Callable[[float, float], float]] = {
+    "left": lambda left, right: left,
+    "right": lambda left, right: right,
+    "midpoint": lambda left, right: (left + right) / 2,
+}
+
+
+class KinkConvention(NamedTuple):
+    """One accepted value of ``f'`` at the kink for each activation that has units there."""
+
+    names: dict[str, str]
+    derivatives: dict[str, float]
+
+
+def kink_conventions(activations: Sequence[str]) -> list[KinkConvention]:
+    """Every combination of accepted conventions for ``activations`` (the left one first)."""
+    choices = []
+    for combo in itertools.product(CONVENTIONS, repeat=len(activations)):
+        names = dict(zip(activations, combo, strict=True))
+        derivatives = {}
+        for name, convention in names.items():
+            left, right = ACTIVATIONS[name].subdifferential or (0.0, 0.0)
+            derivatives[name] = CONVENTIONS[convention](left, right)
+        choices.append(KinkConvention(names, derivatives))
+    return choices
+
+
+def _number(x: float) -> str:
+    return f"{x:g}"
+
+
+def describe_convention(convention: KinkConvention | None,
+                        activations: Sequence[str] = ()) -> str:
+    """``"relu'(0) = 1: the right derivative"``; for ``None``, that none of the accepted
+    conventions for ``activations`` matched."""
+    if convention is None:
+        parts = []
+        for name in activations:
+            kink = ACTIVATIONS[name].kink or 0.0
+            values = sorted({_number(v.derivatives[name])
+                             for v in kink_conventions([name])}, key=float)
+            parts.append(f"{name}'({_number(kink)}) = {', '.join(values[:-1])} or {values[-1]}")
+        return ("a value at a kink that no accepted convention gives (accepted: "
+                + "; ".join(parts) + ")")
+    return "; ".join(
+        f"{name}'({_number(ACTIVATIONS[name].kink or 0.0)}) = "
+        f"{_number(convention.derivatives[name])}: the {kind} derivative"
+        if kind != "midpoint" else
+        f"{name}'({_number(ACTIVATIONS[name].kink or 0.0)}) = "
+        f"{_number(convention.derivatives[name])}: the midpoint of the one-sided derivatives"
+        for name, kind in convention.names.items())
+
