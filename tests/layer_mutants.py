@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from proofcheck.layers import Conv1D, Dropout, LayerNorm, Parameters, Residual, Softmax
+from proofcheck.layers import Affine, Conv1D, Dropout, LayerNorm, Parameters, Residual, Softmax
 
 Array = NDArray[np.float64]
 
@@ -58,6 +58,18 @@ class DropoutWithoutMask(Dropout):
         return delta.copy()
 
 
+class AffineParameterProductsAveraged(Affine):
+    """The parameter products average over the ``N`` columns instead of summing: the
+    gradient of the mean cost divided by ``N`` once more (``Delta`` already carries the
+    ``1 / N`` of the cost). Right at ``N = 1``, so only a batch of several shows it."""
+
+    def parameter_products(self, a: Array, params: Parameters,
+                           delta: Array) -> dict[str, Array]:
+        N = delta.shape[1]
+        return {name: value / N
+                for name, value in super().parameter_products(a, params, delta).items()}
+
+
 class LayerMutant(NamedTuple):
     layer: type
     root_cause: str
@@ -70,4 +82,5 @@ LAYER_CATALOG: tuple[LayerMutant, ...] = (
     LayerMutant(LayerNormWithoutMean, "G.step", "LayerNorm"),
     LayerMutant(ResidualWithoutSkip, "G.step", "Residual"),
     LayerMutant(DropoutWithoutMask, "G.step", "Dropout"),
+    LayerMutant(AffineParameterProductsAveraged, "G.param", "Affine"),
 )

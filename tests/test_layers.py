@@ -22,6 +22,13 @@ def test_every_registered_type_has_a_lemma_row() -> None:
     lemma_layers = {p.layer for p in PROPERTIES if p.mode == "lemma" and p.layer}
     assert {t.name for t in LAYER_TYPES} <= lemma_layers
     assert "softmax" in lemma_layers and "elementwise" in lemma_layers
+    # A layer map's input product is checked under G.step, its parameter products under
+    # G.param, where a type without parameters (Dropout) has nothing to check.
+    keys = {p.key for p in PROPERTIES}
+    for t in LAYER_TYPES:
+        assert f"G.step/lemma/{t.name}" in keys
+        assert (f"G.param/lemma/{t.name}" in keys) == (t.name != "Dropout"), t.name
+    assert {"G.base/lemma/softmax", "G.base/lemma/elementwise"} <= keys
     assert {t.name for t in LAYER_TYPES} >= {"Affine", "Conv1D", "LayerNorm", "Residual",
                                             "Dropout"}
     assert "softmax" in {f.name for f in ACTIVATION_MAPS}
@@ -39,6 +46,15 @@ def test_layer_mutant_is_caught_by_its_lemma(mutant: LayerMutant) -> None:
         report.render()
     row = report.row(mutant.root_cause, "lemma", mutant.layer_name)
     assert row.counterexample is not None
+    # The network rows of the root cause's step shrink to the smallest depth at which
+    # the mistake can show: an input product is used only by the layer before it
+    # (depth 2); an activation's or a parameter product shows in one layer.
+    smallest = 2 if mutant.root_cause == "G.step" else 1
+    for mode in ("isolated", "end-to-end"):
+        network_row = report.row(mutant.root_cause, mode)
+        if network_row.status == "fails":
+            assert network_row.counterexample is not None
+            assert network_row.counterexample.network["depth"] == smallest, report.render()
 
 
 USER_LAYER = '''
@@ -126,11 +142,17 @@ def test_layernorm_lemma_holds_on_a_constant_column(a: np.ndarray, gamma: np.nda
     the input, when the terms the product sums do not."""
     from proofcheck.layers import LayerNorm
     from proofcheck.properties import Subject
-    from proofcheck.properties._generalization import LayerPoint, _layer_lemma_check
+    from proofcheck.properties._generalization import (
+        LayerPoint,
+        check_layer_input_lemma,
+        check_layer_parameter_lemma,
+    )
 
     point = LayerPoint(LayerNorm(3, True), {"gamma": gamma, "beta": np.zeros(3)}, a,
                        np.full(a.shape, 0.75))
-    checks = _layer_lemma_check(Subject(None), point)
+    checks = [*check_layer_input_lemma(Subject(None), point),
+              *check_layer_parameter_lemma(Subject(None), point)]
+    assert [c.quantity for c in checks] == ["J_a^T delta", "J_gamma^T delta", "J_beta^T delta"]
     assert all(c.comparison.holds for c in checks), [c.comparison for c in checks]
 
 

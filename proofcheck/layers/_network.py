@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 from numpy.typing import NDArray
 
@@ -123,6 +125,22 @@ def _numpy_map(f: ActivationMap) -> Any:
     return lambda Z: f.forward(Z, np)
 
 
+#: Most networks keep widths and the batch this small (see :func:`layer_networks`):
+#: the oracle compiles each primitive once per shape, and small counterexamples
+#: read best.
+SMALL_WIDTH, SMALL_BATCH = 4, 2
+#: The share of networks drawn at the full bounds instead: one in ``len(_WIDE)``.
+_WIDE = (False, False, False, True)
+
+
+def size_bounds(max_width: int, max_batch: int, *, small_width: int = SMALL_WIDTH,
+                small_batch: int = SMALL_BATCH) -> st.SearchStrategy[tuple[int, int]]:
+    """Bounds ``(width, batch)`` for one example: three times in four the small ones
+    (``min(small_width, max_width)``, ``min(small_batch, max_batch)``), else the
+    full ones; shrinking to the small bounds."""
+    small = (min(small_width, max_width), min(small_batch, max_batch))
+    return st.sampled_from(_WIDE).map(lambda wide: (max_width, max_batch) if wide else small)
+
 
 def layer_networks(
     layer_types: Sequence[type[LayerMap]],
@@ -131,64 +149,217 @@ def layer_networks(
     focus: Any = None,
     min_depth: int = 1,
     max_depth: int = 4,
-    max_width: int = 6,
-    max_batch: int = 3,
+    max_width: int = 8,
+    max_batch: int = 6,
     costs: Sequence[str] | None = None,
+    orders: int = 0,
 ) -> st.SearchStrategy[LayerNetwork]:
     """Networks that mix the given layer types and activation maps, with data.
 
-    Hypothesis chooses the layer type and activation of every layer; each
-    layer is configured to fit the width before it (``configurations``), and
-    widths stay at most ``max_width``. With ``focus`` (a layer type or an
-    activation map class), every network contains it at a drawn layer.
-    Parameters are drawn from each layer's ``parameter_bound``; inputs from
-    ``[-1, 1]`` (not over orders of magnitude as in
-    :func:`proofcheck.strategies.networks`: the generalized rows compare at
-    term scales without the propagated-rounding estimate the paper's rows
-    use, so scaled networks would give false alarms there, not findings);
-    targets valid for the cost, whose output activation is forced when the
-    cost needs one (``sigmoid``, ``softmax``).
+    Parameters
+    ----------
+    layer_types : sequence of :class:`LayerMap` subclasses
+        The layer maps to mix (at least one).
+    activation_maps : sequence of :class:`ActivationMap`
+        The activations to mix (at least one).
+    focus : LayerMap subclass or ActivationMap, optional
+        A layer type (or activation map) that every network contains, at the
+        layer after ``i`` others, ``i`` drawn from ``0..max_depth - 1`` and
+        shrinking to 0.
+    min_depth, max_depth : int
+        Bounds of the depth ``k`` (default 1..4).
+    max_width : int
+        Bound of every width ``n_0, ..., n_k`` (default 8).
+    max_batch : int
+        Bound of the batch size ``N`` (default 6).
+    costs : sequence of str, optional
+        Draw only these costs (default: every registered one).
+    orders : int
+        Each parameter array and ``X`` is scaled by ``10^e``, ``e`` drawn from
+        ``-orders..orders`` for every array and shrinking to 0 (default 0:
+        entries within each layer's ``parameter_bound`` and ``X`` in ``[-1, 1]``),
+        as in :func:`proofcheck.strategies.networks`.
+
+    Returns
+    -------
+    strategy of :class:`LayerNetwork`
+
+    Notes
+    -----
+    *Sizes.* Three networks in four keep every width at most ``SMALL_WIDTH``
+    (4) and ``N`` at most ``SMALL_BATCH`` (2); the fourth may reach
+    ``max_width`` and ``max_batch``, so that layers whose mistakes need room
+    (overlapping convolution windows, statistics over several examples) get
+    it, while most examples stay cheap to check and to read. The choice
+    shrinks to the small bounds. ``N`` is at least the ``min_batch`` of every
+    layer type in the network, and a layer type is drawn only where the width
+    before it is at least its ``min_width``.
+
+    *Shrinking.* The layers are drawn one after another, each from its own
+    choices (the activation ``f^{l-1}`` before it, its type, its configuration
+    for the width before it, its parameters); the output activation ``f^k``
+    is drawn after the last layer. After the focus, each further layer
+    follows a choice to continue, as ``st.lists`` draws its elements. So
+    deleting a layer is one shrink step that keeps the output activation,
+    and the layers after it are configured for the width they now receive:
+    the network stays valid, and a counterexample shrinks to the smallest
+    depth at which the mistake shows.
+
+    *Outputs.* Targets are valid for the cost; the output activation is
+    forced when the cost needs one (``sigmoid``, ``softmax``). Networks whose
+    output leaves the cost's domain are not filtered here: the properties
+    discard them.
+
+    Raises
+    ------
+    hypothesis.errors.InvalidArgument
+        For a bound out of range, an empty or wrong ``layer_types`` or
+        ``activation_maps``, an unknown cost, or a layer type whose
+        ``min_width`` or ``min_batch`` exceeds ``max_width`` or ``max_batch``.
     """
+    _check_arguments(layer_types, activation_maps, focus, min_depth, max_depth, max_width,
+                     max_batch, orders)
     names = {f.describe(): f for f in activation_maps}
-    cost_names = list(costs or COSTS)
+    cost_names = list(COSTS if costs is None else costs)
+    unknown = sorted(set(cost_names) - set(COSTS))
+    if unknown or not cost_names:
+        raise InvalidArgument(f"costs={cost_names!r} must name at least one cost of "
+                              f"{list(COSTS)}" + (f"; unknown: {unknown}" if unknown else ""))
     outputs = {c: COSTS[c].output_activations for c in cost_names}
     usable = [c for c, out in outputs.items() if out is None or set(out) & set(names)]
+    if not usable:
+        raise InvalidArgument(f"no cost in costs={cost_names} can be used with activation_maps "
+                              f"{sorted(names)}: each needs an output activation "
+                              f"{ {c: list(o) for c, o in outputs.items() if o} }")
+    focus_layer: type[LayerMap] | None = focus if isinstance(focus, type) else None
+    focus_map = focus if isinstance(focus, ActivationMap) else None
+    if focus_map is not None and max_depth < 2:
+        # No layer can follow the focus: only a cost that takes it at the output fits.
+        usable = [c for c in usable
+                  if outputs[c] is None or focus_map.describe() in (outputs[c] or ())]
+        if not usable:
+            raise InvalidArgument(f"focus={focus_map!r} is no output activation of costs="
+                                  f"{cost_names}, so it needs a layer after it: max_depth="
+                                  f"{max_depth} must be at least 2")
+    # The focus must fit wherever it is placed, also in a small network.
+    least_width = focus_layer.min_width if focus_layer is not None else 1
+    pool = list(layer_types)
+    exponents = [0, *(e for i in range(1, orders + 1) for e in (-i, i))]  # shrink to 0
 
     @st.composite
     def draw(draw: st.DrawFn) -> LayerNetwork:
-        k = draw(st.integers(min_depth, max_depth), label="depth")
-        where = draw(st.integers(1, k), label="focus layer") if focus is not None else 0
-        n = draw(st.integers(1, max_width), label="n_0")
-        N = draw(st.integers(1, max_batch), label="N")
+        width_bound, batch_bound = draw(size_bounds(max_width, max_batch), label="size bounds")
+        width_bound = max(width_bound, least_width)
         cost = draw(st.sampled_from(usable), label="cost")
+        output = COSTS[cost].output_activations
+        # The focus is the layer after `before` others; an activation map that
+        # the cost does not accept at the output needs a layer after it.
+        focus_is_output_ok = focus_map is None or output is None or focus_map.describe() in output
+        last_focus = max_depth - (0 if focus_is_output_ok else 1)
+        before = (draw(st.integers(0, max(0, last_focus - 1)), label="layers before the focus")
+                  if focus is not None else 0)
+        at_least = max(min_depth, before + 1 if focus is not None else 1,
+                       before + 2 if not focus_is_output_ok else 1)
         layers: list[LayerMap] = []
         params: list[Parameters] = []
         acts: list[ActivationMap] = []
-        for l in range(1, k + 1):
-            if l == where and isinstance(focus, type) and issubclass(focus, LayerMap):
-                layer_type: type[LayerMap] = focus
+        n = 0  # the width before the next layer; n_0 is drawn with the first layer
+        maps = list(activation_maps)
+        while len(layers) < max_depth:
+            l = len(layers) + 1
+            is_focus = focus is not None and l == before + 1
+            if len(layers) >= at_least and not draw(st.booleans(), label=f"layer {l}"):
+                break
+            if l > 1:
+                # The activation between layers l - 1 and l belongs to this layer's
+                # choices, so deleting layer l takes f^{l-1} with it and leaves the
+                # output activation, drawn last, in place.
+                acts.append(focus_map if focus_map is not None and l - 1 == before + 1
+                            else draw(st.sampled_from(maps), label=f"f^{l - 1}"))
+            if is_focus and focus_layer is not None:
+                layer_type: type[LayerMap] = focus_layer
             else:
-                layer_type = draw(st.sampled_from(list(layer_types)), label=f"phi^{l}")
-            layer = draw(layer_type.configurations(n, max_width), label=f"phi^{l} settings")
-            theta = {name: draw(hnp.arrays(np.float64, shape,
-                                           elements=_elements(layer.parameter_bound(name))))
+                fits = [t for t in pool if t.min_width <= (n or width_bound)]
+                # Only a pool without a type of min_width 1 (Affine has 1) can run out of
+                # types for a narrow layer; that draw is discarded, not a counterexample.
+                assume(fits)
+                layer_type = draw(st.sampled_from(fits), label=f"phi^{l}")
+            if l == 1:
+                n = draw(st.integers(layer_type.min_width, width_bound), label="n_0")
+            configurations = layer_type.configurations(n, width_bound)
+            if focus_layer is not None and l == before and focus_layer.min_width > 1:
+                need = focus_layer.min_width
+
+                def wide_enough(layer: LayerMap, need: int = need) -> bool:
+                    return layer.n_out >= need
+
+                configurations = configurations.filter(wide_enough)
+            layer = draw(configurations, label=f"phi^{l} settings")
+            theta = {name: draw(hnp.arrays(np.float64, shape, elements=_elements(
+                         layer.parameter_bound(name) * 10.0 ** draw(
+                             st.sampled_from(exponents), label=f"size of {name}^{l}"))))
                      for name, shape in layer.parameter_shapes().items()}
-            output = COSTS[cost].output_activations if l == k else None
-            if l == where and isinstance(focus, ActivationMap) and output is None:
-                f = focus
-            elif output is not None:
-                f = names[draw(st.sampled_from([o for o in output if o in names]))]
-            else:
-                f = draw(st.sampled_from(list(activation_maps)), label=f"f^{l}")
             layers.append(layer)
             params.append(theta)
-            acts.append(f)
             n = layer.n_out
-        X = draw(hnp.arrays(np.float64, (layers[0].n_in, N), elements=_elements(1.0)))
+        k = len(layers)
+        if focus_map is not None and k == before + 1:
+            acts.append(focus_map)  # at the output: the cost takes it (focus_is_output_ok)
+        else:
+            allowed = maps if output is None else [names[o] for o in output if o in names]
+            acts.append(draw(st.sampled_from(allowed), label=f"f^{k}"))
+        low_N = max(layer.min_batch for layer in layers)
+        N = draw(st.integers(low_N, max(low_N, batch_bound)), label="N")
+        X = draw(hnp.arrays(np.float64, (layers[0].n_in, N), elements=_elements(
+            10.0 ** draw(st.sampled_from(exponents), label="size of X"))))
         Y = draw(_targets(cost, n, N))
-        return LayerNetwork(layers, params, acts, cost, X, Y)
+        net = LayerNetwork(layers, params, acts, cost, X, Y)
+        if orders:
+            # Scaled parameters can overflow a layer (exp in a softplus); such a network
+            # has no finite cost and is outside the statement, not a counterexample.
+            maps = [_numpy_map(f) for f in acts]
+            with np.errstate(all="ignore"):
+                _, As = layer_forward(layers, params, maps, X, np)
+            assume(all(np.all(np.isfinite(A)) for A in As))
+        return net
 
     return draw()
+
+
+def _check_arguments(layer_types: Sequence[Any], activation_maps: Sequence[Any], focus: Any,
+                     min_depth: int, max_depth: int, max_width: int, max_batch: int,
+                     orders: int) -> None:
+    """Raise ``InvalidArgument`` naming the first argument of :func:`layer_networks` that
+    is out of range."""
+    for name, value in (("min_depth", min_depth), ("max_depth", max_depth),
+                        ("max_width", max_width), ("max_batch", max_batch)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InvalidArgument(f"{name}={value!r} must be an integer >= 1")
+    if min_depth > max_depth:
+        raise InvalidArgument(f"min_depth={min_depth} is larger than max_depth={max_depth}")
+    if not (isinstance(orders, int) and not isinstance(orders, bool) and 0 <= orders <= 100):
+        raise InvalidArgument(f"orders={orders!r} must be an integer in 0..100")
+    bad = [t for t in layer_types if not (isinstance(t, type) and issubclass(t, LayerMap))]
+    if not layer_types or bad:
+        raise InvalidArgument(f"layer_types={list(layer_types)!r} must be a non-empty sequence "
+                              f"of LayerMap subclasses" + (f"; not one: {bad}" if bad else ""))
+    bad = [f for f in activation_maps if not isinstance(f, ActivationMap)]
+    if not activation_maps or bad:
+        raise InvalidArgument(f"activation_maps={list(activation_maps)!r} must be a non-empty "
+                              "sequence of ActivationMap instances"
+                              + (f"; not one: {bad}" if bad else ""))
+    if focus is not None and not (isinstance(focus, ActivationMap) or (
+            isinstance(focus, type) and issubclass(focus, LayerMap))):
+        raise InvalidArgument(f"focus={focus!r} must be a LayerMap subclass, an ActivationMap "
+                              "instance or None")
+    types = [*layer_types, *([focus] if isinstance(focus, type) else [])]
+    for t in types:
+        if t.min_width > max_width:
+            raise InvalidArgument(f"{t.__name__}.min_width={t.min_width} is larger than "
+                                  f"max_width={max_width}")
+        if t.min_batch > max_batch:
+            raise InvalidArgument(f"{t.__name__}.min_batch={t.min_batch} is larger than "
+                                  f"max_batch={max_batch}")
 
 
 def _targets(cost: str, n: int, N: int) -> st.SearchStrategy[Float64Array]:

@@ -48,10 +48,27 @@ class LayerMap(ABC):
     Subclasses set :attr:`name` and implement the abstract methods; the
     docstring of a subclass gives its forward map and the derivation of its
     products in matrix notation.
+
+    Two optional class attributes say what a layer type needs to be tested at
+    all, and the strategies honour them (:func:`proofcheck.layers.layer_networks`
+    and the lemma rows):
+
+    ``min_batch`` (default 1)
+        The smallest batch ``N`` worth drawing. A layer that normalizes over
+        the columns (a batch normalization) is constant at ``N = 1``, so every
+        product of it is 0 there and no mistake can show: it sets 2 or more.
+    ``min_width`` (default 1)
+        The smallest input width ``n_in`` for which the layer type has a
+        configuration (:meth:`configurations` returns ``nothing()`` below it).
+        The layer is then drawn only where the width before it is at least this.
     """
 
     #: The name of the layer type in reports (``"Conv1D"``).
     name: ClassVar[str]
+    #: The smallest batch size ``N`` of a network or lemma point containing the type.
+    min_batch: ClassVar[int] = 1
+    #: The smallest input width ``n_in`` at which the type is drawn.
+    min_width: ClassVar[int] = 1
 
     def __init__(self, n_in: int) -> None:
         self.n_in = n_in

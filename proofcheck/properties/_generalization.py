@@ -6,13 +6,23 @@ mixes them (Hypothesis chooses the mix). *Isolated*: one product of one layer
 type is fed the oracle's values (``Z^l``, ``A^l``, ``Delta^{l+1}``) and
 compared with the oracle's delta or gradient. *End-to-end*: the package's
 numpy backpropagation over layer types (:func:`proofcheck.layers.layer_backprop`)
-against the oracle. *Lemma*, one row per layer type: its hand-derived
-products against ``jax.vjp`` of its forward map, at a drawn point.
+against the oracle. *Lemma*: a layer type's hand-derived products against
+``jax.vjp`` of its forward map, at a drawn point, in two rows, each filed under
+the step that uses its products: the input product ``J_a^T delta`` under
+G.step, the parameter products ``J_theta^T delta`` under G.param (a layer type
+that has parameters in none of its configurations, such as Dropout, has no
+G.param lemma row: it has nothing to check there). An activation map's product
+``J^f(z)^T g`` is a lemma row under G.base, the first step that uses it.
 
-Strategy bounds: depth 1..3, widths 1..4, batch 1..2. This is smaller than the
-paper's networks on purpose: the oracle for arbitrary layer types runs JAX
-eagerly (padding is not exact for every layer type), which compiles each
-operation once per shape; few shapes keep that cost bounded.
+Strategy bounds: depth 1..3; widths up to 8 and batches up to 6, but three
+examples in four keep widths at most 4 and the batch at most 2 (lemma points:
+3) (:func:`proofcheck.layers._network.size_bounds`). The large examples give
+layers whose mistakes need room (several output positions of a strided
+convolution, statistics over several examples) a chance to show them; the
+small ones keep the cost bounded, since the oracle for arbitrary layer types
+runs JAX eagerly (padding is not exact for every layer type), which compiles
+each operation once per shape. Every strategy honours a layer type's
+``min_batch`` and ``min_width``.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ from proofcheck.layers import (
     layer_networks,
 )
 from proofcheck.layers import _oracle as layer_oracle
+from proofcheck.layers._network import size_bounds
 from proofcheck.properties import (
     Check,
     Context,
@@ -58,9 +69,11 @@ from proofcheck.tolerances import term_scale
 
 Float64Array = NDArray[np.float64]
 
-__all__ = ["layer_lemma", "lemma_properties_for"]
+__all__ = ["has_parameters", "layer_lemmas", "lemma_properties_for"]
 
-MAX_DEPTH, MAX_WIDTH, MAX_BATCH = 3, 4, 2
+MAX_DEPTH, MAX_WIDTH, MAX_BATCH = 3, 8, 6
+#: Lemma points keep their batch at most this in the small examples (networks: 2).
+SMALL_LEMMA_BATCH = 3
 
 
 def _types(ctx: Context) -> tuple[list[type[LayerMap]], list[ActivationMap]]:
@@ -259,8 +272,9 @@ def check_G_param_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
     return checks
 
 
-_MIX = ("a network of depth {d}..3 mixing the layer types and activations (widths 1..4, "
-        "Hypothesis chooses the mix), a cost, and a batch of 1..2 examples")
+_MIX = ("a network of depth {d}..3 mixing the layer types and activations (Hypothesis "
+        "chooses the mix), a cost, and a batch; widths 1..4 and 1..2 examples, in one "
+        "network of four widths 1..8 and 1..6 examples")
 
 _G_ROWS: tuple[tuple[str, Mode, Callable[[Subject, LayerNetwork], list[Check]], str, int], ...] = (
     ("G.base", "isolated", check_G_base_isolated,
@@ -285,11 +299,19 @@ for _step, _mode, _check, _compares, _min in _G_ROWS:
                       compares=_compares, strategy=_networks(_min), check=_check))
 
 
-# --- one lemma per layer type ---------------------------------------------------------
+# --- the lemmas of each layer type ---------------------------------------------------
 
 
 class LayerPoint(NamedTuple):
-    """A configured layer with parameters, an input and a delta to pull back."""
+    """A configured layer with parameters, an input and a delta to pull back.
+
+    Attributes
+    ----------
+    layer : LayerMap
+    params : dict of str to array (``theta``, shapes of ``layer.parameter_shapes()``)
+    a : (n_in, N)
+    delta : (n_out, N)
+    """
 
     layer: LayerMap
     params: Parameters
@@ -298,19 +320,32 @@ class LayerPoint(NamedTuple):
 
 
 class ActivationPoint(NamedTuple):
-    """An activation map with a potential and a vector to pull back."""
+    """An activation map with a potential ``z : (n, N)`` and a vector ``g : (n, N)``."""
 
     activation: ActivationMap
     z: Float64Array
     g: Float64Array
 
 
+def _has_parameters(layer: LayerMap) -> bool:
+    return bool(layer.parameter_shapes())
 
-def _layer_points(layer_type: type[LayerMap]) -> st.SearchStrategy[LayerPoint]:
+
+def _layer_points(layer_type: type[LayerMap], *,
+                  with_parameters: bool = False) -> st.SearchStrategy[LayerPoint]:
+    """Points of ``layer_type``: a configuration for a drawn input width, its parameters,
+    ``a`` and ``delta`` (``with_parameters``: only configurations that have parameters)."""
+
     @st.composite
     def draw(draw: st.DrawFn) -> LayerPoint:
-        n_in, N = draw(st.integers(1, MAX_WIDTH)), draw(st.integers(1, MAX_BATCH + 1))
-        layer = draw(layer_type.configurations(n_in, MAX_WIDTH))
+        width, batch = draw(size_bounds(MAX_WIDTH, MAX_BATCH, small_batch=SMALL_LEMMA_BATCH))
+        width = max(width, layer_type.min_width)
+        n_in = draw(st.integers(layer_type.min_width, width))
+        configurations = layer_type.configurations(n_in, width)
+        if with_parameters:
+            configurations = configurations.filter(_has_parameters)
+        layer = draw(configurations)
+        N = draw(st.integers(layer_type.min_batch, max(layer_type.min_batch, batch)))
         params = {name: draw(hnp.arrays(np.float64, shape,
                                         elements=_elements(layer.parameter_bound(name))))
                   for name, shape in layer.parameter_shapes().items()}
@@ -325,7 +360,8 @@ def _activation_points(maps: Sequence[ActivationMap]) -> st.SearchStrategy[Activ
     @st.composite
     def draw(draw: st.DrawFn) -> ActivationPoint:
         f = draw(st.sampled_from(list(maps)))
-        n, N = draw(st.integers(1, MAX_WIDTH)), draw(st.integers(1, MAX_BATCH + 1))
+        width, batch = draw(size_bounds(MAX_WIDTH, MAX_BATCH, small_batch=SMALL_LEMMA_BATCH))
+        n, N = draw(st.integers(1, width)), draw(st.integers(1, batch))
         z = draw(hnp.arrays(np.float64, (n, N), elements=_elements(5.0)))
         g = draw(hnp.arrays(np.float64, (n, N), elements=_elements(1.0)))
         return ActivationPoint(f, z, g)
@@ -333,7 +369,8 @@ def _activation_points(maps: Sequence[ActivationMap]) -> st.SearchStrategy[Activ
     return draw()
 
 
-def _layer_lemma_check(subject: Subject, p: LayerPoint) -> list[Check]:
+def _layer_lemma_check(p: LayerPoint, products: str) -> list[Check]:
+    """Compare the ``products`` (``"input"`` or ``"parameters"``) of a layer with ``jax.vjp``."""
     da, dtheta = layer_oracle.layer_vjp(p.layer, p.a, p.params, p.delta)
     inputs = {"a": p.a, "delta": p.delta, **{k: np.asarray(v) for k, v in p.params.items()}}
     name = type(p.layer).__name__
@@ -342,17 +379,19 @@ def _layer_lemma_check(subject: Subject, p: LayerPoint) -> list[Check]:
     # a parameter counts with at least 1, so that gamma = 0 does not make the scale 0
     # (found: LayerNorm on a constant column, where XLA's mean is one ulp off numpy's).
     scale = term_scale(p.a, p.delta) * _at_least_one(*p.params.values())
-    actual = _array(p.layer, "input_product", {"a": p.a, "params": p.params, "delta": p.delta},
-                    p.a.shape)
-    products = _parameter_products(p.layer, p.a, p.params, p.delta)
+    if products == "input":
+        actual = {"a": _array(p.layer, "input_product",
+                              {"a": p.a, "params": p.params, "delta": p.delta}, p.a.shape)}
+        expected, method = {"a": da}, "input_product"
+    else:
+        actual = _parameter_products(p.layer, p.a, p.params, p.delta)
+        expected, method = dtheta, "parameter_products"
 
     def compare_all(scales: dict[str, Any]) -> list[Check]:
-        return [check("J_a^T delta", actual, da, function=f"{name}.input_product",
-                      inputs=inputs, scale=scales["a"])] + [
-            check(f"J_{k}^T delta", v, dtheta[k], function=f"{name}.parameter_products",
-                  inputs=inputs, scale=scales[k]) for k, v in products.items()]
+        return [check(f"J_{k}^T delta", v, expected[k], function=f"{name}.{method}",
+                      inputs=inputs, scale=scales[k]) for k, v in actual.items()]
 
-    checks = compare_all(dict.fromkeys(["a", *products], scale))
+    checks = compare_all(dict.fromkeys(actual, scale))
     if all(c.comparison.holds for c in checks):
         return checks
     # Before calling it a failure, judge at the size of the terms each entry really sums,
@@ -360,8 +399,19 @@ def _layer_lemma_check(subject: Subject, p: LayerPoint) -> list[Check]:
     # 1 / sigma that no input shows). A wrong product is off by the size of its terms.
     terms_a, terms_p = layer_oracle.layer_vjp_terms(p.layer, p.a, p.params, p.delta)
     n = max(p.a.shape[0] * p.a.shape[1], 1)
-    return compare_all({"a": np.maximum(scale, n * terms_a),
-                        **{k: np.maximum(scale, n * terms_p[k]) for k in products}})
+    terms = {"a": terms_a, **terms_p}
+    return compare_all({k: np.maximum(scale, n * terms[k]) for k in actual})
+
+
+def check_layer_input_lemma(subject: Subject, p: LayerPoint) -> list[Check]:
+    """G.step, lemma: the layer's hand-derived ``J_a^T delta`` against ``jax.vjp``."""
+    return _layer_lemma_check(p, "input")
+
+
+def check_layer_parameter_lemma(subject: Subject, p: LayerPoint) -> list[Check]:
+    """G.param, lemma: the layer's hand-derived ``J_theta^T delta``, for every parameter
+    ``theta``, against ``jax.vjp``."""
+    return _layer_lemma_check(p, "parameters")
 
 
 def _activation_lemma_check(subject: Subject, p: ActivationPoint) -> list[Check]:
@@ -376,43 +426,83 @@ def _activation_lemma_check(subject: Subject, p: ActivationPoint) -> list[Check]
                   scale=term_scale(a, p.g))]
 
 
-def layer_lemma(layer_type: type[LayerMap] | type[ActivationMap] | Sequence[ActivationMap],
-                name: str) -> Property:
-    """The lemma-level property of one layer type: its products equal ``jax.vjp``.
+def has_parameters(layer_type: type[LayerMap]) -> bool:
+    """Whether some configuration of ``layer_type`` has parameters.
 
-    ``layer_type`` is a :class:`LayerMap` subclass, an :class:`ActivationMap`
-    subclass, or a list of activation maps checked together (the elementwise
-    activations).
+    Parameters belong to a configuration, not to a type (a LayerNorm learns a
+    scale and shift only with ``learned=True``), so this draws configurations
+    (a fixed sequence, up to 30) and looks for one whose ``parameter_shapes()``
+    is not empty. A type whose configurations raise is taken to have some: its
+    lemma rows then report the crash.
+    """
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis.errors import NoSuchExample
+
+    probe = settings(max_examples=30, phases=[Phase.generate], database=None, derandomize=True,
+                     deadline=None, suppress_health_check=list(HealthCheck))
+    configurations = st.integers(max(1, layer_type.min_width), MAX_WIDTH).flatmap(
+        lambda n_in: layer_type.configurations(n_in, max(n_in, MAX_WIDTH)))
+    try:
+        find(configurations, _has_parameters, settings=probe)
+    except NoSuchExample:
+        return False
+    except Exception:
+        return True
+    return True
+
+
+def layer_lemmas(layer_type: type[LayerMap] | type[ActivationMap] | Sequence[ActivationMap],
+                 name: str) -> list[Property]:
+    """The lemma-level properties of one layer type: its products equal ``jax.vjp``.
+
+    ``layer_type`` is a :class:`LayerMap` subclass (two rows: ``G.step/lemma/name``,
+    the input product, and ``G.param/lemma/name``, the parameter products, when
+    :func:`has_parameters`), an :class:`ActivationMap` subclass, or a list of
+    activation maps checked together (the elementwise activations; one row,
+    ``G.base/lemma/name``).
     """
     if isinstance(layer_type, type) and issubclass(layer_type, LayerMap):
         lt = layer_type
-        return Property(
+        generates = (f"a configured {name} layer (input width 1..4, in one point of four "
+                     f"1..8), {{what}}an input a and a delta, batch 1..3 (in one of four 1..6)")
+        rows = [Property(
             "G.step", "lemma", (), about="layers", layer=name,
-            generates=f"a configured {name} layer (input width 1..4), its parameters, an "
-                      "input a and a delta, batch 1..3",
-            compares=f"{name}'s hand-derived input product J_a^T delta and parameter products "
-                     "J_theta^T delta with jax.vjp of its forward map",
-            strategy=lambda ctx: _layer_points(lt), check=_layer_lemma_check)
+            generates=generates.format(what="its parameters, "),
+            compares=f"{name}'s hand-derived input product J_a^T delta with jax.vjp of its "
+                     "forward map",
+            strategy=lambda ctx: _layer_points(lt), check=check_layer_input_lemma)]
+        if has_parameters(lt):
+            rows.append(Property(
+                "G.param", "lemma", (), about="layers", layer=name,
+                generates=generates.format(what="with parameters, "),
+                compares=f"{name}'s hand-derived parameter products J_theta^T delta, for "
+                         "every parameter theta, with jax.vjp of its forward map",
+                strategy=lambda ctx: _layer_points(lt, with_parameters=True),
+                check=check_layer_parameter_lemma))
+        return rows
     maps: list[ActivationMap] = (
         [layer_type()] if isinstance(layer_type, type) else list(layer_type))
-    return Property(
+    return [Property(
         "G.base", "lemma", (), about="layers", layer=name,
         generates=f"the activation {name} and a potential z in [-5, 5] and a vector g "
-                  "(width 1..4, batch 1..3)",
+                  "(width 1..4, batch 1..3; in one point of four 1..8 and 1..6)",
         compares=f"{name}'s hand-derived J^f(z)^T g with jax.vjp of its forward map",
-        strategy=lambda ctx: _activation_points(maps), check=_activation_lemma_check)
+        strategy=lambda ctx: _activation_points(maps), check=_activation_lemma_check)]
 
 
 def lemma_properties_for(layer_types: Sequence[Any]) -> list[Property]:
-    """One lemma property per layer map type and per non-elementwise activation map."""
-    props = [layer_lemma(t, t.name) for t in layer_types
-             if isinstance(t, type) and issubclass(t, LayerMap)]
+    """The lemma properties of layer map types (``G.step`` and ``G.param`` rows) and of
+    non-elementwise activation map instances (a ``G.base`` row)."""
+    props = [prop for t in layer_types if isinstance(t, type) and issubclass(t, LayerMap)
+             for prop in layer_lemmas(t, t.name)]
     for f in layer_types:
         if isinstance(f, ActivationMap) and not isinstance(f, Elementwise):
-            props.append(layer_lemma(type(f), f.name))
+            props += layer_lemmas(type(f), f.name)
     return props
 
 
-register(layer_lemma([f for f in ACTIVATION_MAPS if isinstance(f, Elementwise)], "elementwise"))
+for _prop in layer_lemmas([f for f in ACTIVATION_MAPS if isinstance(f, Elementwise)],
+                          "elementwise"):
+    register(_prop)
 for _prop in lemma_properties_for([*LAYER_TYPES, *ACTIVATION_MAPS]):
     register(_prop)

@@ -1,0 +1,263 @@
+"""The strategy of layer networks: valid arguments, reach (widths, batches, output
+positions), what layer types ask for (``min_batch``, ``min_width``), magnitudes, and
+counterexamples that shrink to the smallest depth."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+from numpy.typing import NDArray
+
+import proofcheck
+from proofcheck._xp import Array, Namespace
+from proofcheck.layers import (
+    ACTIVATION_MAPS,
+    LAYER_TYPES,
+    Affine,
+    Conv1D,
+    LayerMap,
+    LayerNetwork,
+    LayerNorm,
+    Parameters,
+    layer_networks,
+)
+from proofcheck.properties._generalization import LayerPoint, _layer_points
+from tests.layer_mutants import AffineParameterProductsAveraged, Conv1DKernelNotFlipped
+
+Float64Array = NDArray[np.float64]
+
+#: Examples drawn to measure a share; derandomized, so every run sees the same ones.
+DRAWS = 300
+MEASURE = settings(max_examples=DRAWS, derandomize=True, database=None, deadline=None,
+                   phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+
+
+class BatchNorm(LayerMap):
+    """``z = (a - mu) / sigma`` per feature, over the ``N`` columns: a batch statistic.
+
+    ``mu = (1/N) A 1_N``, ``sigma = sqrt((1/N) ||A - mu 1^T||^2 + eps)`` row by row.
+    At ``N = 1`` the output is 0 whatever the input, so it asks for ``N >= 2``.
+    Its products are LayerNorm's with rows and columns swapped:
+    ``J_A^T Delta = (Delta - mean_N(Delta) - x mean_N(Delta * x)) / sigma``.
+    """
+
+    name = "BatchNorm"
+    min_batch = 2
+
+    @classmethod
+    def configurations(cls, n_in: int, max_width: int) -> st.SearchStrategy[LayerMap]:
+        return st.just(cls(n_in))
+
+    @property
+    def n_out(self) -> int:
+        return self.n_in
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {}
+
+    def _normalize(self, a: Array, xp: Namespace) -> tuple[Array, Array]:
+        centred = a - xp.mean(a, axis=1, keepdims=True)
+        sigma = xp.sqrt(xp.mean(centred * centred, axis=1, keepdims=True) + 1e-5)
+        return centred / sigma, sigma
+
+    def forward(self, a: Array, params: Parameters, xp: Namespace) -> Array:
+        return self._normalize(a, xp)[0]
+
+    def input_product(self, a: Float64Array, params: Parameters,
+                      delta: Float64Array) -> Float64Array:
+        x, sigma = self._normalize(a, np)
+        return np.asarray((delta - delta.mean(axis=1, keepdims=True)
+                           - x * (delta * x).mean(axis=1, keepdims=True)) / sigma)
+
+    def parameter_products(self, a: Float64Array, params: Parameters,
+                           delta: Float64Array) -> dict[str, Float64Array]:
+        return {}
+
+
+class WideOnly(Affine):
+    """An affine layer that exists only for inputs of width 3 or more."""
+
+    name = "WideOnly"
+    min_width = 3
+
+    @classmethod
+    def configurations(cls, n_in: int, max_width: int) -> st.SearchStrategy[LayerMap]:
+        return st.nothing() if n_in < 3 else super().configurations(n_in, max_width)
+
+
+MAPS = list(ACTIVATION_MAPS)
+
+
+def _networks(**kwargs: Any) -> st.SearchStrategy[LayerNetwork]:
+    return layer_networks(list(LAYER_TYPES), MAPS, **kwargs)
+
+
+# --- arguments ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"min_depth": 0}, r"min_depth=0 must be an integer >= 1"),
+    ({"min_depth": 3, "max_depth": 2}, r"min_depth=3 is larger than max_depth=2"),
+    ({"max_width": 0}, r"max_width=0 must be"),
+    ({"max_batch": 1.5}, r"max_batch=1.5 must be"),
+    ({"orders": -1}, r"orders=-1 must be an integer in 0..100"),
+    ({"orders": True}, r"orders=True must be"),
+    ({"layer_types": []}, r"layer_types=\[\] must be a non-empty sequence"),
+    ({"layer_types": [int]}, r"layer_types=.* not one: \[<class 'int'>\]"),
+    ({"activation_maps": []}, r"activation_maps=\[\] must be a non-empty"),
+    ({"costs": ["hinge"]}, r"costs=\['hinge'\] .* unknown: \['hinge'\]"),
+    ({"focus": 3}, r"focus=3 must be a LayerMap subclass"),
+    ({"focus": BatchNorm, "max_batch": 1}, r"BatchNorm.min_batch=2 is larger than max_batch=1"),
+    ({"focus": WideOnly, "max_width": 2}, r"WideOnly.min_width=3 is larger than max_width=2"),
+], ids=lambda v: str(v)[:40] if isinstance(v, dict) else "")
+def test_invalid_arguments_name_the_argument(kwargs: dict[str, Any], message: str) -> None:
+    args = {"layer_types": list(LAYER_TYPES), "activation_maps": MAPS, **kwargs}
+    with pytest.raises(InvalidArgument, match=message):
+        layer_networks(args.pop("layer_types"), args.pop("activation_maps"), **args)
+
+
+# --- reach: what a layer type needs to show a mistake --------------------------------
+
+
+def _measure(strategy: st.SearchStrategy[Any], record: Any) -> None:
+    @MEASURE
+    @given(strategy)
+    def run(example: Any) -> None:
+        record(example)
+
+    run()
+
+
+def test_strided_convolutions_have_several_output_positions_in_part_of_the_examples() -> None:
+    """A convolution whose stride or dilation is above 1 skips or spreads its windows; only
+    with several output positions do windows overlap or leave gaps, where sliding the
+    kernel the wrong way or forgetting a stride shows. With widths up to 4 such a layer
+    nearly always had a single output position."""
+    seen: Counter[str] = Counter()
+
+    def record(net: LayerNetwork) -> None:
+        for layer in net.layers:
+            if isinstance(layer, Conv1D) and (layer.stride > 1 or layer.dilation > 1):
+                seen["strided"] += 1
+                seen["several positions"] += layer.out_length >= 2
+
+    _measure(layer_networks(list(LAYER_TYPES), MAPS, focus=Conv1D, max_depth=3), record)
+    assert seen["strided"] >= DRAWS // 4, seen
+    assert seen["several positions"] / seen["strided"] >= 0.10, seen
+
+    points: Counter[str] = Counter()
+
+    def record_point(p: LayerPoint) -> None:
+        assert isinstance(p.layer, Conv1D)
+        if p.layer.stride > 1 or p.layer.dilation > 1:
+            points["strided"] += 1
+            points["several positions"] += p.layer.out_length >= 2
+
+    _measure(_layer_points(Conv1D), record_point)
+    assert points["several positions"] / points["strided"] >= 0.10, points
+
+
+@pytest.mark.parametrize("focus", [LayerNorm, BatchNorm], ids=lambda t: t.name)
+def test_batches_of_four_or_more_in_part_of_the_examples(focus: type[LayerMap]) -> None:
+    """Statistics over the examples (a batch normalization) are degenerate for N <= 2
+    (constant at N = 1); a share of the networks and lemma points has N >= 4, and a
+    layer type's min_batch is a floor for every network and point that holds it."""
+    sizes: Counter[int] = Counter()
+    widths: Counter[int] = Counter()
+
+    def record(net: LayerNetwork) -> None:
+        assert any(isinstance(layer, focus) for layer in net.layers)
+        sizes[net.batch_size] += 1
+        widths[max(net.widths)] += 1
+
+    _measure(layer_networks([*LAYER_TYPES, focus], MAPS, focus=focus, max_depth=3), record)
+    assert min(sizes) >= focus.min_batch, sizes
+    assert sum(n for N, n in sizes.items() if N >= 4) / DRAWS >= 0.05, sizes
+    assert sum(n for w, n in widths.items() if w >= 6) / DRAWS >= 0.05, widths
+    # Small networks stay the common case (fast to check, short to read).
+    assert sum(n for N, n in sizes.items() if N <= 2) / DRAWS >= 0.5, sizes
+
+    points: Counter[int] = Counter()
+    _measure(_layer_points(focus), lambda p: points.update([p.a.shape[1]]))
+    assert min(points) >= focus.min_batch, points
+    assert sum(n for N, n in points.items() if N >= 4) / DRAWS >= 0.05, points
+
+
+def test_min_width_is_honoured() -> None:
+    """A layer type is drawn only where the width before it is at least its min_width,
+    also when it is the focus (and its configurations would be empty below it)."""
+    seen: Counter[str] = Counter()
+
+    def record(net: LayerNetwork) -> None:
+        for layer in net.layers:
+            if isinstance(layer, WideOnly):
+                seen["WideOnly"] += 1
+                assert layer.n_in >= 3, net.describe()
+
+    _measure(layer_networks([*LAYER_TYPES, WideOnly], MAPS, focus=WideOnly), record)
+    assert seen["WideOnly"] >= DRAWS, seen
+    _measure(_layer_points(WideOnly), lambda p: seen.update(["point"]) or None)
+    assert seen["point"] > 0
+
+
+# --- magnitudes ----------------------------------------------------------------------
+
+
+def test_orders_scale_parameters_and_X_and_shrink_to_zero() -> None:
+    sizes: list[float] = []
+
+    def record(net: LayerNetwork) -> None:
+        arrays = [net.X, *(np.asarray(v) for p in net.params for v in p.values())]
+        sizes.append(max(float(np.max(np.abs(A), initial=0.0)) for A in arrays))
+
+    _measure(_networks(orders=3), record)
+    assert max(sizes) > 10.0 and min(x for x in sizes if x > 0) < 0.01, (min(sizes), max(sizes))
+    plain: list[float] = []
+    _measure(_networks(), lambda net: plain.append(float(np.max(np.abs(net.X)))))
+    assert max(plain) <= 1.0
+    # The exponent shrinks to 0: the simplest network with a non-zero input keeps X in
+    # [-1, 1].
+    net = find(_networks(orders=3), lambda net: bool(np.any(net.X != 0)),
+               settings=settings(database=None, derandomize=True))
+    assert float(np.max(np.abs(net.X))) <= 1.0
+
+
+# --- counterexamples of the smallest depth --------------------------------------------
+
+
+def _depth(report: Any, step: str, mode: str) -> int:
+    row = report.row(step, mode)
+    assert row.status == "fails", report.render()
+    assert row.counterexample is not None and row.counterexample.network is not None
+    return int(row.counterexample.network["depth"])
+
+
+def test_a_wrong_parameter_product_is_a_G_param_mistake_of_depth_1() -> None:
+    """Averaging the parameter products over the N columns is wrong in the parameter
+    products only: the root cause is G.param's lemma row (not G.step's), and the
+    network rows shrink to one layer, the smallest network that has parameters."""
+    report = proofcheck.verify(layer=AffineParameterProductsAveraged, profile="ci",
+                               database=False, steps=["G.step", "G.param"])
+    d = report.diagnosis
+    assert (d.root_cause, d.mode, d.layer) == ("G.param", "lemma", "Affine"), report.render()
+    assert "AffineParameterProductsAveraged.parameter_products" in d.message
+    assert report.row("G.step", "lemma", "Affine").status == "holds"
+    for mode in ("isolated", "end-to-end"):
+        assert _depth(report, "G.param", mode) == 1
+        assert report.row("G.param", mode).counterexample.network["batch_size"] >= 2
+
+
+def test_a_wrong_input_product_shrinks_to_depth_2() -> None:
+    """A layer's input product is used only by the layer before it: the G.step rows need
+    depth 2, and shrink to it (they stopped at depth 3 when the depth was drawn first)."""
+    report = proofcheck.verify(layer=Conv1DKernelNotFlipped, profile="ci", database=False,
+                               steps=["G.step"])
+    assert report.diagnosis.root_cause == "G.step", report.render()
+    for mode in ("isolated", "end-to-end"):
+        assert _depth(report, "G.step", mode) == 2
