@@ -28,7 +28,10 @@ Properties are registered explicitly, one :func:`register` call each, in
 A property's ``check`` takes the :class:`Subject` (the implementation, with
 its calls validated) and one drawn example, and returns the list of
 :class:`Check` results it compared; the runner fails the example if any
-check is outside its tolerance.
+check is outside its tolerance, or if the implementation raised
+(:class:`UserCodeFailure`) or returned an array of the wrong shape or with NaN
+(:class:`WrongResult`). Each property declares the tolerance kind its checks
+use (``Property.tolerance``), which the report shows for its row.
 
 Kinks in end-to-end properties
 ------------------------------
