@@ -4,9 +4,11 @@ Check it from the repository's top folder::
 
     proofcheck verify --layer examples.bilinear_layer:Bilinear --profile ci
 
-proofcheck then runs the layer's own lemma (its three products against
-``jax.vjp`` of its forward map) and the generalized theorem (G.base, G.step,
-G.param) on networks that contain it next to every registered layer type.
+proofcheck then runs the layer's own lemmas (its products against
+``jax.vjp`` of its forward map: the input product in a G.step row, the
+parameter products for ``U``, ``V`` and ``b`` in a G.param row) and the
+generalized theorem (G.base, G.step, G.param) on networks that contain it
+next to every registered layer type.
 The file needs nothing but proofcheck, numpy and Hypothesis.
 """
 

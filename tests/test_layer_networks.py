@@ -113,6 +113,7 @@ def _networks(**kwargs: Any) -> st.SearchStrategy[LayerNetwork]:
     ({"activation_maps": []}, r"activation_maps=\[\] must be a non-empty"),
     ({"costs": ["hinge"]}, r"costs=\['hinge'\] .* unknown: \['hinge'\]"),
     ({"focus": 3}, r"focus=3 must be a LayerMap subclass"),
+    ({"focus_from": 5, "max_depth": 4}, r"focus_from=5 must be an integer in 1..max_depth=4"),
     ({"focus": BatchNorm, "max_batch": 1}, r"BatchNorm.min_batch=2 is larger than max_batch=1"),
     ({"focus": WideOnly, "max_width": 2}, r"WideOnly.min_width=3 is larger than max_width=2"),
 ], ids=lambda v: str(v)[:40] if isinstance(v, dict) else "")

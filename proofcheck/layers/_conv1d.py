@@ -60,8 +60,9 @@ class Conv1D(LayerMap):
 
     @classmethod
     def configurations(cls, n_in: int, max_width: int) -> st.SearchStrategy[LayerMap]:
-        """Channels, stride and dilation in ``1..3`` (shrinking to 1), and kernel widths
-        whose ``C_out L_out`` fits ``max_width``."""
+        """Channels, then a stride in ``1..3``, a kernel width, and a dilation in ``1..3``
+        that fits it (each shrinking to the smallest), such that ``C_out L_out`` fits
+        ``max_width``."""
 
         def out_length(length: int, width: int, stride: int, dilation: int) -> int:
             return (length - dilation * (width - 1) - 1) // stride + 1
@@ -72,11 +73,17 @@ class Conv1D(LayerMap):
             c_in = draw(st.sampled_from(divisors))
             length = n_in // c_in
             stride = draw(st.integers(1, 3))
-            # Every dilation admits the widest kernel that fits, whose L_out is at most d.
-            dilation = draw(st.integers(1, min(3, max(1, max_width))))
-            widths = [w for w in range(1, (length - 1) // dilation + 2)
-                      if out_length(length, w, stride, dilation) <= max_width]
-            width = draw(st.integers(widths[0], widths[-1]))
+            # The kernel width before the dilation, which only spreads taps that fit.
+            # Most mistakes in the products (a kernel not flipped, a tap misplaced)
+            # need two taps or more, so one tap, a pointwise map, comes last: drawn
+            # least often and shrunk to last. At w = L the output has one position,
+            # so some width fits max_width.
+            narrowest = next(w for w in range(1, length + 1)
+                             if out_length(length, w, stride, 1) <= max_width)
+            widths = list(range(narrowest, length + 1))
+            width = draw(st.sampled_from(widths[1:] + widths[:1]))
+            widest_dilation = (length - 1) // (width - 1) if width > 1 else 1
+            dilation = draw(st.integers(1, min(3, widest_dilation)))
             L_out = out_length(length, width, stride, dilation)
             c_out = draw(st.integers(1, max(1, max_width // L_out)))
             return cls(n_in, c_in, c_out, width, stride, dilation)

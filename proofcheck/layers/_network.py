@@ -147,6 +147,7 @@ def layer_networks(
     activation_maps: Sequence[ActivationMap],
     *,
     focus: Any = None,
+    focus_from: int = 1,
     min_depth: int = 1,
     max_depth: int = 4,
     max_width: int = 8,
@@ -163,9 +164,12 @@ def layer_networks(
     activation_maps : sequence of :class:`ActivationMap`
         The activations to mix (at least one).
     focus : LayerMap subclass or ActivationMap, optional
-        A layer type (or activation map) that every network contains, at the
-        layer after ``i`` others, ``i`` drawn from ``0..max_depth - 1`` and
-        shrinking to 0.
+        A layer type (or activation map) that every network contains, at one
+        layer after any number of others (shrinking to none before it).
+    focus_from : int
+        The first layer at which the focus may be placed (default 1). A layer's
+        input product computes the delta of the layer before it, so a property
+        of the induction step that needs it places the focus from layer 2 on.
     min_depth, max_depth : int
         Bounds of the depth ``k`` (default 1..4).
     max_width : int
@@ -193,17 +197,19 @@ def layer_networks(
     it, while most examples stay cheap to check and to read. The choice
     shrinks to the small bounds. ``N`` is at least the ``min_batch`` of every
     layer type in the network, and a layer type is drawn only where the width
-    before it is at least its ``min_width``.
+    before it is at least its ``min_width`` (for the focus: ``n_0`` and every
+    width before it are at least that).
 
     *Shrinking.* The layers are drawn one after another, each from its own
-    choices (the activation ``f^{l-1}`` before it, its type, its configuration
-    for the width before it, its parameters); the output activation ``f^k``
-    is drawn after the last layer. After the focus, each further layer
-    follows a choice to continue, as ``st.lists`` draws its elements. So
-    deleting a layer is one shrink step that keeps the output activation,
-    and the layers after it are configured for the width they now receive:
-    the network stays valid, and a counterexample shrinks to the smallest
-    depth at which the mistake shows.
+    run of choices (its type, its configuration for the width it receives,
+    its parameters, its activation), and every layer that may be left out
+    follows a choice to go on, as ``st.lists`` draws its elements: the layers
+    before the focus, then those after it. The output activation is drawn
+    after the last layer and replaces that layer's own. Deleting a layer is
+    therefore one shrink step that keeps the output activation, and the
+    layers after it are configured for the width they now receive: the
+    network stays valid, and a counterexample shrinks to the smallest depth
+    at which the mistake shows.
 
     *Outputs.* Targets are valid for the cost; the output activation is
     forced when the cost needs one (``sigmoid``, ``softmax``). Networks whose
@@ -219,6 +225,9 @@ def layer_networks(
     """
     _check_arguments(layer_types, activation_maps, focus, min_depth, max_depth, max_width,
                      max_batch, orders)
+    if not (isinstance(focus_from, int) and 1 <= focus_from <= max_depth):
+        raise InvalidArgument(f"focus_from={focus_from!r} must be an integer in "
+                              f"1..max_depth={max_depth}")
     names = {f.describe(): f for f in activation_maps}
     cost_names = list(COSTS if costs is None else costs)
     unknown = sorted(set(cost_names) - set(COSTS))
@@ -245,6 +254,7 @@ def layer_networks(
     least_width = focus_layer.min_width if focus_layer is not None else 1
     pool = list(layer_types)
     exponents = [0, *(e for i in range(1, orders + 1) for e in (-i, i))]  # shrink to 0
+    maps = list(activation_maps)
 
     @st.composite
     def draw(draw: st.DrawFn) -> LayerNetwork:
@@ -252,62 +262,68 @@ def layer_networks(
         width_bound = max(width_bound, least_width)
         cost = draw(st.sampled_from(usable), label="cost")
         output = COSTS[cost].output_activations
-        # The focus is the layer after `before` others; an activation map that
-        # the cost does not accept at the output needs a layer after it.
-        focus_is_output_ok = focus_map is None or output is None or focus_map.describe() in output
-        last_focus = max_depth - (0 if focus_is_output_ok else 1)
-        before = (draw(st.integers(0, max(0, last_focus - 1)), label="layers before the focus")
-                  if focus is not None else 0)
-        at_least = max(min_depth, before + 1 if focus is not None else 1,
-                       before + 2 if not focus_is_output_ok else 1)
+        allowed = maps if output is None else [names[o] for o in output if o in names]
+        # An activation map under check that the cost does not take at the output
+        # needs one layer after it.
+        after = int(focus_map is not None and focus_map.describe()
+                    not in {f.describe() for f in allowed})
         layers: list[LayerMap] = []
         params: list[Parameters] = []
         acts: list[ActivationMap] = []
-        n = 0  # the width before the next layer; n_0 is drawn with the first layer
-        maps = list(activation_maps)
-        while len(layers) < max_depth:
-            l = len(layers) + 1
-            is_focus = focus is not None and l == before + 1
-            if len(layers) >= at_least and not draw(st.booleans(), label=f"layer {l}"):
-                break
-            if l > 1:
-                # The activation between layers l - 1 and l belongs to this layer's
-                # choices, so deleting layer l takes f^{l-1} with it and leaves the
-                # output activation, drawn last, in place.
-                acts.append(focus_map if focus_map is not None and l - 1 == before + 1
-                            else draw(st.sampled_from(maps), label=f"f^{l - 1}"))
-            if is_focus and focus_layer is not None:
-                layer_type: type[LayerMap] = focus_layer
-            else:
-                fits = [t for t in pool if t.min_width <= (n or width_bound)]
-                # Only a pool without a type of min_width 1 (Affine has 1) can run out of
-                # types for a narrow layer; that draw is discarded, not a counterexample.
+        widths = [draw(st.integers(least_width, width_bound), label="n_0")]
+
+        def add_layer(layer_type: type[LayerMap] | None = None,
+                      f: ActivationMap | None = None, at_least: int = 1) -> None:
+            """Draw one layer for the current width: its type (unless given), its
+            configuration (with at least ``at_least`` outputs), its parameters and its
+            activation (unless given)."""
+            l, n = len(layers) + 1, widths[-1]
+            if layer_type is None:
+                fits = [t for t in pool if t.min_width <= n]
+                # Only a pool without a type of min_width 1 (Affine has 1) can run out
+                # of types for a narrow layer; that draw is discarded, not a
+                # counterexample.
                 assume(fits)
                 layer_type = draw(st.sampled_from(fits), label=f"phi^{l}")
-            if l == 1:
-                n = draw(st.integers(layer_type.min_width, width_bound), label="n_0")
             configurations = layer_type.configurations(n, width_bound)
-            if focus_layer is not None and l == before and focus_layer.min_width > 1:
-                need = focus_layer.min_width
-
-                def wide_enough(layer: LayerMap, need: int = need) -> bool:
+            if at_least > 1:
+                def wide_enough(layer: LayerMap, need: int = at_least) -> bool:
                     return layer.n_out >= need
 
                 configurations = configurations.filter(wide_enough)
             layer = draw(configurations, label=f"phi^{l} settings")
-            theta = {name: draw(hnp.arrays(np.float64, shape, elements=_elements(
-                         layer.parameter_bound(name) * 10.0 ** draw(
-                             st.sampled_from(exponents), label=f"size of {name}^{l}"))))
-                     for name, shape in layer.parameter_shapes().items()}
+            params.append({name: draw(hnp.arrays(np.float64, shape, elements=_elements(
+                               layer.parameter_bound(name) * 10.0 ** draw(
+                                   st.sampled_from(exponents), label=f"size of {name}^{l}"))))
+                           for name, shape in layer.parameter_shapes().items()})
+            acts.append(f if f is not None else draw(st.sampled_from(maps), label=f"f^{l}"))
             layers.append(layer)
-            params.append(theta)
-            n = layer.n_out
-        k = len(layers)
-        if focus_map is not None and k == before + 1:
-            acts.append(focus_map)  # at the output: the cost takes it (focus_is_output_ok)
-        else:
-            allowed = maps if output is None else [names[o] for o in output if o in names]
-            acts.append(draw(st.sampled_from(allowed), label=f"f^{k}"))
+            widths.append(layer.n_out)
+
+        # Each layer is its own run of choices, and every layer that may be left out
+        # follows a choice to go on (as st.lists draws its elements), so deleting one
+        # is a single shrink step. The layers before the focus keep the width it needs.
+        focus_layer_index = None
+        if focus is not None:
+            room = max_depth - 1 - after
+            required = min(focus_from - 1, room)
+            while len(layers) < room:
+                if len(layers) >= required and not draw(st.booleans(),
+                                                        label="a layer before the focus"):
+                    break
+                add_layer(at_least=least_width)
+            focus_layer_index = len(layers)
+            add_layer(focus_layer, focus_map)
+        at_least = max(min_depth, len(layers) + after)
+        while len(layers) < max_depth:
+            if len(layers) >= at_least and not draw(st.booleans(), label="another layer"):
+                break
+            add_layer()
+        k, n = len(layers), widths[-1]
+        # The output activation is drawn after the layers (the last layer's own is
+        # replaced), so deleting the last layer keeps it.
+        if focus_map is None or focus_layer_index != k - 1:
+            acts[-1] = draw(st.sampled_from(allowed), label=f"f^{k}")
         low_N = max(layer.min_batch for layer in layers)
         N = draw(st.integers(low_N, max(low_N, batch_bound)), label="N")
         X = draw(hnp.arrays(np.float64, (layers[0].n_in, N), elements=_elements(
@@ -317,9 +333,8 @@ def layer_networks(
         if orders:
             # Scaled parameters can overflow a layer (exp in a softplus); such a network
             # has no finite cost and is outside the statement, not a counterexample.
-            maps = [_numpy_map(f) for f in acts]
             with np.errstate(all="ignore"):
-                _, As = layer_forward(layers, params, maps, X, np)
+                _, As = layer_forward(layers, params, [_numpy_map(f) for f in acts], X, np)
             assume(all(np.all(np.isfinite(A)) for A in As))
         return net
 

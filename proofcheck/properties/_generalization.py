@@ -85,8 +85,12 @@ def _types(ctx: Context) -> tuple[list[type[LayerMap]], list[ActivationMap]]:
 def _networks(min_depth: int = 1) -> Callable[[Context], st.SearchStrategy[LayerNetwork]]:
     def strategy(ctx: Context) -> st.SearchStrategy[LayerNetwork]:
         layers, maps = _types(ctx)
-        return layer_networks(layers, maps, focus=ctx.focus, min_depth=min_depth,
-                              max_depth=MAX_DEPTH, max_width=MAX_WIDTH, max_batch=MAX_BATCH)
+        # The rows of G.step (depth >= 2) use a layer's input product only from layer 2
+        # on: a layer map under check is placed there, where its mistake can show.
+        focus_from = min_depth if isinstance(ctx.focus, type) else 1
+        return layer_networks(layers, maps, focus=ctx.focus, focus_from=focus_from,
+                              min_depth=min_depth, max_depth=MAX_DEPTH, max_width=MAX_WIDTH,
+                              max_batch=MAX_BATCH)
 
     return strategy
 
