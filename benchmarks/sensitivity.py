@@ -46,8 +46,8 @@ the extended one does not. Median and maximum over the examples of the ``eps =
 a small injected error from rounding.
 
 Examples are derandomized (the same networks in every run of a row), with no
-example database; the ladder runs skip Hypothesis's shrinking (only whether a
-row fails matters there).
+example database, and not shrunk (only whether a row fails matters; ``--shrink``
+shrinks the counterexample of a false alarm, at minutes each).
 """
 
 from __future__ import annotations
@@ -166,31 +166,48 @@ _KINKED = frozenset(name for name, f in ACTIVATIONS.items() if f.kink is not Non
 NEAR_KINK = (1e-10, 1e-8)
 
 
-def _near_kink(min_depth: int, max_batch: int) -> st.SearchStrategy[Network]:
-    """Networks of relu and leaky relu layers whose every potential of the first example
-    cancels to :data:`NEAR_KINK` of its terms (``b^l`` chosen so, layer by layer)."""
-    base = networks(min_depth=min_depth, max_batch=max_batch, activations=_KINKED,
-                    costs={"squared_error"}, orders=0)
+def _near_kink(every: bool) -> RegimeStrategy:
+    """Networks of relu and leaky relu layers whose potentials of the first example cancel
+    to :data:`NEAR_KINK` of their terms (``b^l`` chosen so): in every layer, one after the
+    other, or in one drawn layer."""
 
-    @st.composite
-    def draw(draw: st.DrawFn) -> Network:
-        net = draw(base)
-        biases = list(net.biases)
-        for l, W in enumerate(net.weights):
-            a = forward_numpy(net.weights, biases, net.activations, net.X)[1][l][:, 0]
-            n = W.shape[0]
-            exponents = np.array(draw(st.lists(st.floats(*np.log10(NEAR_KINK)), min_size=n,
-                                               max_size=n)))
-            signs = np.array(draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=n,
+    def strategy(min_depth: int, max_batch: int) -> st.SearchStrategy[Network]:
+        base = networks(min_depth=min_depth, max_batch=max_batch, activations=_KINKED,
+                        costs={"squared_error"}, orders=0)
+
+        @st.composite
+        def draw(draw: st.DrawFn) -> Network:
+            return _cancel(draw, draw(base), every)
+
+        return draw()
+
+    return strategy
+
+
+_FLOOR = float(np.finfo(np.float64).tiny / np.finfo(np.float64).eps)
+
+
+def _cancel(draw: st.DrawFn, net: Network, every: bool) -> Network:
+    """Set ``b^l`` so that the first example's potentials of the chosen layers cancel."""
+    biases = list(net.biases)
+    chosen = None if every else draw(st.integers(0, net.depth - 1))
+    for l, W in enumerate(net.weights):
+        if chosen is not None and l != chosen:
+            continue
+        a = forward_numpy(net.weights, biases, net.activations, net.X)[1][l][:, 0]
+        n = W.shape[0]
+        exponents = np.array(draw(st.lists(st.floats(*np.log10(NEAR_KINK)), min_size=n,
                                            max_size=n)))
-            terms = np.abs(W) @ np.abs(a)
-            near = -(W @ a) + signs * 10.0**exponents * terms
-            biases[l] = np.where(terms > 0, near, biases[l])
-        net = net._replace(biases=biases)
-        assume(inside_statement(net))
-        return net
-
-    return draw()
+        signs = np.array(draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=n,
+                                       max_size=n)))
+        terms = np.abs(W) @ np.abs(a)
+        target = signs * 10.0**exponents * terms
+        # a cancellation that ends below tiny / u keeps no digits (and would be subnormal)
+        assume(np.all((terms == 0) | (np.abs(target) >= _FLOOR)))
+        biases[l] = np.where(terms > 0, -(W @ a) + target, biases[l])
+    net = net._replace(biases=biases)
+    assume(inside_statement(net))
+    return net
 
 
 def _at_kink(min_depth: int, max_batch: int) -> st.SearchStrategy[Network]:
@@ -233,9 +250,12 @@ REGIMES: dict[str, Regime] = {r.name: r for r in (
     Regime("saturated near 1", "sigmoid outputs under binary cross-entropy, every z^k in "
            "[20, 34.6] (1 - a from 1e-15 to 2e-9: 1 - a keeps 1 to 7 digits in float64)",
            _saturated("near 1")),
-    Regime("near kink", "relu and leaky relu layers, every potential of the first example "
-           "cancelled to 1e-10..1e-8 of its terms, layer after layer (an activation that is "
-           "such a cancellation feeds the next layer's)", _near_kink),
+    Regime("near kink, one layer", "relu and leaky relu layers; in one drawn layer, every "
+           "potential of the first example cancelled to 1e-10..1e-8 of its terms",
+           _near_kink(every=False)),
+    Regime("near kink, every layer", "the same in every layer, one after the other (an "
+           "activation that is such a cancellation feeds the next layer's)",
+           _near_kink(every=True)),
     Regime("at kink", "relu and leaky relu layers, a unit of every layer with W_i = 0 and "
            "b_i = 0 (potential exactly 0), in some examples X = 0 and b^1 = 0", _at_kink),
     Regime("depth 6", "networks() of depth exactly 6", _depth_6),
@@ -258,19 +278,19 @@ def regime_holds(name: str, net: Network) -> bool:
         z = Zs[-1]
         return (net.cost == "binary_cross_entropy" and net.activations[-1] == "sigmoid"
                 and bool(np.all((z >= low - 1e-9) & (z <= high + 1e-9))))
-    if name in ("near kink", "at kink"):
+    if "kink" in name:
         if not set(net.activations) <= _KINKED:
             return False
         if name == "at kink":
             return all(np.any(Z == 0.0) for Z in Zs)
+        near = []
         for W, b, Z, A in zip(net.weights, net.biases, Zs, As[:-1], strict=True):
             # a unit whose W_i a has no terms (a = 0 after dead relus) cannot cancel
             cancels = (np.abs(W) @ np.abs(A[:, 0])) > 0
             terms = (np.abs(W) @ np.abs(A[:, 0]) + np.abs(b))[cancels]
             ratio = np.abs(Z[:, 0])[cancels] / terms
-            if np.any(ratio > 1e-7) or np.any(ratio < 1e-11):
-                return False
-        return True
+            near.append(not (np.any(ratio > 1e-7) or np.any(ratio < 1e-11)))
+        return all(near) if name.endswith("every layer") else any(near)
     if name == "depth 6":
         return net.depth == 6
     return True
@@ -528,12 +548,12 @@ def run_row(row: Row, regime: Regime, eps: float, examples: int, *,
     return result
 
 
-def measure(row: Row, regime: Regime, examples: int,
-            ladder: Sequence[float] = LADDER) -> dict[str, Any]:
-    """``eps = 0`` (shrunk if it fails: a false alarm), then the ladder down to the first
-    ``eps`` not detected."""
+def measure(row: Row, regime: Regime, examples: int, ladder: Sequence[float] = LADDER, *,
+            shrink: bool = False) -> dict[str, Any]:
+    """``eps = 0`` (a failure is a false alarm; ``shrink``: shrink its counterexample),
+    then the ladder down to the first ``eps`` not detected."""
     t0 = time.perf_counter()
-    zero = run_row(row, regime, 0.0, examples, shrink=True)
+    zero = run_row(row, regime, 0.0, examples, shrink=shrink)
     d = zero.pop("discrepancies")
     cell: dict[str, Any] = {
         "regime": regime.name, "step": row.step, "mode": row.mode, "function": row.function,
@@ -551,7 +571,7 @@ def measure(row: Row, regime: Regime, examples: int,
         run.pop("zero_entries")
         run.pop("counterexample", None)
         cell["ladder"].append(run)
-        if not run["failed"] or run["error"]:
+        if not run["failed"] or run["error"]:  # not detected: smaller errors are not either
             break
         cell["smallest_detected"] = eps
     cell["seconds"] = round(time.perf_counter() - t0, 2)
@@ -560,7 +580,7 @@ def measure(row: Row, regime: Regime, examples: int,
 
 def run(regimes: Sequence[str], rows: Sequence[str], examples: int,
         progress: Callable[[str], None] | None = None,
-        ladder: Sequence[float] = LADDER) -> dict[str, Any]:
+        ladder: Sequence[float] = LADDER, *, shrink: bool = False) -> dict[str, Any]:
     """Every row in every regime; the results as JSON-ready data."""
     import jax
 
@@ -571,11 +591,12 @@ def run(regimes: Sequence[str], rows: Sequence[str], examples: int,
         for row in chosen:
             if progress is not None:
                 progress(f"sensitivity: {name}, {row.key}")
-            cells.append(measure(row, REGIMES[name], examples, ladder))
+            cells.append(measure(row, REGIMES[name], examples, ladder, shrink=shrink))
     return {
         "conditions": {
-            "examples": examples, "ladder": list(ladder), "machine": platform.machine(),
-            "cpus": os.cpu_count(), "python": platform.python_version(),
+            "examples": examples, "ladder": list(ladder), "shrink": shrink,
+            "machine": platform.machine(), "cpus": os.cpu_count(),
+            "python": platform.python_version(),
             "versions": {"numpy": np.__version__, "jax": jax.__version__},
             "proofcheck": _source(), "started": time.strftime("%Y-%m-%d %H:%M:%S")},
         "regimes": {name: REGIMES[name].description for name in regimes},
@@ -667,7 +688,8 @@ def render(results: dict[str, Any]) -> str:
                      f"{cond['measured']} / {cond['zero_entries']} | {c['seconds']:.1f} |")
     alarms = [c for c in cells if c["eps0"]["failed"]]
     if alarms:
-        lines += ["", "False alarms (eps = 0 fails; the shrunk counterexample):"]
+        shrunk = "shrunk" if results["conditions"].get("shrink") else "the first, not shrunk"
+        lines += ["", f"False alarms (eps = 0 fails; the counterexample, {shrunk}):"]
         for c in alarms:
             ce = c["eps0"].get("counterexample", {})
             lines.append(f"- {c['regime']}, {c['step']}/{c['mode']}: {ce.get('quantity')} "
@@ -706,6 +728,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    help=f"comma-separated, from: {', '.join(REGIMES)}")
     p.add_argument("--rows", default=",".join(r.key for r in ROWS),
                    help="comma-separated step/mode keys")
+    p.add_argument("--shrink", action="store_true",
+                   help="shrink the counterexample of a false alarm (minutes each)")
     p.add_argument("--json", default=str(HERE / "results" / "sensitivity.json"))
     return p.parse_args(argv)
 
@@ -729,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"[bench] {message}\n")
         sys.stderr.flush()
 
-    results = run(regimes, rows, examples, progress)
+    results = run(regimes, rows, examples, progress, shrink=args.shrink)
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
