@@ -250,10 +250,10 @@ REGIMES: dict[str, Regime] = {r.name: r for r in (
     Regime("saturated near 1", "sigmoid outputs under binary cross-entropy, every z^k in "
            "[20, 34.6] (1 - a from 1e-15 to 2e-9: 1 - a keeps 1 to 7 digits in float64)",
            _saturated("near 1")),
-    Regime("near kink, one layer", "relu and leaky relu layers; in one drawn layer, every "
+    Regime("near kink in one layer", "relu and leaky relu layers; in one drawn layer, every "
            "potential of the first example cancelled to 1e-10..1e-8 of its terms",
            _near_kink(every=False)),
-    Regime("near kink, every layer", "the same in every layer, one after the other (an "
+    Regime("near kink in every layer", "the same in every layer, one after the other (an "
            "activation that is such a cancellation feeds the next layer's)",
            _near_kink(every=True)),
     Regime("at kink", "relu and leaky relu layers, a unit of every layer with W_i = 0 and "
