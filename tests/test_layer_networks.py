@@ -150,7 +150,9 @@ def test_strided_convolutions_have_several_output_positions_in_part_of_the_examp
 
     _measure(layer_networks(list(LAYER_TYPES), MAPS, focus=Conv1D, max_depth=3), record)
     assert seen["strided"] >= DRAWS // 4, seen
-    assert seen["several positions"] / seen["strided"] >= 0.10, seen
+    # Measured: 11 % of the strided layers of networks, 17 % of the lemma points (most
+    # examples are small on purpose); the floors leave room for changes of the draws.
+    assert seen["several positions"] / seen["strided"] >= 0.05, seen
 
     points: Counter[str] = Counter()
 
@@ -161,7 +163,7 @@ def test_strided_convolutions_have_several_output_positions_in_part_of_the_examp
             points["several positions"] += p.layer.out_length >= 2
 
     _measure(_layer_points(Conv1D), record_point)
-    assert points["several positions"] / points["strided"] >= 0.10, points
+    assert points["several positions"] / points["strided"] >= 0.08, points
 
 
 @pytest.mark.parametrize("focus", [LayerNorm, BatchNorm], ids=lambda t: t.name)
@@ -179,7 +181,8 @@ def test_batches_of_four_or_more_in_part_of_the_examples(focus: type[LayerMap]) 
 
     _measure(layer_networks([*LAYER_TYPES, focus], MAPS, focus=focus, max_depth=3), record)
     assert min(sizes) >= focus.min_batch, sizes
-    assert sum(n for N, n in sizes.items() if N >= 4) / DRAWS >= 0.05, sizes
+    # Measured: N >= 4 in 8 % of the networks and a width >= 6 in 11 %.
+    assert sum(n for N, n in sizes.items() if N >= 4) / DRAWS >= 0.04, sizes
     assert sum(n for w, n in widths.items() if w >= 6) / DRAWS >= 0.05, widths
     # Small networks stay the common case (fast to check, short to read).
     assert sum(n for N, n in sizes.items() if N <= 2) / DRAWS >= 0.5, sizes
@@ -187,7 +190,7 @@ def test_batches_of_four_or_more_in_part_of_the_examples(focus: type[LayerMap]) 
     points: Counter[int] = Counter()
     _measure(_layer_points(focus), lambda p: points.update([p.a.shape[1]]))
     assert min(points) >= focus.min_batch, points
-    assert sum(n for N, n in points.items() if N >= 4) / DRAWS >= 0.05, points
+    assert sum(n for N, n in points.items() if N >= 4) / DRAWS >= 0.04, points
 
 
 def test_min_width_is_honoured() -> None:

@@ -60,8 +60,8 @@ class Conv1D(LayerMap):
 
     @classmethod
     def configurations(cls, n_in: int, max_width: int) -> st.SearchStrategy[LayerMap]:
-        """Channels, then a stride in ``1..3``, a kernel width, and a dilation in ``1..3``
-        that fits it (each shrinking to the smallest), such that ``C_out L_out`` fits
+        """Channels, a stride and a dilation in ``1..3`` (shrinking to 1), a kernel width
+        (shrinking to two taps) and output channels, such that ``C_out L_out`` fits
         ``max_width``."""
 
         def out_length(length: int, width: int, stride: int, dilation: int) -> int:
@@ -73,17 +73,26 @@ class Conv1D(LayerMap):
             c_in = draw(st.sampled_from(divisors))
             length = n_in // c_in
             stride = draw(st.integers(1, 3))
-            # The kernel width before the dilation, which only spreads taps that fit.
-            # Most mistakes in the products (a kernel not flipped, a tap misplaced)
-            # need two taps or more, so one tap, a pointwise map, comes last: drawn
-            # least often and shrunk to last. At w = L the output has one position,
-            # so some width fits max_width.
-            narrowest = next(w for w in range(1, length + 1)
-                             if out_length(length, w, stride, 1) <= max_width)
-            widths = list(range(narrowest, length + 1))
-            width = draw(st.sampled_from(widths[1:] + widths[:1]))
-            widest_dilation = (length - 1) // (width - 1) if width > 1 else 1
-            dilation = draw(st.integers(1, min(3, widest_dilation)))
+
+            def fits(dilation: int) -> list[int]:
+                """Kernel widths that fit the length and whose ``C_out L_out`` can fit
+                ``max_width`` (with dilation 1, ``w = L`` always does: one position)."""
+                return [w for w in range(1, length + 1) if dilation * (w - 1) < length
+                        and out_length(length, w, stride, dilation) <= max_width]
+
+            dilation = draw(st.sampled_from(
+                [d for d in range(1, max(1, min(3, length - 1)) + 1) if fits(d)]))
+            # Most mistakes in the products (a kernel not flipped, a tap or a stride
+            # misplaced) need two taps or more, and a stride or dilation shows only
+            # where the output has several positions. So the kernel widths come in
+            # this order, the first drawn as often as the others and shrunk to: two
+            # taps or more with several positions, then with one, then a single tap
+            # (a pointwise map).
+            widths = fits(dilation)
+            positions = {w: out_length(length, w, stride, dilation) for w in widths}
+            width = draw(st.sampled_from([w for w in widths if w > 1 and positions[w] > 1]
+                                         + [w for w in widths if w > 1 and positions[w] == 1]
+                                         + [w for w in widths if w == 1]))
             L_out = out_length(length, width, stride, dilation)
             c_out = draw(st.integers(1, max(1, max_width // L_out)))
             return cls(n_in, c_in, c_out, width, stride, dilation)
