@@ -63,3 +63,26 @@ def test_wrong_product_fails_L1(monkeypatch: pytest.MonkeyPatch) -> None:
     real = np.kron
     monkeypatch.setattr(_lemmas.np, "kron", lambda a, b: real(b, a))  # factors swapped
     assert _status("L1") == "fails"
+
+
+@pytest.mark.parametrize("broken", ["input", "parameters"])
+def test_each_layer_lemma_row_fails_on_its_own_product(monkeypatch: pytest.MonkeyPatch,
+                                                       broken: str) -> None:
+    """A layer type's products are checked in two rows, the input product under G.step and
+    the parameter products under G.param: an oracle off in one kind fails that row only."""
+    from proofcheck.layers import _oracle as layer_oracle
+
+    real = layer_oracle.layer_vjp
+
+    def off(*args: Any) -> Any:
+        da, dtheta = real(*args)
+        if broken == "input":
+            return _perturbed(lambda: da)(), dtheta
+        return da, {k: _perturbed(lambda v=v: v)() for k, v in dtheta.items()}
+
+    monkeypatch.setattr(layer_oracle, "layer_vjp", off)
+    keys = ["G.step/lemma/Affine", "G.param/lemma/Affine"]
+    report = proofcheck.verify(profile="ci", database=False, _keys=keys)
+    statuses = {step: report.row(step, "lemma", "Affine").status for step in ("G.step", "G.param")}
+    failing = "G.step" if broken == "input" else "G.param"
+    assert statuses == {s: "fails" if s == failing else "holds" for s in statuses}, statuses
