@@ -31,10 +31,11 @@ package does scale arithmetic. The rule has three parts.
 
 The guarantee
 -------------
-For every theorem row, an entry that is off by more than ``1e-9`` of its own
-size plus ``1e-9`` of its terms ``T`` plus ``MARGIN * P`` is reported; and an
-entry off by more than ``CEILING`` of its terms (1 per cent) is always
-reported, unless float64 itself does not determine it to 1 per cent. A wrong
+For every theorem row, every entry that float64 determines to ``CEILING`` of
+its terms (``P <= CEILING * T``) is judged, and it is reported when it is off
+by more than ``1e-9`` of its own size plus ``1e-9`` of its terms ``T`` plus
+``MARGIN * P``, and always when it is off by more than ``CEILING`` of its
+terms (1 per cent). An entry with ``P > CEILING * T`` is not judged. A wrong
 step (a missing transpose, ``f`` for ``f'``, a missing factor, a clipped
 probability) changes entries by the size of their terms, so no such mistake
 can hide under the bound in any regime the strategies draw.
@@ -78,9 +79,11 @@ from numpy.typing import NDArray
 
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
-from proofcheck.tolerances import TOLERANCES
+from proofcheck.tolerances import TOLERANCES, term_scale
 
-if TYPE_CHECKING:  # the oracle imports JAX; the error model reads only its results
+if TYPE_CHECKING:  # the oracles import JAX; the error model reads only their results
+    from proofcheck.layers import LayerNetwork
+    from proofcheck.layers._oracle import LayerOracle
     from proofcheck.oracle import NetworkGradients
     from proofcheck.strategies import Network
 
@@ -91,18 +94,25 @@ __all__ = [
     "KINK_MARGIN",
     "MARGIN",
     "KinkConvention",
+    "LayerRounding",
     "NetworkScales",
     "U",
     "derivative_rounding",
     "describe_convention",
+    "forward_errors",
     "judged_scale",
     "kink_activations",
     "kink_conventions",
+    "layer_network_scales",
+    "layer_product_scale",
+    "lemma_scale",
     "near_kink",
     "network_scales",
     "network_terms",
+    "probed_rounding",
     "product_terms",
     "propagated",
+    "second_look",
     "step_scale",
 ]
 
@@ -285,6 +295,25 @@ def network_terms(net: Network, o: NetworkGradients) -> NetworkScales:
     return _backward(net, o, top, lambda l: np.zeros_like(o.deltas[l - 1]))
 
 
+def forward_errors(net: Network, As: Sequence[Float64Array], dfzs: Sequence[Float64Array]
+                   ) -> tuple[list[Float64Array], list[Float64Array]]:
+    """First-order bounds on how far two forward passes' rounding moves ``Z^l`` and ``A^l``.
+
+    ``E_z^l = (n_{l-1} + 2) u (|W^l| |A^{l-1}| + |b^l|) + |W^l| E_a^{l-1}`` and
+    ``E_a^l = |f^l'(Z^l)| E_z^l + 4 u |A^l|``, with ``E_a^0 = 0`` (``X`` is exact).
+    Returns ``(E_z^1..E_z^k, E_a^0..E_a^k)``.
+    """
+    errors_a = [np.zeros_like(net.X)]
+    errors_z = []
+    with np.errstate(all="ignore"):
+        for l in range(len(net.weights)):
+            W = np.abs(net.weights[l])
+            terms = W @ np.abs(As[l]) + np.abs(net.biases[l])[:, None]
+            errors_z.append(_capped((W.shape[1] + 2) * U * terms + W @ errors_a[l]))
+            errors_a.append(_capped(np.abs(dfzs[l]) * errors_z[l] + 4 * U * np.abs(As[l + 1])))
+    return errors_z, errors_a
+
+
 def propagated(net: Network, o: NetworkGradients) -> NetworkScales:
     """``P``: how far numpy's and XLA's forward passes may move every delta and gradient.
 
@@ -303,14 +332,8 @@ def propagated(net: Network, o: NetworkGradients) -> NetworkScales:
     ``dC/db^l`` (``P^l 1``).
     """
     k, N = len(net.weights), net.X.shape[1]
-    errors_a = [np.zeros_like(net.X)]
-    errors_z = []
+    errors_z, errors_a = forward_errors(net, o.As, o.dfzs)
     with np.errstate(all="ignore"):
-        for l in range(k):
-            W = np.abs(net.weights[l])
-            terms = W @ np.abs(o.As[l]) + np.abs(net.biases[l])[:, None]
-            errors_z.append(_capped((W.shape[1] + 2) * U * terms + W @ errors_a[l]))
-            errors_a.append(_capped(np.abs(o.dfzs[l]) * errors_z[l] + 4 * U * np.abs(o.As[l + 1])))
         sensitivity = []
         for l, name in enumerate(net.activations):
             f, Z, E = ACTIVATIONS[name], o.Zs[l], errors_z[l]
@@ -349,16 +372,22 @@ def _potential_terms(net: Network, l: int, A_prev: Float64Array) -> Float64Array
 def near_kink(net: Network, Zs: Sequence[Float64Array], As: Sequence[Float64Array]) -> bool:
     """Whether a potential lies within rounding of a kink without being exactly at it.
 
-    Within ``KINK_MARGIN`` of its terms after cancellation, or subnormal (XLA
-    flushes it to the kink, numpy keeps its sign). Such an example is discarded.
+    Within ``KINK_MARGIN`` of its terms after cancellation, within ``MARGIN`` times
+    its forward error (:func:`forward_errors`: a cancelled potential of one layer
+    carries the rounding of its terms into the next, whose own cancellation may
+    then land on either side), or subnormal (XLA flushes it to the kink, numpy
+    keeps its sign). Such an example is discarded.
     """
+    dfzs = [ACTIVATIONS[name].derivative(Z) for name, Z in zip(net.activations, Zs, strict=True)]
+    errors_z, _ = forward_errors(net, As, dfzs)
     for l, name in enumerate(net.activations):
         kink = ACTIVATIONS[name].kink
         if kink is None:
             continue
         terms = _potential_terms(net, l, As[l])
         distance = np.abs(Zs[l] - kink)
-        near = ((distance <= KINK_MARGIN * terms) | (distance < _TINY)) & (terms > 0)
+        rounding = np.maximum(KINK_MARGIN * terms, MARGIN * errors_z[l])
+        near = ((distance <= rounding) | (distance < _TINY)) & (terms > 0)
         if np.any(near):
             return True
     return False
@@ -425,3 +454,132 @@ def describe_convention(convention: KinkConvention | None,
         f"{_number(convention.derivatives[name])}: the midpoint of the one-sided derivatives"
         for name, kind in convention.names.items())
 
+
+
+# --- layer types (the generalized theorem) ---------------------------------------------
+#
+# The rows of the generalized theorem compare at term scales per quantity: a layer
+# type's products are opaque to the package, so their terms are bounded from the
+# sizes of their possible factors, and the sharper |J|^T |delta| from the oracle is
+# computed only for a comparison that the cheaper scale would fail.
+
+
+def at_least_one(*arrays: object) -> float:
+    """The largest entry of ``arrays`` in size, but at least 1.
+
+    A product's terms are of the size of ``delta`` times the factors it uses, and
+    which inputs and parameters are factors depends on the layer type (``W^T delta``
+    uses ``W`` but not ``b``; ``sum delta`` uses neither). Counting each possible
+    factor with at least 1 keeps a scale from vanishing because one that is not a
+    factor is 0 (an affine layer with ``b = 0`` before a softmax of equal inputs,
+    whose ``s * (g - s^T g)`` XLA rounds to 1e-17 where numpy gets 0).
+    """
+    sizes = [float(np.max(np.abs(np.asarray(a, dtype=np.float64)), initial=0.0))
+             for a in arrays]
+    return max([1.0, *sizes])
+
+
+def layer_product_scale(delta: Float64Array, *factors: object) -> float:
+    """The scale of a layer type's product of ``delta`` with some of ``factors``:
+    ``term_scale(delta)`` times :func:`at_least_one` of the possible factors."""
+    return term_scale(delta) * at_least_one(*factors)
+
+
+def lemma_scale(a: Float64Array, delta: Float64Array, *params: object) -> float:
+    """The scale of a layer type's products at one point: ``term_scale(a, delta)`` times
+    :func:`at_least_one` of its parameters (a parameter may or may not be a factor)."""
+    return term_scale(a, delta) * at_least_one(*params)
+
+
+def chain_scales(terms: Sequence[float], values: Sequence[Float64Array]) -> list[float]:
+    """Scales along the backward pass from a bound on each step's terms.
+
+    ``values[i]`` is the oracle's quantity of step ``i`` (the output first) and
+    ``terms[i]`` a bound on the terms its step summed. Where a step cancels (its
+    result is much smaller than its terms), both sides carry an absolute error of
+    the size of the terms, and every later step inherits that error relative to
+    its own result. So the ratio ``r = terms / |value|`` is carried down the
+    chain, never decreasing, and step ``i`` is compared at the scale
+    ``r_i |value_i|``. Without cancellation ``r = 1``.
+    """
+    scales: list[float] = []
+    ratio = 1.0
+    for term, value in zip(terms, values, strict=True):
+        size = float(np.max(np.abs(value), initial=0.0))
+        if size > 0:
+            ratio = max(ratio, term / size)
+        scales.append(max(ratio * size, term))
+    return scales
+
+
+def layer_network_scales(net: LayerNetwork, o: LayerOracle) -> tuple[list[float], list[float]]:
+    """End-to-end scales of a layer network's deltas and parameter gradients (index ``l - 1``).
+
+    The terms of ``delta^k`` are bounded by ``|a^k| |dC/dA^k|`` with the cost
+    gradient taken at ``|A|`` and ``-|Y|``; those of ``delta^l`` by
+    :func:`layer_product_scale` of ``delta^{l+1}`` with the layer's parameters and
+    ``a^l`` (a non-elementwise activation such as softmax multiplies by ``a``), carried
+    down by :func:`chain_scales`; a parameter gradient inherits its delta's ratio.
+    """
+    k, N = net.depth, net.batch_size
+    g = COSTS[net.cost].gradient(np.abs(o.As[-1]), -np.abs(net.Y)) / N
+    terms = [term_scale(np.maximum(np.abs(o.As[k]), 1.0), g)]
+    for l in range(k - 1, 0, -1):
+        terms.append(layer_product_scale(o.deltas[l], *net.params[l].values(), o.As[l]))
+    deltas = chain_scales(terms, [o.deltas[l - 1] for l in range(k, 0, -1)])[::-1]
+    grads = []
+    for l in range(1, k + 1):
+        size = float(np.max(np.abs(o.deltas[l - 1]), initial=0.0))
+        ratio = deltas[l - 1] / size if size > 0 else 1.0
+        grads.append(max(1.0, ratio) * term_scale(o.As[l - 1], o.deltas[l - 1]))
+    return deltas, grads
+
+
+def second_look(scale: float, terms: Float64Array, count: int) -> Float64Array:
+    """The scale of a layer product judged at the terms each entry sums, before a failure
+    is called: ``terms = |J|^T |delta|`` from the oracle's pullbacks (a Jacobian may hold
+    factors that no input shows, such as LayerNorm's ``1 / sigma``), times the number
+    ``count`` of entries summed. A wrong product is off by the size of its terms."""
+    return np.maximum(scale, count * np.asarray(terms, dtype=np.float64))
+
+
+class LayerRounding(NamedTuple):
+    """``P`` of a layer network's deltas and parameter gradients (index ``l - 1``)."""
+
+    deltas: list[Float64Array]
+    grads: list[dict[str, Float64Array]]
+
+
+def probed_rounding(net: LayerNetwork, oracle: Callable[[LayerNetwork], LayerOracle]
+                    ) -> LayerRounding:
+    """``P`` of a layer network, measured: how far the oracle's results move when every
+    parameter is moved by its forward pass's rounding.
+
+    A forward pass that rounds is, to first order, the exact forward pass of
+    parameters moved by a few ``u`` relative (``n_in + 4`` of them for a layer of
+    input width ``n_in``: the dot products and the activation). The layer types'
+    maps are opaque to the package, so instead of carrying a bound through them
+    (as :func:`propagated` does for the paper's network) the oracle is run twice
+    more, with every parameter moved up and down by that much in a fixed pattern of
+    signs, and ``P`` is the larger change. It costs two oracle calls, so the rows
+    take this look only before calling a failure.
+    """
+    base = oracle(net)
+    pattern = np.random.default_rng(0)  # a fixed pattern of signs, not test data
+    signs = [{k: pattern.choice([-1.0, 1.0], size=np.shape(v)) for k, v in theta.items()}
+             for theta in net.params]
+    deltas = [np.zeros_like(d) for d in base.deltas]
+    grads = [{k: np.zeros_like(v) for k, v in g.items()} for g in base.grads]
+    with np.errstate(all="ignore"):
+        for direction in (-1.0, 1.0):
+            params = [{k: np.asarray(v) * (1 + direction * s[k] * (layer.n_in + 4) * U)
+                       for k, v in theta.items()}
+                      for layer, theta, s in zip(net.layers, net.params, signs, strict=True)]
+            moved = oracle(net._replace(params=params))
+            for l in range(net.depth):
+                deltas[l] = np.maximum(deltas[l], np.abs(moved.deltas[l] - base.deltas[l]))
+                for k in grads[l]:
+                    grads[l][k] = np.maximum(grads[l][k],
+                                             np.abs(moved.grads[l][k] - base.grads[l][k]))
+    return LayerRounding([_capped(d) for d in deltas],
+                         [{k: _capped(v) for k, v in g.items()} for g in grads])

@@ -225,36 +225,66 @@ def networks(
                         for c, out in needs.items() if out is not None))
 
     @st.composite
+    def draw_layer(draw: st.DrawFn) -> _Layer:
+        # Each layer is drawn on its own, its weights as an (n_l, max_width) block of
+        # which the columns of the previous width are used: deleting a layer leaves a
+        # network that fits, so Hypothesis shrinks depth by deleting layers.
+        n = draw(st.integers(min_width, max_width), label="n_l")
+        name = draw(st.sampled_from(act_names), label="f^l")
+        s = weight_bound * 10.0 ** draw(st.sampled_from(exponents), label="size of W^l")
+        block = draw(matrices(n, max_width, bound=s))
+        d = data_bound * 10.0 ** draw(st.sampled_from(exponents), label="size of b^l")
+        return _Layer(block, draw(_vectors(n, low=-d, high=d)), name)
+
+    @st.composite
     def draw_network(draw: st.DrawFn) -> Network:
-        k = draw(st.integers(min_depth, max_depth), label="depth")
-        widths = [draw(st.integers(min_width, max_width), label=f"n_{l}") for l in range(k + 1)]
+        n_0 = draw(st.integers(min_width, max_width), label="n_0")
         N = draw(st.integers(min_batch, max_batch), label="N")
         cost = draw(st.sampled_from(usable), label="cost")
-        names = [draw(st.sampled_from(act_names), label=f"f^{l + 1}") for l in range(k - 1)]
-        output = COSTS[cost].output_activations
-        last = act_names if output is None else [a for a in act_names if a in output]
-        names.append(draw(st.sampled_from(last), label=f"f^{k}"))
+
         def scaled(bound: float, what: str) -> float:
             return bound * 10.0 ** draw(st.sampled_from(exponents), label=f"size of {what}")
 
-        weights = []
-        biases = []
-        for l in range(1, k + 1):
-            entry = scaled(weight_bound, f"W^{l}") / widths[l - 1]
-            weights.append(draw(matrices(widths[l], widths[l - 1], bound=entry)))
-            bound = scaled(data_bound, f"b^{l}")
-            biases.append(draw(_vectors(widths[l], low=-bound, high=bound)))
-        X = draw(matrices(widths[0], N, bound=scaled(data_bound, "X")))
+        X = draw(matrices(n_0, N, bound=scaled(data_bound, "X")))
+        layers = draw(st.lists(draw_layer(), min_size=min_depth, max_size=max_depth),
+                      label="layers")
+        output = COSTS[cost].output_activations
+        last = act_names if output is None else [a for a in act_names if a in output]
+        # The output activation is drawn for the cost, in place of the last layer's own.
+        names = [layer.activation for layer in layers[:-1]]
+        names.append(draw(st.sampled_from(last), label="f^k"))
+        widths = [n_0, *(layer.block.shape[0] for layer in layers)]
+        weights = [_weights(layer.block, n_in) for layer, n_in in zip(layers, widths, strict=False)]
+        biases = [layer.b for layer in layers]
         low, high = COSTS[cost].target_range
         bound = scaled(data_bound, "Y") if low < 0 else data_bound
         low, high = max(low, -bound), min(high, bound)
-        Y = draw(hnp.arrays(np.float64, (widths[k], N), elements=st.floats(
+        Y = draw(hnp.arrays(np.float64, (widths[-1], N), elements=st.floats(
             low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False)))
         net = Network(weights, biases, tuple(names), cost, X, Y)
         assume(inside_statement(net))
         return net
 
     return draw_network()
+
+
+class _Layer(NamedTuple):
+    """One drawn layer before it is fitted to the width before it."""
+
+    block: Float64Array
+    b: Float64Array
+    activation: str
+
+
+_TINY = float(np.finfo(np.float64).tiny)
+
+
+def _weights(block: Float64Array, n_in: int) -> Float64Array:
+    """``W^l`` from a drawn block: its first ``n_{l-1}`` columns divided by ``n_{l-1}`` (so
+    that every row has an l1-norm of at most the block's bound), never subnormal."""
+    W = block[:, :n_in] / n_in
+    W[np.abs(W) < _TINY] = 0.0
+    return W
 
 
 #: Margins a sigmoid output keeps from 1 and from 0 under binary cross-entropy.

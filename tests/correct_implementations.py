@@ -49,6 +49,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from tests.mutants import LoopBackprop
+
 Array = NDArray[np.float64]
 Rule = Callable[[Array], Array]
 
@@ -599,6 +601,10 @@ CORRECT: tuple[Entry, ...] = (
           "module-level functions in a SimpleNamespace, recursion over the depth"),
     Entry("RowMajorBackprop", RowMajorBackprop(),
           "gradients only, examples as rows, simplified sigmoid/cross-entropy delta"),
+    Entry("RightDerivativeAtKinks", LoopBackprop(kink="right"),
+          "gradients only, an explicit loop, relu'(0) = leaky_relu'(0) = 1 (z >= 0)"),
+    Entry("MidpointAtKinks", LoopBackprop(kink="midpoint"),
+          "gradients only, an explicit loop, relu'(0) = 0.5 and leaky_relu'(0) = 0.505"),
 )
 
 __all__ = [

@@ -147,11 +147,15 @@ def _df(name: str, z: Array, mistake: str | None = None) -> Array:
 class LoopBackprop:
     """A correct backpropagation in another style: an explicit loop, ``gradients`` only.
 
-    ``mistake`` switches on one classic mistake; ``None`` is correct.
+    ``mistake`` switches on one classic mistake; ``None`` is correct. ``kink`` is the
+    value ``relu'(0)`` and ``leaky_relu'(0)`` take: ``"left"`` (0 and 0.01), ``"right"``
+    (1), ``"midpoint"`` (0.5 and 0.505), all correct, or a number (``2.0``: outside the
+    subdifferential, a mistake).
     """
 
-    def __init__(self, mistake: str | None = None) -> None:
+    def __init__(self, mistake: str | None = None, kink: str | float = "left") -> None:
         self.mistake = mistake
+        self.kink = kink
 
     def gradients(self, weights: Sequence[Array], biases: Sequence[Array],
                   activations: Sequence[str], cost: str, X: Array,
@@ -168,6 +172,9 @@ class LoopBackprop:
             grad = a - y
         elif m == "bce_missing_factor":
             grad = (a - y) / a
+        elif m == "clipped_probabilities":  # a common guard against log(0)
+            p = np.clip(a, 1e-15, 1 - 1e-15)
+            grad = (p - y) / (p * (1 - p))
         else:
             grad = (a - y) / (a * (1 - a))
         if m != "sum_instead_of_mean":
@@ -181,7 +188,7 @@ class LoopBackprop:
                 return _df(name, acts[l])
             if m == "activation_off_by_one":
                 name = activations[l % k]
-            return _df(name, zs[l - 1], m)
+            return _at_kink(name, zs[l - 1], _df(name, zs[l - 1], m), self.kink)
 
         delta = grad if m == "output_delta_without_derivative" else derivative(k) * grad
         dWs: list[Array] = [np.empty(0)] * k
@@ -197,6 +204,15 @@ class LoopBackprop:
         return dWs, dbs
 
 
+def _at_kink(name: str, z: Array, df: Array, kink: str | float) -> Array:
+    """``df`` with the value of ``f'(0)`` that ``kink`` chooses for relu and leaky relu."""
+    if name not in ("relu", "leaky_relu") or kink == "left":
+        return df
+    left = 0.0 if name == "relu" else 0.01
+    value = {"right": 1.0, "midpoint": (left + 1.0) / 2}.get(kink, kink)  # type: ignore[call-overload]
+    return np.where(z == 0, float(value), df)
+
+
 f_instead_of_fprime = LoopBackprop("f_instead_of_fprime")
 fprime_at_activation = LoopBackprop("fprime_at_activation")
 activation_off_by_one = LoopBackprop("activation_off_by_one")
@@ -205,6 +221,8 @@ monolithic_output_without_derivative = LoopBackprop("output_delta_without_deriva
 bce_missing_factor = LoopBackprop("bce_missing_factor")
 wrong_sign = LoopBackprop("wrong_sign")
 tanh_derivative_from_potential = LoopBackprop("tanh_derivative_from_potential")
+clipped_probabilities = LoopBackprop("clipped_probabilities")
+relu_derivative_two_at_kink = LoopBackprop(kink=2.0)
 
 
 class Mutant(NamedTuple):
@@ -252,4 +270,9 @@ CATALOG: tuple[Mutant, ...] = (
     Mutant("wrong_sign", wrong_sign, "T1.grad", "the gradient with the wrong sign"),
     Mutant("tanh_derivative_from_potential", tanh_derivative_from_potential, "T1.grad",
            "tanh' written as 1 - z^2 instead of 1 - tanh(z)^2"),
+    Mutant("clipped_probabilities", clipped_probabilities, "T1.grad",
+           "cross-entropy gradient of outputs clipped to [1e-15, 1 - 1e-15]: wrong by up to "
+           "100 per cent where a sigmoid output is below 1e-15"),
+    Mutant("relu_derivative_two_at_kink", relu_derivative_two_at_kink, "T1.grad",
+           "relu'(0) = 2 at units exactly at the kink, outside the subdifferential [0, 1]"),
 )

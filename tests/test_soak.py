@@ -7,6 +7,12 @@ and then. This test looks for one on purpose: :class:`proofcheck.MatrixBackprop`
 is checked under the ``dev`` profile with 50 different seeds, and once under
 ``thorough``, and every row of every report must hold.
 
+Every correct implementation of the test catalog
+(:data:`tests.correct_implementations.CORRECT`, the right-derivative and the
+midpoint kink conventions among them) is checked the same way under
+``IMPLEMENTATION_SEEDS`` seeds of its own, on the theorem's rows (the lemma rows
+never call an implementation).
+
 It is slow (tens of minutes on two cores) and deselected by default; run it
 with ``nox -s soak`` or ``pytest -m soak tests/test_soak.py``. The seeds are
 ``base .. base + 49`` with ``base`` from ``$PROOFCHECK_SOAK_SEED_BASE``
@@ -28,6 +34,8 @@ import pytest
 
 import proofcheck
 from proofcheck.report import Report
+from proofcheck.steps import STEPS
+from tests.correct_implementations import CORRECT, Entry
 
 pytestmark = pytest.mark.soak
 
@@ -35,6 +43,9 @@ pytestmark = pytest.mark.soak
 SEED_COUNT = 50
 SEED_BASE = int(os.environ.get("PROOFCHECK_SOAK_SEED_BASE", "0"))
 SEEDS = list(range(SEED_BASE, SEED_BASE + SEED_COUNT))
+#: How many ``dev`` seeds each correct implementation of the catalog runs.
+IMPLEMENTATION_SEEDS = list(range(SEED_BASE, SEED_BASE + 10))
+THEOREM_STEPS = [s.id for s in STEPS if s.kind == "theorem"]
 
 
 @dataclass
@@ -58,7 +69,7 @@ def tally(request: pytest.FixtureRequest) -> Iterator[Tally]:
     totals = Tally()
     yield totals
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    lines = [f"soak: {totals.runs} runs of proofcheck.MatrixBackprop(), "
+    lines = [f"soak: {totals.runs} runs (the reference and the correct implementations), "
              f"{totals.examples} examples in all, {len(totals.failing_rows)} failing rows"]
     lines += [f"  failing: {row}" for row in totals.failing_rows]
     for line in lines:
@@ -91,3 +102,13 @@ def test_reference_holds_under_thorough(tally: Tally,
     report = proofcheck.verify(proofcheck.MatrixBackprop(), profile="thorough",
                                seed=SEED_BASE, database=False)
     _check(report, "thorough", tally, record_property)
+
+
+@pytest.mark.parametrize("seed", IMPLEMENTATION_SEEDS)
+@pytest.mark.parametrize("entry", CORRECT, ids=[e.name for e in CORRECT])
+def test_correct_implementation_holds_under_dev_seed(entry: Entry, seed: int, tally: Tally,
+                                                     record_property: pytest.RecordProperty
+                                                     ) -> None:
+    report = proofcheck.verify(entry.impl, profile="dev", seed=seed, steps=THEOREM_STEPS,
+                               database=False)
+    _check(report, f"{entry.name} dev seed {seed}", tally, record_property)

@@ -33,22 +33,12 @@ check is outside its tolerance, or if the implementation raised
 (:class:`WrongResult`). Each property declares the tolerance kind its checks
 use (``Property.tolerance``), which the report shows for its row.
 
-Kinks in end-to-end properties
-------------------------------
-End-to-end properties evaluate the hand-derived ``f'`` at numpy's potentials
-and compare with the oracle, which evaluates JAX's ``f'`` at XLA's
-potentials. At ``relu`` and ``leaky_relu`` units whose potential is the
-cancellation of non-zero terms and lies within ``KINK_MARGIN`` of the kink
-(relative to the magnitude ``|W^l| |A^{l-1}| + |b^l|`` of those terms), the
-two sides may round to different signs and take different one-sided
-derivatives, although both are right. Such examples are discarded with
-``assume`` (they are a property of float rounding, not of the proof), and
-so are examples with a subnormal potential at a kink: XLA flushes it to
-zero, the kink itself, where numpy keeps its sign. A
-potential that is exactly zero because every term is zero is *not* discarded:
-both sides compute it exactly and use the same left derivative, and
-Hypothesis draws such cases often. Isolated properties feed the oracle's own
-``f'`` and need no margin.
+How close is close enough
+-------------------------
+Every scale a property passes to :func:`check` comes from
+:mod:`proofcheck.error_model`, which also decides kinks: which values of ``f'``
+an implementation may use at a potential exactly at a kink, and which
+examples are discarded because a potential lies within rounding of one.
 """
 
 from __future__ import annotations
@@ -67,7 +57,6 @@ from proofcheck.steps import STEP_IDS
 from proofcheck.tolerances import TOLERANCES, Comparison, Tolerance, compare, term_scale
 
 __all__ = [
-    "KINK_MARGIN",
     "PROPERTIES",
     "Check",
     "Context",
@@ -82,11 +71,6 @@ __all__ = [
 Float64Array = NDArray[np.float64]
 Mode = Literal["exact", "lemma", "isolated", "end-to-end", "oracle check"]
 MODES: tuple[Mode, ...] = ("exact", "lemma", "isolated", "end-to-end", "oracle check")
-
-#: Relative distance to a kink below which end-to-end properties discard an
-#: example (see the module docstring).
-KINK_MARGIN = 1e-12
-
 
 class Check(NamedTuple):
     """One comparison made by a property on one example.
@@ -143,28 +127,6 @@ def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
     return Check(quantity, function, layer, dict(inputs or {}), np.asarray(actual),
                  np.asarray(expected), compare(actual, expected, kind, scale=scale),
                  kink_convention)
-
-
-def chain_scales(terms: Sequence[float], values: Sequence[Float64Array]) -> list[float]:
-    """Scales for end-to-end comparisons along the backward pass.
-
-    ``values[i]`` is the oracle's quantity of step ``i`` (the output first) and
-    ``terms[i]`` a bound on the terms its step summed. Rounding in numpy and in
-    XLA differs; where a step cancels (its result is much smaller than its
-    terms), both sides carry an absolute error of the size of the terms, and
-    every later step inherits that error relative to its own result. So the
-    ratio ``r = terms / |value|`` is carried down the chain, never decreasing,
-    and step ``i`` is compared at the scale ``r_i |value_i|``. Without
-    cancellation ``r = 1`` and the comparison is as tight as an isolated one.
-    """
-    scales: list[float] = []
-    ratio = 1.0
-    for term, value in zip(terms, values, strict=True):
-        size = float(np.max(np.abs(value), initial=0.0))
-        if size > 0:
-            ratio = max(ratio, term / size)
-        scales.append(max(ratio * size, term))
-    return scales
 
 
 class UserCodeFailure(Exception):

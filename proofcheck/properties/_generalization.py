@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.typing import NDArray
 
+from proofcheck import error_model
 from proofcheck.costs import COSTS
 from proofcheck.errors import ImplementationError, InputError
 from proofcheck.layers import (
@@ -60,7 +61,6 @@ from proofcheck.properties import (
     Subject,
     UserCodeFailure,
     _result_array,
-    chain_scales,
     check,
     register,
 )
@@ -72,6 +72,9 @@ Float64Array = NDArray[np.float64]
 __all__ = ["has_parameters", "layer_lemmas", "lemma_properties_for"]
 
 MAX_DEPTH, MAX_WIDTH, MAX_BATCH = 3, 8, 6
+#: Parameters and data of the layer networks are scaled by 10^e, e in -ORDERS..ORDERS, as
+#: the paper's networks are (proofcheck.strategies.networks).
+ORDERS = 3
 #: Lemma points keep their batch at most this in the small examples (networks: 2).
 SMALL_LEMMA_BATCH = 3
 
@@ -90,7 +93,7 @@ def _networks(min_depth: int = 1) -> Callable[[Context], st.SearchStrategy[Layer
         focus_from = min_depth if isinstance(ctx.focus, type) else 1
         return layer_networks(layers, maps, focus=ctx.focus, focus_from=focus_from,
                               min_depth=min_depth, max_depth=MAX_DEPTH, max_width=MAX_WIDTH,
-                              max_batch=MAX_BATCH)
+                              max_batch=MAX_BATCH, orders=ORDERS)
 
     return strategy
 
@@ -130,21 +133,6 @@ def _parameter_products(layer: LayerMap, a: Float64Array, params: Parameters,
             for name, shape in shapes.items()}
 
 
-def _at_least_one(*arrays: Any) -> float:
-    """The largest entry of ``arrays`` in size, but at least 1.
-
-    A product's terms are of the size of ``delta`` times the factors it uses, and
-    which inputs and parameters are factors depends on the layer type (``W^T delta``
-    uses ``W`` but not ``b``; ``sum delta`` uses neither). Counting each possible
-    factor with at least 1 keeps a scale from vanishing because one that is not a
-    factor is 0 (found: an affine layer with ``b = 0``, a softmax of a zero
-    potential, whose ``s * (g - s^T g)`` XLA rounds to 1e-17 where numpy gets 0).
-    """
-    sizes = [float(np.max(np.abs(np.asarray(a, dtype=np.float64)), initial=0.0))
-             for a in arrays]
-    return max([1.0, *sizes])
-
-
 def _valid(net: LayerNetwork) -> None:
     """Discard networks whose output leaves the cost's domain.
 
@@ -160,27 +148,30 @@ def _valid(net: LayerNetwork) -> None:
         assume(False)
 
 
-def _chain(net: LayerNetwork, o: layer_oracle.LayerOracle) -> tuple[list[float], list[float]]:
-    """End-to-end scales of the deltas and of the parameter gradients (index ``l - 1``).
+def _scales(net: LayerNetwork, o: layer_oracle.LayerOracle,
+            rounding: error_model.LayerRounding | None = None) -> tuple[list[Any], list[Any]]:
+    """End-to-end scales of every delta and parameter gradient (index ``l - 1``): the term
+    scales of :func:`~proofcheck.error_model.layer_network_scales`, judged with the
+    measured ``rounding`` when it is given (:func:`~proofcheck.error_model.judged_scale`)."""
+    deltas, grads = error_model.layer_network_scales(net, o)
+    if rounding is None:
+        return deltas, [dict.fromkeys(g, grads[l]) for l, g in enumerate(o.grads)]
+    return ([error_model.judged_scale(d, p) for d, p in zip(deltas, rounding.deltas,
+                                                              strict=True)],
+            [{k: error_model.judged_scale(grads[l], p[k]) for k in p}
+             for l, p in enumerate(rounding.grads)])
 
-    See :func:`proofcheck.properties.chain_scales`. The terms of ``delta^k``
-    are bounded by ``|a^k| |dC/dA^k|`` with the cost gradient taken at ``|A|``
-    and ``-|Y|`` (where ``a - y`` cancels); those of ``delta^l`` by the layer's
-    parameters and ``delta^{l+1}``, times ``|a^l|`` for a non-elementwise
-    activation such as softmax.
-    """
-    k, N = net.depth, net.batch_size
-    g = COSTS[net.cost].gradient(np.abs(o.As[-1]), -np.abs(net.Y)) / N
-    terms = [term_scale(np.maximum(np.abs(o.As[k]), 1.0), g)]
-    for l in range(k - 1, 0, -1):
-        terms.append(term_scale(o.deltas[l]) * _at_least_one(*net.params[l].values(), o.As[l]))
-    deltas = chain_scales(terms, [o.deltas[l - 1] for l in range(k, 0, -1)])[::-1]
-    grads = []
-    for l in range(1, k + 1):
-        size = float(np.max(np.abs(o.deltas[l - 1]), initial=0.0))
-        ratio = deltas[l - 1] / size if size > 0 else 1.0
-        grads.append(max(1.0, ratio) * term_scale(o.As[l - 1], o.deltas[l - 1]))
-    return deltas, grads
+
+def _end_to_end(net: LayerNetwork, o: layer_oracle.LayerOracle,
+                make: Callable[[list[Any], list[Any]], list[Check]]) -> list[Check]:
+    """``make(delta_scales, grad_scales)`` at the term scales, and, before a failure is
+    called, again with the rounding of the two forward passes measured
+    (:func:`~proofcheck.error_model.probed_rounding`)."""
+    checks = make(*_scales(net, o))
+    if all(c.comparison.holds for c in checks):
+        return checks
+    rounding = error_model.probed_rounding(net, layer_oracle.network_gradients)
+    return make(*_scales(net, o, rounding))
 
 
 # --- G.base -------------------------------------------------------------------------
@@ -195,7 +186,8 @@ def check_G_base_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
     inputs = {"z": o.Zs[k - 1], "a": o.As[k], "g": o.grad_a}
     actual = _array(f, "product", inputs, o.deltas[k - 1].shape)
     return [check(f"delta^{k}", actual, o.deltas[k - 1], function=f"{f.describe()}.product",
-                  layer=k, inputs=inputs, scale=term_scale(o.grad_a) * _at_least_one(o.As[k]))]
+                  layer=k, inputs=inputs,
+                  scale=error_model.layer_product_scale(o.grad_a, o.As[k]))]
 
 
 def check_G_base_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
@@ -204,8 +196,8 @@ def check_G_base_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
     from proofcheck.layers import layer_backprop
 
     o, g, k = layer_oracle.network_gradients(net), layer_backprop(net), net.depth
-    return [check(f"delta^{k}", g.deltas[k - 1], o.deltas[k - 1], layer=k,
-                  scale=_chain(net, o)[0][k - 1])]
+    return _end_to_end(net, o, lambda deltas, grads: [
+        check(f"delta^{k}", g.deltas[k - 1], o.deltas[k - 1], layer=k, scale=deltas[k - 1])])
 
 
 # --- G.step -------------------------------------------------------------------------
@@ -222,7 +214,7 @@ def check_G_step_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
         back = _array(layer, "input_product", inputs, o.As[l].shape)
         actual = _array(f, "product", {"z": o.Zs[l - 1], "a": o.As[l], "g": back},
                         o.deltas[l - 1].shape)
-        scale = term_scale(o.deltas[l]) * _at_least_one(*net.params[l].values(), o.As[l])
+        scale = error_model.layer_product_scale(o.deltas[l], *net.params[l].values(), o.As[l])
         checks.append(check(f"delta^{l}", actual, o.deltas[l - 1],
                             function=f"{layer.name}.input_product, {f.describe()}.product",
                             layer=l, inputs={"a": o.As[l], "delta_next": o.deltas[l]},
@@ -236,10 +228,9 @@ def check_G_step_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
     from proofcheck.layers import layer_backprop
 
     o, g = layer_oracle.network_gradients(net), layer_backprop(net)
-    scales, _ = _chain(net, o)
-    return [check(f"delta^{l}", g.deltas[l - 1], o.deltas[l - 1], layer=l,
-                  scale=scales[l - 1])
-            for l in range(net.depth - 1, 0, -1)]
+    return _end_to_end(net, o, lambda deltas, grads: [
+        check(f"delta^{l}", g.deltas[l - 1], o.deltas[l - 1], layer=l, scale=deltas[l - 1])
+        for l in range(net.depth - 1, 0, -1)])
 
 
 # --- G.param ------------------------------------------------------------------------
@@ -257,8 +248,8 @@ def check_G_param_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
             checks.append(check(f"dC/d{name}^{l}", value, o.grads[l - 1][name],
                                 function=f"{layer.name}.parameter_products", layer=l,
                                 inputs={"a_prev": o.As[l - 1], "delta": o.deltas[l - 1]},
-                                scale=term_scale(o.deltas[l - 1])
-                                * _at_least_one(o.As[l - 1], *net.params[l - 1].values())))
+                                scale=error_model.layer_product_scale(
+                                    o.deltas[l - 1], o.As[l - 1], *net.params[l - 1].values())))
     return checks
 
 
@@ -267,18 +258,16 @@ def check_G_param_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
     _valid(net)
     from proofcheck.layers import layer_backprop
 
-    o, g, checks = layer_oracle.network_gradients(net), layer_backprop(net), []
-    _, scales = _chain(net, o)
-    for l in range(net.depth, 0, -1):
-        for name, value in g.grads[l - 1].items():
-            checks.append(check(f"dC/d{name}^{l}", value, o.grads[l - 1][name], layer=l,
-                                scale=scales[l - 1]))
-    return checks
+    o, g = layer_oracle.network_gradients(net), layer_backprop(net)
+    return _end_to_end(net, o, lambda deltas, grads: [
+        check(f"dC/d{name}^{l}", value, o.grads[l - 1][name], layer=l, scale=grads[l - 1][name])
+        for l in range(net.depth, 0, -1) for name, value in g.grads[l - 1].items()])
 
 
 _MIX = ("a network of depth {d}..3 mixing the layer types and activations (Hypothesis "
         "chooses the mix), a cost, and a batch; widths 1..4 and 1..2 examples, in one "
-        "network of four widths 1..8 and 1..6 examples")
+        "network of four widths 1..8 and 1..6 examples; parameters and data scaled by "
+        "1e-3..1e3")
 
 _G_ROWS: tuple[tuple[str, Mode, Callable[[Subject, LayerNetwork], list[Check]], str, int], ...] = (
     ("G.base", "isolated", check_G_base_isolated,
@@ -382,7 +371,7 @@ def _layer_lemma_check(p: LayerPoint, products: str) -> list[Check]:
     # is a factor (W^T delta) but not where none is (J_gamma^T delta = sum delta * x):
     # a parameter counts with at least 1, so that gamma = 0 does not make the scale 0
     # (found: LayerNorm on a constant column, where XLA's mean is one ulp off numpy's).
-    scale = term_scale(p.a, p.delta) * _at_least_one(*p.params.values())
+    scale = error_model.lemma_scale(p.a, p.delta, *p.params.values())
     if products == "input":
         actual = {"a": _array(p.layer, "input_product",
                               {"a": p.a, "params": p.params, "delta": p.delta}, p.a.shape)}
@@ -404,7 +393,7 @@ def _layer_lemma_check(p: LayerPoint, products: str) -> list[Check]:
     terms_a, terms_p = layer_oracle.layer_vjp_terms(p.layer, p.a, p.params, p.delta)
     n = max(p.a.shape[0] * p.a.shape[1], 1)
     terms = {"a": terms_a, **terms_p}
-    return compare_all({k: np.maximum(scale, n * terms[k]) for k in actual})
+    return compare_all({k: error_model.second_look(scale, terms[k], n) for k in actual})
 
 
 def check_layer_input_lemma(subject: Subject, p: LayerPoint) -> list[Check]:

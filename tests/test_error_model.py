@@ -1,0 +1,139 @@
+"""The error model: its estimate covers two correct computations and never hides a mistake.
+
+Two properties of the estimate itself, over the networks the strategies draw:
+it is never below the measured discrepancy of two correct computations (the
+package's numpy backpropagation and the JAX oracle), and it never allows more
+than ``CEILING`` of the terms an entry sums. Then the edges the error model
+decides: a saturated output under cross-entropy, and potentials exactly at a kink.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import proofcheck
+from proofcheck import MatrixBackprop, error_model, oracle
+from proofcheck.error_model import CEILING, MARGIN, U, judged_scale
+from proofcheck.strategies import Network, networks
+from proofcheck.tolerances import TOLERANCES, compare
+from tests.correct_implementations import CORRECT
+from tests.mutants import LoopBackprop, clipped_probabilities, relu_derivative_two_at_kink
+
+ATOL = TOLERANCES["gradient"].atol
+GRADIENT_ROWS = ["T1.grad", "T1.tail", "T2"]
+
+
+def _judged(net: Network) -> tuple[oracle.NetworkGradients, error_model.NetworkScales,
+                                   error_model.NetworkScales]:
+    o = oracle.network_gradients(*net)
+    return o, error_model.network_terms(net, o), error_model.network_scales(net, o)
+
+
+@settings(max_examples=60, database=None, deadline=None)
+@given(networks())
+def test_the_estimate_covers_two_correct_computations(net: Network) -> None:
+    """numpy's gradients and the oracle's agree within the judged scale, entry by entry."""
+    Zs, As = MatrixBackprop().forward(net.weights, net.biases, net.activations, net.X)
+    if error_model.near_kink(net, Zs, As):
+        return  # discarded by the properties: within rounding of a kink
+    o, _, scales = _judged(net)
+    dWs, dbs = MatrixBackprop().gradients(*net)
+    for actual, expected, scale in zip(dWs + dbs, o.dWs + o.dbs, scales.dWs + scales.dbs,
+                                       strict=True):
+        assert compare(actual, expected, scale=scale).holds
+
+
+@settings(max_examples=60, database=None, deadline=None)
+@given(networks())
+def test_the_estimate_never_allows_more_than_the_ceiling_of_the_terms(net: Network) -> None:
+    _, terms, scales = _judged(net)
+    for T, scale in zip([*terms.deltas, *terms.dWs, *terms.dbs],
+                        [*scales.deltas, *scales.dWs, *scales.dbs], strict=True):
+        judged = np.isfinite(scale)
+        assert np.all(ATOL * scale[judged] <= CEILING * T[judged] * (1 + 1e-12))
+
+
+def test_judged_scale_at_its_edges() -> None:
+    T = np.array([1.0, 1.0, 1.0, 0.0, 0.0])
+    P = np.array([0.0, 1e-10, 1e-3, 0.0, 1e-300])
+    scale = judged_scale(T, P)
+    assert scale[0] == 1.0  # rounding-free: the terms themselves
+    assert scale[1] == pytest.approx(MARGIN * 1e-10 / ATOL)  # the propagated estimate
+    assert scale[2] == pytest.approx(CEILING / ATOL)  # capped at the ceiling
+    assert scale[3] == 0.0  # nothing summed: must agree exactly (up to FLOOR)
+    assert scale[4] == np.inf  # not determined by float64: not judged
+
+
+def test_sigmoid_derivative_rounding_is_relative_where_its_output_is_tiny() -> None:
+    z = np.array([[-40.0, 0.0, 40.0]])
+    rounding = error_model.derivative_rounding("sigmoid", z) * U
+    f_prime = np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))) ** 2
+    assert rounding[0, 0] <= 8 * U * f_prime[0, 0]  # a (1 - a) is a to a few u
+    assert rounding[0, 2] >= U  # 1 - a near 1 is known only to u absolutely
+
+
+def _saturated(z: float) -> Network:
+    """One sigmoid unit with potential z under cross-entropy, target 1: dC/db = a - 1."""
+    return Network([np.zeros((1, 1))], [np.array([z])], ("sigmoid",), "binary_cross_entropy",
+                   np.zeros((1, 1)), np.ones((1, 1)))
+
+
+@pytest.mark.parametrize("z", [-40.0, -100.0])
+def test_a_clipped_probability_fails_in_the_saturated_regime(z: float) -> None:
+    """The issue's case: dC/db = -0.0042 (z = -40) where the truth is -1 must not hold."""
+    from proofcheck.properties import Subject
+    from proofcheck.properties._theorem import check_T1_grad
+
+    checks = check_T1_grad(Subject(clipped_probabilities), _saturated(z))
+    worst = max(checks, key=lambda c: c.comparison.ratio)
+    assert worst.quantity == "dC/db^1" and float(worst.expected[0]) == pytest.approx(-1.0)
+    assert not worst.comparison.holds
+    assert worst.comparison.ratio > 1e6
+
+
+def test_a_clipped_probability_is_caught_by_verify() -> None:
+    report = proofcheck.verify(clipped_probabilities, profile="ci", steps=["T1.grad"],
+                               database=False)
+    assert report.exit_status == 1, report.render()
+    assert report.diagnosis.root_cause == "T1.grad"
+
+
+@pytest.mark.parametrize("convention, label", [
+    ("right", "relu'(0) = 1: the right derivative"),
+    ("midpoint", "relu'(0) = 0.5: the midpoint of the one-sided derivatives"),
+])
+def test_a_kink_convention_in_the_subdifferential_holds_and_is_named(convention: str,
+                                                                     label: str) -> None:
+    """The issue's case: W = 0, b = 0, X = 0 under relu, with relu'(0) = 1 or 0.5."""
+    report = proofcheck.verify(LoopBackprop(kink=convention), profile="ci",
+                               steps=GRADIENT_ROWS, database=False)
+    assert report.exit_status == 0, report.render()
+    row = report.row("T1.grad", "end-to-end")
+    assert label in row.kink_convention
+    assert label in report.render()
+    assert label in report.to_dict()["rows"][0]["kink_convention"]
+
+
+def test_the_left_derivative_is_named_where_the_kink_matters() -> None:
+    report = proofcheck.verify(LoopBackprop(), profile="ci", steps=["T1.grad"], database=False)
+    assert report.exit_status == 0, report.render()
+    row = report.row("T1.grad", "end-to-end")
+    assert "relu'(0) = 0: the left derivative" in row.kink_convention
+
+
+def test_a_value_outside_the_subdifferential_fails_and_says_so() -> None:
+    report = proofcheck.verify(relu_derivative_two_at_kink, profile="ci", steps=["T1.grad"],
+                               database=False)
+    assert report.exit_status == 1
+    row = report.row("T1.grad", "end-to-end")
+    assert row.counterexample is not None and row.counterexample.network is not None
+    assert row.counterexample.network["depth"] == 1
+    assert any("no accepted convention" in text for text in row.kink_convention)
+    assert "relu'(0) = 0, 0.5 or 1" in report.render()
+
+
+def test_every_correct_implementation_is_in_the_catalog_with_both_kink_conventions() -> None:
+    styles = {entry.name for entry in CORRECT}
+    assert {"RightDerivativeAtKinks", "MidpointAtKinks"} <= styles

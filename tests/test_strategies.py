@@ -1,0 +1,52 @@
+"""The public strategies: networks that fit by construction and shrink to the smallest depth."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import find, given, settings
+
+import proofcheck
+from proofcheck.strategies import Network, inside_statement, networks
+from tests.mutants import f_instead_of_fprime, missing_transpose
+
+FIND = settings(max_examples=2000, database=None)
+
+
+@settings(max_examples=50, database=None, deadline=None)
+@given(networks())
+def test_shapes_fit_and_the_network_is_inside_the_statement(net: Network) -> None:
+    widths = net.widths
+    assert len(widths) == net.depth + 1 and net.X.shape == (widths[0], net.batch_size)
+    for l, (W, b) in enumerate(zip(net.weights, net.biases, strict=True), start=1):
+        assert W.shape == (widths[l], widths[l - 1]) and b.shape == (widths[l],)
+        assert np.all(np.abs(W).sum(axis=1) <= 1e3 * (1 + 1e-12))
+        assert not np.any((W != 0) & (np.abs(W) < np.finfo(np.float64).tiny))
+    assert net.Y.shape == (widths[-1], net.batch_size)
+    assert inside_statement(net)
+
+
+def test_depth_shrinks_by_deleting_layers() -> None:
+    """A property of one layer shrinks to the one layer that has it, wherever it was drawn."""
+    one = find(networks(), lambda n: "tanh" in n.activations, settings=FIND)
+    assert one.depth == 1
+    inner = find(networks(), lambda n: "tanh" in n.activations[:-1], settings=FIND)
+    assert inner.depth == 2
+
+
+def test_a_mistake_in_one_activation_derivative_shrinks_to_depth_one() -> None:
+    report = proofcheck.verify(f_instead_of_fprime, profile="ci", steps=["T1.grad"],
+                               database=False)
+    row = report.row("T1.grad", "end-to-end")
+    assert row.status == "fails"
+    assert row.counterexample is not None and row.counterexample.network is not None
+    assert row.counterexample.network["depth"] == 1
+
+
+def test_a_mistake_in_the_induction_step_shrinks_to_depth_two() -> None:
+    report = proofcheck.verify(missing_transpose(), profile="ci", steps=["T1.step"],
+                               database=False)
+    for mode in ("isolated", "end-to-end"):
+        row = report.row("T1.step", mode)
+        assert row.status == "fails"
+        assert row.counterexample is not None and row.counterexample.network is not None
+        assert row.counterexample.network["depth"] == 2
