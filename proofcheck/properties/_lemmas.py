@@ -75,7 +75,7 @@ register(Property(
 
 
 class LayerPoint(NamedTuple):
-    activation: str
+    activations: tuple[str, ...]
     W: Float64Array
     b: Float64Array
     X: Float64Array
@@ -88,34 +88,41 @@ def _layer_points(acts: Names) -> st.SearchStrategy[LayerPoint]:
         m, n, N = draw(_side()), draw(_side()), draw(_side())
         W = draw(matrices(m, n, bound=1.0 / n))
         b = draw(matrices(m, 1))[:, 0]
-        return LayerPoint(draw(activation_names(acts)), W, b, draw(matrices(n, N)),
-                          draw(matrices(n, N)))
+        # Every activation at every drawn layer, as in L4 and L7: a derivative wrong
+        # only for one activation cannot hide behind the draw of the others.
+        names = tuple(a for a in ACTIVATIONS if acts is None or a in acts)
+        return LayerPoint(names, W, b, draw(matrices(n, N)), draw(matrices(n, N)))
 
     return draw_point()
 
 
-def _layer_differential_matrix(p: LayerPoint) -> Float64Array:
+def _layer_differential_matrix(activation: str, p: LayerPoint) -> Float64Array:
     """``M(X) = diag(vec f'(Z)) (I_N kron W)`` for ``F(X) = f(W X + b 1^T)`` (L4, L5, L3)."""
     Z = potential(p.W, p.X, p.b, np)
-    dfz = ACTIVATIONS[p.activation].derivative(Z)
+    dfz = ACTIVATIONS[activation].derivative(Z)
     return np.diag(vec(dfz)) @ np.kron(np.eye(p.X.shape[1]), p.W)
 
 
 def check_L2_identification(subject: Subject, p: LayerPoint) -> list[Check]:
-    """L2: the oracle's ``jvp`` along ``dX`` and its Jacobian both equal ``M(X)``."""
-    M = _layer_differential_matrix(p)
-    dF, J = oracle.layer_jacobian_and_jvp(p.activation, p.W, p.b, p.X, p.dX)
+    """L2: the oracle's ``jvp`` along ``dX`` and its Jacobian both equal ``M(X)``, for every
+    activation."""
     inputs = {"W": p.W, "b": p.b, "X": p.X, "dX": p.dX}
-    return [
-        check("M(X) vec(dX)", M @ vec(p.dX), vec(dF), kind="jacobian", inputs=inputs),
-        check("M(X)", M, J, kind="jacobian", inputs=inputs),
-    ]
+    checks = []
+    for name in p.activations:
+        M = _layer_differential_matrix(name, p)
+        dF, J = oracle.layer_jacobian_and_jvp(name, p.W, p.b, p.X, p.dX)
+        checks += [
+            check(f"M(X) vec(dX) ({name})", M @ vec(p.dX), vec(dF), kind="jacobian",
+                  inputs=inputs),
+            check(f"M(X) ({name})", M, J, kind="jacobian", inputs=inputs),
+        ]
+    return checks
 
 
 register(Property(
     "L2", "lemma", (), about="mathematics", tolerance="jacobian",
-    generates="a layer F(X) = f(W X + b 1^T) (activation, W (m, n), b, X and a direction "
-              "dX (n, N), sides 1..4)",
+    generates="a layer F(X) = f(W X + b 1^T) (W (m, n), b, X and a direction dX (n, N), "
+              "sides 1..4), for every activation",
     compares="M(X) vec(dX) with jax.jvp of F along dX, and M(X) with jax.jacfwd of F, "
              "where M(X) = diag(vec f'(Z)) (I_N kron W) is read off the differential",
     strategy=lambda ctx: _layer_points(ctx.activations),

@@ -79,19 +79,27 @@ register(Property(
 
 def check_oracle_jacobian_against_finite_differences(subject: Subject,
                                                      p: LayerPoint) -> list[Check]:
-    """The oracle's Jacobians of a layer ``X -> f(W X + b 1^T)`` equal finite differences."""
-    from proofcheck.activations import ACTIVATIONS
+    """The oracle's Jacobians of a layer ``X -> f(W X + b 1^T)`` equal finite differences, for
+    every smooth activation."""
+    from proofcheck.activations import ACTIVATIONS, Activation
 
-    f = ACTIVATIONS[p.activation]
-    _, J = oracle.layer_jacobian_and_jvp(p.activation, p.W, p.b, p.X, np.zeros_like(p.X))
-    J_fd = finite_differences.jacobian(lambda X: f(potential(p.W, X, p.b, np)), p.X)
-    scale = max(1.0, float(np.max(np.abs(J))))
-    return [_fd_check("J^F(vec X)", J_fd, J, scale)]
+    checks = []
+    for name in p.activations:
+        f = ACTIVATIONS[name]
+        _, J = oracle.layer_jacobian_and_jvp(name, p.W, p.b, p.X, np.zeros_like(p.X))
+
+        def layer(X: Float64Array, f: Activation = f) -> Float64Array:
+            return f(potential(p.W, X, p.b, np))
+
+        J_fd = finite_differences.jacobian(layer, p.X)
+        scale = max(1.0, float(np.max(np.abs(J))))
+        checks.append(_fd_check(f"J^F(vec X) ({name})", J_fd, J, scale))
+    return checks
 
 
 register(Property(
     "L2", "oracle check", (), about="mathematics", tolerance="finite differences",
-    generates="a layer F(X) = f(W X + b 1^T) with a smooth activation (sides 1..4)",
+    generates="a layer F(X) = f(W X + b 1^T) (sides 1..4), for every smooth activation",
     compares="the JAX oracle's Jacobian J^F(vec X) (jax.jacfwd) with finite differences",
     strategy=lambda ctx: _layer_points(SMOOTH),
     check=check_oracle_jacobian_against_finite_differences,
