@@ -10,8 +10,14 @@ Public and reusable: a user can draw the same networks in their own tests::
         ...
 
 Every bound is a keyword argument with a documented default and is checked up
-front. Shapes fit by construction: the widths are drawn first, then every
-array is drawn with the shape its layer needs.
+front. Shapes fit by construction. A network is drawn as a list of layers,
+each with its width, activation, bias and a block of weights as wide as
+``max_width``, of which ``W^l`` takes the columns of the width before it: so
+deleting a layer leaves a network that fits, and Hypothesis shrinks a
+counterexample's depth by deleting layers. About one layer in two has a unit
+whose potential is exactly 0 for every input (a zero row of ``W^l`` and
+``b^l_i = 0``), where ``relu`` and ``leaky_relu`` meet their kink and an
+implementation's own ``f'(0)`` is used.
 
 Scaling (why the values are meaningful)
 ---------------------------------------
@@ -234,7 +240,15 @@ def networks(
         s = weight_bound * 10.0 ** draw(st.sampled_from(exponents), label="size of W^l")
         block = draw(matrices(n, max_width, bound=s))
         d = data_bound * 10.0 ** draw(st.sampled_from(exponents), label="size of b^l")
-        return _Layer(block, draw(_vectors(n, low=-d, high=d)), name)
+        b = draw(_vectors(n, low=-d, high=d))
+        # About one layer in two has a unit whose potential is exactly 0 for every input
+        # (a zero row of W^l and b^l_i = 0): a kink where the implementation's own f' is
+        # used. Hypothesis would find such rows rarely in a block this wide.
+        dead = draw(st.sampled_from([None] * n + list(range(n))), label="unit at 0")
+        if dead is not None:
+            block[dead, :] = 0.0
+            b[dead] = 0.0
+        return _Layer(block, b, name)
 
     @st.composite
     def draw_network(draw: st.DrawFn) -> Network:

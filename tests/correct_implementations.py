@@ -605,6 +605,9 @@ CORRECT: tuple[Entry, ...] = (
           "gradients only, an explicit loop, relu'(0) = leaky_relu'(0) = 1 (z >= 0)"),
     Entry("MidpointAtKinks", LoopBackprop(kink="midpoint"),
           "gradients only, an explicit loop, relu'(0) = 0.5 and leaky_relu'(0) = 0.505"),
+    Entry("RightDerivativeOnReluNetworks",
+          LoopBackprop(kink="right", activations={"identity", "relu", "leaky_relu"}),
+          "the right derivative at kinks, for networks of relu and leaky relu layers only"),
 )
 
 __all__ = [

@@ -150,12 +150,16 @@ class LoopBackprop:
     ``mistake`` switches on one classic mistake; ``None`` is correct. ``kink`` is the
     value ``relu'(0)`` and ``leaky_relu'(0)`` take: ``"left"`` (0 and 0.01), ``"right"``
     (1), ``"midpoint"`` (0.5 and 0.505), all correct, or a number (``2.0``: outside the
-    subdifferential, a mistake).
+    subdifferential, a mistake). ``activations``, if given, is its
+    ``supported_activations``.
     """
 
-    def __init__(self, mistake: str | None = None, kink: str | float = "left") -> None:
+    def __init__(self, mistake: str | None = None, kink: str | float = "left",
+                 activations: set[str] | None = None) -> None:
         self.mistake = mistake
         self.kink = kink
+        if activations is not None:  # restricts the networks the check draws
+            self.supported_activations = activations
 
     def gradients(self, weights: Sequence[Array], biases: Sequence[Array],
                   activations: Sequence[str], cost: str, X: Array,
@@ -222,7 +226,7 @@ bce_missing_factor = LoopBackprop("bce_missing_factor")
 wrong_sign = LoopBackprop("wrong_sign")
 tanh_derivative_from_potential = LoopBackprop("tanh_derivative_from_potential")
 clipped_probabilities = LoopBackprop("clipped_probabilities")
-relu_derivative_two_at_kink = LoopBackprop(kink=2.0)
+relu_derivative_two_at_kink = LoopBackprop(kink=2.0, activations={"identity", "relu"})
 
 
 class Mutant(NamedTuple):
@@ -274,5 +278,6 @@ CATALOG: tuple[Mutant, ...] = (
            "cross-entropy gradient of outputs clipped to [1e-15, 1 - 1e-15]: wrong by up to "
            "100 per cent where a sigmoid output is below 1e-15"),
     Mutant("relu_derivative_two_at_kink", relu_derivative_two_at_kink, "T1.grad",
-           "relu'(0) = 2 at units exactly at the kink, outside the subdifferential [0, 1]"),
+           "relu'(0) = 2 at units exactly at the kink, outside the subdifferential [0, 1] "
+           "(an implementation for relu networks)"),
 )

@@ -9,6 +9,9 @@ decides: a saturated output under cross-entropy, and potentials exactly at a kin
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -22,6 +25,8 @@ from tests.correct_implementations import CORRECT
 from tests.mutants import LoopBackprop, clipped_probabilities, relu_derivative_two_at_kink
 
 ATOL = TOLERANCES["gradient"].atol
+#: Networks of relu and identity layers, where units exactly at a kink are common.
+RELU_NETWORKS = {"identity", "relu"}
 
 
 def _judged(net: Network) -> tuple[oracle.NetworkGradients, error_model.NetworkScales,
@@ -92,11 +97,16 @@ def test_a_clipped_probability_fails_in_the_saturated_regime(z: float) -> None:
     assert worst.comparison.ratio > 1e6
 
 
-def test_a_clipped_probability_is_caught_by_verify() -> None:
-    report = proofcheck.verify(clipped_probabilities, profile="ci", steps=["T1.grad"],
-                               database=False)
-    assert report.exit_status == 1, report.render()
-    assert report.diagnosis.root_cause == "T1.grad"
+def test_a_clipped_probability_is_caught_by_verify(tmp_path: Path) -> None:
+    """The issue's command: ``verify --impl`` of the clipping implementation exits 1."""
+    from proofcheck.cli import main
+
+    out = tmp_path / "report.json"
+    status = main(["verify", "--impl", "tests.mutants:clipped_probabilities", "--profile", "ci",
+                   "--steps", "T1.grad", "--no-database", "--json", str(out)])
+    assert status == 1
+    report = json.loads(out.read_text())
+    assert report["diagnosis"]["root_cause"] == "T1.grad"
 
 
 @pytest.mark.parametrize("convention, label", [
@@ -107,8 +117,8 @@ def test_a_kink_convention_in_the_subdifferential_holds_and_is_named(convention:
                                                                      label: str) -> None:
     """W = 0, b = 0, X = 0 under relu, with relu'(0) = 1 or 0.5 (every other row of both
     conventions: tests/test_correct_implementations.py)."""
-    report = proofcheck.verify(LoopBackprop(kink=convention), profile="ci",
-                               steps=["T1.grad"], database=False)
+    relu = LoopBackprop(kink=convention, activations=RELU_NETWORKS)
+    report = proofcheck.verify(relu, profile="ci", steps=["T1.grad"], database=False)
     assert report.exit_status == 0, report.render()
     row = report.row("T1.grad", "end-to-end")
     assert label in row.kink_convention
@@ -117,7 +127,8 @@ def test_a_kink_convention_in_the_subdifferential_holds_and_is_named(convention:
 
 
 def test_the_left_derivative_is_named_where_the_kink_matters() -> None:
-    report = proofcheck.verify(LoopBackprop(), profile="ci", steps=["T1.grad"], database=False)
+    report = proofcheck.verify(LoopBackprop(activations=RELU_NETWORKS), profile="ci",
+                               steps=["T1.grad"], database=False)
     assert report.exit_status == 0, report.render()
     row = report.row("T1.grad", "end-to-end")
     assert "relu'(0) = 0: the left derivative" in row.kink_convention
