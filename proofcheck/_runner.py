@@ -21,8 +21,15 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, HypothesisException
 
 from proofcheck.errors import ImplementationError
-from proofcheck.properties import Check, Context, Property, Subject, UserCodeFailure, WrongResult
-from proofcheck.properties._exact import NotApplicable
+from proofcheck.properties import (
+    Check,
+    Context,
+    NotApplicable,
+    Property,
+    Subject,
+    UserCodeFailure,
+    WrongResult,
+)
 from proofcheck.report import Counterexample
 from proofcheck.strategies import Network
 from proofcheck.tolerances import Tolerance
@@ -70,8 +77,11 @@ class RowOutcome:
         self.examples += 1
         for c in checks:
             self.tolerances.setdefault(c.comparison.tolerance.name, c.comparison.tolerance)
-            if c.kink_convention is not None and c.kink_convention not in self.kink_conventions:
-                self.kink_conventions.append(c.kink_convention)
+            # One entry per activation and convention: a label names every activation
+            # at a kink in its example ("relu'(0) = 0: ...; leaky_relu'(0) = ...").
+            for part in (c.kink_convention or "").split("; "):
+                if part and part not in self.kink_conventions:
+                    self.kink_conventions.append(part)
         if not checks:
             return None
         worst = max(checks, key=lambda c: c.comparison.ratio)

@@ -307,9 +307,7 @@ def verify(
         layer_types = _layer_types(layer)
         context = props.Context(layers=tuple(layer_types), focus=_focus(layer))
         candidates = [p for p in candidates if p.layer is None]
-        from proofcheck.properties._generalization import lemma_properties_for
-
-        candidates += lemma_properties_for([_focus(layer)])
+        candidates += props.lemma_properties_for([_focus(layer)])
     elif impl is not None:
         about = {"mathematics", "implementation"}
     given = impl

@@ -48,7 +48,7 @@ targets in ``[0, 1]``.
 
 How the comparisons stay sound over these magnitudes -- scaled tolerances and
 an estimate of how the forward pass's rounding propagates -- is in
-:mod:`proofcheck.tolerances` and :mod:`proofcheck.properties._theorem`.
+:mod:`proofcheck.error_model`.
 """
 
 from __future__ import annotations

@@ -155,11 +155,13 @@ class LoopBackprop:
     """
 
     def __init__(self, mistake: str | None = None, kink: str | float = "left",
-                 activations: set[str] | None = None) -> None:
+                 activations: set[str] | None = None, costs: set[str] | None = None) -> None:
         self.mistake = mistake
         self.kink = kink
         if activations is not None:  # restricts the networks the check draws
             self.supported_activations = activations
+        if costs is not None:
+            self.supported_costs = costs
 
     def gradients(self, weights: Sequence[Array], biases: Sequence[Array],
                   activations: Sequence[str], cost: str, X: Array,
@@ -225,7 +227,7 @@ monolithic_output_without_derivative = LoopBackprop("output_delta_without_deriva
 bce_missing_factor = LoopBackprop("bce_missing_factor")
 wrong_sign = LoopBackprop("wrong_sign")
 tanh_derivative_from_potential = LoopBackprop("tanh_derivative_from_potential")
-clipped_probabilities = LoopBackprop("clipped_probabilities")
+clipped_probabilities = LoopBackprop("clipped_probabilities", costs={"binary_cross_entropy"})
 relu_derivative_two_at_kink = LoopBackprop(kink=2.0, activations={"identity", "relu"})
 
 
@@ -276,7 +278,7 @@ CATALOG: tuple[Mutant, ...] = (
            "tanh' written as 1 - z^2 instead of 1 - tanh(z)^2"),
     Mutant("clipped_probabilities", clipped_probabilities, "T1.grad",
            "cross-entropy gradient of outputs clipped to [1e-15, 1 - 1e-15]: wrong by up to "
-           "100 per cent where a sigmoid output is below 1e-15"),
+           "100 per cent where a sigmoid output is below 1e-15 (a binary classifier)"),
     Mutant("relu_derivative_two_at_kink", relu_derivative_two_at_kink, "T1.grad",
            "relu'(0) = 2 at units exactly at the kink, outside the subdifferential [0, 1] "
            "(an implementation for relu networks)"),

@@ -26,11 +26,10 @@ def test_shapes_fit_and_the_network_is_inside_the_statement(net: Network) -> Non
 
 
 def test_depth_shrinks_by_deleting_layers() -> None:
-    """A property of one layer shrinks to the one layer that has it, wherever it was drawn."""
+    """A property of one layer shrinks to the one layer that has it, wherever it was drawn
+    (the mistakes' depths below: one activation's derivative 1, the induction step 2)."""
     one = find(networks(), lambda n: "tanh" in n.activations, settings=FIND)
     assert one.depth == 1
-    inner = find(networks(), lambda n: "tanh" in n.activations[:-1], settings=FIND)
-    assert inner.depth == 2
 
 
 def test_a_mistake_in_one_activation_derivative_shrinks_to_depth_one() -> None:

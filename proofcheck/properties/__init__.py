@@ -61,10 +61,12 @@ __all__ = [
     "Check",
     "Context",
     "Mode",
+    "NotApplicable",
     "Property",
     "Subject",
     "UserCodeFailure",
     "WrongResult",
+    "lemma_properties_for",
     "register",
 ]
 
@@ -127,6 +129,11 @@ def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
     return Check(quantity, function, layer, dict(inputs or {}), np.asarray(actual),
                  np.asarray(expected), compare(actual, expected, kind, scale=scale),
                  kink_convention)
+
+
+class NotApplicable(Exception):
+    """A row cannot run on this implementation (the reason is the message): it reads
+    "not provided"."""
 
 
 class UserCodeFailure(Exception):
@@ -444,3 +451,4 @@ from proofcheck.properties import (  # noqa: E402, F401  (registration)
     _oracle_checks,
     _theorem,
 )
+from proofcheck.properties._generalization import lemma_properties_for  # noqa: E402

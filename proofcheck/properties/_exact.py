@@ -26,20 +26,23 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck.properties import Check, Property, Subject, UserCodeFailure, register
+from proofcheck.properties import (
+    Check,
+    NotApplicable,
+    Property,
+    Subject,
+    UserCodeFailure,
+    register,
+)
 from proofcheck.tolerances import Comparison, Tolerance
 
-__all__ = ["NotApplicable"]
+__all__: list[str] = []
 
 #: The widths the exact rows enumerate.
 WIDTHS = (1, 2, 3)
 
 _EXACT = Tolerance(0.0, 0.0, "exact: the difference of the two sides expands to 0",
                    kind="exact")
-
-
-class NotApplicable(Exception):
-    """The row cannot run on this implementation (the reason is the message)."""
 
 
 def _sympy() -> Any:

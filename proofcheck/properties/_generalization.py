@@ -72,9 +72,13 @@ Float64Array = NDArray[np.float64]
 __all__ = ["has_parameters", "layer_lemmas", "lemma_properties_for"]
 
 MAX_DEPTH, MAX_WIDTH, MAX_BATCH = 3, 8, 6
-#: Parameters and data of the layer networks are scaled by 10^e, e in -ORDERS..ORDERS, as
-#: the paper's networks are (proofcheck.strategies.networks).
-ORDERS = 3
+#: Parameters and data of the layer networks are scaled by 10^e, e in -ORDERS..ORDERS. Not
+#: yet over the paper's 1e-3..1e3: the error model judges those rows there (a measured
+#: second look, error_model.probed_rounding, held every row of a ci run), but a layer
+#: mistake's counterexample then no longer shrinks to its smallest depth in every stream
+#: (a G.param mistake stopped at depth 3), and a verdict without its minimal network is
+#: worth less to a user than the wider magnitudes.
+ORDERS = 0
 #: Lemma points keep their batch at most this in the small examples (networks: 2).
 SMALL_LEMMA_BATCH = 3
 
@@ -266,8 +270,7 @@ def check_G_param_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
 
 _MIX = ("a network of depth {d}..3 mixing the layer types and activations (Hypothesis "
         "chooses the mix), a cost, and a batch; widths 1..4 and 1..2 examples, in one "
-        "network of four widths 1..8 and 1..6 examples; parameters and data scaled by "
-        "1e-3..1e3")
+        "network of four widths 1..8 and 1..6 examples")
 
 _G_ROWS: tuple[tuple[str, Mode, Callable[[Subject, LayerNetwork], list[Check]], str, int], ...] = (
     ("G.base", "isolated", check_G_base_isolated,
