@@ -150,8 +150,8 @@ class LoopBackprop:
     ``mistake`` switches on one classic mistake; ``None`` is correct. ``kink`` is the
     value ``relu'(0)`` and ``leaky_relu'(0)`` take: ``"left"`` (0 and 0.01), ``"right"``
     (1), ``"midpoint"`` (0.5 and 0.505), all correct, or a number (``2.0``: outside the
-    subdifferential, a mistake). ``activations``, if given, is its
-    ``supported_activations``.
+    subdifferential, a mistake). ``activations`` and ``costs``, if given, are its
+    ``supported_activations`` and ``supported_costs``.
     """
 
     def __init__(self, mistake: str | None = None, kink: str | float = "left",
