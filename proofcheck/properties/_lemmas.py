@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from proofcheck import oracle
+from proofcheck import error_model, oracle
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.network import potential
@@ -96,25 +96,34 @@ def _layer_points(acts: Names) -> st.SearchStrategy[LayerPoint]:
     return draw_point()
 
 
-def _layer_differential_matrix(activation: str, p: LayerPoint) -> Float64Array:
-    """``M(X) = diag(vec f'(Z)) (I_N kron W)`` for ``F(X) = f(W X + b 1^T)`` (L4, L5, L3)."""
+def _layer_differential_matrix(activation: str, p: LayerPoint
+                               ) -> tuple[Float64Array, Float64Array]:
+    """``M(X) = diag(vec f'(Z)) (I_N kron W)`` for ``F(X) = f(W X + b 1^T)`` (L4, L5, L3),
+    and ``f'(Z)``."""
     Z = potential(p.W, p.X, p.b, np)
     dfz = ACTIVATIONS[activation].derivative(Z)
-    return np.diag(vec(dfz)) @ np.kron(np.eye(p.X.shape[1]), p.W)
+    return np.diag(vec(dfz)) @ np.kron(np.eye(p.X.shape[1]), p.W), dfz
 
 
 def check_L2_identification(subject: Subject, p: LayerPoint) -> list[Check]:
     """L2: the oracle's ``jvp`` along ``dX`` and its Jacobian both equal ``M(X)``, for every
-    activation."""
+    activation.
+
+    Each is judged at its own terms: ``|f'(Z)| (|W| |dX|)`` for the directional
+    derivative (``W dX`` may cancel to a few ``u`` where ``b = 0`` and ``X = 0`` make no
+    factor of it), and each entry ``|f'_i W_ij|`` of ``M``.
+    """
     inputs = {"W": p.W, "b": p.b, "X": p.X, "dX": p.dX}
     checks = []
     for name in p.activations:
-        M = _layer_differential_matrix(name, p)
+        M, dfz = _layer_differential_matrix(name, p)
         dF, J = oracle.layer_jacobian_and_jvp(name, p.W, p.b, p.X, p.dX)
+        terms = vec(np.abs(dfz) * error_model.product_terms(p.W, p.dX))
         checks += [
             check(f"M(X) vec(dX) ({name})", M @ vec(p.dX), vec(dF), kind="jacobian",
-                  inputs=inputs),
-            check(f"M(X) ({name})", M, J, kind="jacobian", inputs=inputs),
+                  inputs=inputs, scale=error_model.judged_scale(terms)),
+            check(f"M(X) ({name})", M, J, kind="jacobian", inputs=inputs,
+                  scale=error_model.judged_scale(np.abs(M))),
         ]
     return checks
 
