@@ -745,9 +745,9 @@ def main(argv: list[str] | None = None) -> int:
                          f"rows: {[r.key for r in ROWS]}\n")
         return 2
     examples = args.examples or (15 if args.quick else 50)
-    from proofcheck._xla import prefer_fast_compiles
+    from proofcheck.compilation import start_own_process
 
-    prefer_fast_compiles()  # this process is ours, and JAX is not imported yet
+    start_own_process()  # this process is ours, and JAX is not imported yet
 
     def progress(message: str) -> None:
         sys.stderr.write(f"[bench] {message}\n")

@@ -26,7 +26,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from proofcheck._xla import prefer_fast_compiles
+from proofcheck.compilation import start_own_process
 from proofcheck.errors import InputError, ProofcheckError
 
 __all__ = ["GradeResult", "expand_targets", "grade", "grade_target"]
@@ -130,7 +130,7 @@ def grade(
     if executor is None:
         executor = ProcessPoolExecutor(
             max_workers=max(1, min(jobs or os.cpu_count() or 1, len(targets))),
-            mp_context=multiprocessing.get_context("spawn"), initializer=prefer_fast_compiles)
+            mp_context=multiprocessing.get_context("spawn"), initializer=start_own_process)
     try:
         futures = [executor.submit(grade_target, t, profile,
                                    list(steps) if steps is not None else None, cwd)

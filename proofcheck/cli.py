@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Sequence
 from typing import TextIO
 
-from proofcheck._xla import prefer_fast_compiles
+from proofcheck.compilation import start_own_process
 from proofcheck.profiles import DEFAULT_PROFILE, ENVIRONMENT_VARIABLE, PROFILES
 
 __all__ = ["main"]
@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--no-database", action="store_true",
                    help="do not read or write Hypothesis's example database "
                         "(.hypothesis/examples)")
+    v.add_argument("--no-cache", action="store_true",
+                   help="do not keep compiled oracle programs on disk (also: "
+                        "PROOFCHECK_CACHE=0; see proofcheck.compilation)")
     v.add_argument("--no-arrays", action="store_true",
                    help="leave the arrays out of the counterexamples printed")
     v.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -76,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--dask", metavar="ADDRESS",
                    help="run on a Dask cluster: the scheduler's address (needs the "
                         "'distributed' package)")
+    g.add_argument("--no-cache", action="store_true",
+                   help="do not keep compiled oracle programs on disk")
     g.add_argument("--debug", action="store_true", help="show tracebacks of usage errors")
     sub.add_parser("steps", help="list the step IDs of the proof",
                    description="List the step IDs, their kind and statement.")
@@ -178,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     args = _parser().parse_args(argv)
     if args.command in ("verify", "grade"):
-        prefer_fast_compiles()  # this process is ours: see proofcheck._xla
+        start_own_process(cache=not args.no_cache)  # ours: see proofcheck.compilation
     if args.command == "verify":
         return _verify(args)
     if args.command == "grade":

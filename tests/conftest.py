@@ -14,12 +14,12 @@ import os
 import pytest
 from hypothesis import settings
 
-from proofcheck._xla import prefer_fast_compiles
+from proofcheck.compilation import start_own_process
 from proofcheck.profiles import PROFILES, profile_from_env
 
 # The suite's processes are ours, and JAX is not imported yet: quick XLA compiles
-# for the oracle's many small programs (see proofcheck._xla).
-prefer_fast_compiles()
+# and the persistent compilation cache (see proofcheck.compilation).
+start_own_process()
 
 PROFILE = "ci" if os.environ.get("CI") else profile_from_env()
 settings.register_profile("proofcheck-tests", PROFILES[PROFILE])
