@@ -405,10 +405,10 @@ def _restore(ref: Any) -> Any:
 
 
 def _worker_start(cwd: str) -> None:
-    """Start a worker process of ours: quick XLA compiles, the caller's folder importable."""
-    from proofcheck._xla import prefer_fast_compiles
+    """Start a worker process of ours: quick compiles, the cache, the caller's folder importable."""
+    from proofcheck.compilation import start_own_process
 
-    prefer_fast_compiles()
+    start_own_process()
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
 

@@ -27,16 +27,17 @@ Deltas come from the same single ``jax.value_and_grad`` call as the
 parameter gradients: each layer's activation is evaluated at ``Z^l + E^l``
 with ``E^l = 0``, and ``dC/dE^l = dC/dZ^l = Delta^l`` (D3, D4).
 
-Importing this module imports JAX and turns on ``jax_enable_x64``; every
-oracle call checks that it is still on and raises
-:class:`~proofcheck.errors.OracleError` otherwise.
+Importing this module imports JAX and changes none of its settings: each
+oracle function runs in float64 and with rank promotion raised inside JAX's
+scoped configuration (:func:`in_float64`), so a program that imports
+proofcheck keeps its own ``jax_enable_x64`` and default dtypes.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 
 import jax
 import jax.numpy as jnp
@@ -46,10 +47,7 @@ from numpy.typing import NDArray
 
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
-from proofcheck.errors import OracleError
 from proofcheck.network import forward, potential
-
-jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]
 
 __all__ = [
     "NetworkGradients",
@@ -78,14 +76,22 @@ def bucket(n: int) -> int:
     return size
 
 
-def _check_x64() -> None:
-    if not jax.config.read("jax_enable_x64"):  # type: ignore[no-untyped-call]
-        raise OracleError(
-            "JAX is running in float32 (jax_enable_x64 is off), so the oracle cannot give "
-            "float64 reference values; turn it back on with "
-            "jax.config.update('jax_enable_x64', True) or the environment variable "
-            "JAX_ENABLE_X64=1"
-        )
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def in_float64(function: _F) -> _F:
+    """``function``, run in float64 and with rank promotion raised, in JAX's scoped settings.
+
+    The settings hold only while ``function`` runs (and in what it traces);
+    the caller's ``jax_enable_x64`` and ``jax_numpy_rank_promotion`` are as
+    they were when it returns.
+    """
+    @functools.wraps(function)
+    def scoped(*args: Any, **kwargs: Any) -> Any:
+        with jax.enable_x64(True), jax.numpy_rank_promotion("raise"):
+            return function(*args, **kwargs)
+
+    return cast(_F, scoped)
 
 
 def _pad(x: Float64Array, shape: tuple[int, ...], fill: float = 0.0) -> Float64Array:
@@ -216,6 +222,7 @@ class NetworkGradients(NamedTuple):
     dbs: list[Float64Array]
 
 
+@in_float64
 def network_gradients(
     weights: Sequence[Float64Array],
     biases: Sequence[Float64Array],
@@ -243,7 +250,6 @@ def network_gradients(
         differentiates the same function, written as ``f(kink) + s (z - kink)``
         at that one point, so it stays autodiff of the forward map.
     """
-    _check_x64()
     tables = _tables()
     k = len(weights)
     widths = [weights[0].shape[1]] + [W.shape[0] for W in weights]
@@ -300,12 +306,12 @@ def _elementwise_function(tables: _Tables) -> Callable[..., Any]:
     return jax.jit(run)
 
 
+@in_float64
 def elementwise_derivative(activation: str, z: Float64Array) -> Float64Array:
     """JAX's derivative of the activation's forward map at every entry of ``z``.
 
     ``z : (n, N)`` to ``f'(z) : (n, N)``, by ``jax.jvp`` with a tangent of ones.
     """
-    _check_x64()
     tables = _tables()
     shape = (bucket(z.shape[0]), bucket(z.shape[1]))
     with jax.numpy_rank_promotion("raise"):
@@ -314,9 +320,9 @@ def elementwise_derivative(activation: str, z: Float64Array) -> Float64Array:
     return np.asarray(d)[: z.shape[0], : z.shape[1]]
 
 
+@in_float64
 def elementwise_jacobian(activation: str, z: Float64Array) -> Float64Array:
     """JAX's full Jacobian ``J^f(z) : (n, n)`` of the activation at ``z : (n,)``."""
-    _check_x64()
     tables = _tables()
     n = z.shape[0]
     with jax.numpy_rank_promotion("raise"):
@@ -333,6 +339,7 @@ def _affine_function() -> Callable[..., Any]:
     return jax.jit(run)
 
 
+@in_float64
 def affine_jacobians(
     W: Float64Array, A: Float64Array, b: Float64Array
 ) -> tuple[Float64Array, Float64Array, Float64Array]:
@@ -353,7 +360,6 @@ def affine_jacobians(
     J_b : (n_l N, n_l)
         ``J^Z(b)``.
     """
-    _check_x64()
     (m, n), N = W.shape, A.shape[1]
     P, B = bucket(max(m, n)), bucket(N)
     with jax.numpy_rank_promotion("raise"):
@@ -376,6 +382,7 @@ def _layer_function(tables: _Tables) -> Callable[..., Any]:
     return jax.jit(run)
 
 
+@in_float64
 def layer_jacobian_and_jvp(
     activation: str, W: Float64Array, b: Float64Array, X: Float64Array, dX: Float64Array
 ) -> tuple[Float64Array, Float64Array]:
@@ -392,7 +399,6 @@ def layer_jacobian_and_jvp(
     J : (m N, n N)
         ``J^F(vec X)`` by ``jax.jacfwd``.
     """
-    _check_x64()
     tables = _tables()
     (m, n), N = W.shape, X.shape[1]
     P, B = bucket(max(m, n)), bucket(N)
@@ -418,6 +424,7 @@ def _chain_function(tables: _Tables) -> Callable[..., Any]:
     return jax.jit(run)
 
 
+@in_float64
 def chain_jacobians(
     first: tuple[str, Float64Array, Float64Array],
     second: tuple[str, Float64Array, Float64Array],
@@ -440,7 +447,6 @@ def chain_jacobians(
     J_F : (m N, n N)
         ``J^F(vec X)``.
     """
-    _check_x64()
     tables = _tables()
     (a1, W1, b1), (a2, W2, b2) = first, second
     (m, n), p, N = W1.shape, W2.shape[0], X.shape[1]
@@ -467,6 +473,7 @@ def _layer_map_function(tables: _Tables) -> Callable[..., Any]:
     return jax.jit(run)
 
 
+@in_float64
 def layer_map_jacobian(
     activation: str, W_next: Float64Array, b_next: Float64Array, z: Float64Array
 ) -> Float64Array:
@@ -475,7 +482,6 @@ def layer_map_jacobian(
     ``W_next : (n_{l+1}, n_l)``, ``b_next : (n_{l+1},)``, ``z : (n_l,)``;
     returns ``(n_{l+1}, n_l)``.
     """
-    _check_x64()
     tables = _tables()
     m, n = W_next.shape
     P = bucket(max(m, n))
@@ -501,9 +507,9 @@ def _cost_function(tables: _Tables) -> Callable[..., Any]:
     return jax.jit(run)
 
 
+@in_float64
 def cost_gradient(cost: str, A: Float64Array, Y: Float64Array) -> Float64Array:
     """``grad_a c`` of every example (L6) by ``jax.grad``: ``A, Y : (n_k, N) -> (n_k, N)``."""
-    _check_x64()
     tables = _tables()
     n, N = A.shape
     shape = (bucket(n), bucket(N))

@@ -8,24 +8,26 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from proofcheck import OracleError, oracle
+from proofcheck import oracle
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.network import forward, mean_cost
 from proofcheck.strategies import Network, networks
 from proofcheck.tolerances import compare
 
 
-def test_oracle_refuses_float32() -> None:
-    W, b = [np.ones((1, 1))], [np.zeros(1)]
-    jax.config.update("jax_enable_x64", False)
-    try:
-        with pytest.raises(OracleError, match=r"float32.*jax_enable_x64"):
-            oracle.network_gradients(W, b, ["tanh"], "squared_error", np.ones((1, 1)),
-                                     np.ones((1, 1)))
-        with pytest.raises(OracleError):
-            oracle.elementwise_derivative("tanh", np.ones((1, 1)))
-    finally:
-        jax.config.update("jax_enable_x64", True)
+@pytest.mark.parametrize("host_x64", [False, True])
+def test_the_oracle_runs_in_float64_and_leaves_the_host_as_found(host_x64: bool) -> None:
+    W, b = [np.full((1, 1), 1 / 3)], [np.zeros(1)]
+    before = (jax.config.jax_enable_x64, jax.config.jax_numpy_rank_promotion)
+    with jax.enable_x64(host_x64):
+        truth = oracle.network_gradients(W, b, ["tanh"], "squared_error", np.ones((1, 1)),
+                                         np.ones((1, 1)))
+        derivative = oracle.elementwise_derivative("tanh", np.full((1, 1), 1 / 3))
+        assert jax.config.jax_enable_x64 is host_x64
+        assert jnp.ones(1).dtype == (jnp.float64 if host_x64 else jnp.float32)
+    assert (jax.config.jax_enable_x64, jax.config.jax_numpy_rank_promotion) == before
+    assert truth.dWs[0].dtype == derivative.dtype == np.float64
+    assert derivative[0, 0] == pytest.approx(1 - np.tanh(1 / 3) ** 2, rel=1e-15)
 
 
 def test_bucket_sizes() -> None:
@@ -40,8 +42,9 @@ def _unpadded(net: Network) -> tuple[list[np.ndarray], list[np.ndarray]]:
         _, As = forward(Ws, bs, maps, jnp.asarray(net.X), jnp)
         return mean_cost(As[-1], jnp.asarray(net.Y), net.cost, jnp)
 
-    dW, db = jax.grad(C, argnums=(0, 1))([jnp.asarray(W) for W in net.weights],
-                                         [jnp.asarray(b) for b in net.biases])
+    with jax.enable_x64(True):
+        dW, db = jax.grad(C, argnums=(0, 1))([jnp.asarray(W) for W in net.weights],
+                                             [jnp.asarray(b) for b in net.biases])
     return [np.asarray(x) for x in dW], [np.asarray(x) for x in db]
 
 

@@ -241,3 +241,24 @@ def test_json_report_follows_the_schema(tmp_path: Path) -> None:
                        "expected", "index", "actual_value", "expected_value", "max_error",
                        "ratio", "exception", "reproduce", "result"}
     assert ce["reproduce"].startswith("@reproduce_failure(")
+
+
+@pytest.mark.parametrize("host_x64", [False, True])
+def test_verify_leaves_the_host_jax_settings_as_found(host_x64: bool) -> None:
+    """The oracle's float64 is scoped to its own calls: a user's JAX suite keeps its dtypes."""
+    import jax
+    import jax.numpy as jnp
+
+    from proofcheck.layers import Affine
+
+    def settings() -> tuple[Any, ...]:
+        return (jax.config.jax_enable_x64, jax.config.jax_numpy_rank_promotion,
+                jnp.zeros(1).dtype, jnp.asarray(1.5).dtype)
+
+    with jax.enable_x64(host_x64):
+        before = settings()
+        assert proofcheck.verify(profile="ci", steps=["T1.step", "L2"]).ok
+        assert proofcheck.verify(layer=Affine, profile="ci", steps=["G.step"]).ok
+        proofcheck.assert_verified(LoopBackprop(), profile="ci", steps=["T1.grad"])
+        assert settings() == before
+        assert before[0] is host_x64

@@ -1,7 +1,8 @@
 """The oracle for networks of any layer types: ``jax.vjp`` and ``jax.value_and_grad``.
 
 It differentiates the layer types' own forward maps with ``jax.numpy``, in
-float64, with rank promotion raised, and never calls a hand-derived product.
+float64, with rank promotion raised (both scoped to each call, see
+:func:`proofcheck.oracle.in_float64`), and never calls a hand-derived product.
 Layer types may depend on their shapes in ways padding would change (a
 normalization over the features, a convolution's windows), so this oracle
 does not pad: it runs JAX eagerly, which compiles each primitive once per
@@ -21,7 +22,7 @@ from numpy.typing import NDArray
 from proofcheck.costs import COSTS
 from proofcheck.layers._network import LayerNetwork, layer_forward
 from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
-from proofcheck.oracle import _check_x64
+from proofcheck.oracle import in_float64
 
 Float64Array = NDArray[np.float64]
 
@@ -34,12 +35,12 @@ def _numpy(tree: Any) -> Any:
 
 def _pullback(layer: LayerMap, a: Float64Array, params: Parameters) -> Any:
     """``jax.vjp``'s pullback of the layer's forward map at ``(a, params)``."""
-    _check_x64()
     _, pullback = jax.vjp(lambda a, p: layer.forward(a, p, jnp), jnp.asarray(a),
                           {k: jnp.asarray(v) for k, v in params.items()})
     return pullback
 
 
+@in_float64
 def layer_vjp(layer: LayerMap, a: Float64Array, params: Parameters,
               delta: Float64Array) -> tuple[Float64Array, dict[str, Float64Array]]:
     """``J_a^T delta`` and ``J_theta^T delta`` of ``layer`` at ``a`` by ``jax.vjp``."""
@@ -48,6 +49,7 @@ def layer_vjp(layer: LayerMap, a: Float64Array, params: Parameters,
     return np.asarray(da), {k: np.asarray(v) for k, v in dp.items()}
 
 
+@in_float64
 def layer_vjp_terms(layer: LayerMap, a: Float64Array, params: Parameters,
                     delta: Float64Array) -> tuple[Float64Array, dict[str, Float64Array]]:
     """``|J_a|^T |delta|`` and ``|J_theta|^T |delta|``: the size of the terms the products sum.
@@ -72,9 +74,9 @@ def layer_vjp_terms(layer: LayerMap, a: Float64Array, params: Parameters,
     return terms_a, terms_p
 
 
+@in_float64
 def activation_vjp(f: ActivationMap, z: Float64Array, g: Float64Array) -> Float64Array:
     """``J^f(z)^T g`` by ``jax.vjp`` of the activation's forward map."""
-    _check_x64()
     with jax.numpy_rank_promotion("raise"):
         _, pullback = jax.vjp(lambda z: f.forward(z, jnp), jnp.asarray(z))
         (dz,) = pullback(jnp.asarray(g))
@@ -92,13 +94,13 @@ class LayerOracle(NamedTuple):
     grad_a: Float64Array
 
 
+@in_float64
 def network_gradients(net: LayerNetwork) -> LayerOracle:
     """Deltas (D3, D4) and parameter gradients of the mean cost, by ``jax.value_and_grad``.
 
     As in :func:`proofcheck.oracle.network_gradients`, ``Delta^l`` is the
     gradient with respect to a shift ``E^l = 0`` of ``Z^l``.
     """
-    _check_x64()
     cost = COSTS[net.cost]
     X, Y = jnp.asarray(net.X), jnp.asarray(net.Y)
 
