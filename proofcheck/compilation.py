@@ -147,7 +147,7 @@ def enable_cache(directory: str | os.PathLike[str] | None = None) -> Path | None
         return None
     import jax
 
-    if jax.config.read("jax_compilation_cache_dir"):  # type: ignore[no-untyped-call]
+    if getattr(jax.config, "jax_compilation_cache_dir", None):
         return None
     folder = Path(directory) if directory is not None else cache_directory()
     problem = _writable(folder)

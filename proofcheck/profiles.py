@@ -13,9 +13,11 @@ profile       examples a row   what it is for
 ============  ===============  ================================================
 
 Choose one with ``proofcheck verify --profile NAME`` or the environment
-variable ``PROOFCHECK_PROFILE``. The profiles are also registered with
-Hypothesis under the same names, unless the user already registered a profile
-of that name (we never overwrite a user's profile).
+variable ``PROOFCHECK_PROFILE``. proofcheck passes them to its own properties
+and never registers or loads a Hypothesis profile for the host program on
+import. To use one for your own Hypothesis tests, call
+:func:`register_profiles` and load e.g. ``proofcheck-ci``: the names carry the
+prefix so that they cannot collide with your profiles.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from hypothesis import HealthCheck, Phase, settings
 
 from proofcheck.errors import InputError
 
-__all__ = ["DEFAULT_PROFILE", "ENVIRONMENT_VARIABLE", "PROFILES", "get_profile", "profile_from_env"]
+__all__ = ["DEFAULT_PROFILE", "ENVIRONMENT_VARIABLE", "PROFILES", "get_profile", "profile_from_env",
+           "register_profiles"]
 
 #: The environment variable that selects a profile when none is given.
 ENVIRONMENT_VARIABLE = "PROOFCHECK_PROFILE"
@@ -51,11 +54,18 @@ PROFILES: dict[str, settings] = {
     "thorough": settings(max_examples=1000, **_COMMON),  # type: ignore[arg-type]
 }
 
-for _name, _settings in PROFILES.items():
-    try:
-        settings.get_profile(_name)
-    except Exception:
-        settings.register_profile(_name, _settings)
+#: The prefix of the names :func:`register_profiles` registers with Hypothesis.
+PREFIX = "proofcheck-"
+
+
+def register_profiles() -> list[str]:
+    """Register the profiles with Hypothesis as ``proofcheck-ci``, ...; return the names.
+
+    Loads none of them. Calling it again registers the same settings again.
+    """
+    for name, chosen in PROFILES.items():
+        settings.register_profile(PREFIX + name, chosen)
+    return [PREFIX + name for name in PROFILES]
 
 
 def get_profile(name: str) -> settings:
