@@ -20,6 +20,7 @@ from hypothesis import given, settings, target
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, HypothesisException
 
+from proofcheck._database_key import set_database_key
 from proofcheck.errors import ImplementationError
 from proofcheck.properties import (
     Check,
@@ -183,8 +184,7 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
     test = settings(profile)(given(strategy)(body))
     if seed is not None:
         test = hypothesis_seed(seed)(test)
-    test._hypothesis_internal_database_key = (  # type: ignore[attr-defined]
-        f"proofcheck:{database_key}".encode())
+    set_database_key(test, database_key)
     try:
         test()
     except _Falsified as f:
