@@ -116,11 +116,13 @@ def test_the_default_cache_folder_follows_the_platform(monkeypatch: pytest.Monke
 
 
 def test_a_second_process_compiles_nothing(tmp_path: Path) -> None:
-    cold = _run(_cache_env(tmp_path))
+    # (The same folder: JAX's key covers compiler options that name the folder, so a
+    # copy elsewhere would not be hit.)
+    first = _run(_cache_env(tmp_path))
     warm = _run(_cache_env(tmp_path))
-    assert cold["cache"] == str(tmp_path) and cold["misses"] > 0
-    assert warm["misses"] == 0 and warm["hits"] == cold["misses"]
-    assert warm["worst"] == cold["worst"] < 1e-12
+    assert first["cache"] == str(tmp_path) and first["misses"] > 0
+    assert warm["misses"] == 0 and warm["hits"] == first["misses"]
+    assert warm["worst"] == first["worst"] < 1e-12
 
 
 def test_the_cache_can_be_turned_off(tmp_path: Path) -> None:
