@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from hypothesis import strategies as st
 
 from proofcheck._xp import Array, Namespace
+from proofcheck.errors import InputError
 from proofcheck.layers._protocol import Float64Array, LayerMap, Parameters
 
 
@@ -16,11 +19,20 @@ class Dropout(LayerMap):
     constant, and Hypothesis draws it. The map is linear and diagonal,
     ``J_a = diag(m)``, so ``J_a^T delta = m * delta`` (the dropped units pass
     no gradient back) and there are no parameters.
+
+    Raises
+    ------
+    proofcheck.errors.InputError
+        If ``p`` is not a real number with ``0 <= p < 1`` (``p = 1`` would drop
+        every unit and scale the kept ones by ``1 / 0``).
     """
 
     name = "Dropout"
 
     def __init__(self, n_in: int, keep: tuple[bool, ...], p: float) -> None:
+        if not _is_probability_below_one(p):
+            raise InputError(f"Dropout: p={p!r} must be a real number with 0 <= p < 1 "
+                             "(the probability of dropping a unit)")
         super().__init__(n_in)
         self.keep = keep
         self.p = p
@@ -53,3 +65,8 @@ class Dropout(LayerMap):
     def describe(self) -> str:
         kept = "".join("1" if k else "0" for k in self.keep)
         return f"Dropout({self.n_in}, p={self.p}, mask {kept})"
+
+
+def _is_probability_below_one(p: object) -> bool:
+    """Whether ``p`` is a real number (not a bool) with ``0 <= p < 1``; NaN is not."""
+    return isinstance(p, Real) and not isinstance(p, bool) and 0.0 <= float(p) < 1.0
