@@ -70,6 +70,8 @@ from proofcheck.errors import InputError
 __all__ = [
     "Network",
     "activation_names",
+    "check_positive",
+    "check_range",
     "cost_names",
     "inside_statement",
     "matrices",
@@ -120,14 +122,17 @@ class Network(NamedTuple):
                 f"{list(self.activations)}, cost {self.cost}, batch N={self.batch_size}")
 
 
-def _check_range(name: str, low: int, high: int, at_least: int) -> None:
+def check_range(name: str, low: int, high: int, at_least: int) -> None:
+    """Raise ``InvalidArgument`` unless ``at_least <= low <= high``, for the bounds
+    ``min_<name>=low`` and ``max_<name>=high`` of a strategy."""
     if low < at_least:
         raise InvalidArgument(f"min_{name}={low} must be at least {at_least}")
     if low > high:
         raise InvalidArgument(f"min_{name}={low} is larger than max_{name}={high}")
 
 
-def _check_positive(name: str, value: float) -> None:
+def check_positive(name: str, value: float) -> None:
+    """Raise ``InvalidArgument`` unless the argument ``name=value`` is finite and > 0."""
     if not (np.isfinite(value) and value > 0):
         raise InvalidArgument(f"{name}={value!r} must be a finite number > 0")
 
@@ -139,7 +144,7 @@ def _elements(bound: float) -> st.SearchStrategy[float]:
 
 def matrices(rows: int, cols: int, *, bound: float = 1.0) -> st.SearchStrategy[Float64Array]:
     """float64 matrices of shape ``(rows, cols)`` with entries in ``[-bound, bound]``."""
-    _check_positive("bound", bound)
+    check_positive("bound", bound)
     return hnp.arrays(np.float64, (rows, cols), elements=_elements(bound))
 
 
@@ -210,11 +215,11 @@ def networks(
     -------
     strategy of :class:`Network`
     """
-    _check_range("depth", min_depth, max_depth, 1)
-    _check_range("width", min_width, max_width, 1)
-    _check_range("batch", min_batch, max_batch, 1)
-    _check_positive("weight_bound", weight_bound)
-    _check_positive("data_bound", data_bound)
+    check_range("depth", min_depth, max_depth, 1)
+    check_range("width", min_width, max_width, 1)
+    check_range("batch", min_batch, max_batch, 1)
+    check_positive("weight_bound", weight_bound)
+    check_positive("data_bound", data_bound)
     if not (isinstance(orders, int) and 0 <= orders <= 100):
         raise InvalidArgument(f"orders={orders!r} must be an integer in 0..100")
     exponents = [0, *(e for i in range(1, orders + 1) for e in (-i, i))]  # shrink to 0
