@@ -261,3 +261,97 @@ def test_a_wrong_parameter_product_is_a_G_param_mistake_of_depth_1() -> None:
 # when the depth was drawn first): asserted for every input-product mutant of
 # tests/layer_mutants.py by tests/test_layers.py::test_layer_mutant_is_caught_by_its_lemma,
 # which runs those rows anyway.
+
+
+# --- invalid calls, as networks() refuses them ---------------------------------------
+
+
+def _paper_networks(**kwargs: Any) -> st.SearchStrategy[Any]:
+    from proofcheck.strategies import networks
+
+    return networks(**kwargs)
+
+
+#: Calls that both strategies refuse, with a message that names the argument and its
+#: value; the ranges are checked by the same function (proofcheck.strategies.check_range).
+SHARED_INVALID_CALLS = [
+    ({"min_depth": 3, "max_depth": 2}, r"^min_depth=3 is larger than max_depth=2$"),
+    ({"min_depth": 0}, r"^min_depth=0 must be"),
+    ({"orders": -1}, r"^orders=-1 must be an integer in 0\.\.100$"),
+    ({"orders": 101}, r"^orders=101 must be an integer in 0\.\.100$"),
+    ({"orders": 2.0}, r"^orders=2\.0 must be an integer in 0\.\.100$"),
+    ({"costs": ["hinge"]}, r"^costs=\['hinge'\] .*unknown.*\['hinge'\]"),
+    ({"costs": []}, r"^costs.* at least one"),
+]
+
+
+@pytest.mark.parametrize("strategy", [_networks, _paper_networks],
+                         ids=["layer_networks", "networks"])
+@pytest.mark.parametrize(("kwargs", "message"), SHARED_INVALID_CALLS,
+                         ids=lambda v: str(v)[:40] if isinstance(v, dict) else "")
+def test_both_strategies_refuse_the_same_invalid_calls_when_called(
+        strategy: Any, kwargs: dict[str, Any], message: str) -> None:
+    """Strategies are lazy: an error raised here is raised at the call, not at a draw."""
+    with pytest.raises(InvalidArgument, match=message):
+        strategy(**kwargs)
+
+
+TANH = next(f for f in MAPS if f.describe() == "tanh")
+
+#: Calls of layer_networks' own arguments (and of kinds networks has no argument for).
+LAYER_INVALID_CALLS = [
+    ("one layer type", {"layer_types": Affine},
+     r"^layer_types=<class '.*Affine'> must be a non-empty sequence of LayerMap subclasses, "
+     r"not a single one$"),
+    ("a layer type's name", {"layer_types": "Affine"},
+     r"^layer_types='Affine' must be a non-empty sequence of LayerMap subclasses"),
+    ("one activation map", {"activation_maps": TANH},
+     r"^activation_maps=tanh must be a non-empty sequence of ActivationMap instances, not a"),
+    ("activation names", {"activation_maps": ["tanh"]},
+     r"^activation_maps=\['tanh'\] must be .*; not one: \['tanh'\]$"),
+    ("one cost name", {"costs": "squared_error"},
+     r"^costs='squared_error' must be a sequence of names of costs of \['squared_error'"),
+    ("a number for costs", {"costs": 2}, r"^costs=2 must be a sequence of names of costs"),
+    ("focus_from a bool", {"focus": Affine, "focus_from": True},
+     r"^focus_from=True must be an integer in 1\.\.max_depth=4$"),
+    ("focus_from 0", {"focus_from": 0}, r"^focus_from=0 must be an integer in 1\.\.max_depth=4$"),
+    ("min_depth a float", {"min_depth": 1.5}, r"^min_depth=1\.5 must be an integer >= 1$"),
+    ("max_depth a string", {"max_depth": "4"}, r"^max_depth='4' must be an integer >= 1$"),
+    ("max_depth 0", {"max_depth": 0}, r"^max_depth=0 must be an integer >= 1$"),
+    ("max_width a bool", {"max_width": True}, r"^max_width=True must be an integer >= 1$"),
+    ("max_batch None", {"max_batch": None}, r"^max_batch=None must be an integer >= 1$"),
+    ("focus a name", {"focus": "Affine"}, r"^focus='Affine' must be a LayerMap subclass"),
+    ("focus a configured layer", {"focus": Affine(2, 2)},
+     r"^focus=Affine\(2 -> 2\) must be a LayerMap subclass"),
+    ("no cost fits the activations", {"activation_maps": [TANH],
+                                      "costs": ["binary_cross_entropy"]},
+     r"^no cost in costs=\['binary_cross_entropy'\] can be used with activation_maps "
+     r"\['tanh'\]"),
+    ("focus activation with no room after it",
+     {"focus": TANH, "costs": ["binary_cross_entropy"], "max_depth": 1},
+     r"^focus=tanh is no output activation of costs=\['binary_cross_entropy'\], so it needs "
+     r"a layer after it: max_depth=1 must be at least 2$"),
+    ("a type of the pool too wide", {"layer_types": [Affine, WideOnly], "max_width": 2},
+     r"^WideOnly\.min_width=3 is larger than max_width=2$"),
+    ("a type of the pool needs a batch", {"layer_types": [Affine, BatchNorm], "max_batch": 1},
+     r"^BatchNorm\.min_batch=2 is larger than max_batch=1$"),
+]
+
+
+@pytest.mark.parametrize(("label", "kwargs", "message"), LAYER_INVALID_CALLS,
+                         ids=[c[0] for c in LAYER_INVALID_CALLS])
+def test_an_invalid_call_is_refused_when_called_with_a_message_naming_the_argument(
+        label: str, kwargs: dict[str, Any], message: str) -> None:
+    args = {"layer_types": list(LAYER_TYPES), "activation_maps": MAPS, **kwargs}
+    with pytest.raises(InvalidArgument, match=message):
+        layer_networks(args.pop("layer_types"), args.pop("activation_maps"), **args)
+
+
+def test_layer_types_activation_maps_and_costs_may_be_any_iterable() -> None:
+    """An iterator is taken once, at the call: every draw sees all of it (before, the
+    first pass over the layer types used it up and no layer could be drawn)."""
+    net = find(layer_networks(iter([Affine, LayerNorm]), iter(MAPS),
+                              costs=iter(["squared_error"])),
+               lambda net: net.depth >= 2 and isinstance(net.layers[1], LayerNorm),
+               settings=settings(database=None, derandomize=True, max_examples=500))
+    assert net.cost == "squared_error"

@@ -13,7 +13,7 @@ and backpropagation by the generalized theorem::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from proofcheck._xp import Array, Namespace
 from proofcheck.costs import COSTS
 from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
-from proofcheck.strategies import _elements
+from proofcheck.strategies import _elements, check_range
 
 __all__ = ["LayerNetwork", "layer_backprop", "layer_forward", "layer_networks"]
 
@@ -219,17 +219,26 @@ def layer_networks(
     Raises
     ------
     hypothesis.errors.InvalidArgument
-        For a bound out of range, an empty or wrong ``layer_types`` or
-        ``activation_maps``, an unknown cost, or a layer type whose
-        ``min_width`` or ``min_batch`` exceeds ``max_width`` or ``max_batch``.
+        At the call, before anything is drawn: for a bound out of range or not an
+        integer, an empty or wrong ``layer_types`` or ``activation_maps`` (or a
+        single one, not a sequence), unknown costs (or a single name), or a layer
+        type whose ``min_width`` or ``min_batch`` exceeds ``max_width`` or
+        ``max_batch``. Ranges are checked as :func:`proofcheck.strategies.networks`
+        checks its own.
     """
+    layer_types = _listed("layer_types", layer_types,
+                          "a non-empty sequence of LayerMap subclasses")
+    activation_maps = _listed("activation_maps", activation_maps,
+                              "a non-empty sequence of ActivationMap instances")
     _check_arguments(layer_types, activation_maps, focus, min_depth, max_depth, max_width,
                      max_batch, orders)
-    if not (isinstance(focus_from, int) and 1 <= focus_from <= max_depth):
+    if not (isinstance(focus_from, int) and not isinstance(focus_from, bool)
+            and 1 <= focus_from <= max_depth):
         raise InvalidArgument(f"focus_from={focus_from!r} must be an integer in "
                               f"1..max_depth={max_depth}")
     names = {f.describe(): f for f in activation_maps}
-    cost_names = list(COSTS if costs is None else costs)
+    cost_names = list(COSTS) if costs is None else _listed(
+        "costs", costs, f"a sequence of names of costs of {list(COSTS)}")
     unknown = sorted(set(cost_names) - set(COSTS))
     if unknown or not cost_names:
         raise InvalidArgument(f"costs={cost_names!r} must name at least one cost of "
@@ -341,6 +350,14 @@ def layer_networks(
     return draw()
 
 
+def _listed(name: str, value: Any, expected: str) -> list[Any]:
+    """The argument ``name`` as a list; ``InvalidArgument`` for a string or any other
+    single object where a sequence is expected (an iterator is taken once, here)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidArgument(f"{name}={value!r} must be {expected}, not a single one")
+    return list(value)
+
+
 def _check_arguments(layer_types: Sequence[Any], activation_maps: Sequence[Any], focus: Any,
                      min_depth: int, max_depth: int, max_width: int, max_batch: int,
                      orders: int) -> None:
@@ -350,8 +367,7 @@ def _check_arguments(layer_types: Sequence[Any], activation_maps: Sequence[Any],
                         ("max_width", max_width), ("max_batch", max_batch)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise InvalidArgument(f"{name}={value!r} must be an integer >= 1")
-    if min_depth > max_depth:
-        raise InvalidArgument(f"min_depth={min_depth} is larger than max_depth={max_depth}")
+    check_range("depth", min_depth, max_depth, 1)
     if not (isinstance(orders, int) and not isinstance(orders, bool) and 0 <= orders <= 100):
         raise InvalidArgument(f"orders={orders!r} must be an integer in 0..100")
     bad = [t for t in layer_types if not (isinstance(t, type) and issubclass(t, LayerMap))]
