@@ -22,7 +22,7 @@ from hypothesis.errors import Flaky, HypothesisException
 
 from proofcheck._database_key import set_database_key
 from proofcheck.errors import ImplementationError
-from proofcheck.properties import (
+from proofcheck.properties._framework import (
     Check,
     Context,
     NotApplicable,

@@ -169,8 +169,8 @@ def test_l2_judges_a_cancelled_directional_derivative_at_its_terms() -> None:
     """The soak's dev seed 17: W dX = 0.25 - 0.25 at b = 0, X = 0 is 4e-19 in numpy and
     3e-19 in XLA; judged at the size of X or b (0) it was a false alarm."""
     from proofcheck.properties import Subject
-    from proofcheck.properties._lemmas import LayerPoint, check_L2_identification
+    from proofcheck.properties._lemmas import DifferentialPoint, check_L2_identification
 
-    p = LayerPoint(("leaky_relu", "relu", "tanh"), np.array([[0.25, -0.25]]), np.array([0.0]),
-                   np.zeros((2, 1)), np.ones((2, 1)))
+    p = DifferentialPoint(("leaky_relu", "relu", "tanh"), np.array([[0.25, -0.25]]),
+                          np.array([0.0]), np.zeros((2, 1)), np.ones((2, 1)))
     assert all(c.comparison.holds for c in check_L2_identification(Subject(None), p))

@@ -27,7 +27,7 @@ from proofcheck.layers import (
     Parameters,
     layer_networks,
 )
-from proofcheck.properties._generalization import LayerPoint, _layer_points
+from proofcheck.properties._generalization import ProductPoint, product_points
 from tests.layer_mutants import AffineParameterProductsAveraged
 
 Float64Array = NDArray[np.float64]
@@ -156,13 +156,13 @@ def test_strided_convolutions_have_several_output_positions_in_part_of_the_examp
 
     points: Counter[str] = Counter()
 
-    def record_point(p: LayerPoint) -> None:
+    def record_point(p: ProductPoint) -> None:
         assert isinstance(p.layer, Conv1D)
         if p.layer.stride > 1 or p.layer.dilation > 1:
             points["strided"] += 1
             points["several positions"] += p.layer.out_length >= 2
 
-    _measure(_layer_points(Conv1D), record_point)
+    _measure(product_points(Conv1D), record_point)
     assert points["several positions"] / points["strided"] >= 0.08, points
 
 
@@ -188,7 +188,7 @@ def test_batches_of_four_or_more_in_part_of_the_examples(focus: type[LayerMap]) 
     assert sum(n for N, n in sizes.items() if N <= 2) / DRAWS >= 0.5, sizes
 
     points: Counter[int] = Counter()
-    _measure(_layer_points(focus), lambda p: points.update([p.a.shape[1]]))
+    _measure(product_points(focus), lambda p: points.update([p.a.shape[1]]))
     assert min(points) >= focus.min_batch, points
     assert sum(n for N, n in points.items() if N >= 4) / DRAWS >= 0.04, points
 
@@ -206,7 +206,7 @@ def test_min_width_is_honoured() -> None:
 
     _measure(layer_networks([*LAYER_TYPES, WideOnly], MAPS, focus=WideOnly), record)
     assert seen["WideOnly"] >= DRAWS, seen
-    _measure(_layer_points(WideOnly), lambda p: seen.update(["point"]) or None)
+    _measure(product_points(WideOnly), lambda p: seen.update(["point"]) or None)
     assert seen["point"] > 0
 
 

@@ -146,12 +146,12 @@ def test_layernorm_lemma_holds_on_a_constant_column(a: np.ndarray, gamma: np.nda
     from proofcheck.layers import LayerNorm
     from proofcheck.properties import Subject
     from proofcheck.properties._generalization import (
-        LayerPoint,
+        ProductPoint,
         check_layer_input_lemma,
         check_layer_parameter_lemma,
     )
 
-    point = LayerPoint(LayerNorm(3, True), {"gamma": gamma, "beta": np.zeros(3)}, a,
+    point = ProductPoint(LayerNorm(3, True), {"gamma": gamma, "beta": np.zeros(3)}, a,
                        np.full(a.shape, 0.75))
     checks = [*check_layer_input_lemma(Subject(None), point),
               *check_layer_parameter_lemma(Subject(None), point)]

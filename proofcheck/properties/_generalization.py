@@ -27,7 +27,6 @@ each operation once per shape. Every strategy honours a layer type's
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -53,16 +52,15 @@ from proofcheck.layers import (
 )
 from proofcheck.layers import _oracle as layer_oracle
 from proofcheck.layers._network import size_bounds
-from proofcheck.properties import (
+from proofcheck.properties._framework import (
     Check,
     Context,
     Mode,
     Property,
     Subject,
-    UserCodeFailure,
-    _result_array,
     check,
     register,
+    result_array,
 )
 from proofcheck.strategies import _elements
 from proofcheck.tolerances import term_scale
@@ -102,36 +100,17 @@ def _networks(min_depth: int = 1) -> Callable[[Context], st.SearchStrategy[Layer
     return strategy
 
 
-def _call(owner: Any, method: str, args: dict[str, Any]) -> Any:
-    """Call a hand-derived product; a crash in it is a failing example, not our crash."""
-    label = f"{type(owner).__name__}.{method}"
-    try:
-        return getattr(owner, method)(*(a.copy() if isinstance(a, np.ndarray) else a
-                                        for a in args.values()))
-    except (ImplementationError, InputError):
-        raise
-    except Exception as exc:
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        arrays = {k: v for k, v in args.items() if isinstance(v, np.ndarray)}
-        raise UserCodeFailure(label, last, arrays) from None
-
-
-def _array(owner: Any, method: str, args: dict[str, Any], shape: tuple[int, ...]) -> Float64Array:
-    return _result_array(f"{type(owner).__name__}.{method}", _call(owner, method, args), shape,
-                         f"{shape}", args)
-
-
-def _parameter_products(layer: LayerMap, a: Float64Array, params: Parameters,
+def _parameter_products(subject: Subject, layer: LayerMap, a: Float64Array, params: Parameters,
                         delta: Float64Array) -> dict[str, Float64Array]:
     args = {"a": a, "params": params, "delta": delta}
-    result = _call(layer, "parameter_products", args)
+    result = subject.call("parameter_products", args, owner=layer)
     shapes = layer.parameter_shapes()
     if not isinstance(result, dict) or set(result) != set(shapes):
         raise ImplementationError(
             f"{type(layer).__name__}.parameter_products returned "
             f"{sorted(result) if isinstance(result, dict) else type(result).__name__}; expected "
             f"a dict with the keys of parameter_shapes(): {sorted(shapes)}")
-    return {name: _result_array(f"{type(layer).__name__}.parameter_products", result[name],
+    return {name: result_array(f"{type(layer).__name__}.parameter_products", result[name],
                                 shape, f"{name} {shape}", {"a": a, "delta": delta},
                                 label=f"[{name!r}]")
             for name, shape in shapes.items()}
@@ -181,20 +160,20 @@ def _end_to_end(net: LayerNetwork, o: layer_oracle.LayerOracle,
 # --- G.base -------------------------------------------------------------------------
 
 
-def check_G_base_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
+def check_G_base_isolated(subject: Subject, net: LayerNetwork) -> list[Check]:
     """G.base, isolated: ``J^{f^k}(z^k)^T grad_a c`` by the activation's hand-derived product,
     fed the oracle's ``z^k``, ``a^k`` and ``dC/dA^k``."""
     _valid(net)
     o, k = layer_oracle.network_gradients(net), net.depth
     f = net.activations[k - 1]
     inputs = {"z": o.Zs[k - 1], "a": o.As[k], "g": o.grad_a}
-    actual = _array(f, "product", inputs, o.deltas[k - 1].shape)
+    actual = subject.array("product", inputs, o.deltas[k - 1].shape, owner=f)
     return [check(f"delta^{k}", actual, o.deltas[k - 1], function=f"{f.describe()}.product",
                   layer=k, inputs=inputs,
                   scale=error_model.layer_product_scale(o.grad_a, o.As[k]))]
 
 
-def check_G_base_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
+def check_G_base_end_to_end(subject: Subject, net: LayerNetwork) -> list[Check]:
     """G.base, end-to-end: the numpy backpropagation's ``delta^k``."""
     _valid(net)
     from proofcheck.layers import layer_backprop
@@ -207,7 +186,7 @@ def check_G_base_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
 # --- G.step -------------------------------------------------------------------------
 
 
-def check_G_step_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
+def check_G_step_isolated(subject: Subject, net: LayerNetwork) -> list[Check]:
     """G.step, isolated: ``J^{f^l}(z^l)^T J^{phi^{l+1}}_a(a^l)^T delta^{l+1}`` from the
     hand-derived products, fed the oracle's ``delta^{l+1}``, for every ``l < k``."""
     _valid(net)
@@ -215,9 +194,9 @@ def check_G_step_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
     for l in range(net.depth - 1, 0, -1):
         layer, f = net.layers[l], net.activations[l - 1]
         inputs = {"a": o.As[l], "params": net.params[l], "delta": o.deltas[l]}
-        back = _array(layer, "input_product", inputs, o.As[l].shape)
-        actual = _array(f, "product", {"z": o.Zs[l - 1], "a": o.As[l], "g": back},
-                        o.deltas[l - 1].shape)
+        back = subject.array("input_product", inputs, o.As[l].shape, owner=layer)
+        actual = subject.array("product", {"z": o.Zs[l - 1], "a": o.As[l], "g": back},
+                               o.deltas[l - 1].shape, owner=f)
         scale = error_model.layer_product_scale(o.deltas[l], *net.params[l].values(), o.As[l])
         checks.append(check(f"delta^{l}", actual, o.deltas[l - 1],
                             function=f"{layer.name}.input_product, {f.describe()}.product",
@@ -226,7 +205,7 @@ def check_G_step_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
     return checks
 
 
-def check_G_step_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
+def check_G_step_end_to_end(subject: Subject, net: LayerNetwork) -> list[Check]:
     """G.step, end-to-end: every delta of the numpy backpropagation."""
     _valid(net)
     from proofcheck.layers import layer_backprop
@@ -240,14 +219,15 @@ def check_G_step_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
 # --- G.param ------------------------------------------------------------------------
 
 
-def check_G_param_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
+def check_G_param_isolated(subject: Subject, net: LayerNetwork) -> list[Check]:
     """G.param, isolated: ``J^{phi^l}_theta(a^{l-1})^T delta^l`` from the hand-derived
     products, fed the oracle's ``a^{l-1}`` and ``delta^l``, for every layer."""
     _valid(net)
     o, checks = layer_oracle.network_gradients(net), []
     for l in range(net.depth, 0, -1):
         layer = net.layers[l - 1]
-        products = _parameter_products(layer, o.As[l - 1], net.params[l - 1], o.deltas[l - 1])
+        products = _parameter_products(subject, layer, o.As[l - 1], net.params[l - 1],
+                                       o.deltas[l - 1])
         for name, value in products.items():
             checks.append(check(f"dC/d{name}^{l}", value, o.grads[l - 1][name],
                                 function=f"{layer.name}.parameter_products", layer=l,
@@ -257,7 +237,7 @@ def check_G_param_isolated(s: Subject, net: LayerNetwork) -> list[Check]:
     return checks
 
 
-def check_G_param_end_to_end(s: Subject, net: LayerNetwork) -> list[Check]:
+def check_G_param_end_to_end(subject: Subject, net: LayerNetwork) -> list[Check]:
     """G.param, end-to-end: every parameter gradient of the numpy backpropagation."""
     _valid(net)
     from proofcheck.layers import layer_backprop
@@ -298,7 +278,7 @@ for _step, _mode, _check, _compares, _min in _G_ROWS:
 # --- the lemmas of each layer type ---------------------------------------------------
 
 
-class LayerPoint(NamedTuple):
+class ProductPoint(NamedTuple):
     """A configured layer with parameters, an input and a delta to pull back.
 
     Attributes
@@ -327,13 +307,13 @@ def _has_parameters(layer: LayerMap) -> bool:
     return bool(layer.parameter_shapes())
 
 
-def _layer_points(layer_type: type[LayerMap], *,
-                  with_parameters: bool = False) -> st.SearchStrategy[LayerPoint]:
+def product_points(layer_type: type[LayerMap], *,
+                  with_parameters: bool = False) -> st.SearchStrategy[ProductPoint]:
     """Points of ``layer_type``: a configuration for a drawn input width, its parameters,
     ``a`` and ``delta`` (``with_parameters``: only configurations that have parameters)."""
 
     @st.composite
-    def draw(draw: st.DrawFn) -> LayerPoint:
+    def draw(draw: st.DrawFn) -> ProductPoint:
         width, batch = draw(size_bounds(MAX_WIDTH, MAX_BATCH, small_batch=SMALL_LEMMA_BATCH))
         width = max(width, layer_type.min_width)
         n_in = draw(st.integers(layer_type.min_width, width))
@@ -347,7 +327,7 @@ def _layer_points(layer_type: type[LayerMap], *,
                   for name, shape in layer.parameter_shapes().items()}
         a = draw(hnp.arrays(np.float64, (n_in, N), elements=_elements(2.0)))
         delta = draw(hnp.arrays(np.float64, (layer.n_out, N), elements=_elements(1.0)))
-        return LayerPoint(layer, params, a, delta)
+        return ProductPoint(layer, params, a, delta)
 
     return draw()
 
@@ -365,7 +345,7 @@ def _activation_points(maps: Sequence[ActivationMap]) -> st.SearchStrategy[Activ
     return draw()
 
 
-def _layer_lemma_check(p: LayerPoint, products: str) -> list[Check]:
+def _layer_lemma_check(subject: Subject, p: ProductPoint, products: str) -> list[Check]:
     """Compare the ``products`` (``"input"`` or ``"parameters"``) of a layer with ``jax.vjp``."""
     da, dtheta = layer_oracle.layer_vjp(p.layer, p.a, p.params, p.delta)
     inputs = {"a": p.a, "delta": p.delta, **{k: np.asarray(v) for k, v in p.params.items()}}
@@ -376,11 +356,12 @@ def _layer_lemma_check(p: LayerPoint, products: str) -> list[Check]:
     # (found: LayerNorm on a constant column, where XLA's mean is one ulp off numpy's).
     scale = error_model.lemma_scale(p.a, p.delta, *p.params.values())
     if products == "input":
-        actual = {"a": _array(p.layer, "input_product",
-                              {"a": p.a, "params": p.params, "delta": p.delta}, p.a.shape)}
+        actual = {"a": subject.array("input_product",
+                                     {"a": p.a, "params": p.params, "delta": p.delta},
+                                     p.a.shape, owner=p.layer)}
         expected, method = {"a": da}, "input_product"
     else:
-        actual = _parameter_products(p.layer, p.a, p.params, p.delta)
+        actual = _parameter_products(subject, p.layer, p.a, p.params, p.delta)
         expected, method = dtheta, "parameter_products"
 
     def compare_all(scales: dict[str, Any]) -> list[Check]:
@@ -399,22 +380,22 @@ def _layer_lemma_check(p: LayerPoint, products: str) -> list[Check]:
     return compare_all({k: error_model.second_look(scale, terms[k], n) for k in actual})
 
 
-def check_layer_input_lemma(subject: Subject, p: LayerPoint) -> list[Check]:
+def check_layer_input_lemma(subject: Subject, p: ProductPoint) -> list[Check]:
     """G.step, lemma: the layer's hand-derived ``J_a^T delta`` against ``jax.vjp``."""
-    return _layer_lemma_check(p, "input")
+    return _layer_lemma_check(subject, p, "input")
 
 
-def check_layer_parameter_lemma(subject: Subject, p: LayerPoint) -> list[Check]:
+def check_layer_parameter_lemma(subject: Subject, p: ProductPoint) -> list[Check]:
     """G.param, lemma: the layer's hand-derived ``J_theta^T delta``, for every parameter
     ``theta``, against ``jax.vjp``."""
-    return _layer_lemma_check(p, "parameters")
+    return _layer_lemma_check(subject, p, "parameters")
 
 
 def _activation_lemma_check(subject: Subject, p: ActivationPoint) -> list[Check]:
     expected = layer_oracle.activation_vjp(p.activation, p.z, p.g)
     a = np.asarray(p.activation.forward(p.z, np), dtype=np.float64)
     inputs = {"z": p.z, "g": p.g}
-    actual = _array(p.activation, "product", {"z": p.z, "a": a, "g": p.g}, p.z.shape)
+    actual = subject.array("product", {"z": p.z, "a": a, "g": p.g}, p.z.shape, owner=p.activation)
     # The terms of the product are of the size |a| |g| (softmax: a * g and a (a^T g));
     # z itself is not a factor (z = 0 gives a = 1/n, not 0).
     return [check("J^f(z)^T g", actual, expected,
@@ -466,14 +447,14 @@ def layer_lemmas(layer_type: type[LayerMap] | type[ActivationMap] | Sequence[Act
             generates=generates.format(what="its parameters, "),
             compares=f"{name}'s hand-derived input product J_a^T delta with jax.vjp of its "
                      "forward map",
-            strategy=lambda ctx: _layer_points(lt), check=check_layer_input_lemma)]
+            strategy=lambda ctx: product_points(lt), check=check_layer_input_lemma)]
         if has_parameters(lt):
             rows.append(Property(
                 "G.param", "lemma", (), about="layers", layer=name,
                 generates=generates.format(what="with parameters, "),
                 compares=f"{name}'s hand-derived parameter products J_theta^T delta, for "
                          "every parameter theta, with jax.vjp of its forward map",
-                strategy=lambda ctx: _layer_points(lt, with_parameters=True),
+                strategy=lambda ctx: product_points(lt, with_parameters=True),
                 check=check_layer_parameter_lemma))
         return rows
     maps: list[ActivationMap] = (

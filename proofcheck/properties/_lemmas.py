@@ -19,7 +19,7 @@ from proofcheck import error_model, oracle
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.network import potential
-from proofcheck.properties import Check, Property, Subject, check, register
+from proofcheck.properties._framework import Check, Property, Subject, check, register
 from proofcheck.strategies import activation_names, cost_names, matrices
 
 Float64Array = NDArray[np.float64]
@@ -74,7 +74,10 @@ register(Property(
 # --- L2 --------------------------------------------------------------------------
 
 
-class LayerPoint(NamedTuple):
+class DifferentialPoint(NamedTuple):
+    """L2's example: a layer function ``X -> f(W X + b)`` (for each activation), a
+    point ``X`` and a direction ``dX`` of its differential."""
+
     activations: tuple[str, ...]
     W: Float64Array
     b: Float64Array
@@ -82,21 +85,22 @@ class LayerPoint(NamedTuple):
     dX: Float64Array
 
 
-def _layer_points(acts: Names) -> st.SearchStrategy[LayerPoint]:
+def differential_points(acts: Names) -> st.SearchStrategy[DifferentialPoint]:
+    """L2's examples, for the activations ``acts`` (``None``: every one)."""
     @st.composite
-    def draw_point(draw: st.DrawFn) -> LayerPoint:
+    def draw_point(draw: st.DrawFn) -> DifferentialPoint:
         m, n, N = draw(_side()), draw(_side()), draw(_side())
         W = draw(matrices(m, n, bound=1.0 / n))
         b = draw(matrices(m, 1))[:, 0]
         # Every activation at every drawn layer, as in L4 and L7: a derivative wrong
         # only for one activation cannot hide behind the draw of the others.
         names = tuple(a for a in ACTIVATIONS if acts is None or a in acts)
-        return LayerPoint(names, W, b, draw(matrices(n, N)), draw(matrices(n, N)))
+        return DifferentialPoint(names, W, b, draw(matrices(n, N)), draw(matrices(n, N)))
 
     return draw_point()
 
 
-def _layer_differential_matrix(activation: str, p: LayerPoint
+def _layer_differential_matrix(activation: str, p: DifferentialPoint
                                ) -> tuple[Float64Array, Float64Array]:
     """``M(X) = diag(vec f'(Z)) (I_N kron W)`` for ``F(X) = f(W X + b 1^T)`` (L4, L5, L3),
     and ``f'(Z)``."""
@@ -105,7 +109,7 @@ def _layer_differential_matrix(activation: str, p: LayerPoint
     return np.diag(vec(dfz)) @ np.kron(np.eye(p.X.shape[1]), p.W), dfz
 
 
-def check_L2_identification(subject: Subject, p: LayerPoint) -> list[Check]:
+def check_L2_identification(subject: Subject, p: DifferentialPoint) -> list[Check]:
     """L2: the oracle's ``jvp`` along ``dX`` and its Jacobian both equal ``M(X)``, for every
     activation.
 
@@ -134,7 +138,7 @@ register(Property(
               "sides 1..4), for every activation",
     compares="M(X) vec(dX) with jax.jvp of F along dX, and M(X) with jax.jacfwd of F, "
              "where M(X) = diag(vec f'(Z)) (I_N kron W) is read off the differential",
-    strategy=lambda ctx: _layer_points(ctx.activations),
+    strategy=lambda ctx: differential_points(ctx.activations),
     check=check_L2_identification,
 ))
 
@@ -180,12 +184,14 @@ register(Property(
 # --- L4 --------------------------------------------------------------------------
 
 
-class Point(NamedTuple):
+class ElementwisePoint(NamedTuple):
+    """L4's example: potentials ``z`` at which each activation's ``f'`` is compared."""
+
     activations: tuple[str, ...]
     z: Float64Array
 
 
-def _points(acts: Names) -> st.SearchStrategy[Point]:
+def _elementwise_points(acts: Names) -> st.SearchStrategy[ElementwisePoint]:
     # Potentials over [-20, 20], and the kink 0.0 itself with good probability
     # (Hypothesis draws 0.0 often; sampled_from makes sure of it).
     entry = st.one_of(st.sampled_from([0.0, -0.0]),
@@ -193,11 +199,11 @@ def _points(acts: Names) -> st.SearchStrategy[Point]:
     # Every activation at every drawn z: a derivative wrong only for one activation
     # cannot hide behind the draw of the others.
     names = tuple(a for a in ACTIVATIONS if acts is None or a in acts)
-    return st.builds(Point, st.just(names),
+    return st.builds(ElementwisePoint, st.just(names),
                      st.lists(entry, min_size=1, max_size=2 * MAX_SIDE).map(np.array))
 
 
-def check_L4_elementwise(subject: Subject, p: Point) -> list[Check]:
+def check_L4_elementwise(subject: Subject, p: ElementwisePoint) -> list[Check]:
     """L4: the hand-derived ``f'(z)`` equals JAX's, and ``J^f(z) == diag(f'(z))``, for every
     activation."""
     checks = []
@@ -219,7 +225,7 @@ register(Property(
     "L4", "lemma", (), about="mathematics", tolerance="derivative",
     generates="a vector z with entries in [-20, 20], the kink 0 often; every activation",
     compares="the hand-derived f'(z) with jax.jvp of f, and diag(f'(z)) with jax.jacfwd of f",
-    strategy=lambda ctx: _points(ctx.activations),
+    strategy=lambda ctx: _elementwise_points(ctx.activations),
     check=check_L4_elementwise,
 ))
 
@@ -227,19 +233,21 @@ register(Property(
 # --- L5 --------------------------------------------------------------------------
 
 
-class Affine(NamedTuple):
+class AffinePoint(NamedTuple):
+    """L5's example: the affine map ``A -> W A + b`` at a point ``A``."""
+
     W: Float64Array
     A: Float64Array
     b: Float64Array
 
 
 @st.composite
-def _affines(draw: st.DrawFn) -> Affine:
+def _affine_points(draw: st.DrawFn) -> AffinePoint:
     m, n, N = draw(_side()), draw(_side()), draw(_side())
-    return Affine(draw(matrices(m, n)), draw(matrices(n, N)), draw(matrices(m, 1))[:, 0])
+    return AffinePoint(draw(matrices(m, n)), draw(matrices(n, N)), draw(matrices(m, 1))[:, 0])
 
 
-def check_L5_affine(subject: Subject, p: Affine) -> list[Check]:
+def check_L5_affine(subject: Subject, p: AffinePoint) -> list[Check]:
     """L5: ``J^Z(vec A) = I_N kron W``, ``J^Z(vec W) = A^T kron I``, ``J^Z(b) = 1_N kron I``."""
     m, N = p.W.shape[0], p.A.shape[1]
     J_A, J_W, J_b = oracle.affine_jacobians(p.W, p.A, p.b)
@@ -257,7 +265,7 @@ register(Property(
     generates="W (m, n), A (n, N), b (m,) with sides 1..4",
     compares="I_N kron W, A^T kron I and 1_N kron I with jax.jacfwd of Z = W A + b 1^T "
              "with respect to vec A, vec W and b",
-    strategy=lambda ctx: _affines(),
+    strategy=lambda ctx: _affine_points(),
     check=check_L5_affine,
 ))
 
@@ -312,25 +320,27 @@ register(Property(
 # --- L7 --------------------------------------------------------------------------
 
 
-class LayerMap(NamedTuple):
+class LayerMapPoint(NamedTuple):
+    """L7's example: the map ``z^l -> W^{l+1} f^l(z^l) + b^{l+1}`` at a point."""
+
     activations: tuple[str, ...]
     W_next: Float64Array
     b_next: Float64Array
     z: Float64Array
 
 
-def _layer_maps(acts: Names) -> st.SearchStrategy[LayerMap]:
+def _layer_map_points(acts: Names) -> st.SearchStrategy[LayerMapPoint]:
     @st.composite
-    def draw_map(draw: st.DrawFn) -> LayerMap:
+    def draw_map(draw: st.DrawFn) -> LayerMapPoint:
         m, n = draw(_side()), draw(_side())
         names = tuple(a for a in ACTIVATIONS if acts is None or a in acts)
-        return LayerMap(names, draw(matrices(m, n)),
+        return LayerMapPoint(names, draw(matrices(m, n)),
                         draw(matrices(m, 1))[:, 0], draw(matrices(n, 1, bound=5.0))[:, 0])
 
     return draw_map()
 
 
-def check_L7_layer_map(subject: Subject, p: LayerMap) -> list[Check]:
+def check_L7_layer_map(subject: Subject, p: LayerMapPoint) -> list[Check]:
     """L7: ``J`` of ``z -> W^{l+1} f(z) + b^{l+1}`` equals ``W^{l+1} diag(f'(z))``, for every
     activation."""
     checks = []
@@ -346,7 +356,7 @@ register(Property(
     "L7", "lemma", (), about="mathematics", tolerance="jacobian",
     generates="W^{l+1} (m, n), b^{l+1} (m,) and z^l (n,) in [-5, 5]; every activation",
     compares="W^{l+1} diag(f'(z^l)) (hand-derived f') with jax.jacfwd of the layer map",
-    strategy=lambda ctx: _layer_maps(ctx.activations),
+    strategy=lambda ctx: _layer_map_points(ctx.activations),
     check=check_L7_layer_map,
 ))
 

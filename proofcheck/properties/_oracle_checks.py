@@ -17,8 +17,8 @@ from numpy.typing import NDArray
 
 from proofcheck import finite_differences, oracle
 from proofcheck.network import potential
-from proofcheck.properties import Check, Property, Subject, register
-from proofcheck.properties._lemmas import LayerPoint, _layer_points
+from proofcheck.properties._framework import Check, Property, Subject, register
+from proofcheck.properties._lemmas import DifferentialPoint, differential_points
 from proofcheck.strategies import Network, networks
 from proofcheck.tolerances import TOLERANCES, compare
 
@@ -78,7 +78,7 @@ register(Property(
 
 
 def check_oracle_jacobian_against_finite_differences(subject: Subject,
-                                                     p: LayerPoint) -> list[Check]:
+                                                     p: DifferentialPoint) -> list[Check]:
     """The oracle's Jacobians of a layer ``X -> f(W X + b 1^T)`` equal finite differences, for
     every smooth activation."""
     from proofcheck.activations import ACTIVATIONS, Activation
@@ -101,7 +101,7 @@ register(Property(
     "L2", "oracle check", (), about="mathematics", tolerance="finite differences",
     generates="a layer F(X) = f(W X + b 1^T) (sides 1..4), for every smooth activation",
     compares="the JAX oracle's Jacobian J^F(vec X) (jax.jacfwd) with finite differences",
-    strategy=lambda ctx: _layer_points(SMOOTH),
+    strategy=lambda ctx: differential_points(SMOOTH),
     check=check_oracle_jacobian_against_finite_differences,
     oracle="finite differences (numpy), independent of JAX",
 ))

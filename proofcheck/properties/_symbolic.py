@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck.properties import (
+from proofcheck.properties._framework import (
     Check,
     NotApplicable,
     Property,
@@ -150,7 +150,7 @@ def check_L7_exact(subject: Subject, _: None) -> list[Check]:
 # --- the theorem, on the implementation -----------------------------------------------
 
 
-def _call(subject: Subject, function: str, *args: Any) -> Any:
+def _on_symbols(subject: Subject, function: str, *args: Any) -> Any:
     """Call ``function`` on symbols; first on floats of the same shapes.
 
     A crash on floats is the implementation's (a failing row, as in the sampled
@@ -158,9 +158,9 @@ def _call(subject: Subject, function: str, *args: Any) -> Any:
     """
     floats = {f"arg{i}": np.ones(a.shape) if isinstance(a, np.ndarray) else a
               for i, a in enumerate(args)}
-    subject._invoke(function, floats)  # a UserCodeFailure here fails the row
+    subject.call(function, floats)  # a UserCodeFailure here fails the row
     try:
-        return subject._invoke(function, {f"arg{i}": a for i, a in enumerate(args)})
+        return subject.call(function, {f"arg{i}": a for i, a in enumerate(args)})
     except UserCodeFailure as failure:
         raise NotApplicable(
             f"not applicable: {function} does not compute with symbolic (object) arrays "
@@ -180,8 +180,8 @@ def check_T1_base_exact(subject: Subject, _: None) -> list[Check]:
         z, g = sp.symbols(f"z_0:{n}"), sp.symbols(f"g_0:{n}")
         c = sum(gi * f(zi) for gi, zi in zip(g, z, strict=True))  # gradient g at a = f(z)
         expected = _column([sp.diff(c, zi) for zi in z])
-        actual = _call(subject, "output_delta", _column([sp.diff(f(zi), zi) for zi in z]),
-                       _column(list(g)))
+        actual = _on_symbols(subject, "output_delta",
+                             _column([sp.diff(f(zi), zi) for zi in z]), _column(list(g)))
         checks.append(_exact_check(f"delta^k, n_k={n}", actual, expected,
                                    function="output_delta"))
     return checks
@@ -199,8 +199,8 @@ def check_T1_step_exact(subject: Subject, _: None) -> list[Check]:
         z_next = W @ np.array([f(zi) for zi in z], dtype=object) + b
         c = sum(gj * zj for gj, zj in zip(g, z_next, strict=True))
         expected = _column([sp.diff(c, zi) for zi in z])
-        actual = _call(subject, "backward_delta", W, _column(list(g)),
-                       _column([sp.diff(f(zi), zi) for zi in z]))
+        actual = _on_symbols(subject, "backward_delta", W, _column(list(g)),
+                             _column([sp.diff(f(zi), zi) for zi in z]))
         checks.append(_exact_check(f"delta^l, n_(l+1)={m}, n_l={n}", actual, expected,
                                    function="backward_delta"))
     return checks
@@ -215,7 +215,7 @@ def check_T1_W_exact(subject: Subject, _: None) -> list[Check]:
         g = sp.symbols(f"g_0:{m}")
         c = sum(gj * zj for gj, zj in zip(g, (W @ a)[:, 0] + b, strict=True))
         expected = np.array([[sp.diff(c, w) for w in row] for row in W], dtype=object)
-        actual = _call(subject, "weight_grad", _column(list(g)), a)
+        actual = _on_symbols(subject, "weight_grad", _column(list(g)), a)
         checks.append(_exact_check(f"dc/dW, W {m}x{n}", actual, expected,
                                    function="weight_grad"))
     return checks
@@ -229,7 +229,7 @@ def check_T1_b_exact(subject: Subject, _: None) -> list[Check]:
         b, g = _matrix("b", m, 1)[:, 0], sp.symbols(f"g_0:{m}")
         c = sum(gj * bj for gj, bj in zip(g, b, strict=True))
         expected = np.array([sp.diff(c, bj) for bj in b], dtype=object)
-        actual = _call(subject, "bias_grad", _column(list(g)))
+        actual = _on_symbols(subject, "bias_grad", _column(list(g)))
         checks.append(_exact_check(f"dc/db, n_l={m}", actual, expected, function="bias_grad"))
     return checks
 

@@ -23,7 +23,7 @@ from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.error_model import KinkConvention, judged_scale, product_terms, step_scale
 from proofcheck.network import forward_numpy
-from proofcheck.properties import Check, Context, Property, Subject, check, register
+from proofcheck.properties._framework import Check, Context, Property, Subject, check, register
 from proofcheck.strategies import Network, networks
 
 Float64Array = NDArray[np.float64]
