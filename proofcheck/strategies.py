@@ -124,7 +124,10 @@ class Network(NamedTuple):
 
 def check_range(name: str, low: int, high: int, at_least: int) -> None:
     """Raise ``InvalidArgument`` unless ``at_least <= low <= high``, for the bounds
-    ``min_<name>=low`` and ``max_<name>=high`` of a strategy."""
+    ``min_<name>=low`` and ``max_<name>=high`` of a strategy (integers, not bools)."""
+    for bound, value in (("min", low), ("max", high)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise InvalidArgument(f"{bound}_{name}={value!r} must be an integer")
     if low < at_least:
         raise InvalidArgument(f"min_{name}={low} must be at least {at_least}")
     if low > high:
@@ -132,7 +135,9 @@ def check_range(name: str, low: int, high: int, at_least: int) -> None:
 
 
 def check_positive(name: str, value: float) -> None:
-    """Raise ``InvalidArgument`` unless the argument ``name=value`` is finite and > 0."""
+    """Raise ``InvalidArgument`` unless the argument ``name=value`` is a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidArgument(f"{name}={value!r} must be a finite number > 0")
     if not (np.isfinite(value) and value > 0):
         raise InvalidArgument(f"{name}={value!r} must be a finite number > 0")
 
@@ -167,6 +172,9 @@ def cost_names(allowed: Collection[str] | None = None) -> st.SearchStrategy[str]
 def _allowed(registry: Collection[str], allowed: Collection[str] | None, what: str) -> list[str]:
     if allowed is None:
         return list(registry)
+    if isinstance(allowed, str):
+        raise InvalidArgument(f"{what}={allowed!r} is one name; expected a collection of "
+                              f"names, e.g. [{allowed!r}]")
     unknown = sorted(set(allowed) - set(registry))
     if unknown:
         raise InvalidArgument(f"{what}={sorted(allowed)} names unknown {what} {unknown}; "
@@ -220,7 +228,7 @@ def networks(
     check_range("batch", min_batch, max_batch, 1)
     check_positive("weight_bound", weight_bound)
     check_positive("data_bound", data_bound)
-    if not (isinstance(orders, int) and 0 <= orders <= 100):
+    if isinstance(orders, bool) or not (isinstance(orders, int) and 0 <= orders <= 100):
         raise InvalidArgument(f"orders={orders!r} must be an integer in 0..100")
     exponents = [0, *(e for i in range(1, orders + 1) for e in (-i, i))]  # shrink to 0
     act_names = _allowed(ACTIVATIONS, activations, "activations")

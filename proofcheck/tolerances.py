@@ -180,14 +180,18 @@ def compare(actual: Float64Array, expected: Float64Array, kind: str | Tolerance 
         raise ValueError(f"compare: actual has shape {a.shape}, expected has shape {e.shape}")
     if a.size == 0:
         return Comparison(0.0, 0.0, (), 0.0, 0.0, tol)
-    magnitude = np.maximum(np.abs(a), np.abs(e))
-    largest = float(np.max(magnitude, initial=0.0))
-    scale = largest if scale is None else np.maximum(scale, magnitude)
+    # A NaN or an infinity on either side never holds (its ratio is inf), and it takes
+    # no part in the scale of the other entries.
+    finite = np.isfinite(a) & np.isfinite(e)
     with np.errstate(invalid="ignore", over="ignore"):
-        error = np.abs(a - e)
+        magnitude = np.where(finite, np.maximum(np.abs(a), np.abs(e)), 0.0)
+        largest = float(np.max(magnitude, initial=0.0))
+        scale = largest if scale is None else np.maximum(scale, magnitude)
+        error = np.where(finite, np.abs(a - e), np.inf)
         bound = tol.atol * scale + tol.rtol * magnitude + FLOOR
-        ratio = np.where(np.isnan(error), np.inf, error / bound)
+        ratio = np.where(finite, error / bound, np.inf)
+    ratio = np.where(np.isnan(ratio), np.inf, ratio)  # a NaN scale judges nothing
     flat = int(np.argmax(ratio))
     index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
-    return Comparison(float(ratio[index]), float(np.max(np.where(np.isnan(error), np.inf, error))),
-                      index, float(a[index]), float(e[index]), tol)
+    return Comparison(float(ratio[index]), float(np.max(error)), index, float(a[index]),
+                      float(e[index]), tol)

@@ -282,6 +282,10 @@ SHARED_INVALID_CALLS = [
     ({"orders": 2.0}, r"^orders=2\.0 must be an integer in 0\.\.100$"),
     ({"costs": ["hinge"]}, r"^costs=\['hinge'\] .*unknown.*\['hinge'\]"),
     ({"costs": []}, r"^costs.* at least one"),
+    ({"min_depth": 1.5}, r"^min_depth=1\.5 must be an integer"),
+    ({"max_depth": True}, r"^max_depth=True must be an integer"),
+    ({"orders": True}, r"^orders=True must be an integer in 0\.\.100$"),
+    ({"costs": "squared_error"}, r"^costs='squared_error' (is one name|must be a sequence)"),
 ]
 
 

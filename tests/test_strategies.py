@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pytest
 from hypothesis import find, given, settings
+from hypothesis.errors import InvalidArgument
 
 import proofcheck
 from proofcheck.strategies import Network, inside_statement, networks
@@ -49,3 +53,14 @@ def test_a_mistake_in_the_induction_step_shrinks_to_depth_two() -> None:
         assert row.status == "fails"
         assert row.counterexample is not None and row.counterexample.network is not None
         assert row.counterexample.network["depth"] == 2
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"weight_bound": "1"}, r"^weight_bound='1' must be a finite number > 0$"),
+    ({"data_bound": True}, r"^data_bound=True must be a finite number > 0$"),
+    ({"activations": "tanh"}, r"^activations='tanh' is one name"),
+])
+def test_arguments_of_the_wrong_type_are_refused_at_the_call(kwargs: dict[str, Any],
+                                                              message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        networks(**kwargs)

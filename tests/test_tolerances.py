@@ -199,23 +199,15 @@ def test_a_lone_nan_or_infinity_is_reported_where_it_is(actual: float, expected:
     assert np.isnan(c.expected_value) or c.expected_value == expected
 
 
-NAN_SCALE = pytest.mark.xfail(strict=True, reason=(
-    "known bug: a NaN entry makes the default scale NaN for every entry, so the other "
-    "entries get a NaN ratio and the first of them is reported"))
-INF_OVER_INF = pytest.mark.xfail(strict=True, reason=(
-    "known bug: an infinite entry against a finite one has the bound inf, and its ratio "
-    "is inf / inf = NaN"))
-
-
 @pytest.mark.parametrize(("actual", "expected"), [
-    pytest.param(np.nan, 1.0, id="nan-actual", marks=NAN_SCALE),
-    pytest.param(1.0, np.nan, id="nan-expected", marks=NAN_SCALE),
-    pytest.param(np.nan, np.nan, id="nan-both", marks=NAN_SCALE),
+    pytest.param(np.nan, 1.0, id="nan-actual"),
+    pytest.param(1.0, np.nan, id="nan-expected"),
+    pytest.param(np.nan, np.nan, id="nan-both"),
     pytest.param(np.inf, np.inf, id="inf-both"),
     pytest.param(-np.inf, -np.inf, id="minus-inf-both"),
-    pytest.param(np.inf, 1.0, id="inf-actual", marks=INF_OVER_INF),
-    pytest.param(1.0, -np.inf, id="inf-expected", marks=INF_OVER_INF),
-    pytest.param(np.inf, -np.inf, id="opposite-infinities", marks=INF_OVER_INF),
+    pytest.param(np.inf, 1.0, id="inf-actual"),
+    pytest.param(1.0, -np.inf, id="inf-expected"),
+    pytest.param(np.inf, -np.inf, id="opposite-infinities"),
 ])
 def test_a_nan_or_infinity_next_to_equal_entries_is_located_with_ratio_inf(
         actual: float, expected: float) -> None:
