@@ -18,6 +18,11 @@ Usage (from the repository's top folder; ``nox -s docs`` runs exactly this)::
    empty local page first) fails the check. It also saves screenshots of
    the annotated induction steps, docs/_build/screenshots/T1.step.png and
    docs/_build/screenshots/G.step.png.
+   Then it opens every built page at a viewport 1280 px wide and measures each
+   table of the page's main content column: a table wider than that column
+   (or scrolling inside its wrapper, so part of it is cut off) fails the
+   check, named by its page and its header cells. The landing page at that
+   width is saved as docs/_build/screenshots/index.png.
    Without Chromium the check is skipped with a message; set ``CHROMIUM`` to
    the browser's path if it is not on ``PATH``.
 
@@ -41,10 +46,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -60,12 +65,26 @@ PAGES = ("index.html", "proof/notation.html", "proof/lemmas.html", "proof/theore
          "guides/adding-a-layer-type.html", "guides/trust-and-safety.html")
 #: The page and anchor of each screenshot (saved as ANCHOR.png).
 SCREENSHOT_PAGES = ("proof/theorem.html#T1.step", "proof/generalization.html#G.step")
+#: The landing page: measured first, and saved whole as index.png by the layout check.
+LANDING = "index.html"
+#: The viewport of the layout check: every table must fit its page's content column.
+LAYOUT_VIEWPORT = (1280, 1500)
+#: CSS pixels a table may exceed its column by (sub-pixel rounding of the layout).
+LAYOUT_SLACK = 1.0
+#: Header cells named in a problem message before the rest is elided.
+HEADER_CELLS_SHOWN = 6
+#: Characters of a header cell named in a problem message before the rest is elided.
+HEADER_CELL_CHARS = 40
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-default-apps",
                   "--disable-extensions", "--no-default-browser-check",
-                  "--hide-scrollbars", "--mute-audio")
+                  "--hide-scrollbars", "--mute-audio",
+                  # Chromium's own model and hint downloads (optimizationguide-pa), which a
+                  # longer session starts, are not requests of the pages.
+                  "--disable-features=OptimizationHints,OptimizationHintsFetching,"
+                  "OptimizationGuideModelDownloading,OptimizationTargetPrediction")
 #: Milliseconds of virtual time a page gets to load its scripts and typeset.
 VIRTUAL_TIME_BUDGET = 20000
 #: TeX delimiters that must not be left in the rendered text.
@@ -260,6 +279,18 @@ class _DevTools:
             os.close(self._from_chrome)
 
 
+def _evaluate(tools: _DevTools, expression: str) -> Any:
+    """The value of a JavaScript expression in the attached page (promises awaited)."""
+    reply = tools.call("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
+                                            "returnByValue": True})
+    if "exceptionDetails" in reply:
+        details: Any = reply["exceptionDetails"]
+        raise BuildError(f"JavaScript failed in the page: {details.get('text')} "
+                         f"{details.get('exception', {}).get('description', '')}".rstrip())
+    result: Any = reply.get("result", {})
+    return result.get("value")
+
+
 def screenshot(chromium: str, proxy_port: int, url: str, anchor: str, path: Path) -> None:
     """Open ``url``, wait for MathJax, scroll the section of ``anchor`` to the top, save a PNG."""
     with tempfile.TemporaryDirectory(prefix="proofcheck-docs-chromium-") as profile:
@@ -283,9 +314,7 @@ def screenshot(chromium: str, proxy_port: int, url: str, anchor: str, path: Path
                      " window.scrollTo({top: top, behavior: 'instant'});"
                      " await new Promise(r => requestAnimationFrame(() => setTimeout(r, 200)));"
                      " return true; })()")
-            found = tools.call("Runtime.evaluate", {"expression": ready, "awaitPromise": True,
-                                                    "returnByValue": True})
-            if not found.get("result", {}).get("value"):  # type: ignore[union-attr]
+            if not _evaluate(tools, ready):
                 raise BuildError(f"no element with id {anchor!r} in {url}")
             shot = tools.call("Page.captureScreenshot", {"format": "png"})
             path.write_bytes(base64.b64decode(str(shot["data"])))
@@ -293,8 +322,167 @@ def screenshot(chromium: str, proxy_port: int, url: str, anchor: str, path: Path
             tools.close()
 
 
+# --- the layout check: tables fit their column -----------------------------------------
+
+#: Measures, once the page is loaded, typeset and its fonts ready, the main content
+#: column (furo's ``article``; its content box) and every table in it. The value is
+#: null while the document is still the one before the navigation.
+MEASURE_TABLES = r"""(async (expected) => {
+  if (location.href.split('#')[0] !== expected) return null;
+  while (document.readyState !== 'complete') await new Promise(r => setTimeout(r, 50));
+  if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
+  await document.fonts.ready;
+  await new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)));
+  const column = document.querySelector('article[role="main"]')
+    || document.querySelector('[role="main"]') || document.querySelector('main')
+    || document.body;
+  const style = getComputedStyle(column);
+  const padLeft = parseFloat(style.paddingLeft) || 0;
+  const padRight = parseFloat(style.paddingRight) || 0;
+  const box = column.getBoundingClientRect();
+  const left = box.left + column.clientLeft + padLeft;
+  const width = column.clientWidth - padLeft - padRight;
+  const text = cell => (cell.innerText || cell.textContent || '').replace(/\s+/g, ' ').trim();
+  const tables = Array.from(column.querySelectorAll('table')).map((table, index) => {
+    const rect = table.getBoundingClientRect();
+    const wrapper = table.parentElement.closest('.table-wrapper');
+    const outer = wrapper ? wrapper.getBoundingClientRect() : null;
+    let cells = Array.from(table.querySelectorAll('thead th, thead td'));
+    if (!cells.length && table.rows.length) cells = Array.from(table.rows[0].cells);
+    return {
+      index: index + 1,
+      id: table.id || (wrapper && wrapper.id) || '',
+      header: cells.map(text),
+      width: Math.max(rect.width, table.scrollWidth),
+      wrapper: outer ? outer.width : null,
+      right: Math.max(rect.right, outer ? outer.right : -Infinity) - left,
+      hidden: wrapper ? wrapper.scrollWidth - wrapper.clientWidth : 0,
+    };
+  });
+  return {column: {tag: column.tagName.toLowerCase(), width: width}, tables: tables};
+})"""
+
+
+def built_pages(html: Path) -> list[str]:
+    """Every HTML page of a build, relative to its root: the landing page first, then sorted.
+
+    Folders whose name starts with ``_`` (``_static``, ``_sources``, ...) hold no pages.
+    """
+    pages = sorted(path.relative_to(html).as_posix() for path in html.rglob("*.html")
+                   if not any(part.startswith("_") for part in path.relative_to(html).parts))
+    return sorted(pages, key=lambda page: page != LANDING)
+
+
+def describe_table(table: Mapping[str, Any]) -> str:
+    """A table as a reader finds it: its number on the page, its id, its header cells."""
+    name = f"table {table['index']}"
+    if table.get("id"):
+        name += f" #{table['id']}"
+    cells = [" ".join(str(cell).split()) for cell in table.get("header") or ()]
+    cells = [cell if len(cell) <= HEADER_CELL_CHARS else cell[:HEADER_CELL_CHARS - 1] + "…"
+             for cell in cells if cell]
+    if cells:
+        more = " | …" if len(cells) > HEADER_CELLS_SHOWN else ""
+        name += f" ({' | '.join(cells[:HEADER_CELLS_SHOWN])}{more})"
+    return name
+
+
+def table_problems(page: str, measured: Mapping[str, Any], viewport_width: int,
+                   slack: float = LAYOUT_SLACK) -> list[str]:
+    """The tables of one page's measurement (:data:`MEASURE_TABLES`) that do not fit.
+
+    A table does not fit when it or its scroll wrapper is wider than the content
+    column, when either reaches past the column's right edge, or when the wrapper
+    hides part of the table (the reader would have to scroll to see it).
+    """
+    column = float(measured["column"]["width"])
+    limit = column + slack
+    problems = []
+    for table in measured["tables"]:
+        width = float(table["width"])
+        wrapper = None if table.get("wrapper") is None else float(table["wrapper"])
+        right = float(table["right"])
+        hidden = float(table.get("hidden") or 0)
+        details = []
+        if width > limit:
+            details.append(f"is {width:.0f} px wide")
+        if wrapper is not None and wrapper > limit:
+            details.append(f"has a scroll wrapper {wrapper:.0f} px wide")
+        if not details and right > limit:
+            details.append(f"reaches {right - column:.0f} px past the column's right edge")
+        if hidden > slack:
+            details.append(f"has {hidden:.0f} px hidden in its scroll wrapper")
+        if details:
+            problems.append(f"{page}: {describe_table(table)} {', '.join(details)}, but the "
+                            f"content column is {column:.0f} px wide at a {viewport_width} px "
+                            "viewport")
+    return problems
+
+
+def layout_check(chromium: str, proxy_port: int, base: str, pages: Sequence[str],
+                 landing_shot: Path) -> list[str]:
+    """Open ``pages`` at :data:`LAYOUT_VIEWPORT` and return the tables that do not fit.
+
+    The landing page, if among ``pages``, is also saved whole as ``landing_shot``.
+    """
+    width, height = LAYOUT_VIEWPORT
+    metrics: dict[str, object] = {"width": width, "height": height, "deviceScaleFactor": 1,
+                                  "mobile": False}
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="proofcheck-docs-chromium-") as profile:
+        tools = _DevTools(chromium, proxy_port, profile)
+        try:
+            target = tools.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            tools.session = str(tools.call("Target.attachToTarget",
+                                           {"targetId": target, "flatten": True})["sessionId"])
+            tools.call("Emulation.setDeviceMetricsOverride", metrics)
+            for page in pages:
+                url = f"{base}/{page}"
+                tools.call("Page.navigate", {"url": url})
+                measured = None
+                deadline = time.monotonic() + 60
+                while measured is None:
+                    if time.monotonic() > deadline:
+                        raise BuildError(f"{page} did not load in the layout check")
+                    try:
+                        measured = _evaluate(tools, f"{MEASURE_TABLES}({json.dumps(url)})")
+                    except BuildError as exc:  # the old document went away mid-evaluation
+                        if "context" not in str(exc).lower():
+                            raise
+                    if measured is None:
+                        time.sleep(0.05)
+                found = table_problems(page, measured, width)
+                problems += found
+                print(f"[docs]   {page} at {width} px: {len(measured['tables'])} tables, "
+                      f"{len(found)} too wide for the "
+                      f"{measured['column']['width']:.0f} px column", flush=True)
+                if page == LANDING:
+                    _full_page_screenshot(tools, metrics, height, landing_shot)
+        finally:
+            tools.close()
+    return problems
+
+
+def _full_page_screenshot(tools: _DevTools, metrics: dict[str, object], height: int,
+                          path: Path) -> None:
+    """Save the whole attached page (at the viewport's width) as a PNG, then restore the viewport.
+
+    The viewport is made as tall as the page (up to 16000 px) for the picture.
+    """
+    tall = int(_evaluate(tools, "Math.ceil(document.documentElement.scrollHeight)"))
+    tools.call("Emulation.setDeviceMetricsOverride",
+               {**metrics, "height": max(height, min(tall, 16000))})
+    try:
+        _evaluate(tools, "new Promise(r => requestAnimationFrame(() => setTimeout(r, 200)))")
+        shot = tools.call("Page.captureScreenshot", {"format": "png"})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(str(shot["data"])))
+    finally:
+        tools.call("Emulation.setDeviceMetricsOverride", metrics)
+
+
 def browser_check() -> None:
-    """Open the pages in headless Chromium: math typeset, no request off the machine."""
+    """Open the pages in headless Chromium: math typeset, tables fit, no request off the machine."""
     chromium = _chromium()
     if chromium is None:
         print("[docs] browser check SKIPPED: Chromium not found (install Debian's chromium "
@@ -340,13 +528,23 @@ def browser_check() -> None:
                 problems.append(f"no screenshot was written to {shot}")
             else:
                 print(f"[docs]   screenshot of {target}: {shot.relative_to(ROOT)}", flush=True)
+        pages = built_pages(HTML)
+        landing_shot = SCREENSHOTS / f"{Path(LANDING).stem}.png"
+        landing_shot.unlink(missing_ok=True)
+        problems += layout_check(chromium, proxy_port, base, pages, landing_shot)
+        if LANDING in pages and not landing_shot.exists():
+            problems.append(f"no screenshot was written to {landing_shot.relative_to(ROOT)}")
+        elif landing_shot.exists():
+            print(f"[docs]   screenshot of {LANDING} at {LAYOUT_VIEWPORT[0]} px: "
+                  f"{landing_shot.relative_to(ROOT)}", flush=True)
     leaving = [line for host, line in _Recorder.seen if host not in own]
     if leaving:
         problems.append("the pages tried to load from the network: " + "; ".join(leaving))
     if problems:
         raise BuildError("browser check failed:\n  " + "\n  ".join(problems))
-    print(f"[docs] browser check passed: {len(PAGES)} pages typeset, no request left the "
-          "machine", flush=True)
+    print(f"[docs] browser check passed: {len(PAGES)} pages typeset, the tables of "
+          f"{len(pages)} pages fit their column at {LAYOUT_VIEWPORT[0]} px, no request left "
+          "the machine", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
