@@ -22,7 +22,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, NamedTuple
 
 from hypothesis import settings
 
@@ -34,7 +34,7 @@ from proofcheck.protocol import PROTOCOL_FUNCTIONS
 from proofcheck.report import Report, Row
 from proofcheck.steps import STEP_IDS, get_step
 
-__all__ = ["assert_verified", "load_implementation", "verify"]
+__all__ = ["Plan", "assert_verified", "load_implementation", "plan_rows", "run_rows", "verify"]
 
 ProgressCallback = Callable[[int, int, str, str, "Row | None"], None]
 
@@ -218,6 +218,35 @@ def _describe(impl: Any) -> str:
     return f"{cls.__module__}.{cls.__qualname__}()"
 
 
+class Plan(NamedTuple):
+    """A planned run of :func:`verify`: what is checked, under which settings, which rows.
+
+    Attributes
+    ----------
+    subject : Subject
+        The implementation (the package's own if none was given), named.
+    given, layer : object or None
+        The implementation and the layer type as the caller gave them.
+    context : Context
+        What the rows' strategies may draw from.
+    properties : list of Property
+        The rows, in proof order.
+    profile_name : str
+    settings : hypothesis.settings
+        The profile's settings, without a database if none is wanted.
+    seed : int or None
+    """
+
+    subject: Any
+    given: Any
+    layer: Any
+    context: Any
+    properties: list[Any]
+    profile_name: str
+    settings: settings
+    seed: int | None
+
+
 def verify(
     impl: Any = None,
     *,
@@ -229,7 +258,6 @@ def verify(
     seed: int | None = None,
     layer: Any = None,
     jobs: int = 1,
-    _keys: Collection[str] | None = None,
 ) -> Report:
     """Check every step of the proof that ``impl`` provides; return the :class:`Report`.
 
@@ -281,13 +309,36 @@ def verify(
     Which rows run: with neither ``impl`` nor ``layer``, every row (the
     package's own implementation and layer types); with ``impl``, the lemmas,
     the oracle checks and the implementation's rows; with ``layer``, the rows
-    of that layer type.
+    of that layer type. The work is three stages: :func:`plan_rows`,
+    :func:`run_rows` (here, or in worker processes that run their share of
+    the plan) and the :class:`~proofcheck.report.Report`.
+    """
+    start = time.perf_counter()
+    plan = plan_rows(impl, profile=profile, steps=steps, database=database, name=name,
+                     seed=seed, layer=layer)
+    traveller = plan.subject.impl if layer is None else layer
+    if jobs > 1 and len(plan.properties) > 1 and _can_travel(traveller):
+        options = {"profile": plan.profile_name, "database": database, "seed": seed,
+                   "name": plan.subject.name, "steps": steps}
+        rows = _parallel_rows(plan, jobs, progress, options)
+    else:
+        rows = run_rows(plan, progress=progress)
+    return Report(plan.subject.name, plan.profile_name, rows,
+                  seconds=time.perf_counter() - start, seed=seed,
+                  layer_target=layer is not None)
+
+
+def plan_rows(impl: Any = None, *, profile: str | None = None,
+              steps: Collection[str] | None = None, database: bool = True,
+              name: str | None = None, seed: int | None = None, layer: Any = None) -> Plan:
+    """The first stage of :func:`verify` (same arguments): check them, choose the rows.
+
+    Raises what :func:`verify` raises for arguments and implementations that
+    cannot be checked; runs nothing.
     """
     from proofcheck import properties as props  # imports JAX: only when checking
-    from proofcheck._runner import run_property
     from proofcheck.backprop import MatrixBackprop
 
-    start = time.perf_counter()
     profile_name = profile or profile_from_env()
     chosen = get_profile(profile_name)
     if not database:
@@ -299,81 +350,83 @@ def verify(
                              f"{', '.join(STEP_IDS)}")
     if impl is not None and layer is not None:
         raise InputError("give either an implementation (impl) or a layer type (layer), not both")
-    about = {"mathematics", "implementation", "layers"}
-    candidates = list(props.PROPERTIES)
-    context = props.Context()
-    if layer is not None:
-        about = {"layers"}
-        layer_types = _layer_types(layer)
-        context = props.Context(layers=tuple(layer_types), focus=_focus(layer))
-        candidates = [p for p in candidates if p.layer is None]
-        candidates += props.lemma_properties_for([_focus(layer)])
-    elif impl is not None:
-        about = {"mathematics", "implementation"}
-    given = impl
-    if impl is None:
-        impl = MatrixBackprop()
+    candidates, context, about = _candidates(impl, layer)
+    given, impl = impl, (impl if impl is not None else MatrixBackprop())
     subject_name = name or (_describe_layer(layer) if layer is not None else _describe(impl))
     _check_signatures(impl)
     if given is not None:
         _check_provides_some(given, subject_name)
-    acts = _supported(impl, "supported_activations", ACTIVATIONS)
-    costs = _supported(impl, "supported_costs", COSTS)
-    subject = props.Subject(impl, subject_name)
-    context = context._replace(activations=acts, costs=costs)
+    context = context._replace(activations=_supported(impl, "supported_activations", ACTIVATIONS),
+                               costs=_supported(impl, "supported_costs", COSTS))
     order = {step: i for i, step in enumerate(STEP_IDS)}
     selected = sorted((p for p in candidates
-                       if p.about in about and (steps is None or p.step in steps)
-                       and (_keys is None or p.key in _keys)),
+                       if p.about in about and (steps is None or p.step in steps)),
                       key=lambda p: (order[p.step], props.MODES.index(p.mode)))
-    if jobs > 1 and len(selected) > 1 and _can_travel(impl if layer is None else layer):
-        parallel = _parallel_rows(given, layer, selected, jobs, progress,
-                              profile=profile_name, database=database, seed=seed,
-                              name=subject_name)
-        return Report(subject_name, profile_name, parallel,
-                      seconds=time.perf_counter() - start, seed=seed,
-                      layer_target=layer is not None)
-    rows: list[Row] = []
+    return Plan(props.Subject(impl, subject_name), given, layer, context, selected,
+                profile_name, chosen, seed)
+
+
+def _candidates(impl: Any, layer: Any) -> tuple[list[Any], Any, set[str]]:
+    """The registered rows that may concern what was given, their context, their kinds."""
+    from proofcheck import properties as props
+
+    if layer is not None:
+        context = props.Context(layers=tuple(_layer_types(layer)), focus=_focus(layer))
+        rows = [p for p in props.PROPERTIES if p.layer is None]
+        return rows + props.lemma_properties_for([_focus(layer)]), context, {"layers"}
+    about = {"mathematics", "implementation"}
+    if impl is None:
+        about.add("layers")
+    return list(props.PROPERTIES), props.Context(), about
+
+
+def run_rows(plan: Plan, *, keys: Collection[str] | None = None,
+             progress: ProgressCallback | None = None) -> list[Row]:
+    """The second stage of :func:`verify`: run the plan's rows (those of ``keys``) here."""
+    selected = [p for p in plan.properties if keys is None or p.key in keys]
+    rows = []
     for i, prop in enumerate(selected, start=1):
-        step = get_step(prop.step)
-        statement = (f"{prop.layer}: hand-derived products = jax.vjp" if prop.layer
-                     else step.statement)
-        declared = prop.declared_tolerance
-        row = Row(prop.step, prop.mode, step.title, statement, "holds", layer=prop.layer,
-                  tolerance=declared.name, rtol=declared.rtol, atol=declared.atol,
-                  oracle=prop.oracle, property_name=prop.name, needs=subject.calls_of(prop))
-        missing = subject.missing(prop)
         if progress is not None:
             progress(i, len(selected), prop.step, prop.mode, None)
-        if missing:
-            row.status = "not provided"
-            row.message = f"not provided: the implementation has no {', '.join(missing)}"
-        else:
-            t0 = time.perf_counter()
-            outcome = run_property(prop, subject, chosen, context=context,
-                                   database_key=f"{prop.key}:{subject_name}", seed=seed)
-            row.seconds = round(time.perf_counter() - t0, 3)
-            row.examples = outcome.examples
-            row.max_ratio = outcome.max_ratio
-            row.max_error = outcome.max_error
-            if outcome.tolerance is not None:
-                row.tolerance = outcome.tolerance.name
-                row.rtol, row.atol = outcome.tolerance.rtol, outcome.tolerance.atol
-            row.kink_convention = list(outcome.kink_conventions)
-            if outcome.not_applicable is not None:
-                row.status = "not provided"
-                row.message = outcome.not_applicable
-            elif outcome.counterexample is not None:
-                row.status = "fails"
-                row.counterexample = outcome.counterexample
-            elif outcome.error is not None:
-                row.status = "error"
-                row.message = outcome.error
-        rows.append(row)
+        rows.append(_run_row(plan, prop))
         if progress is not None:
-            progress(i, len(selected), prop.step, prop.mode, row)
-    return Report(subject_name, profile_name, rows, seconds=time.perf_counter() - start,
-                  seed=seed, layer_target=layer is not None)
+            progress(i, len(selected), prop.step, prop.mode, rows[-1])
+    return rows
+
+
+def _run_row(plan: Plan, prop: Any) -> Row:
+    """One row: "not provided", or the outcome of the property's run."""
+    from proofcheck._runner import run_property
+
+    subject, step = plan.subject, get_step(prop.step)
+    statement = (f"{prop.layer}: hand-derived products = jax.vjp" if prop.layer
+                 else step.statement)
+    declared = prop.declared_tolerance
+    row = Row(prop.step, prop.mode, step.title, statement, "holds", layer=prop.layer,
+              tolerance=declared.name, rtol=declared.rtol, atol=declared.atol,
+              oracle=prop.oracle, property_name=prop.name, needs=subject.calls_of(prop))
+    missing = subject.missing(prop)
+    if missing:
+        row.status = "not provided"
+        row.message = f"not provided: the implementation has no {', '.join(missing)}"
+        return row
+    t0 = time.perf_counter()
+    outcome = run_property(prop, subject, plan.settings, context=plan.context,
+                           database_key=f"{prop.key}:{subject.name}", seed=plan.seed)
+    row.seconds = round(time.perf_counter() - t0, 3)
+    row.examples, row.max_ratio, row.max_error = (outcome.examples, outcome.max_ratio,
+                                                  outcome.max_error)
+    if outcome.tolerance is not None:
+        row.tolerance = outcome.tolerance.name
+        row.rtol, row.atol = outcome.tolerance.rtol, outcome.tolerance.atol
+    row.kink_convention = list(outcome.kink_conventions)
+    if outcome.not_applicable is not None:
+        row.status, row.message = "not provided", outcome.not_applicable
+    elif outcome.counterexample is not None:
+        row.status, row.counterexample = "fails", outcome.counterexample
+    elif outcome.error is not None:
+        row.status, row.message = "error", outcome.error
+    return row
 
 
 def _portable(obj: Any) -> Any:
@@ -415,9 +468,10 @@ def _worker_start(cwd: str) -> None:
 
 def _rows_in_worker(impl_ref: Any, layer_ref: Any, keys: list[str],
                     options: dict[str, Any]) -> list[Row]:
+    """A worker's share: the same plan as the caller's, the rows of ``keys`` run here."""
     impl = _restore(impl_ref) if impl_ref is not None else None
     layer = _restore(layer_ref) if layer_ref is not None else None
-    return verify(impl, layer=layer, _keys=keys, **options).rows
+    return run_rows(plan_rows(impl, layer=layer, **options), keys=keys)
 
 
 #: Relative cost of a row, for sharing rows among workers, by what it is about and
@@ -454,15 +508,16 @@ def _share(props: list[Any], jobs: int) -> list[list[str]]:
     return groups
 
 
-def _parallel_rows(impl: Any, layer: Any, props: list[Any], jobs: int,
-                   progress: ProgressCallback | None, **options: Any) -> list[Row]:
-    """The rows in ``jobs`` processes started fresh (JAX does not survive fork)."""
+def _parallel_rows(plan: Plan, jobs: int, progress: ProgressCallback | None,
+                   options: dict[str, Any]) -> list[Row]:
+    """The plan's rows in ``jobs`` processes started fresh (JAX does not survive fork)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    props = plan.properties
     keys = [p.key for p in props]
-    impl_ref = _portable(impl) if impl is not None else None
-    layer_ref = _portable(layer) if layer is not None else None
+    impl_ref = _portable(plan.given) if plan.given is not None else None
+    layer_ref = _portable(plan.layer) if plan.layer is not None else None
     by_key: dict[str, Row] = {}
     groups = _share(props, min(jobs, len(props)))
     with ProcessPoolExecutor(max_workers=len(groups),
