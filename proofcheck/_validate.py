@@ -12,13 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.errors import InputError
-
-Float64Array = NDArray[np.float64]
 
 
 def _describe(value: Any) -> str:

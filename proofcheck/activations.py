@@ -34,13 +34,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
-from proofcheck._xp import Array, Namespace
+from proofcheck._types import Array, Float64Array, Namespace
 
 __all__ = ["ACTIVATIONS", "Activation", "activation"]
-
-Float64Array = NDArray[np.float64]
 
 #: Slope of ``leaky_relu`` below zero.
 LEAKY_SLOPE = 0.01

@@ -41,16 +41,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from numpy.typing import NDArray
 
 from proofcheck import _validate
+from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS, LEAKY_SLOPE
 from proofcheck.costs import COSTS
 from proofcheck.network import forward_numpy
 
 __all__ = ["MatrixBackprop"]
-
-Float64Array = NDArray[np.float64]
 
 
 class MatrixBackprop:

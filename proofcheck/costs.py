@@ -14,14 +14,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
-from proofcheck._xp import Array, Namespace
+from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.errors import InputError
 
 __all__ = ["COSTS", "Cost", "cost"]
-
-Float64Array = NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
 
+from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.tolerances import TOLERANCES, term_scale
@@ -115,8 +115,6 @@ __all__ = [
     "second_look",
     "step_scale",
 ]
-
-Float64Array = NDArray[np.float64]
 
 #: Unit roundoff of float64.
 U = float(np.finfo(np.float64).eps / 2)

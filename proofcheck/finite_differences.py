@@ -26,14 +26,12 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
 
+from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.network import forward, mean_cost
 
 __all__ = ["STEP", "FiniteDifferenceGradients", "derivative", "jacobian", "network_gradients"]
-
-Float64Array = NDArray[np.float64]
 
 #: Relative step of the central differences.
 STEP = 1e-3

@@ -18,15 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from numpy.typing import NDArray
 
-from proofcheck._xp import Array, Namespace
+from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 
 __all__ = ["forward", "forward_numpy", "mean_cost", "potential"]
-
-Float64Array = NDArray[np.float64]
 
 
 def potential(W: Array, A_prev: Array, b: Array, xp: Namespace) -> Array:

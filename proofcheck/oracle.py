@@ -45,6 +45,7 @@ import numpy as np
 from jax import lax
 from numpy.typing import NDArray
 
+from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.network import forward, potential
@@ -61,8 +62,6 @@ __all__ = [
     "layer_map_jacobian",
     "network_gradients",
 ]
-
-Float64Array = NDArray[np.float64]
 
 #: Smallest padded size; every width and batch size up to it shares one trace.
 MIN_BUCKET = 8

@@ -30,12 +30,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple, Protocol, runtime_checkable
 
-import numpy as np
-from numpy.typing import NDArray
+from proofcheck._types import Float64Array
 
 __all__ = ["PROTOCOL_FUNCTIONS", "BackpropImplementation", "ProtocolFunction"]
-
-Float64Array = NDArray[np.float64]
 
 
 @runtime_checkable

@@ -61,8 +61,8 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
-from numpy.typing import NDArray
 
+from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.errors import InputError
@@ -77,8 +77,6 @@ __all__ = [
     "matrices",
     "networks",
 ]
-
-Float64Array = NDArray[np.float64]
 
 
 class Network(NamedTuple):

@@ -41,15 +41,14 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
+
+from proofcheck._types import Float64Array
 
 __all__ = ["FLOOR", "TOLERANCES", "Comparison", "Tolerance", "compare",
            "term_scale"]
 
 #: Differences below this are rounding of subnormal numbers (XLA flushes them to zero).
 FLOOR = float(np.finfo(np.float64).tiny / np.finfo(np.float64).eps)
-
-Float64Array = NDArray[np.float64]
 
 
 class Tolerance(NamedTuple):

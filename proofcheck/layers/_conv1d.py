@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck._xp import Array, Namespace
-from proofcheck.layers._protocol import Float64Array, LayerMap, Parameters
+from proofcheck._types import Array, Float64Array, Namespace
+from proofcheck.layers._protocol import LayerMap, Parameters
 
 
 class Conv1D(LayerMap):

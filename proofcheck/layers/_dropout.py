@@ -7,9 +7,9 @@ from numbers import Real
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck._xp import Array, Namespace
+from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.errors import InputError
-from proofcheck.layers._protocol import Float64Array, LayerMap, Parameters
+from proofcheck.layers._protocol import LayerMap, Parameters
 
 
 class Dropout(LayerMap):

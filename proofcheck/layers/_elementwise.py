@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from proofcheck._xp import Array, Namespace
+from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.activations import ACTIVATIONS
-from proofcheck.layers._protocol import ActivationMap, Float64Array
+from proofcheck.layers._protocol import ActivationMap
 
 
 class Elementwise(ActivationMap):

@@ -21,16 +21,13 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
-from numpy.typing import NDArray
 
-from proofcheck._xp import Array, Namespace
+from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.costs import COSTS
 from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
 from proofcheck.strategies import _elements, check_range
 
 __all__ = ["LayerNetwork", "layer_backprop", "layer_forward", "layer_networks"]
-
-Float64Array = NDArray[np.float64]
 
 
 class LayerNetwork(NamedTuple):

@@ -17,14 +17,12 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from numpy.typing import NDArray
 
+from proofcheck._types import Float64Array
 from proofcheck.costs import COSTS
 from proofcheck.layers._network import LayerNetwork, layer_forward
 from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
 from proofcheck.oracle import in_float64
-
-Float64Array = NDArray[np.float64]
 
 __all__ = ["LayerOracle", "activation_vjp", "layer_vjp", "layer_vjp_terms", "network_gradients"]
 

@@ -29,15 +29,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-import numpy as np
 from hypothesis import strategies as st
-from numpy.typing import NDArray
 
-from proofcheck._xp import Array, Namespace
+from proofcheck._types import Array, Float64Array, Namespace
 
 __all__ = ["ActivationMap", "LayerMap", "Parameters"]
 
-Float64Array = NDArray[np.float64]
 #: A layer's parameters by name (``{"W": ..., "b": ...}``); empty for none.
 Parameters = dict[str, Any]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from proofcheck._xp import Array, Namespace
-from proofcheck.layers._protocol import Float64Array, LayerMap, Parameters
+from proofcheck._types import Array, Float64Array, Namespace
+from proofcheck.layers._protocol import LayerMap, Parameters
 from proofcheck.network import potential
 
 

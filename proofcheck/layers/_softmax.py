@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofcheck._xp import Array, Namespace
-from proofcheck.layers._protocol import ActivationMap, Float64Array
+from proofcheck._types import Array, Float64Array, Namespace
+from proofcheck.layers._protocol import ActivationMap
 
 
 class Softmax(ActivationMap):

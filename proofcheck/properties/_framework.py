@@ -19,6 +19,7 @@ import numpy as np
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
+from proofcheck._types import Float64Array
 from proofcheck.errors import ImplementationError, InputError
 from proofcheck.steps import STEP_IDS
 from proofcheck.tolerances import TOLERANCES, Comparison, Tolerance, compare, term_scale
@@ -39,7 +40,6 @@ __all__ = [
     "result_array",
 ]
 
-Float64Array = NDArray[np.float64]
 Mode = Literal["exact", "lemma", "isolated", "end-to-end", "oracle check"]
 MODES: tuple[Mode, ...] = ("exact", "lemma", "isolated", "end-to-end", "oracle check")
 

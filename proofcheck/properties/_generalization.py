@@ -34,9 +34,9 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from numpy.typing import NDArray
 
 from proofcheck import error_model
+from proofcheck._types import Float64Array
 from proofcheck.costs import COSTS
 from proofcheck.errors import ImplementationError, InputError
 from proofcheck.layers import (
@@ -64,8 +64,6 @@ from proofcheck.properties._framework import (
 )
 from proofcheck.strategies import _elements
 from proofcheck.tolerances import term_scale
-
-Float64Array = NDArray[np.float64]
 
 __all__ = ["has_parameters", "layer_lemmas", "lemma_properties_for"]
 

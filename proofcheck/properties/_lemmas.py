@@ -13,16 +13,15 @@ from typing import NamedTuple
 
 import numpy as np
 from hypothesis import strategies as st
-from numpy.typing import NDArray
 
 from proofcheck import error_model, oracle
+from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.network import potential
 from proofcheck.properties._framework import Check, Property, Subject, check, register
 from proofcheck.strategies import activation_names, cost_names, matrices
 
-Float64Array = NDArray[np.float64]
 Names = frozenset[str] | None
 
 #: Largest side of a lemma's matrices.

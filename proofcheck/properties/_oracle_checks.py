@@ -13,16 +13,15 @@ the kink tests of the test-suite.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
 from proofcheck import finite_differences, oracle
+from proofcheck._types import Float64Array
 from proofcheck.network import potential
 from proofcheck.properties._framework import Check, Property, Subject, register
 from proofcheck.properties._lemmas import DifferentialPoint, differential_points
 from proofcheck.strategies import Network, networks
 from proofcheck.tolerances import TOLERANCES, compare
 
-Float64Array = NDArray[np.float64]
 Names = frozenset[str] | None
 
 __all__: list[str] = []

@@ -16,17 +16,15 @@ from typing import NamedTuple
 import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
-from numpy.typing import NDArray
 
 from proofcheck import error_model, oracle
+from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.error_model import KinkConvention, judged_scale, product_terms, step_scale
 from proofcheck.network import forward_numpy
 from proofcheck.properties._framework import Check, Context, Property, Subject, check, register
 from proofcheck.strategies import Network, networks
-
-Float64Array = NDArray[np.float64]
 
 __all__: list[str] = []
 
