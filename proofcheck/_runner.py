@@ -66,9 +66,7 @@ class RowOutcome:
     max_error: float = 0.0
     counterexample: Counterexample | None = None
     error: str | None = None
-    discarded: int = 0
     not_applicable: str | None = None
-    details: list[str] = field(default_factory=list)
     tolerance: Tolerance | None = None
     tolerances: dict[str, Tolerance] = field(default_factory=dict)
     kink_conventions: list[str] = field(default_factory=list)
@@ -135,19 +133,19 @@ def _counterexample(f: _Falsified, reproduce: str | None) -> Counterexample:
     if f.crash is not None:
         inputs = {k: _tolist(v) for k, v in f.crash.inputs.items()}
         if isinstance(f.crash, WrongResult):
-            return Counterexample(net, None, f.crash.function, None, inputs, None, None, None,
-                                  None, None, None, None, result=f.crash.message,
-                                  reproduce=reproduce)
-        return Counterexample(net, None, f.crash.function, None, inputs, None, None, None,
-                              None, None, None, None, exception=f.crash.last_line,
-                              reproduce=reproduce)
+            return Counterexample(net, function=f.crash.function, inputs=inputs,
+                                  result=f.crash.message, reproduce=reproduce)
+        return Counterexample(net, function=f.crash.function, inputs=inputs,
+                              exception=f.crash.last_line, reproduce=reproduce)
     w = f.worst
     assert w is not None
     c = w.comparison
     return Counterexample(
-        net, w.quantity, w.function, w.layer, {k: _tolist(v) for k, v in w.inputs.items()},
-        _tolist(w.actual), _tolist(w.expected), list(c.location), c.actual_value,
-        c.expected_value, c.max_error, c.ratio, reproduce=reproduce)
+        net, quantity=w.quantity, function=w.function, layer=w.layer,
+        inputs={k: _tolist(v) for k, v in w.inputs.items()}, actual=_tolist(w.actual),
+        expected=_tolist(w.expected), index=list(c.location), actual_value=c.actual_value,
+        expected_value=c.expected_value, max_error=c.max_error, ratio=c.ratio,
+        reproduce=reproduce)
 
 
 def run_property(prop: Property, subject: Subject, profile: settings, *, context: Context,

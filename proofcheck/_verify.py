@@ -475,10 +475,8 @@ def _rows_in_worker(impl_ref: Any, layer_ref: Any, keys: list[str],
 
 
 #: Relative cost of a row, for sharing rows among workers, by what it is about and
-#: whether it is a lemma row. Measured per row in a ``ci`` run on 2 cores (seconds,
-#: compiles included): the layer types' network rows 4.2 (their oracle runs JAX
-#: eagerly), their lemma rows 1.7, the theorem's rows 0.7, the lemmas 0.4, the other
-#: rows about the mathematics 0.2.
+#: whether it is a lemma row; the per-row times behind it are in
+#: ``benchmarks/RESULTS.md`` ("Row costs of verify -j").
 _COST = {("layers", False): 6.0, ("layers", True): 2.5, ("implementation", False): 1.0,
          ("mathematics", True): 0.6, ("mathematics", False): 0.3}
 

@@ -30,14 +30,15 @@ No activation warns or returns a non-finite value for any finite input.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from proofcheck._registry import Registry
 from proofcheck._types import Array, Float64Array, Namespace
 
-__all__ = ["ACTIVATIONS", "Activation", "activation"]
+__all__ = ["ACTIVATIONS", "Activation"]
 
 #: Slope of ``leaky_relu`` below zero.
 LEAKY_SLOPE = 0.01
@@ -81,41 +82,8 @@ class Activation:
         return np.asarray(self.forward(z, np), dtype=np.float64)
 
 
-class _Registry(Mapping[str, Activation]):
-    """Activations by name, in registration order (simplest first)."""
+ACTIVATIONS: Registry[Activation] = Registry("activation")
 
-    def __init__(self) -> None:
-        self._entries: dict[str, Activation] = {}
-
-    def register(self, entry: Activation) -> Activation:
-        if entry.name in self._entries:
-            raise ValueError(f"an activation named {entry.name!r} is already registered")
-        self._entries[entry.name] = entry
-        return entry
-
-    def __getitem__(self, name: str) -> Activation:
-        try:
-            return self._entries[name]
-        except KeyError:
-            raise KeyError(
-                f"unknown activation {name!r}; known activations: {', '.join(self._entries)}"
-            ) from None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-#: Every activation, by name, in a fixed order (the order Hypothesis shrinks
-#: towards: ``identity`` is the simplest).
-ACTIVATIONS = _Registry()
-
-
-def activation(name: str) -> Activation:
-    """Return the activation called ``name`` (``KeyError`` listing the known names)."""
-    return ACTIVATIONS[name]
 
 
 # --- forward maps, written once for numpy and jax.numpy ---------------------

@@ -10,15 +10,16 @@ hand-derived ``grad_a c`` of each example as the columns of an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from proofcheck._registry import Registry
 from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.errors import InputError
 
-__all__ = ["COSTS", "Cost", "cost"]
+__all__ = ["COSTS", "Cost"]
 
 
 @dataclass(frozen=True)
@@ -68,38 +69,8 @@ class Cost:
         return np.asarray(self.forward(A, Y, np), dtype=np.float64)
 
 
-class _Registry(Mapping[str, Cost]):
-    def __init__(self) -> None:
-        self._entries: dict[str, Cost] = {}
+COSTS: Registry[Cost] = Registry("cost")
 
-    def register(self, entry: Cost) -> Cost:
-        if entry.name in self._entries:
-            raise ValueError(f"a cost named {entry.name!r} is already registered")
-        self._entries[entry.name] = entry
-        return entry
-
-    def __getitem__(self, name: str) -> Cost:
-        try:
-            return self._entries[name]
-        except KeyError:
-            raise KeyError(
-                f"unknown cost {name!r}; known costs: {', '.join(self._entries)}"
-            ) from None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-#: Every cost, by name, simplest first.
-COSTS = _Registry()
-
-
-def cost(name: str) -> Cost:
-    """Return the cost called ``name`` (``KeyError`` listing the known names)."""
-    return COSTS[name]
 
 
 # --- squared error -----------------------------------------------------------

@@ -128,17 +128,17 @@ class Counterexample:
     """The minimal failing example of a row (shrunk by Hypothesis), as the report shows it."""
 
     network: dict[str, Any] | None
-    quantity: str | None
-    function: str | None
-    layer: int | None
-    inputs: dict[str, Any]
-    actual: Any
-    expected: Any
-    index: list[int] | None
-    actual_value: float | None
-    expected_value: float | None
-    max_error: float | None
-    ratio: float | None
+    quantity: str | None = None
+    function: str | None = None
+    layer: int | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    actual: Any = None
+    expected: Any = None
+    index: list[int] | None = None
+    actual_value: float | None = None
+    expected_value: float | None = None
+    max_error: float | None = None
+    ratio: float | None = None
     exception: str | None = None
     reproduce: str | None = None
     result: str | None = None

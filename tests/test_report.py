@@ -21,8 +21,8 @@ from proofcheck.tolerances import TOLERANCES
 def _counterexample(function: str | None = None, *, quantity: str | None = None,
                     network: dict[str, Any] | None = None, exception: str | None = None,
                     result: str | None = None) -> Counterexample:
-    return Counterexample(network, quantity, function, None, {}, None, None, None, None, None,
-                          None, None, exception=exception, result=result)
+    return Counterexample(network, quantity=quantity, function=function, exception=exception,
+                          result=result)
 
 
 def _failing(step: str, mode: str, needs: list[str], function: str | None = None, *,

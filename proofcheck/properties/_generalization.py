@@ -351,7 +351,7 @@ def _layer_lemma_check(subject: Subject, p: ProductPoint, products: str) -> list
     # The products' terms are of the size of a and delta, times a parameter where one
     # is a factor (W^T delta) but not where none is (J_gamma^T delta = sum delta * x):
     # a parameter counts with at least 1, so that gamma = 0 does not make the scale 0
-    # (found: LayerNorm on a constant column, where XLA's mean is one ulp off numpy's).
+    # (LayerNorm on a constant column: XLA's mean may be an ulp off numpy's there).
     scale = error_model.lemma_scale(p.a, p.delta, *p.params.values())
     if products == "input":
         actual = {"a": subject.array("input_product",
