@@ -13,7 +13,7 @@ JAX; :func:`verify` does, when it runs.
 
 from __future__ import annotations
 
-from proofcheck._grade import GradeResult, grade
+from proofcheck._grade import GradeResult, grade, grade_target
 from proofcheck._verify import assert_verified, load_implementation, verify
 from proofcheck.activations import ACTIVATIONS, Activation
 from proofcheck.backprop import MatrixBackprop
@@ -43,6 +43,7 @@ __all__ = [
     "Step",
     "assert_verified",
     "grade",
+    "grade_target",
     "load_implementation",
     "verify",
 ]

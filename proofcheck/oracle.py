@@ -53,7 +53,6 @@ from proofcheck.network import forward, potential
 __all__ = [
     "NetworkGradients",
     "affine_jacobians",
-    "bucket",
     "chain_jacobians",
     "cost_gradient",
     "elementwise_derivative",
@@ -67,7 +66,7 @@ __all__ = [
 MIN_BUCKET = 8
 
 
-def bucket(n: int) -> int:
+def _bucket(n: int) -> int:
     """The padded size for a dimension of size ``n``: a power of two, at least 8."""
     size = MIN_BUCKET
     while size < n:
@@ -253,7 +252,7 @@ def network_gradients(
     k = len(weights)
     widths = [weights[0].shape[1]] + [W.shape[0] for W in weights]
     N = X.shape[1]
-    P, B = bucket(max(widths)), bucket(N)
+    P, B = _bucket(max(widths)), _bucket(N)
     Ws = [_pad(W, (P, P)) for W in weights]
     bs = [_pad(b, (P,)) for b in biases]
     neutral = np.array(COSTS[cost].neutral, dtype=np.float64)
@@ -312,7 +311,7 @@ def elementwise_derivative(activation: str, z: Float64Array) -> Float64Array:
     ``z : (n, N)`` to ``f'(z) : (n, N)``, by ``jax.jvp`` with a tangent of ones.
     """
     tables = _tables()
-    shape = (bucket(z.shape[0]), bucket(z.shape[1]))
+    shape = (_bucket(z.shape[0]), _bucket(z.shape[1]))
     with jax.numpy_rank_promotion("raise"):
         d, _ = _elementwise_function(tables)(
             np.int32(tables.activations.index(activation)), _pad(z, shape))
@@ -326,7 +325,7 @@ def elementwise_jacobian(activation: str, z: Float64Array) -> Float64Array:
     n = z.shape[0]
     with jax.numpy_rank_promotion("raise"):
         _, J = _elementwise_function(tables)(
-            np.int32(tables.activations.index(activation)), _pad(z, (bucket(n),)))
+            np.int32(tables.activations.index(activation)), _pad(z, (_bucket(n),)))
     return np.asarray(J)[:n, :n]
 
 
@@ -360,7 +359,7 @@ def affine_jacobians(
         ``J^Z(b)``.
     """
     (m, n), N = W.shape, A.shape[1]
-    P, B = bucket(max(m, n)), bucket(N)
+    P, B = _bucket(max(m, n)), _bucket(N)
     with jax.numpy_rank_promotion("raise"):
         dW, dA, db = _affine_function()(_pad(W, (P, P)), _pad(A, (P, B)), _pad(b, (P,)))
     J_b = np.asarray(db)[:m, :N, :m].transpose(1, 0, 2).reshape(N * m, m)
@@ -400,7 +399,7 @@ def layer_jacobian_and_jvp(
     """
     tables = _tables()
     (m, n), N = W.shape, X.shape[1]
-    P, B = bucket(max(m, n)), bucket(N)
+    P, B = _bucket(max(m, n)), _bucket(N)
     with jax.numpy_rank_promotion("raise"):
         dF, J4 = _layer_function(tables)(
             np.int32(tables.activations.index(activation)), _pad(W, (P, P)), _pad(b, (P,)),
@@ -449,7 +448,7 @@ def chain_jacobians(
     tables = _tables()
     (a1, W1, b1), (a2, W2, b2) = first, second
     (m, n), p, N = W1.shape, W2.shape[0], X.shape[1]
-    P, B = bucket(max(m, n, p)), bucket(N)
+    P, B = _bucket(max(m, n, p)), _bucket(N)
     with jax.numpy_rank_promotion("raise"):
         J_GF, J_G, J_F = _chain_function(tables)(
             np.int32(tables.activations.index(a1)), _pad(W1, (P, P)), _pad(b1, (P,)),
@@ -483,7 +482,7 @@ def layer_map_jacobian(
     """
     tables = _tables()
     m, n = W_next.shape
-    P = bucket(max(m, n))
+    P = _bucket(max(m, n))
     with jax.numpy_rank_promotion("raise"):
         J = _layer_map_function(tables)(
             np.int32(tables.activations.index(activation)), _pad(W_next, (P, P)),
@@ -511,7 +510,7 @@ def cost_gradient(cost: str, A: Float64Array, Y: Float64Array) -> Float64Array:
     """``grad_a c`` of every example (L6) by ``jax.grad``: ``A, Y : (n_k, N) -> (n_k, N)``."""
     tables = _tables()
     n, N = A.shape
-    shape = (bucket(n), bucket(N))
+    shape = (_bucket(n), _bucket(N))
     real = np.zeros(shape, dtype=bool)
     real[:n, :N] = True
     neutral = np.array(COSTS[cost].neutral, dtype=np.float64)

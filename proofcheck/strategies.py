@@ -73,6 +73,7 @@ __all__ = [
     "check_positive",
     "check_range",
     "cost_names",
+    "elements",
     "inside_statement",
     "matrices",
     "networks",
@@ -140,7 +141,8 @@ def check_positive(name: str, value: float) -> None:
         raise InvalidArgument(f"{name}={value!r} must be a finite number > 0")
 
 
-def _elements(bound: float) -> st.SearchStrategy[float]:
+def elements(bound: float) -> st.SearchStrategy[float]:
+    """Finite float64 values in ``[-bound, bound]``, never subnormal (XLA flushes those)."""
     return st.floats(-bound, bound, allow_nan=False, allow_infinity=False,
                      allow_subnormal=False)
 
@@ -148,7 +150,7 @@ def _elements(bound: float) -> st.SearchStrategy[float]:
 def matrices(rows: int, cols: int, *, bound: float = 1.0) -> st.SearchStrategy[Float64Array]:
     """float64 matrices of shape ``(rows, cols)`` with entries in ``[-bound, bound]``."""
     check_positive("bound", bound)
-    return hnp.arrays(np.float64, (rows, cols), elements=_elements(bound))
+    return hnp.arrays(np.float64, (rows, cols), elements=elements(bound))
 
 
 def _vectors(n: int, *, low: float, high: float) -> st.SearchStrategy[Float64Array]:

@@ -31,7 +31,7 @@ def test_the_oracle_runs_in_float64_and_leaves_the_host_as_found(host_x64: bool)
 
 
 def test_bucket_sizes() -> None:
-    assert [oracle.bucket(n) for n in (1, 8, 9, 16, 17)] == [8, 8, 16, 16, 32]
+    assert [oracle._bucket(n) for n in (1, 8, 9, 16, 17)] == [8, 8, 16, 16, 32]
 
 
 def _unpadded(net: Network) -> tuple[list[np.ndarray], list[np.ndarray]]:

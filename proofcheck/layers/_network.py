@@ -25,7 +25,7 @@ from hypothesis.extra import numpy as hnp
 from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.costs import COSTS
 from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
-from proofcheck.strategies import _elements, check_range
+from proofcheck.strategies import check_range, elements
 
 __all__ = ["LayerNetwork", "layer_backprop", "layer_forward", "layer_networks"]
 
@@ -298,7 +298,7 @@ def layer_networks(
 
                 configurations = configurations.filter(wide_enough)
             layer = draw(configurations, label=f"phi^{l} settings")
-            params.append({name: draw(hnp.arrays(np.float64, shape, elements=_elements(
+            params.append({name: draw(hnp.arrays(np.float64, shape, elements=elements(
                                layer.parameter_bound(name) * 10.0 ** draw(
                                    st.sampled_from(exponents), label=f"size of {name}^{l}"))))
                            for name, shape in layer.parameter_shapes().items()})
@@ -332,7 +332,7 @@ def layer_networks(
             acts[-1] = draw(st.sampled_from(allowed), label=f"f^{k}")
         low_N = max(layer.min_batch for layer in layers)
         N = draw(st.integers(low_N, max(low_N, batch_bound)), label="N")
-        X = draw(hnp.arrays(np.float64, (layers[0].n_in, N), elements=_elements(
+        X = draw(hnp.arrays(np.float64, (layers[0].n_in, N), elements=elements(
             10.0 ** draw(st.sampled_from(exponents), label="size of X"))))
         Y = draw(_targets(cost, n, N))
         net = LayerNetwork(layers, params, acts, cost, X, Y)

@@ -62,7 +62,7 @@ from proofcheck.properties._framework import (
     register,
     result_array,
 )
-from proofcheck.strategies import _elements
+from proofcheck.strategies import elements
 from proofcheck.tolerances import term_scale
 
 __all__ = ["has_parameters", "layer_lemmas", "lemma_properties_for"]
@@ -321,10 +321,10 @@ def product_points(layer_type: type[LayerMap], *,
         layer = draw(configurations)
         N = draw(st.integers(layer_type.min_batch, max(layer_type.min_batch, batch)))
         params = {name: draw(hnp.arrays(np.float64, shape,
-                                        elements=_elements(layer.parameter_bound(name))))
+                                        elements=elements(layer.parameter_bound(name))))
                   for name, shape in layer.parameter_shapes().items()}
-        a = draw(hnp.arrays(np.float64, (n_in, N), elements=_elements(2.0)))
-        delta = draw(hnp.arrays(np.float64, (layer.n_out, N), elements=_elements(1.0)))
+        a = draw(hnp.arrays(np.float64, (n_in, N), elements=elements(2.0)))
+        delta = draw(hnp.arrays(np.float64, (layer.n_out, N), elements=elements(1.0)))
         return ProductPoint(layer, params, a, delta)
 
     return draw()
@@ -336,8 +336,8 @@ def _activation_points(maps: Sequence[ActivationMap]) -> st.SearchStrategy[Activ
         f = draw(st.sampled_from(list(maps)))
         width, batch = draw(size_bounds(MAX_WIDTH, MAX_BATCH, small_batch=SMALL_LEMMA_BATCH))
         n, N = draw(st.integers(1, width)), draw(st.integers(1, batch))
-        z = draw(hnp.arrays(np.float64, (n, N), elements=_elements(5.0)))
-        g = draw(hnp.arrays(np.float64, (n, N), elements=_elements(1.0)))
+        z = draw(hnp.arrays(np.float64, (n, N), elements=elements(5.0)))
+        g = draw(hnp.arrays(np.float64, (n, N), elements=elements(1.0)))
         return ActivationPoint(f, z, g)
 
     return draw()
