@@ -1,4 +1,9 @@
-"""The network and its forward pass (D1, D4), written once for numpy and JAX.
+"""The paper's network and its forward pass (D1, D4), written once for numpy and JAX.
+
+Affine potentials and elementwise activations, as the paper defines them;
+networks of any layer types (the generalized theorem) are
+:class:`proofcheck.layers.LayerNetwork`, whose ``Affine`` layer is
+:func:`potential` below.
 
 In math (D4, data-matrix form; D1 is the case ``N = 1``)::
 

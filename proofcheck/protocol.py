@@ -1,5 +1,10 @@
 """The implementation protocol: what any backpropagation must provide to be checked.
 
+This is the protocol of the paper's theorem (T1, T2), for an implementation of
+backpropagation as a whole; a *layer type* of the generalized theorem follows
+the layer protocol instead (:class:`proofcheck.layers.LayerMap` and
+:class:`proofcheck.layers.ActivationMap`).
+
 An implementation is any object (a class instance or a module) with some of
 these functions. Each is one step of the proof, so a failing function points
 at the step it implements. Arrays are float64 with one column per example.

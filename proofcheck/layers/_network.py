@@ -1,5 +1,9 @@
 """Networks of any layer types: the forward pass, the strategy, and a numpy backpropagation.
 
+The generalized theorem's network; the paper's network (affine potentials,
+elementwise activations) is :mod:`proofcheck.network`, the special case whose
+layer maps are all ``Affine``.
+
 In math (the generalization of D1/D4)::
 
     A^0 = X,   Z^l = phi^l(A^{l-1}; theta^l),   A^l = f^l(Z^l),   C = mean_i c(A^k_i, Y_i)

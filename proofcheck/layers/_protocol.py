@@ -1,5 +1,9 @@
 """The layer protocol: a layer map or an activation map, with its hand-derived products.
 
+This is what one *layer type* provides for the generalized theorem (G.*); an
+implementation of backpropagation as a whole, for the paper's theorem (T1,
+T2), follows :mod:`proofcheck.protocol` instead.
+
 The generalized theorem (G.base, G.step, G.param) replaces the affine
 potential by any differentiable layer map ``z^l = phi^l(a^{l-1}; theta^l)`` and
 the elementwise activation by any differentiable ``a^l = f^l(z^l)``. Backpropagation
