@@ -232,9 +232,15 @@ def networks(
         raise InvalidArgument(f"orders={orders!r} must be an integer in 0..100")
     exponents = [0, *(e for i in range(1, orders + 1) for e in (-i, i))]  # shrink to 0
     act_names = _allowed(ACTIVATIONS, activations, "activations")
-    cost_list = _allowed(COSTS, costs, "costs")
-    # A cost that needs a particular output activation can only be drawn when
-    # that activation is allowed.
+    usable = _usable_costs(_allowed(COSTS, costs, "costs"), act_names)
+    drawn = _Drawn(min_depth, max_depth, min_width, max_width, min_batch, max_batch,
+                   tuple(act_names), tuple(usable), weight_bound, data_bound, tuple(exponents))
+    return _draw_network(drawn)
+
+
+def _usable_costs(cost_list: list[str], act_names: list[str]) -> list[str]:
+    """The costs that can be drawn: one that needs a particular output activation only
+    when that activation is allowed (``InvalidArgument`` if none can)."""
     needs = {c: COSTS[c].output_activations for c in cost_list}
     usable = [c for c, out in needs.items() if out is None or set(out) & set(act_names)]
     if not usable:
@@ -242,57 +248,75 @@ def networks(
             f"no cost in {cost_list} can be used with activations {act_names}: "
             + "; ".join(f"{c} needs an output activation in {list(out)}"
                         for c, out in needs.items() if out is not None))
+    return usable
 
-    @st.composite
-    def draw_layer(draw: st.DrawFn) -> _Layer:
-        # Each layer is drawn on its own, its weights as an (n_l, max_width) block of
-        # which the columns of the previous width are used: deleting a layer leaves a
-        # network that fits, so Hypothesis shrinks depth by deleting layers.
-        n = draw(st.integers(min_width, max_width), label="n_l")
-        name = draw(st.sampled_from(act_names), label="f^l")
-        s = weight_bound * 10.0 ** draw(st.sampled_from(exponents), label="size of W^l")
-        block = draw(matrices(n, max_width, bound=s))
-        d = data_bound * 10.0 ** draw(st.sampled_from(exponents), label="size of b^l")
-        b = draw(_vectors(n, low=-d, high=d))
-        # About one layer in two has a unit whose potential is exactly 0 for every input
-        # (a zero row of W^l and b^l_i = 0): a kink where the implementation's own f' is
-        # used. Hypothesis would find such rows rarely in a block this wide.
-        dead = draw(st.sampled_from([None] * n + list(range(n))), label="unit at 0")
-        if dead is not None:
-            block[dead, :] = 0.0
-            b[dead] = 0.0
-        return _Layer(block, b, name)
 
-    @st.composite
-    def draw_network(draw: st.DrawFn) -> Network:
-        n_0 = draw(st.integers(min_width, max_width), label="n_0")
-        N = draw(st.integers(min_batch, max_batch), label="N")
-        cost = draw(st.sampled_from(usable), label="cost")
+class _Drawn(NamedTuple):
+    """The checked arguments of :func:`networks`, as the drawing functions use them."""
 
-        def scaled(bound: float, what: str) -> float:
-            return bound * 10.0 ** draw(st.sampled_from(exponents), label=f"size of {what}")
+    min_depth: int
+    max_depth: int
+    min_width: int
+    max_width: int
+    min_batch: int
+    max_batch: int
+    activations: tuple[str, ...]
+    costs: tuple[str, ...]
+    weight_bound: float
+    data_bound: float
+    exponents: tuple[int, ...]
 
-        X = draw(matrices(n_0, N, bound=scaled(data_bound, "X")))
-        layers = draw(st.lists(draw_layer(), min_size=min_depth, max_size=max_depth),
-                      label="layers")
-        output = COSTS[cost].output_activations
-        last = act_names if output is None else [a for a in act_names if a in output]
-        # The output activation is drawn for the cost, in place of the last layer's own.
-        names = [layer.activation for layer in layers[:-1]]
-        names.append(draw(st.sampled_from(last), label="f^k"))
-        widths = [n_0, *(layer.block.shape[0] for layer in layers)]
-        weights = [_weights(layer.block, n_in) for layer, n_in in zip(layers, widths, strict=False)]
-        biases = [layer.b for layer in layers]
-        low, high = COSTS[cost].target_range
-        bound = scaled(data_bound, "Y") if low < 0 else data_bound
-        low, high = max(low, -bound), min(high, bound)
-        Y = draw(hnp.arrays(np.float64, (widths[-1], N), elements=st.floats(
-            low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False)))
-        net = Network(weights, biases, tuple(names), cost, X, Y)
-        assume(inside_statement(net))
-        return net
 
-    return draw_network()
+@st.composite
+def _draw_layer(draw: st.DrawFn, o: _Drawn) -> _Layer:
+    """One layer on its own, its weights as an ``(n_l, max_width)`` block of which the
+    columns of the previous width are used: deleting a layer leaves a network that fits,
+    so Hypothesis shrinks depth by deleting layers."""
+    n = draw(st.integers(o.min_width, o.max_width), label="n_l")
+    name = draw(st.sampled_from(o.activations), label="f^l")
+    s = o.weight_bound * 10.0 ** draw(st.sampled_from(o.exponents), label="size of W^l")
+    block = draw(matrices(n, o.max_width, bound=s))
+    d = o.data_bound * 10.0 ** draw(st.sampled_from(o.exponents), label="size of b^l")
+    b = draw(_vectors(n, low=-d, high=d))
+    # About one layer in two has a unit whose potential is exactly 0 for every input
+    # (a zero row of W^l and b^l_i = 0): a kink where the implementation's own f' is
+    # used. Hypothesis would find such rows rarely in a block this wide.
+    dead = draw(st.sampled_from([None] * n + list(range(n))), label="unit at 0")
+    if dead is not None:
+        block[dead, :] = 0.0
+        b[dead] = 0.0
+    return _Layer(block, b, name)
+
+
+@st.composite
+def _draw_network(draw: st.DrawFn, o: _Drawn) -> Network:
+    """A network of :func:`networks`, with its data, inside the theorem's statement."""
+    n_0 = draw(st.integers(o.min_width, o.max_width), label="n_0")
+    N = draw(st.integers(o.min_batch, o.max_batch), label="N")
+    cost = draw(st.sampled_from(o.costs), label="cost")
+
+    def scaled(bound: float, what: str) -> float:
+        return bound * 10.0 ** draw(st.sampled_from(o.exponents), label=f"size of {what}")
+
+    X = draw(matrices(n_0, N, bound=scaled(o.data_bound, "X")))
+    layers = draw(st.lists(_draw_layer(o), min_size=o.min_depth, max_size=o.max_depth),
+                  label="layers")
+    output = COSTS[cost].output_activations
+    last = o.activations if output is None else [a for a in o.activations if a in output]
+    # The output activation is drawn for the cost, in place of the last layer's own.
+    names = [layer.activation for layer in layers[:-1]]
+    names.append(draw(st.sampled_from(last), label="f^k"))
+    widths = [n_0, *(layer.block.shape[0] for layer in layers)]
+    weights = [_weights(layer.block, n_in) for layer, n_in in zip(layers, widths, strict=False)]
+    biases = [layer.b for layer in layers]
+    low, high = COSTS[cost].target_range
+    bound = scaled(o.data_bound, "Y") if low < 0 else o.data_bound
+    low, high = max(low, -bound), min(high, bound)
+    Y = draw(hnp.arrays(np.float64, (widths[-1], N), elements=st.floats(
+        low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False)))
+    net = Network(weights, biases, tuple(names), cost, X, Y)
+    assume(inside_statement(net))
+    return net
 
 
 class _Layer(NamedTuple):

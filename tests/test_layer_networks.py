@@ -15,7 +15,7 @@ from hypothesis.errors import InvalidArgument
 from numpy.typing import NDArray
 
 import proofcheck
-from proofcheck._xp import Array, Namespace
+from proofcheck._types import Array, Namespace
 from proofcheck.layers import (
     ACTIVATION_MAPS,
     LAYER_TYPES,

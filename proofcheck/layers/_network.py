@@ -13,6 +13,32 @@ and backpropagation by the generalized theorem::
     Delta^k     = J^{f^k}(Z^k)^T dC/dA^k                                  (G.base)
     Delta^l     = J^{f^l}(Z^l)^T J^{phi^{l+1}}_a(A^l)^T Delta^{l+1}       (G.step)
     dC/dtheta^l = J^{phi^l}_theta(A^{l-1})^T Delta^l                       (G.param)
+
+How :func:`layer_networks` draws
+--------------------------------
+*Sizes.* Three networks in four keep every width at most ``SMALL_WIDTH`` (4)
+and ``N`` at most ``SMALL_BATCH`` (2); the fourth may reach ``max_width`` and
+``max_batch``, so that layers whose mistakes need room (overlapping
+convolution windows, statistics over several examples) get it, while most
+examples stay cheap to check and to read. The choice shrinks to the small
+bounds. ``N`` is at least the ``min_batch`` of every layer type in the
+network, and a layer type is drawn only where the width before it is at least
+its ``min_width`` (for the focus: ``n_0`` and every width before it are at
+least that).
+
+*Shrinking.* The layers are drawn one after another, each from its own run of
+choices (its type, its configuration for the width it receives, its
+parameters, its activation), and every layer that may be left out follows a
+choice to go on, as ``st.lists`` draws its elements: the layers before the
+focus, then those after it. The output activation is drawn after the last
+layer and replaces that layer's own. Deleting a layer is therefore one shrink
+step that keeps the output activation, and the layers after it are configured
+for the width they now receive: the network stays valid, and a counterexample
+shrinks to the smallest depth at which the mistake shows.
+
+*Outputs.* Targets are valid for the cost; the output activation is forced
+when the cost needs one (``sigmoid``, ``softmax``). Networks whose output
+leaves the cost's domain are not filtered here: the properties discard them.
 """
 
 from __future__ import annotations
@@ -158,74 +184,37 @@ def layer_networks(
 ) -> st.SearchStrategy[LayerNetwork]:
     """Networks that mix the given layer types and activation maps, with data.
 
+    How they are drawn (sizes, shrinking, outputs) is in the module's docstring.
+
     Parameters
     ----------
-    layer_types : sequence of :class:`LayerMap` subclasses
-        The layer maps to mix (at least one).
-    activation_maps : sequence of :class:`ActivationMap`
-        The activations to mix (at least one).
+    layer_types : sequence of :class:`LayerMap` subclasses (at least one)
+    activation_maps : sequence of :class:`ActivationMap` (at least one)
     focus : LayerMap subclass or ActivationMap, optional
         A layer type (or activation map) that every network contains, at one
         layer after any number of others (shrinking to none before it).
     focus_from : int
-        The first layer at which the focus may be placed (default 1). A layer's
-        input product computes the delta of the layer before it, so a property
-        of the induction step that needs it places the focus from layer 2 on.
+        The first layer at which the focus may be placed (default 1; a
+        property that needs the focus's input product places it from layer 2).
     min_depth, max_depth : int
         Bounds of the depth ``k`` (default 1..4).
-    max_width : int
-        Bound of every width ``n_0, ..., n_k`` (default 8).
-    max_batch : int
-        Bound of the batch size ``N`` (default 6).
+    max_width, max_batch : int
+        Bounds of every width ``n_0, ..., n_k`` (default 8) and of ``N`` (6).
     costs : sequence of str, optional
         Draw only these costs (default: every registered one).
     orders : int
         Each parameter array and ``X`` is scaled by ``10^e``, ``e`` drawn from
-        ``-orders..orders`` for every array and shrinking to 0 (default 0:
-        entries within each layer's ``parameter_bound`` and ``X`` in ``[-1, 1]``),
-        as in :func:`proofcheck.strategies.networks`.
-
-    Returns
-    -------
-    strategy of :class:`LayerNetwork`
-
-    Notes
-    -----
-    *Sizes.* Three networks in four keep every width at most ``SMALL_WIDTH``
-    (4) and ``N`` at most ``SMALL_BATCH`` (2); the fourth may reach
-    ``max_width`` and ``max_batch``, so that layers whose mistakes need room
-    (overlapping convolution windows, statistics over several examples) get
-    it, while most examples stay cheap to check and to read. The choice
-    shrinks to the small bounds. ``N`` is at least the ``min_batch`` of every
-    layer type in the network, and a layer type is drawn only where the width
-    before it is at least its ``min_width`` (for the focus: ``n_0`` and every
-    width before it are at least that).
-
-    *Shrinking.* The layers are drawn one after another, each from its own
-    run of choices (its type, its configuration for the width it receives,
-    its parameters, its activation), and every layer that may be left out
-    follows a choice to go on, as ``st.lists`` draws its elements: the layers
-    before the focus, then those after it. The output activation is drawn
-    after the last layer and replaces that layer's own. Deleting a layer is
-    therefore one shrink step that keeps the output activation, and the
-    layers after it are configured for the width they now receive: the
-    network stays valid, and a counterexample shrinks to the smallest depth
-    at which the mistake shows.
-
-    *Outputs.* Targets are valid for the cost; the output activation is
-    forced when the cost needs one (``sigmoid``, ``softmax``). Networks whose
-    output leaves the cost's domain are not filtered here: the properties
-    discard them.
+        ``-orders..orders`` and shrinking to 0 (default 0: entries within each
+        layer's ``parameter_bound`` and ``X`` in ``[-1, 1]``), as in
+        :func:`proofcheck.strategies.networks`.
 
     Raises
     ------
     hypothesis.errors.InvalidArgument
-        At the call, before anything is drawn: for a bound out of range or not an
-        integer, an empty or wrong ``layer_types`` or ``activation_maps`` (or a
-        single one, not a sequence), unknown costs (or a single name), or a layer
-        type whose ``min_width`` or ``min_batch`` exceeds ``max_width`` or
-        ``max_batch``. Ranges are checked as :func:`proofcheck.strategies.networks`
-        checks its own.
+        At the call, before anything is drawn, for an argument out of range or
+        of the wrong kind (checked as :func:`proofcheck.strategies.networks`
+        checks its own), unknown costs, or a layer type whose ``min_width`` or
+        ``min_batch`` exceeds ``max_width`` or ``max_batch``.
     """
     layer_types = _listed("layer_types", layer_types,
                           "a non-empty sequence of LayerMap subclasses")
@@ -237,6 +226,35 @@ def layer_networks(
             and 1 <= focus_from <= max_depth):
         raise InvalidArgument(f"focus_from={focus_from!r} must be an integer in "
                               f"1..max_depth={max_depth}")
+    return _draw_layer_network(_layer_plan(layer_types, activation_maps, focus, focus_from,
+                                           min_depth, max_depth, max_width, max_batch,
+                                           costs, orders))
+
+
+class _LayerPlan(NamedTuple):
+    """The checked arguments of :func:`layer_networks`, as the drawing functions use them."""
+
+    maps: list[ActivationMap]
+    names: dict[str, ActivationMap]
+    pool: list[type[LayerMap]]
+    usable: list[str]
+    focus: Any
+    focus_layer: type[LayerMap] | None
+    focus_map: ActivationMap | None
+    focus_from: int
+    least_width: int
+    min_depth: int
+    max_depth: int
+    max_width: int
+    max_batch: int
+    orders: int
+    exponents: list[int]
+
+
+def _layer_plan(layer_types: list[Any], activation_maps: list[Any], focus: Any,
+                focus_from: int, min_depth: int, max_depth: int, max_width: int,
+                max_batch: int, costs: Sequence[str] | None, orders: int) -> _LayerPlan:
+    """Check the costs against the activation maps and the focus; derive the plan."""
     names = {f.describe(): f for f in activation_maps}
     cost_names = list(COSTS) if costs is None else _listed(
         "costs", costs, f"a sequence of names of costs of {list(COSTS)}")
@@ -262,93 +280,112 @@ def layer_networks(
                                   f"{max_depth} must be at least 2")
     # The focus must fit wherever it is placed, also in a small network.
     least_width = focus_layer.min_width if focus_layer is not None else 1
-    pool = list(layer_types)
     exponents = [0, *(e for i in range(1, orders + 1) for e in (-i, i))]  # shrink to 0
-    maps = list(activation_maps)
+    return _LayerPlan(list(activation_maps), names, list(layer_types), usable, focus,
+                      focus_layer, focus_map, focus_from, least_width, min_depth, max_depth,
+                      max_width, max_batch, orders, exponents)
 
-    @st.composite
-    def draw(draw: st.DrawFn) -> LayerNetwork:
-        width_bound, batch_bound = draw(size_bounds(max_width, max_batch), label="size bounds")
-        width_bound = max(width_bound, least_width)
-        cost = draw(st.sampled_from(usable), label="cost")
-        output = COSTS[cost].output_activations
-        allowed = maps if output is None else [names[o] for o in output if o in names]
-        # An activation map under check that the cost does not take at the output
-        # needs one layer after it.
-        after = int(focus_map is not None and focus_map.describe()
-                    not in {f.describe() for f in allowed})
-        layers: list[LayerMap] = []
-        params: list[Parameters] = []
-        acts: list[ActivationMap] = []
-        widths = [draw(st.integers(least_width, width_bound), label="n_0")]
 
-        def add_layer(layer_type: type[LayerMap] | None = None,
-                      f: ActivationMap | None = None, at_least: int = 1) -> None:
-            """Draw one layer for the current width: its type (unless given), its
-            configuration (with at least ``at_least`` outputs), its parameters and its
-            activation (unless given)."""
-            l, n = len(layers) + 1, widths[-1]
-            if layer_type is None:
-                fits = [t for t in pool if t.min_width <= n]
-                # Only a pool without a type of min_width 1 (Affine has 1) can run out
-                # of types for a narrow layer; that draw is discarded, not a
-                # counterexample.
-                assume(fits)
-                layer_type = draw(st.sampled_from(fits), label=f"phi^{l}")
-            configurations = layer_type.configurations(n, width_bound)
-            if at_least > 1:
-                def wide_enough(layer: LayerMap, need: int = at_least) -> bool:
-                    return layer.n_out >= need
+class _Building:
+    """The layers drawn so far, and the bound on their widths."""
 
-                configurations = configurations.filter(wide_enough)
-            layer = draw(configurations, label=f"phi^{l} settings")
-            params.append({name: draw(hnp.arrays(np.float64, shape, elements=elements(
-                               layer.parameter_bound(name) * 10.0 ** draw(
-                                   st.sampled_from(exponents), label=f"size of {name}^{l}"))))
-                           for name, shape in layer.parameter_shapes().items()})
-            acts.append(f if f is not None else draw(st.sampled_from(maps), label=f"f^{l}"))
-            layers.append(layer)
-            widths.append(layer.n_out)
+    def __init__(self, n_0: int, width_bound: int) -> None:
+        self.layers: list[LayerMap] = []
+        self.params: list[Parameters] = []
+        self.acts: list[ActivationMap] = []
+        self.widths = [n_0]
+        self.width_bound = width_bound
 
-        # Each layer is its own run of choices, and every layer that may be left out
-        # follows a choice to go on (as st.lists draws its elements), so deleting one
-        # is a single shrink step. The layers before the focus keep the width it needs.
-        focus_layer_index = None
-        if focus is not None:
-            room = max_depth - 1 - after
-            required = min(focus_from - 1, room)
-            while len(layers) < room:
-                if len(layers) >= required and not draw(st.booleans(),
-                                                        label="a layer before the focus"):
-                    break
-                add_layer(at_least=least_width)
-            focus_layer_index = len(layers)
-            add_layer(focus_layer, focus_map)
-        at_least = max(min_depth, len(layers) + after)
-        while len(layers) < max_depth:
-            if len(layers) >= at_least and not draw(st.booleans(), label="another layer"):
+
+def _add_layer(draw: st.DrawFn, plan: _LayerPlan, b: _Building,
+               layer_type: type[LayerMap] | None = None, f: ActivationMap | None = None,
+               at_least: int = 1) -> None:
+    """Draw one layer for the current width: its type (unless given), its configuration
+    (with at least ``at_least`` outputs), its parameters and its activation (unless given)."""
+    l, n = len(b.layers) + 1, b.widths[-1]
+    if layer_type is None:
+        fits = [t for t in plan.pool if t.min_width <= n]
+        # Only a pool without a type of min_width 1 (Affine has 1) can run out of types
+        # for a narrow layer; that draw is discarded, not a counterexample.
+        assume(fits)
+        layer_type = draw(st.sampled_from(fits), label=f"phi^{l}")
+    configurations = layer_type.configurations(n, b.width_bound)
+    if at_least > 1:
+        def wide_enough(layer: LayerMap, need: int = at_least) -> bool:
+            return layer.n_out >= need
+
+        configurations = configurations.filter(wide_enough)
+    layer = draw(configurations, label=f"phi^{l} settings")
+    b.params.append({name: draw(hnp.arrays(np.float64, shape, elements=elements(
+                         layer.parameter_bound(name) * 10.0 ** draw(
+                             st.sampled_from(plan.exponents), label=f"size of {name}^{l}"))))
+                     for name, shape in layer.parameter_shapes().items()})
+    b.acts.append(f if f is not None else draw(st.sampled_from(plan.maps), label=f"f^{l}"))
+    b.layers.append(layer)
+    b.widths.append(layer.n_out)
+
+
+def _draw_layers(draw: st.DrawFn, plan: _LayerPlan, b: _Building, after: int) -> int | None:
+    """Every layer, the focus among them; the focus's index (``None`` without a focus).
+
+    Each layer is its own run of choices, and every layer that may be left out
+    follows a choice to go on (as ``st.lists`` draws its elements), so deleting
+    one is a single shrink step. The layers before the focus keep the width it
+    needs.
+    """
+    focus_index = None
+    if plan.focus is not None:
+        room = plan.max_depth - 1 - after
+        required = min(plan.focus_from - 1, room)
+        while len(b.layers) < room:
+            if len(b.layers) >= required and not draw(st.booleans(),
+                                                      label="a layer before the focus"):
                 break
-            add_layer()
-        k, n = len(layers), widths[-1]
-        # The output activation is drawn after the layers (the last layer's own is
-        # replaced), so deleting the last layer keeps it.
-        if focus_map is None or focus_layer_index != k - 1:
-            acts[-1] = draw(st.sampled_from(allowed), label=f"f^{k}")
-        low_N = max(layer.min_batch for layer in layers)
-        N = draw(st.integers(low_N, max(low_N, batch_bound)), label="N")
-        X = draw(hnp.arrays(np.float64, (layers[0].n_in, N), elements=elements(
-            10.0 ** draw(st.sampled_from(exponents), label="size of X"))))
-        Y = draw(_targets(cost, n, N))
-        net = LayerNetwork(layers, params, acts, cost, X, Y)
-        if orders:
-            # Scaled parameters can overflow a layer (exp in a softplus); such a network
-            # has no finite cost and is outside the statement, not a counterexample.
-            with np.errstate(all="ignore"):
-                _, As = layer_forward(layers, params, [_numpy_map(f) for f in acts], X, np)
-            assume(all(np.all(np.isfinite(A)) for A in As))
-        return net
+            _add_layer(draw, plan, b, at_least=plan.least_width)
+        focus_index = len(b.layers)
+        _add_layer(draw, plan, b, plan.focus_layer, plan.focus_map)
+    at_least = max(plan.min_depth, len(b.layers) + after)
+    while len(b.layers) < plan.max_depth:
+        if len(b.layers) >= at_least and not draw(st.booleans(), label="another layer"):
+            break
+        _add_layer(draw, plan, b)
+    return focus_index
 
-    return draw()
+
+@st.composite
+def _draw_layer_network(draw: st.DrawFn, plan: _LayerPlan) -> LayerNetwork:
+    """A network of :func:`layer_networks`."""
+    width_bound, batch_bound = draw(size_bounds(plan.max_width, plan.max_batch),
+                                    label="size bounds")
+    width_bound = max(width_bound, plan.least_width)
+    cost = draw(st.sampled_from(plan.usable), label="cost")
+    output = COSTS[cost].output_activations
+    allowed = plan.maps if output is None else [plan.names[o] for o in output
+                                                if o in plan.names]
+    # An activation map under check that the cost does not take at the output needs
+    # one layer after it.
+    after = int(plan.focus_map is not None and plan.focus_map.describe()
+                not in {f.describe() for f in allowed})
+    b = _Building(draw(st.integers(plan.least_width, width_bound), label="n_0"), width_bound)
+    focus_index = _draw_layers(draw, plan, b, after)
+    k, n = len(b.layers), b.widths[-1]
+    # The output activation is drawn after the layers (the last layer's own is
+    # replaced), so deleting the last layer keeps it.
+    if plan.focus_map is None or focus_index != k - 1:
+        b.acts[-1] = draw(st.sampled_from(allowed), label=f"f^{k}")
+    low_N = max(layer.min_batch for layer in b.layers)
+    N = draw(st.integers(low_N, max(low_N, batch_bound)), label="N")
+    X = draw(hnp.arrays(np.float64, (b.layers[0].n_in, N), elements=elements(
+        10.0 ** draw(st.sampled_from(plan.exponents), label="size of X"))))
+    Y = draw(_targets(cost, n, N))
+    net = LayerNetwork(b.layers, b.params, b.acts, cost, X, Y)
+    if plan.orders:
+        # Scaled parameters can overflow a layer (exp in a softplus); such a network has
+        # no finite cost and is outside the statement, not a counterexample.
+        with np.errstate(all="ignore"):
+            _, As = layer_forward(b.layers, b.params, [_numpy_map(f) for f in b.acts], X, np)
+        assume(all(np.all(np.isfinite(A)) for A in As))
+    return net
 
 
 def _listed(name: str, value: Any, expected: str) -> list[Any]:
