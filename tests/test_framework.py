@@ -310,3 +310,15 @@ def test_register_refuses_a_second_property_with_the_same_key(
     with pytest.raises(ValueError, match=r"^a property for T1\.W/isolated is already"):
         register(_property("T1.W", "isolated", needs=("bias_grad",)))
     assert [p.needs for p in registry] == [("weight_grad",)]
+
+
+def test_a_crash_is_named_by_its_type_and_first_line_not_by_a_note() -> None:
+    class Impl:
+        def bias_grad(self, delta: np.ndarray) -> np.ndarray:
+            exc = ValueError("boom\nsecond line")
+            exc.add_note("a note")
+            raise exc
+
+    with pytest.raises(UserCodeFailure) as failure:
+        Subject(Impl()).call("bias_grad", {"delta": np.ones((1, 1))})
+    assert failure.value.last_line == "ValueError: boom"

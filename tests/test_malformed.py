@@ -5,7 +5,7 @@ The error must name the argument (and the layer, for per-layer arguments)
 and say what was expected. The command-line cases (an ``--impl`` that does
 not import, a missing attribute, an unknown ``--profile``) are in
 test_cli.py's table; the table-driven cases with exact messages are in
-test_validation.py.
+test_validate.py.
 """
 
 from __future__ import annotations

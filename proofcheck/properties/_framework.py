@@ -10,7 +10,6 @@ the modes and how a property's checks are judged.
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
@@ -193,7 +192,7 @@ class Subject:
         except (ImplementationError, InputError):
             raise
         except Exception as exc:  # the user's code crashed: a failing row, not our crash
-            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            last = _one_line(exc)
             raise UserCodeFailure(label, last, _arrays(args)) from None
 
     def array(self, function: str, args: dict[str, Any], shape: tuple[int, ...],
@@ -238,6 +237,13 @@ class Subject:
                                args, label=f"dbs[{l}]")
                  for l, (db, b) in enumerate(zip(dbs, biases, strict=True))]
         return out_W, out_b
+
+
+def _one_line(exc: BaseException) -> str:
+    """``ValueError: boom``: the exception's type and the first line of its message
+    (not a note added to it, not the rest of a long message)."""
+    message = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
 
 
 def _copy(value: Any) -> Any:
