@@ -12,6 +12,18 @@ From pytest, one line in the user's own test file::
         proofcheck.assert_verified(MyBackprop())
 
 From the shell: ``proofcheck verify --impl mymodule:MyBackprop``.
+
+Which rows run: with neither an implementation nor a layer type, every row
+(the package's own implementation and layer types); with an implementation,
+the lemmas, the oracle checks and the implementation's rows; with a layer type,
+the rows of that layer type.
+
+The work is three stages: :func:`plan_rows` checks the arguments and the
+implementation and chooses the rows; :func:`run_rows` runs them, in this
+process or, with ``jobs``, in worker processes that each rebuild the plan and
+run their share; :func:`verify` puts the rows into a
+:class:`~proofcheck.report.Report`. More jobs pay off for whole runs, not for
+a step or two: each worker compiles the oracle for itself.
 """
 
 from __future__ import annotations
@@ -271,47 +283,28 @@ def verify(
     steps : collection of step IDs, optional
         Check only these steps (default: all).
     database : bool
-        Keep failing examples in Hypothesis's example database
-        (``.hypothesis/examples`` in the current directory) and replay them
-        first next time. The ``ci`` profile never uses a database.
+        Keep failing examples (``.hypothesis/examples``), replay them first (not in ``ci``).
     progress : callable, optional
-        Called as ``progress(i, total, step, mode, row)`` before (``row`` is
-        ``None``) and after each property.
-    name : str, optional
-        How the report names the implementation.
-    seed : int, optional
-        Seed Hypothesis's random generation, so that a run can be repeated
-        exactly (the ``ci`` profile is derandomized and ignores it).
-    jobs : int
-        Run the properties in this many worker processes (default 1: in this
-        process). Each worker compiles the oracle once for itself, so more
-        jobs pay off for whole runs, not for a step or two. An implementation
-        that cannot be sent to another process (a class defined inside a
-        function, say) is checked in this process.
+        ``progress(i, total, step, mode, row)`` before (``row=None``) and after each row.
+    name, seed : str, int, optional
+        How the report names the implementation; a seed to repeat a run exactly.
     layer : LayerMap or ActivationMap subclass, optional
-        Check this layer type (see :mod:`proofcheck.layers`): its lemma row and
-        the generalized theorem's rows on networks that contain it, mixed with
-        the registered types. The implementation's rows are not run.
+        Check this layer type (see :mod:`proofcheck.layers`) instead of an
+        implementation: its lemma rows and the generalized theorem's rows.
+    jobs : int
+        Run the rows in this many worker processes (default 1: here); an
+        implementation that cannot be sent to another process runs here.
 
     Raises
     ------
     ImplementationError
-        If the implementation cannot be checked at all (exit status 2 of the
-        command line): it has none of the protocol's functions, a function
-        cannot be called with the protocol's arguments, or one returns what is
-        not a float64 numpy array (``gradients``: not a pair of lists). A
-        result of the wrong shape or with NaN is a failing row instead.
+        If the implementation cannot be checked at all (exit status 2): no protocol
+        function, a signature that does not fit, or a result that is not a float64
+        numpy array. A wrong shape or a NaN is a failing row instead.
     InputError
         For an unknown profile or step ID.
 
-    Notes
-    -----
-    Which rows run: with neither ``impl`` nor ``layer``, every row (the
-    package's own implementation and layer types); with ``impl``, the lemmas,
-    the oracle checks and the implementation's rows; with ``layer``, the rows
-    of that layer type. The work is three stages: :func:`plan_rows`,
-    :func:`run_rows` (here, or in worker processes that run their share of
-    the plan) and the :class:`~proofcheck.report.Report`.
+    Which rows run, and the stages of the work, are in the module's docstring.
     """
     start = time.perf_counter()
     plan = plan_rows(impl, profile=profile, steps=steps, database=database, name=name,

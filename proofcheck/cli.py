@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="leave the arrays out of the counterexamples printed")
     v.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     v.add_argument("--debug", action="store_true", help="show tracebacks of usage errors")
+    _grade_parser(sub)
+    sub.add_parser("steps", help="list the step IDs of the proof",
+                   description="List the step IDs, their kind and statement.")
+    return parser
+
+
+def _grade_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     g = sub.add_parser(
         "grade", help="check many implementations (e.g. a folder of submissions)",
         description="Check every target, write one JSON report per target and print a "
@@ -82,9 +89,6 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--no-cache", action="store_true",
                    help="do not keep compiled oracle programs on disk")
     g.add_argument("--debug", action="store_true", help="show tracebacks of usage errors")
-    sub.add_parser("steps", help="list the step IDs of the proof",
-                   description="List the step IDs, their kind and statement.")
-    return parser
 
 
 def _progress(stream: TextIO):  # type: ignore[no-untyped-def]

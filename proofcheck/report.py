@@ -237,20 +237,29 @@ def diagnose(rows: list[Row], *, layer_target: bool = False) -> Diagnosis:
                        if r.mode in preference and "gradients" not in r.needs),
                       key=lambda r: (order.get(r.step, len(order)), preference[r.mode]))
     if isolated:
-        root = isolated[0]
-        c = root.counterexample
-        if root.layer is not None:
-            text = _layer_lemma_text(root)
-        else:
-            text = (f"{root.step} fails in isolation: "
-                    f"{MEANING.get(root.step, 'this step is wrong')}.")
-        if c is not None and c.function:
-            text += f" The function at fault is {c.function}" + (
-                f": {c.result}." if c.result else
-                f": it raised {c.exception}." if c.exception else ".")
-        text += _consequences(root, [r for r in failing if r is not root], layer_target)
-        return Diagnosis(root.step, root.mode, text, root.layer)
+        return _isolated_diagnosis(isolated[0], failing, layer_target)
     first = sorted(failing, key=lambda r: order.get(r.step, len(order)))[0]
+    return _end_to_end_diagnosis(first, failing)
+
+
+def _isolated_diagnosis(root: Row, failing: list[Row], layer_target: bool) -> Diagnosis:
+    """An isolated (or lemma) row is the root cause: its step, its function, the rest."""
+    c = root.counterexample
+    if root.layer is not None:
+        text = _layer_lemma_text(root)
+    else:
+        text = (f"{root.step} fails in isolation: "
+                f"{MEANING.get(root.step, 'this step is wrong')}.")
+    if c is not None and c.function:
+        text += f" The function at fault is {c.function}" + (
+            f": {c.result}." if c.result else
+            f": it raised {c.exception}." if c.exception else ".")
+    text += _consequences(root, [r for r in failing if r is not root], layer_target)
+    return Diagnosis(root.step, root.mode, text, root.layer)
+
+
+def _end_to_end_diagnosis(first: Row, failing: list[Row]) -> Diagnosis:
+    """Every isolated row holds: the earliest end-to-end failure is a composition error."""
     others = [r.label for r in failing if r is not first]
     c = first.counterexample
     where = "gradients" if "gradients" in first.needs else "the composition of the steps"
