@@ -69,8 +69,7 @@ def run_option(option: str, count: int) -> dict[str, Any]:
     for net in nets:
         t0 = time.perf_counter()
         if option == "bucket":
-            g = oracle.network_gradients(net.weights, net.biases, net.activations, net.cost,
-                                         net.X, net.Y)
+            g = oracle.network_gradients(net)
             grads = g.dWs + g.dbs
         else:
             args = _unpadded(net)

@@ -22,14 +22,14 @@ vanishes in ``(h - y)^2``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
-from proofcheck.network import forward, mean_cost
+from proofcheck.network import Network, forward, mean_cost
 
 __all__ = ["STEP", "FiniteDifferenceGradients", "derivative", "jacobian", "network_gradients"]
 
@@ -84,20 +84,15 @@ class FiniteDifferenceGradients(NamedTuple):
     rounding: float
 
 
-def network_gradients(
-    weights: Sequence[Float64Array],
-    biases: Sequence[Float64Array],
-    activations: Sequence[str],
-    cost: str,
-    X: Float64Array,
-    Y: Float64Array,
-) -> FiniteDifferenceGradients:
+def network_gradients(net: Network) -> FiniteDifferenceGradients:
     """Every quantity the check uses, by finite differences of the mean cost ``C`` (D4).
 
+    ``net`` is the network and its data (:class:`proofcheck.network.Network`).
     ``Delta^l`` is the derivative of ``C`` with respect to a shift of the
     potential ``Z^l`` (D3, D4); ``dC/dA^k`` with respect to a shift of the
     output.
     """
+    weights, biases, activations, cost, X, Y = net
     Ws = [np.array(W, dtype=np.float64) for W in weights]
     bs = [np.array(b, dtype=np.float64) for b in biases]
     k = len(Ws)

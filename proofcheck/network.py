@@ -21,6 +21,7 @@ the very same functions with ``jax.numpy``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,7 +29,48 @@ from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 
-__all__ = ["forward", "forward_numpy", "mean_cost", "potential"]
+__all__ = ["Network", "forward", "forward_numpy", "mean_cost", "potential"]
+
+
+class Network(NamedTuple):
+    """The paper's network with its data (D1, D2, D4): one value, passed around whole.
+
+    Attributes
+    ----------
+    weights : list of k arrays, ``W^l : (n_l, n_{l-1})``
+    biases : list of k arrays, ``b^l : (n_l,)``
+    activations : tuple of k activation names
+    cost : str
+    X : (n_0, N)
+    Y : (n_k, N)
+    """
+
+    weights: list[Float64Array]
+    biases: list[Float64Array]
+    activations: tuple[str, ...]
+    cost: str
+    X: Float64Array
+    Y: Float64Array
+
+    @property
+    def depth(self) -> int:
+        """``k``, the number of layers."""
+        return len(self.weights)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """``(n_0, ..., n_k)``."""
+        return (self.weights[0].shape[1], *(W.shape[0] for W in self.weights))
+
+    @property
+    def batch_size(self) -> int:
+        """``N``, the number of examples."""
+        return int(self.X.shape[1])
+
+    def describe(self) -> str:
+        """One line: depth, widths, activations, cost and batch size."""
+        return (f"depth k={self.depth}, widths {list(self.widths)}, activations "
+                f"{list(self.activations)}, cost {self.cost}, batch N={self.batch_size}")
 
 
 def potential(W: Array, A_prev: Array, b: Array, xp: Namespace) -> Array:

@@ -48,7 +48,7 @@ from numpy.typing import NDArray
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
-from proofcheck.network import forward, potential
+from proofcheck.network import Network, forward, potential
 
 __all__ = [
     "NetworkGradients",
@@ -222,12 +222,7 @@ class NetworkGradients(NamedTuple):
 
 @in_float64
 def network_gradients(
-    weights: Sequence[Float64Array],
-    biases: Sequence[Float64Array],
-    activations: Sequence[str],
-    cost: str,
-    X: Float64Array,
-    Y: Float64Array,
+    net: Network,
     *,
     kink_derivatives: Mapping[str, float] | None = None,
 ) -> NetworkGradients:
@@ -235,12 +230,8 @@ def network_gradients(
 
     Parameters
     ----------
-    weights : list of k arrays, ``W^l : (n_l, n_{l-1})``
-    biases : list of k arrays, ``b^l : (n_l,)``
-    activations : list of k activation names
-    cost : a cost name
-    X : (n_0, N)
-    Y : (n_k, N)
+    net : Network
+        The network and its data (:class:`proofcheck.network.Network`).
     kink_derivatives : mapping of activation name to float, optional
         For an activation with a kink, the value of ``f'`` to use at a potential
         exactly at the kink, an element of the subdifferential there (default:
@@ -249,6 +240,7 @@ def network_gradients(
         at that one point, so it stays autodiff of the forward map.
     """
     tables = _tables()
+    weights, biases, activations, cost, X, Y = net
     k = len(weights)
     widths = [weights[0].shape[1]] + [W.shape[0] for W in weights]
     N = X.shape[1]

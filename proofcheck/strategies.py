@@ -66,6 +66,7 @@ from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.errors import InputError
+from proofcheck.network import Network
 
 __all__ = [
     "Network",
@@ -78,47 +79,6 @@ __all__ = [
     "matrices",
     "networks",
 ]
-
-
-class Network(NamedTuple):
-    """A drawn network with its data (D1, D2, D4).
-
-    Attributes
-    ----------
-    weights : list of k arrays, ``W^l : (n_l, n_{l-1})``
-    biases : list of k arrays, ``b^l : (n_l,)``
-    activations : tuple of k activation names
-    cost : str
-    X : (n_0, N)
-    Y : (n_k, N)
-    """
-
-    weights: list[Float64Array]
-    biases: list[Float64Array]
-    activations: tuple[str, ...]
-    cost: str
-    X: Float64Array
-    Y: Float64Array
-
-    @property
-    def depth(self) -> int:
-        """``k``, the number of layers."""
-        return len(self.weights)
-
-    @property
-    def widths(self) -> tuple[int, ...]:
-        """``(n_0, ..., n_k)``."""
-        return (self.weights[0].shape[1], *(W.shape[0] for W in self.weights))
-
-    @property
-    def batch_size(self) -> int:
-        """``N``, the number of examples."""
-        return int(self.X.shape[1])
-
-    def describe(self) -> str:
-        """One line: depth, widths, activations, cost and batch size."""
-        return (f"depth k={self.depth}, widths {list(self.widths)}, activations "
-                f"{list(self.activations)}, cost {self.cost}, batch N={self.batch_size}")
 
 
 def check_range(name: str, low: int, high: int, at_least: int) -> None:

@@ -73,13 +73,14 @@ def listen(name, **kwargs):
 jax.monitoring.register_event_listener(listen)
 from proofcheck import oracle
 from proofcheck.backprop import MatrixBackprop
+from proofcheck.network import Network
 rng = np.random.default_rng(0)
 worst = 0.0
 for depth in (1, 2, 3):
     Ws = [rng.normal(size=(3, 3)) for _ in range(depth)]
     bs = [rng.normal(size=3) for _ in range(depth)]
     acts, X, Y = ["tanh"] * depth, rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
-    truth = oracle.network_gradients(Ws, bs, acts, "squared_error", X, Y)
+    truth = oracle.network_gradients(Network(Ws, bs, tuple(acts), "squared_error", X, Y))
     ours = MatrixBackprop().gradients(Ws, bs, acts, "squared_error", X, Y)
     worst = max(worst, max(float(np.max(np.abs(a - b)))
                            for a, b in zip(truth.dWs, ours[0])))

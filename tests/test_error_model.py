@@ -31,7 +31,7 @@ RELU_NETWORKS = {"identity", "relu"}
 
 def _judged(net: Network) -> tuple[oracle.NetworkGradients, error_model.NetworkScales,
                                    error_model.NetworkScales]:
-    o = oracle.network_gradients(*net)
+    o = oracle.network_gradients(net)
     return o, error_model.network_terms(net, o), error_model.network_scales(net, o)
 
 

@@ -172,7 +172,7 @@ def test_propagated_bounds_are_rounding_sized_where_well_conditioned() -> None:
                   "squared_error", np.array([[0.5, -1.0], [0.25, 0.75]]),
                   np.array([[0.5, 0.25], [-0.5, 1.0]]))
     assert np.any(_outputs(net) < 0)
-    o = oracle.network_gradients(*net)
+    o = oracle.network_gradients(net)
     p = propagated(net, o)
     for bound, value in zip(p.deltas + p.dWs + p.dbs, o.deltas + o.dWs + o.dbs, strict=True):
         assert np.all(bound <= 1e-14 * max(1.0, float(np.max(np.abs(value)))))

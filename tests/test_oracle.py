@@ -20,8 +20,8 @@ def test_the_oracle_runs_in_float64_and_leaves_the_host_as_found(host_x64: bool)
     W, b = [np.full((1, 1), 1 / 3)], [np.zeros(1)]
     before = (jax.config.jax_enable_x64, jax.config.jax_numpy_rank_promotion)
     with jax.enable_x64(host_x64):
-        truth = oracle.network_gradients(W, b, ["tanh"], "squared_error", np.ones((1, 1)),
-                                         np.ones((1, 1)))
+        truth = oracle.network_gradients(Network(W, b, ("tanh",), "squared_error",
+                                                 np.ones((1, 1)), np.ones((1, 1))))
         derivative = oracle.elementwise_derivative("tanh", np.full((1, 1), 1 / 3))
         assert jax.config.jax_enable_x64 is host_x64
         assert jnp.ones(1).dtype == (jnp.float64 if host_x64 else jnp.float32)
@@ -55,8 +55,7 @@ def _unpadded(net: Network) -> tuple[list[np.ndarray], list[np.ndarray]]:
 @given(networks(max_depth=3, min_width=5, max_width=12, max_batch=10))
 def test_padding_is_exact(net: Network) -> None:
     """The padded, switched, jitted oracle equals plain eager jax.grad (widths cross a bucket)."""
-    o = oracle.network_gradients(net.weights, net.biases, net.activations, net.cost, net.X,
-                                 net.Y)
+    o = oracle.network_gradients(net)
     dW, db = _unpadded(net)
     for got, want in zip(o.dWs + o.dbs, dW + db, strict=True):
         assert got.shape == want.shape

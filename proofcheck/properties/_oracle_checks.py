@@ -38,10 +38,8 @@ def _fd_check(quantity: str, expected_fd: Float64Array, oracle_value: Float64Arr
 
 def check_oracle_against_finite_differences(subject: Subject, net: Network) -> list[Check]:
     """Every network quantity of the JAX oracle equals its finite-difference value."""
-    o = oracle.network_gradients(net.weights, net.biases, net.activations, net.cost, net.X,
-                                 net.Y)
-    f = finite_differences.network_gradients(net.weights, net.biases, net.activations,
-                                             net.cost, net.X, net.Y)
+    o = oracle.network_gradients(net)
+    f = finite_differences.network_gradients(net)
     everything = o.deltas + o.dWs + o.dbs + [o.grad_a]
     tol = TOLERANCES["finite differences"]
     scale = max(abs(o.C), max(float(np.max(np.abs(x))) for x in everything),

@@ -42,9 +42,7 @@ def _batch(ctx: Context) -> st.SearchStrategy[Network]:
 
 
 def _oracle(net: Network, kinks: KinkConvention | None = None) -> oracle.NetworkGradients:
-    return oracle.network_gradients(net.weights, net.biases, net.activations, net.cost,
-                                    net.X, net.Y,
-                                    kink_derivatives=kinks.derivatives if kinks else None)
+    return oracle.network_gradients(net, kink_derivatives=kinks.derivatives if kinks else None)
 
 
 class HandSide(NamedTuple):
