@@ -291,35 +291,43 @@ def _evaluate(tools: _DevTools, expression: str) -> Any:
     return result.get("value")
 
 
-def screenshot(chromium: str, proxy_port: int, url: str, anchor: str, path: Path) -> None:
-    """Open ``url``, wait for MathJax, scroll the section of ``anchor`` to the top, save a PNG."""
+@contextmanager
+def _browser_tab(chromium: str, proxy_port: int,
+                 metrics: Mapping[str, object]) -> Iterator[_DevTools]:
+    """A headless Chromium with one blank tab attached, at the viewport ``metrics``."""
     with tempfile.TemporaryDirectory(prefix="proofcheck-docs-chromium-") as profile:
         tools = _DevTools(chromium, proxy_port, profile)
         try:
             target = tools.call("Target.createTarget", {"url": "about:blank"})["targetId"]
             tools.session = str(tools.call("Target.attachToTarget",
                                            {"targetId": target, "flatten": True})["sessionId"])
-            tools.call("Emulation.setDeviceMetricsOverride",
-                       {"width": 1200, "height": 1500, "deviceScaleFactor": 1, "mobile": False})
-            tools.call("Page.navigate", {"url": url})
-            ready = ("(async () => {"
-                     " while (document.readyState !== 'complete')"
-                     "  await new Promise(r => setTimeout(r, 50));"
-                     " if (window.MathJax && MathJax.startup) await MathJax.startup.promise;"
-                     " await document.fonts.ready;"
-                     f" const target = document.getElementById({json.dumps(anchor)});"
-                     " if (!target) return false;"
-                     " const top = (target.closest('section') || target)"
-                     "   .getBoundingClientRect().top + window.scrollY - 8;"
-                     " window.scrollTo({top: top, behavior: 'instant'});"
-                     " await new Promise(r => requestAnimationFrame(() => setTimeout(r, 200)));"
-                     " return true; })()")
-            if not _evaluate(tools, ready):
-                raise BuildError(f"no element with id {anchor!r} in {url}")
-            shot = tools.call("Page.captureScreenshot", {"format": "png"})
-            path.write_bytes(base64.b64decode(str(shot["data"])))
+            tools.call("Emulation.setDeviceMetricsOverride", dict(metrics))
+            yield tools
         finally:
             tools.close()
+
+
+def screenshot(chromium: str, proxy_port: int, url: str, anchor: str, path: Path) -> None:
+    """Open ``url``, wait for MathJax, scroll the section of ``anchor`` to the top, save a PNG."""
+    metrics = {"width": 1200, "height": 1500, "deviceScaleFactor": 1, "mobile": False}
+    with _browser_tab(chromium, proxy_port, metrics) as tools:
+        tools.call("Page.navigate", {"url": url})
+        ready = ("(async () => {"
+                 " while (document.readyState !== 'complete')"
+                 "  await new Promise(r => setTimeout(r, 50));"
+                 " if (window.MathJax && MathJax.startup) await MathJax.startup.promise;"
+                 " await document.fonts.ready;"
+                 f" const target = document.getElementById({json.dumps(anchor)});"
+                 " if (!target) return false;"
+                 " const top = (target.closest('section') || target)"
+                 "   .getBoundingClientRect().top + window.scrollY - 8;"
+                 " window.scrollTo({top: top, behavior: 'instant'});"
+                 " await new Promise(r => requestAnimationFrame(() => setTimeout(r, 200)));"
+                 " return true; })()")
+        if not _evaluate(tools, ready):
+            raise BuildError(f"no element with id {anchor!r} in {url}")
+        shot = tools.call("Page.captureScreenshot", {"format": "png"})
+        path.write_bytes(base64.b64decode(str(shot["data"])))
 
 
 # --- the layout check: tables fit their column -----------------------------------------
@@ -429,37 +437,29 @@ def layout_check(chromium: str, proxy_port: int, base: str, pages: Sequence[str]
     metrics: dict[str, object] = {"width": width, "height": height, "deviceScaleFactor": 1,
                                   "mobile": False}
     problems: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="proofcheck-docs-chromium-") as profile:
-        tools = _DevTools(chromium, proxy_port, profile)
-        try:
-            target = tools.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-            tools.session = str(tools.call("Target.attachToTarget",
-                                           {"targetId": target, "flatten": True})["sessionId"])
-            tools.call("Emulation.setDeviceMetricsOverride", metrics)
-            for page in pages:
-                url = f"{base}/{page}"
-                tools.call("Page.navigate", {"url": url})
-                measured = None
-                deadline = time.monotonic() + 60
-                while measured is None:
-                    if time.monotonic() > deadline:
-                        raise BuildError(f"{page} did not load in the layout check")
-                    try:
-                        measured = _evaluate(tools, f"{MEASURE_TABLES}({json.dumps(url)})")
-                    except BuildError as exc:  # the old document went away mid-evaluation
-                        if "context" not in str(exc).lower():
-                            raise
-                    if measured is None:
-                        time.sleep(0.05)
-                found = table_problems(page, measured, width)
-                problems += found
-                print(f"[docs]   {page} at {width} px: {len(measured['tables'])} tables, "
-                      f"{len(found)} too wide for the "
-                      f"{measured['column']['width']:.0f} px column", flush=True)
-                if page == LANDING:
-                    _full_page_screenshot(tools, metrics, height, landing_shot)
-        finally:
-            tools.close()
+    with _browser_tab(chromium, proxy_port, metrics) as tools:
+        for page in pages:
+            url = f"{base}/{page}"
+            tools.call("Page.navigate", {"url": url})
+            measured = None
+            deadline = time.monotonic() + 60
+            while measured is None:
+                if time.monotonic() > deadline:
+                    raise BuildError(f"{page} did not load in the layout check")
+                try:
+                    measured = _evaluate(tools, f"{MEASURE_TABLES}({json.dumps(url)})")
+                except BuildError as exc:  # the old document went away mid-evaluation
+                    if "context" not in str(exc).lower():
+                        raise
+                if measured is None:
+                    time.sleep(0.05)
+            found = table_problems(page, measured, width)
+            problems += found
+            print(f"[docs]   {page} at {width} px: {len(measured['tables'])} tables, "
+                  f"{len(found)} too wide for the "
+                  f"{measured['column']['width']:.0f} px column", flush=True)
+            if page == LANDING:
+                _full_page_screenshot(tools, metrics, height, landing_shot)
     return problems
 
 
