@@ -23,6 +23,7 @@ from proofcheck.strategies import Network, networks
 from proofcheck.tolerances import TOLERANCES, compare
 from tests.correct_implementations import CORRECT
 from tests.mutants import LoopBackprop, clipped_probabilities, relu_derivative_two_at_kink
+from tests.single_example import run_check
 
 ATOL = TOLERANCES["gradient"].atol
 #: Networks of relu and identity layers, where units exactly at a kink are common.
@@ -90,7 +91,7 @@ def test_a_clipped_probability_fails_in_the_saturated_regime(z: float) -> None:
     from proofcheck.properties import Subject
     from proofcheck.properties._theorem import check_T1_grad
 
-    checks = check_T1_grad(Subject(clipped_probabilities), _saturated(z))
+    checks = run_check(check_T1_grad, Subject(clipped_probabilities), _saturated(z))
     worst = max(checks, key=lambda c: c.comparison.ratio)
     assert worst.quantity == "dC/db^1" and float(worst.expected[0]) == pytest.approx(-1.0)
     assert not worst.comparison.holds
@@ -173,4 +174,4 @@ def test_l2_judges_a_cancelled_directional_derivative_at_its_terms() -> None:
 
     p = DifferentialPoint(("leaky_relu", "relu", "tanh"), np.array([[0.25, -0.25]]),
                           np.array([0.0]), np.zeros((2, 1)), np.ones((2, 1)))
-    assert all(c.comparison.holds for c in check_L2_identification(Subject(None), p))
+    assert all(c.comparison.holds for c in run_check(check_L2_identification, Subject(None), p))

@@ -14,6 +14,7 @@ import proofcheck
 from proofcheck.layers import ACTIVATION_MAPS, LAYER_TYPES
 from proofcheck.properties import PROPERTIES
 from tests.layer_mutants import LAYER_CATALOG, LayerMutant
+from tests.single_example import run_check
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -153,8 +154,8 @@ def test_layernorm_lemma_holds_on_a_constant_column(a: np.ndarray, gamma: np.nda
 
     point = ProductPoint(LayerNorm(3, True), {"gamma": gamma, "beta": np.zeros(3)}, a,
                        np.full(a.shape, 0.75))
-    checks = [*check_layer_input_lemma(Subject(None), point),
-              *check_layer_parameter_lemma(Subject(None), point)]
+    checks = [*run_check(check_layer_input_lemma, Subject(None), point),
+              *run_check(check_layer_parameter_lemma, Subject(None), point)]
     assert [c.quantity for c in checks] == ["J_a^T delta", "J_gamma^T delta", "J_beta^T delta"]
     assert all(c.comparison.holds for c in checks), [c.comparison for c in checks]
 

@@ -24,6 +24,7 @@ from proofcheck.properties import Subject
 from proofcheck.properties._theorem import check_T1_grad, check_T1_step_end_to_end
 from proofcheck.strategies import Network, inside_statement, networks
 from tests.mutants import CATALOG, LoopBackprop
+from tests.single_example import run_check
 
 SEARCH = settings(max_examples=2000, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
@@ -86,9 +87,9 @@ def test_the_saturated_network_is_ill_conditioned() -> None:
                          ids=["reference", "textbook loops, f' = a(1-a)"])
 def test_right_implementations_pass_near_saturation(impl: object) -> None:
     net = _saturated_bce()
-    checks = check_T1_grad(Subject(impl), net)
+    checks = run_check(check_T1_grad, Subject(impl), net)
     if isinstance(impl, MatrixBackprop):
-        checks += check_T1_step_end_to_end(Subject(impl), net)
+        checks += run_check(check_T1_step_end_to_end, Subject(impl), net)
     for check in checks:
         assert check.comparison.holds, (check.quantity, check.comparison)
 
@@ -105,9 +106,9 @@ def test_a_wrong_step_is_still_caught_near_saturation(name: str) -> None:
                   np.array([[0.5], [-0.3]]), np.array([[0.25], [0.75]]))
     assert 0 < np.min(1.0 - _outputs(net)) < 1e-11
     subject = Subject(entry.impl)
-    checks = check_T1_grad(subject, net)
+    checks = run_check(check_T1_grad, subject, net)
     if name == "missing_transpose":
-        checks += check_T1_step_end_to_end(subject, net)
+        checks += run_check(check_T1_step_end_to_end, subject, net)
     assert not all(c.comparison.holds for c in checks)
 
 
