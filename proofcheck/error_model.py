@@ -262,6 +262,17 @@ def _cost_terms(net: Network, o: NetworkGradients) -> Float64Array:
         return _capped(np.abs(COSTS[net.cost].gradient(np.abs(o.As[-1]), -np.abs(net.Y)) / N))
 
 
+def _derivative_size(net: Network, o: NetworkGradients, l: int) -> Float64Array:
+    """``|f^l'(Z^l)|`` plus its own rounding (:func:`derivative_rounding`): the size of
+    ``f'`` as any correct program may have it. Where the oracle's ``f'`` is 0 by
+    rounding (``1 - a^2`` of a ``tanh`` that rounds to 1), a program that forms it
+    another way (``1 / cosh^2``) has the true, tiny value, and the terms and the
+    propagated estimate must count it: else an entry that is a product of two such
+    derivatives has terms 0 and is judged at a scale of 0."""
+    Z = o.Zs[l - 1]
+    return np.abs(o.dfzs[l - 1]) + derivative_rounding(net.activations[l - 1], Z) * U
+
+
 def _backward(net: Network, o: NetworkGradients, top: Float64Array,
               below: Callable[[int], Float64Array]) -> NetworkScales:
     """Carry entrywise bounds down the backward pass on absolute values.
@@ -275,7 +286,7 @@ def _backward(net: Network, o: NetworkGradients, top: Float64Array,
     deltas[k - 1] = _capped(top)
     with np.errstate(all="ignore"):
         for l in range(k - 1, 0, -1):
-            carried = np.abs(o.dfzs[l - 1]) * (np.abs(net.weights[l]).T @ deltas[l])
+            carried = _derivative_size(net, o, l) * (np.abs(net.weights[l]).T @ deltas[l])
             deltas[l - 1] = _capped(carried + below(l))
         dWs = [_capped(deltas[l] @ np.abs(o.As[l]).T) for l in range(k)]
         dbs = [_capped(deltas[l].sum(axis=1)) for l in range(k)]
@@ -285,11 +296,12 @@ def _backward(net: Network, o: NetworkGradients, top: Float64Array,
 def network_terms(net: Network, o: NetworkGradients) -> NetworkScales:
     """``T`` of every delta and gradient: backpropagation run on absolute values.
 
-    ``T^k = |f^k'| |dC/dA^k|_terms``, ``T^l = |f^l'| (|W^{l+1}|^T T^{l+1})``,
+    ``T^k = |f^k'| |dC/dA^k|_terms``, ``T^l = |f^l'| (|W^{l+1}|^T T^{l+1})``, with
+    ``|f'|`` counted with its own rounding (:func:`_derivative_size`),
     ``dC/dW^l``: ``T^l |A^{l-1}|^T``, ``dC/db^l``: ``T^l 1_N``.
     """
     k = len(net.weights)
-    top = np.abs(o.dfzs[k - 1]) * _cost_terms(net, o)
+    top = _derivative_size(net, o, k) * _cost_terms(net, o)
     return _backward(net, o, top, lambda l: np.zeros_like(o.deltas[l - 1]))
 
 
@@ -346,7 +358,7 @@ def propagated(net: Network, o: NetworkGradients) -> NetworkScales:
         moved = np.maximum(np.abs(c.gradient(A + E, net.Y) - at),
                            np.abs(c.gradient(A - E, net.Y) - at))
         cost_error = _capped(moved / N + 4 * U * _cost_terms(net, o))
-        top = sensitivity[k - 1] * np.abs(o.grad_a) + np.abs(o.dfzs[k - 1]) * cost_error
+        top = sensitivity[k - 1] * np.abs(o.grad_a) + _derivative_size(net, o, k) * cost_error
         P = _backward(net, o, top,
                       lambda l: sensitivity[l - 1] * np.abs(net.weights[l].T @ o.deltas[l]))
         dWs = [_capped(P.dWs[l] + np.abs(o.deltas[l]) @ errors_a[l].T) for l in range(k)]

@@ -21,7 +21,7 @@ def run_check(check: Callable[[Subject, Any], list[Check]], subject: Subject,
     """``check(subject, example)`` inside a one-example Hypothesis test."""
     checks: list[Check] = []
 
-    @settings(max_examples=1, database=None, derandomize=True)
+    @settings(max_examples=1, database=None, derandomize=True, deadline=None)
     @given(st.just(example))
     def run(value: Any) -> None:
         checks[:] = check(subject, value)

@@ -175,3 +175,21 @@ def test_l2_judges_a_cancelled_directional_derivative_at_its_terms() -> None:
     p = DifferentialPoint(("leaky_relu", "relu", "tanh"), np.array([[0.25, -0.25]]),
                           np.array([0.0]), np.zeros((2, 1)), np.ones((2, 1)))
     assert all(c.comparison.holds for c in run_check(check_L2_identification, Subject(None), p))
+
+
+def test_a_derivative_that_is_zero_only_by_rounding_counts_with_its_rounding() -> None:
+    """tanh(20) rounds to 1, so the oracle's f' = 1 - a^2 is 0 where the true value is
+    1.7e-17; a correct implementation that forms f' as 1 / cosh^2 gets the true value,
+    and dC/dW^2, a product of two such derivatives, is 5.8e-32 against the oracle's 0.
+    Those entries are not determined by the oracle's float64: not a failure (the suite's
+    stream found this network, shrunk, on JacobianBackprop)."""
+    from proofcheck.properties import Subject
+    from proofcheck.properties._theorem import check_T1_grad
+
+    jacobian = next(e.impl for e in CORRECT if e.name == "JacobianBackprop")
+    net = Network([np.array([[5.0]]), np.array([[2.0]]), np.array([[20.0]])],
+                  [np.zeros(1)] * 3, ("identity", "tanh", "tanh"), "squared_error",
+                  np.array([[2.0]]), np.array([[0.0]]))
+    checks = run_check(check_T1_grad, Subject(jacobian), net)
+    assert checks[2].quantity == "dC/dW^2" and checks[2].actual[0, 0] > 0
+    assert all(c.comparison.holds for c in checks)
