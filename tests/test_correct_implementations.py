@@ -1,7 +1,8 @@
 """No false alarms: correct implementations in other styles pass every step they provide.
 
-Each entry of :data:`tests.correct_implementations.CORRECT` is checked with
-:func:`proofcheck.verify` under the suite's profile. Only the theorem's steps
+Each entry of :data:`tests.correct_implementations.CORRECT` is checked as
+:func:`proofcheck.verify` checks it, under the suite's profile with
+``SUITE_EXAMPLES`` examples per row (the full runs are in the soak). Only the theorem's steps
 are run: the lemma rows check the package's own activations, costs and the
 oracle and never call the implementation, so they would be the same for every
 entry (``test_reference`` runs them). That keeps the file fast.
@@ -19,8 +20,10 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import proofcheck
+from proofcheck._verify import plan_rows, run_rows
 from proofcheck.report import Report, Row
 from proofcheck.steps import STEPS
 from proofcheck.tolerances import compare
@@ -63,8 +66,17 @@ def _known_false_alarm(row: Row) -> FalseAlarm | None:
     return next((alarm for alarm in KNOWN_FALSE_ALARMS if alarm.matches(row)), None)
 
 
+#: Examples per row in this file. Not the profile's 60 (``ci``): the ten entries would
+#: cost the suite more than any other file, almost all of it in drawing networks. The
+#: full runs are in the soak (``nox -s soak``): every entry under ten ``dev`` seeds of
+#: 100 examples per row, on the same rows.
+SUITE_EXAMPLES = 20
+
+
 def _verify(entry: Entry, profile: str) -> Report:
-    return proofcheck.verify(entry.impl, profile=profile, steps=THEOREM_STEPS, database=False)
+    plan = plan_rows(entry.impl, profile=profile, steps=THEOREM_STEPS, database=False)
+    fewer = plan._replace(settings=settings(plan.settings, max_examples=SUITE_EXAMPLES))
+    return Report(plan.subject.name, plan.profile_name, run_rows(fewer))
 
 
 @pytest.mark.parametrize("entry", CORRECT, ids=[e.name for e in CORRECT])
