@@ -114,6 +114,7 @@ __all__ = [
     "propagated",
     "second_look",
     "step_scale",
+    "within_rounding_of_kink",
 ]
 
 #: Unit roundoff of float64.
@@ -390,17 +391,24 @@ def near_kink(net: Network, Zs: Sequence[Float64Array], As: Sequence[Float64Arra
     """
     dfzs = [ACTIVATIONS[name].derivative(Z) for name, Z in zip(net.activations, Zs, strict=True)]
     errors_z, _ = forward_errors(net, As, dfzs)
-    for l, name in enumerate(net.activations):
-        kink = ACTIVATIONS[name].kink
-        if kink is None:
-            continue
-        terms = _potential_terms(net, l, As[l])
-        distance = np.abs(Zs[l] - kink)
-        rounding = np.maximum(KINK_MARGIN * terms, MARGIN * errors_z[l])
-        near = ((distance <= rounding) | (distance < _TINY)) & (terms > 0)
-        if np.any(near):
-            return True
-    return False
+    return any(within_rounding_of_kink(name, Zs[l], _potential_terms(net, l, As[l]), errors_z[l])
+               for l, name in enumerate(net.activations))
+
+
+def within_rounding_of_kink(name: str, Z: Float64Array, terms: Float64Array,
+                            error: Float64Array | float = 0.0) -> bool:
+    """Whether a potential of ``Z`` (with ``terms``, forward ``error``) lies within rounding
+    of the kink of activation ``name``: within ``KINK_MARGIN`` of its terms, within
+    ``MARGIN`` times its forward error, or subnormal (XLA flushes it to the kink, numpy
+    keeps its sign). A potential exactly at the kink counts only if its terms are not
+    all 0 (it is there by cancellation, which another order of summation may miss)."""
+    kink = ACTIVATIONS[name].kink
+    if kink is None:
+        return False
+    distance = np.abs(Z - kink)
+    rounding = np.maximum(KINK_MARGIN * terms, MARGIN * np.asarray(error))
+    near = ((distance <= rounding) | (distance < _TINY)) & (terms > 0)
+    return bool(np.any(near))
 
 
 def kink_activations(net: Network, Zs: Sequence[Float64Array]) -> list[str]:

@@ -193,3 +193,18 @@ def test_a_derivative_that_is_zero_only_by_rounding_counts_with_its_rounding() -
     checks = run_check(check_T1_grad, Subject(jacobian), net)
     assert checks[2].quantity == "dC/dW^2" and checks[2].actual[0, 0] > 0
     assert all(c.comparison.holds for c in checks)
+
+
+def test_L2_leaves_out_a_kink_activation_at_a_subnormal_potential() -> None:
+    """Soak (dev seed 39): W X = (-2.2e-16) (-2.1e-302) is subnormal, numpy keeps its
+    sign (relu' = 1) and XLA flushes it to the kink (relu' = 0). f' is indeterminate
+    there: relu and leaky_relu are left out at that point, the other activations are
+    checked."""
+    from proofcheck.properties import Subject
+    from proofcheck.properties._lemmas import DifferentialPoint, check_L2_identification
+
+    p = DifferentialPoint(("relu", "leaky_relu", "tanh"), np.array([[-2.220446e-16]]),
+                          np.array([0.0]), np.array([[-2.055557e-302]]), np.array([[0.0]]))
+    checks = run_check(check_L2_identification, Subject(None), p)
+    assert {c.quantity for c in checks} == {"M(X) vec(dX) (tanh)", "M(X) (tanh)"}
+    assert all(c.comparison.holds for c in checks)

@@ -114,11 +114,18 @@ def check_L2_identification(subject: Subject, p: DifferentialPoint) -> list[Chec
 
     Each is judged at its own terms: ``|f'(Z)| (|W| |dX|)`` for the directional
     derivative (``W dX`` may cancel to a few ``u`` where ``b = 0`` and ``X = 0`` make no
-    factor of it), and each entry ``|f'_i W_ij|`` of ``M``.
+    factor of it), and each entry ``|f'_i W_ij|`` of ``M``. An activation with a kink is
+    left out at a point whose potential lies within rounding of the kink
+    (:func:`~proofcheck.error_model.within_rounding_of_kink`), where ``f'`` itself is
+    indeterminate; the others are checked there.
     """
     inputs = {"W": p.W, "b": p.b, "X": p.X, "dX": p.dX}
+    Z = potential(p.W, p.X, p.b, np)
+    terms_z = error_model.product_terms(p.W, p.X) + np.abs(p.b)[:, None]
     checks = []
     for name in p.activations:
+        if error_model.within_rounding_of_kink(name, Z, terms_z):
+            continue  # f' is indeterminate there (numpy and XLA may round to either side)
         M, dfz = _layer_differential_matrix(name, p)
         dF, J = oracle.layer_jacobian_and_jvp(name, p.W, p.b, p.X, p.dX)
         terms = vec(np.abs(dfz) * error_model.product_terms(p.W, p.dX))
