@@ -70,7 +70,8 @@ def mutants(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def batch(session: nox.Session) -> None:
-    """Grade the whole catalog with a process pool and with a local Dask cluster."""
+    """Grade the whole catalog (a process pool, a local Dask cluster); a second verify
+    --profile ci served wholly from the compilation cache."""
     session.install(".[test,dask]")
     session.run("python", "-m", "pytest", "-m", "batch", "-p", "no:cacheprovider",
-                "tests/test_batch.py", *session.posargs)
+                "tests/test_batch.py", "tests/test_compilation.py", *session.posargs)

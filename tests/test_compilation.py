@@ -174,3 +174,37 @@ def test_two_processes_share_a_cold_cache(tmp_path: Path) -> None:
     assert len(worst) == 1 and worst.pop() < 1e-12
     after = _run(_cache_env(tmp_path))
     assert after["misses"] == 0
+
+
+_COUNTED_VERIFY = r"""
+import json, sys
+import jax.monitoring
+events = {"hits": 0, "misses": 0}
+def listen(name, **kwargs):
+    if name == "/jax/compilation_cache/cache_hits":
+        events["hits"] += 1
+    elif name == "/jax/compilation_cache/cache_misses":
+        events["misses"] += 1
+jax.monitoring.register_event_listener(listen)
+from proofcheck.cli import main
+status = main(["verify", "--profile", "ci", "-q", "-j", "1"])
+print(json.dumps({"status": status, **events}))
+"""
+
+
+@pytest.mark.batch
+def test_a_second_verify_profile_ci_compiles_nothing(tmp_path: Path) -> None:
+    """The whole ``proofcheck verify --profile ci``, twice on a fresh cache folder: the
+    second run has no persistent-cache miss (every XLA compilation is served from the
+    cache; tracing still happens). In the batch session: the two runs take minutes."""
+    env = {**os.environ, **_cache_env(tmp_path)}
+    runs = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", _COUNTED_VERIFY], capture_output=True,
+                              text=True, env=env, timeout=1800, check=False)
+        assert done.returncode == 0, done.stderr
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    cold, warm = runs
+    assert cold["status"] == warm["status"] == 0
+    assert cold["misses"] > 0
+    assert warm["misses"] == 0 and warm["hits"] >= cold["misses"]
