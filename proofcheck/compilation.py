@@ -131,17 +131,17 @@ def _writable(folder: Path) -> str | None:
 def enable_cache(directory: str | os.PathLike[str] | None = None) -> Path | None:
     """Keep the oracle's compiled programs on disk; return the folder, or ``None`` if not.
 
+    Nothing is changed, and ``None`` returned, when ``$PROOFCHECK_CACHE`` is
+    ``0``, when JAX already has a cache folder (the user's own setting is kept,
+    and used), or when the folder cannot be written (a warning says why; the
+    check runs as fast as without a cache). Call it before the process
+    compiles its first JAX program: JAX sets its cache up once, at that first
+    compile.
+
     Parameters
     ----------
     directory : path, optional
         Where to keep them (default: :func:`cache_directory`).
-
-    Returns ``None``, changing nothing, when ``$PROOFCHECK_CACHE`` is ``0``,
-    when JAX already has a cache folder (the user's own setting is kept, and
-    used), or when the folder cannot be written (a warning says why; the
-    check runs as fast as without a cache). Call it before the process
-    compiles its first JAX program: JAX sets its cache up once, at that
-    first compile.
     """
     if os.environ.get(CACHE_VARIABLE, "1") == "0":
         return None

@@ -69,7 +69,6 @@ from proofcheck.errors import InputError
 from proofcheck.network import Network
 
 __all__ = [
-    "Network",
     "activation_names",
     "check_positive",
     "check_range",
@@ -181,7 +180,7 @@ def networks(
 
     Returns
     -------
-    strategy of :class:`Network`
+    strategy of :class:`~proofcheck.network.Network`
     """
     check_range("depth", min_depth, max_depth, 1)
     check_range("width", min_width, max_width, 1)
