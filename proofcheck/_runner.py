@@ -22,6 +22,7 @@ from hypothesis.errors import Flaky, HypothesisException
 
 from proofcheck._database_key import set_database_key
 from proofcheck.errors import ImplementationError
+from proofcheck.network import Network
 from proofcheck.properties._framework import (
     Check,
     Context,
@@ -32,7 +33,6 @@ from proofcheck.properties._framework import (
     WrongResult,
 )
 from proofcheck.report import Counterexample
-from proofcheck.strategies import Network
 from proofcheck.tolerances import Tolerance
 
 _BLOB = re.compile(r"@reproduce_failure\([^)]*\)")

@@ -22,19 +22,26 @@ defaults. The measured effect is in ``benchmarks/RESULTS.md``.
 on disk and serve them to the next process that compiles the same program. It
 is turned on in a per-user cache folder that follows the platform's convention
 (:func:`cache_directory`; ``PROOFCHECK_CACHE_DIR`` moves it), with the
-thresholds lowered so that the oracle's small programs are kept, and a size
-limit (:data:`CACHE_MAX_BYTES`) past which the least recently used programs
-are evicted. ``PROOFCHECK_CACHE=0`` or ``proofcheck verify --no-cache`` turn it
-off. A JAX cache folder the user configured is never replaced.
+thresholds lowered so that the oracle's small programs are kept.
+``PROOFCHECK_CACHE=0`` or ``proofcheck verify --no-cache`` turn it off. A JAX
+cache folder the user configured is never replaced.
+
+The folder has no size limit. JAX's limit scans the whole folder before every
+write, which made a first run slower than no cache at all (measured in
+``benchmarks/RESULTS.md``); the entries are addressed by their program, so the
+folder grows only with new programs or a new JAX, and deleting it is always
+safe.
 
 The cache can cost speed, never a verdict: a program read from it is the
 program that would have been compiled (JAX's key covers the program, the
-compiler's version and its flags), an unreadable entry is compiled afresh, a
-folder that cannot be written is not used (with a one-line warning), and
-processes that share the folder (``-j``, ``pytest -n``) take a file lock
-around each read and write. Inside your own test-suite, where proofcheck
-leaves JAX's settings alone, call :func:`enable_cache` once (in
-``conftest.py``) to get the same benefit.
+compiler's version and its options, which name the folder, so a folder moved
+elsewhere is not hit), and an entry that cannot be read (corrupted, or read
+while another process is still writing it: the ``-j`` workers and
+``pytest -n`` share the folder) is compiled afresh, because a truncated entry
+does not decompress. A folder that cannot be written is not used (with a
+one-line warning). Inside your own test-suite, where proofcheck leaves JAX's
+settings alone, call :func:`enable_cache` once (in ``conftest.py``) to get the
+same benefit.
 """
 
 from __future__ import annotations
@@ -50,7 +57,6 @@ import platformdirs
 
 __all__ = [
     "CACHE_DIR_VARIABLE",
-    "CACHE_MAX_BYTES",
     "CACHE_VARIABLE",
     "FAST_COMPILE_FLAGS",
     "cache_directory",
@@ -72,8 +78,6 @@ ENVIRONMENT_VARIABLE = "PROOFCHECK_XLA_FLAGS"
 CACHE_VARIABLE = "PROOFCHECK_CACHE"
 #: A folder to keep the compiled programs in, instead of :func:`cache_directory`'s default.
 CACHE_DIR_VARIABLE = "PROOFCHECK_CACHE_DIR"
-#: The cache's size limit: a full ``verify --profile ci`` keeps well under a tenth of it.
-CACHE_MAX_BYTES = 1 << 30
 
 
 def _jaxlib_version() -> tuple[int, int] | None:
@@ -158,7 +162,7 @@ def enable_cache(directory: str | os.PathLike[str] | None = None) -> Path | None
     for name, value in (("jax_compilation_cache_dir", str(folder)),
                         ("jax_persistent_cache_min_compile_time_secs", 0.0),
                         ("jax_persistent_cache_min_entry_size_bytes", 0),
-                        ("jax_compilation_cache_max_size", CACHE_MAX_BYTES)):
+                        ("jax_compilation_cache_max_size", -1)):
         jax.config.update(name, value)  # type: ignore[no-untyped-call]
     return folder
 

@@ -84,8 +84,8 @@ from proofcheck.tolerances import TOLERANCES, term_scale
 if TYPE_CHECKING:  # the oracles import JAX; the error model reads only their results
     from proofcheck.layers import LayerNetwork
     from proofcheck.layers._oracle import LayerOracle
+    from proofcheck.network import Network
     from proofcheck.oracle import NetworkGradients
-    from proofcheck.strategies import Network
 
 __all__ = [
     "CEILING",

@@ -151,8 +151,9 @@ def test_a_corrupted_cache_costs_speed_only(tmp_path: Path) -> None:
     truth = _run(_cache_env(tmp_path))["worst"]
     entries = [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.startswith(".")]
     assert entries
-    for entry in entries:
-        entry.write_bytes(b"\x00garbage" * 7)
+    for i, entry in enumerate(entries):  # half garbage, half cut short (a write in progress)
+        data = entry.read_bytes()
+        entry.write_bytes(b"\x00garbage" * 7 if i % 2 else data[:len(data) // 2])
     result = _run(_cache_env(tmp_path))
     assert result["worst"] == truth < 1e-12
     assert result["hits"] == 0

@@ -16,10 +16,10 @@ import numpy as np
 
 from proofcheck import finite_differences, oracle
 from proofcheck._types import Float64Array
-from proofcheck.network import potential
+from proofcheck.network import Network, potential
 from proofcheck.properties._framework import Check, Property, Subject, register
 from proofcheck.properties._lemmas import DifferentialPoint, differential_points
-from proofcheck.strategies import Network, networks
+from proofcheck.strategies import networks
 from proofcheck.tolerances import TOLERANCES, compare
 
 __all__: list[str] = []

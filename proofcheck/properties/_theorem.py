@@ -22,9 +22,9 @@ from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.error_model import KinkConvention, judged_scale, product_terms, step_scale
-from proofcheck.network import forward_numpy
+from proofcheck.network import Network, forward_numpy
 from proofcheck.properties._framework import Check, Context, Property, Subject, check, register
-from proofcheck.strategies import Network, networks
+from proofcheck.strategies import networks
 
 __all__: list[str] = []
 
