@@ -57,12 +57,8 @@ def test_flags_are_not_set_where_unsafe(fresh: pytest.MonkeyPatch, case: str) ->
 # Each case runs in a fresh process: JAX sets its cache up once, at the first
 # compile, and the suite's own process must keep its settings.
 
-_WORKLOAD = r"""
-import json, sys
-import numpy as np
-from proofcheck.compilation import start_own_process
-start_own_process()
-import jax
+#: Counts the persistent cache's hits and misses of the process it runs in.
+_LISTENER = r"""
 import jax.monitoring
 events = {"hits": 0, "misses": 0}
 def listen(name, **kwargs):
@@ -71,6 +67,15 @@ def listen(name, **kwargs):
     elif name == "/jax/compilation_cache/cache_misses":
         events["misses"] += 1
 jax.monitoring.register_event_listener(listen)
+"""
+
+_WORKLOAD = r"""
+import json, sys
+import numpy as np
+from proofcheck.compilation import start_own_process
+start_own_process()
+import jax
+""" + _LISTENER + r"""
 from proofcheck import oracle
 from proofcheck.backprop import MatrixBackprop
 from proofcheck.network import Network
@@ -179,14 +184,7 @@ def test_two_processes_share_a_cold_cache(tmp_path: Path) -> None:
 
 _COUNTED_VERIFY = r"""
 import json, sys
-import jax.monitoring
-events = {"hits": 0, "misses": 0}
-def listen(name, **kwargs):
-    if name == "/jax/compilation_cache/cache_hits":
-        events["hits"] += 1
-    elif name == "/jax/compilation_cache/cache_misses":
-        events["misses"] += 1
-jax.monitoring.register_event_listener(listen)
+""" + _LISTENER + r"""
 from proofcheck.cli import main
 status = main(["verify", "--profile", "ci", "-q", "-j", "1"])
 print(json.dumps({"status": status, **events}))
