@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 
 from hypothesis import settings
 
+from proofcheck._loading import _import_file, load_implementation
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.errors import ImplementationError, InputError
@@ -49,71 +50,6 @@ from proofcheck.steps import STEP_IDS, get_step
 __all__ = ["Plan", "assert_verified", "load_implementation", "plan_rows", "run_rows", "verify"]
 
 ProgressCallback = Callable[[int, int, str, str, "Row | None"], None]
-
-
-def load_implementation(spec: str, *, option: str = "--impl") -> Any:
-    """Import ``MODULE:ATTR`` (or ``MODULE``) and return the implementation object.
-
-    The current directory is searched first, then the installed environment.
-    ``MODULE`` may also be the path of a ``.py`` file. A class is instantiated
-    without arguments.
-
-    Raises
-    ------
-    ImplementationError
-        If the module does not import or the attribute is not there.
-    """
-    if not isinstance(spec, str) or not spec or spec.count(":") > 1:
-        raise ImplementationError(
-            f"{option} {spec!r} is not of the form MODULE:ATTR (e.g. mybackprop:Backprop) "
-            "or MODULE")
-    module_name, _, attr = spec.partition(":")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        if module_name.endswith(".py"):
-            module = _import_file(module_name)
-        else:
-            module = importlib.import_module(module_name)
-    except Exception as exc:
-        raise ImplementationError(
-            f"could not import module {module_name!r} for {option} {spec!r}: "
-            f"{type(exc).__name__}: {exc}") from exc
-    if not attr:
-        return module
-    obj: Any = module
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            names = sorted(n for n in dir(obj) if not n.startswith("_"))
-            raise ImplementationError(
-                f"module {module_name!r} has no attribute {attr!r} ({option} {spec!r}); "
-                f"it has: {', '.join(names) or 'nothing public'}")
-        obj = getattr(obj, part)
-    if inspect.isclass(obj) and option == "--impl":
-        try:
-            obj = obj()
-        except Exception as exc:
-            raise ImplementationError(
-                f"could not create {spec} with no arguments: {type(exc).__name__}: {exc}"
-            ) from exc
-    return obj
-
-
-def _import_file(path: str) -> Any:
-    """Import a Python file by its path, as a module of its own (a student's submission)."""
-    import importlib.util
-
-    file = os.path.abspath(path)
-    if not os.path.isfile(file):
-        raise FileNotFoundError(f"no file {path!r}")
-    name = "proofcheck_target_" + "".join(c if c.isalnum() else "_" for c in file)
-    spec = importlib.util.spec_from_file_location(name, file)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path!r} as Python")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _check_provides_some(impl: Any, name: str) -> None:

@@ -1,0 +1,170 @@
+"""Loading what is checked: ``MODULE:ATTR``, ``MODULE`` or ``path/to/file.py[:ATTR]``.
+
+A module name is imported as Python imports it, with the current directory
+searched first. A file is imported the way ``python path/to/file.py`` runs it:
+its own folder first on the import path, so that a submission's helper next
+to it (``from _helpers import ...``, ``import utils``) is found. The file
+becomes a module named after its path (``proofcheck_target_...``), not
+``__main__``, so its ``if __name__ == "__main__":`` block does not run.
+
+Two submissions that each ship a helper of the same name (``utils.py``) each
+get their own, also when one process loads both: before a file is imported,
+the modules that an earlier file target loaded from its own folder are taken
+out of ``sys.modules`` (the earlier submission keeps the modules it holds),
+so Python finds the helper next to the new file. A module that was already
+imported from anywhere else (numpy, the standard library, the current
+directory) is not replaced.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+from types import ModuleType
+from typing import Any
+
+from proofcheck.errors import ImplementationError
+
+__all__ = ["load_implementation", "load_target"]
+
+def load_implementation(spec: str, *, option: str = "--impl") -> Any:
+    """Import ``MODULE:ATTR`` (or ``MODULE``) and return the implementation object.
+
+    The current directory is searched first, then the installed environment.
+    ``MODULE`` may also be the path of a ``.py`` file, which is imported as
+    ``python path/to/file.py`` would run it: its own folder first on the
+    import path (see :mod:`proofcheck._loading`). A class is instantiated
+    without arguments.
+
+    Raises
+    ------
+    ImplementationError
+        If the module does not import or the attribute is not there.
+    """
+    obj = _resolve(spec, option)
+    if inspect.isclass(obj) and option == "--impl":
+        return _instantiate(obj, spec)
+    return obj
+
+
+def load_target(spec: str) -> tuple[Any, Any]:
+    """A grading target as ``(implementation, layer type)``, one of them ``None``.
+
+    A subclass of :class:`proofcheck.layers.LayerMap` or
+    :class:`~proofcheck.layers.ActivationMap` is a layer type (checked as
+    ``verify --layer`` checks it); any other class is instantiated without
+    arguments, and anything else is the implementation itself.
+
+    Raises
+    ------
+    ImplementationError
+        As :func:`load_implementation`.
+    """
+    obj = _resolve(spec, "target")
+    if not inspect.isclass(obj):
+        return obj, None
+    from proofcheck.layers import ActivationMap, LayerMap
+
+    if issubclass(obj, (LayerMap, ActivationMap)):
+        return None, obj
+    return _instantiate(obj, spec), None
+
+
+def _resolve(spec: str, option: str) -> Any:
+    """The object ``spec`` names, imported (classes not instantiated)."""
+    if not isinstance(spec, str) or not spec or spec.count(":") > 1:
+        raise ImplementationError(
+            f"{option} {spec!r} is not of the form MODULE:ATTR (e.g. mybackprop:Backprop) "
+            "or MODULE")
+    module_name, _, attr = spec.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        if module_name.endswith(".py"):
+            module = _import_file(module_name)
+        else:
+            module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise ImplementationError(
+            f"could not import module {module_name!r} for {option} {spec!r}: "
+            f"{type(exc).__name__}: {exc}") from exc
+    if not attr:
+        return module
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            names = sorted(n for n in dir(obj) if not n.startswith("_"))
+            raise ImplementationError(
+                f"module {module_name!r} has no attribute {attr!r} ({option} {spec!r}); "
+                f"it has: {', '.join(names) or 'nothing public'}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def _instantiate(cls: type, spec: str) -> Any:
+    try:
+        return cls()
+    except Exception as exc:
+        raise ImplementationError(
+            f"could not create {spec} with no arguments: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _import_file(path: str) -> ModuleType:
+    """Import a Python file by its path, as a module of its own (a student's submission).
+
+    Its folder goes first on ``sys.path`` and stays there (a function that
+    imports a helper when it is called finds it too); the helpers that earlier
+    file targets loaded from other folders leave ``sys.modules`` first.
+    """
+    file = os.path.abspath(path)
+    if not os.path.isfile(file):
+        raise FileNotFoundError(f"no file {path!r}")
+    folder = os.path.dirname(file)
+    _forget_other_targets(folder)
+    if folder in sys.path:
+        sys.path.remove(folder)
+    sys.path.insert(0, folder)
+    importlib.invalidate_caches()  # a helper written since the last import is seen
+    name = "proofcheck_target_" + "".join(c if c.isalnum() else "_" for c in file)
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path!r} as Python")
+    module = importlib.util.module_from_spec(spec)
+    before = set(sys.modules)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    finally:
+        _remember_helpers(folder, set(sys.modules) - before - {name})
+    return module
+
+
+#: For each folder of a file target: the modules its import loaded from that folder.
+_HELPERS: dict[str, set[str]] = {}
+
+
+def _remember_helpers(folder: str, new: set[str]) -> None:
+    for name in new:
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if isinstance(file, str) and _inside(os.path.abspath(file), folder):
+            _HELPERS.setdefault(folder, set()).add(name)
+
+
+def _forget_other_targets(folder: str) -> None:
+    """Take the helpers that other file targets loaded out of ``sys.modules``."""
+    for other, names in _HELPERS.items():
+        if other == folder:
+            continue
+        for name in names:
+            sys.modules.pop(name, None)
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path.startswith(folder + os.sep)
