@@ -1,35 +1,45 @@
 """Batch mode: check many implementations (a class's submissions) and summarize.
 
-Each target is checked by :func:`proofcheck.verify` in a task of its own, handed
-to a :class:`concurrent.futures.Executor`: by default a local process pool, or
-any compatible executor of a distributed engine when one machine is not
-enough, for example Dask's::
+Each target is checked in a process of its own, started and watched by a task
+(:func:`grade_target`) that an :class:`concurrent.futures.Executor` runs: by
+default a pool of threads of this process, one per core, so that as many
+targets are checked at a time; or any compatible executor of a distributed
+engine when one machine is not enough, for example Dask's::
 
     from distributed import Client
     client = Client("tcp://scheduler:8786")
     results = proofcheck.grade(targets, executor=client.get_executor())
 
-The task function :func:`grade_target` takes and returns plain data, so it
-travels to any worker that has proofcheck and the targets' code installed (or
-shares the folder the targets are in).
+The task takes and returns plain data, so it travels to any worker that has
+proofcheck and the targets' code installed (or shares the folder the targets
+are in); the target's process is then started on that worker, with the same
+limits of time and memory (:mod:`proofcheck._sandbox`). Targets whose source
+is the same (:func:`source_hash`) are checked once.
 """
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import json
-import multiprocessing
 import os
 import re
-import sys
 from collections.abc import Collection, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from proofcheck.compilation import start_own_process
-from proofcheck.errors import InputError, ProofcheckError
+from proofcheck._sandbox import (
+    DEFAULT_MEMORY_MB,
+    Contained,
+    default_timeout,
+    row_key,
+    run_contained,
+)
+from proofcheck.errors import InputError
+from proofcheck.report import Counterexample, Row
 
-__all__ = ["GradeResult", "expand_targets", "grade", "grade_target"]
+__all__ = ["GradeResult", "expand_targets", "grade", "grade_target", "source_hash"]
 
 
 class GradeResult(NamedTuple):
@@ -40,15 +50,32 @@ class GradeResult(NamedTuple):
     target : str
         ``MODULE:ATTR``, ``MODULE``, or ``path/to/file.py[:ATTR]``.
     exit_status : int
-        0 every provided step holds, 1 some step fails, 2 could not be loaded or called.
+        0 every provided step holds; 1 some step fails, or the check stopped at a
+        limit or by the submission's own exit (see ``stopped``); 2 could not be
+        loaded or called.
     root_cause : str or None
         The diagnosed root cause (a step ID), if a step fails.
     holds, checked : int
         Rows that hold, and rows checked (not counting "not provided").
     message : str
-        The diagnosis, or the error for exit status 2.
+        The diagnosis, or the error for exit status 2, or why the check stopped.
     report : dict or None
-        The whole report (the JSON schema of :mod:`proofcheck.report`).
+        The report of the rows that finished (the JSON schema of
+        :mod:`proofcheck.report`).
+    stopped : str or None
+        Why the submission's process stopped before its last row, if it did:
+        "timed out after 60 s", "ran out of memory (more than 2048 MB
+        resident)", "exited with status 3", "was killed by signal 9 (SIGKILL)".
+    unfinished : list of str
+        The rows (``"step/mode"``) planned but not finished because it stopped.
+    output : str
+        The beginning of what the submission printed (standard output and error).
+    output_bytes : int
+        How many bytes it printed in all.
+    seconds : float
+        Wall time of its check.
+    source_hash : str or None
+        The hash its check was shared by (identical submissions are checked once).
     """
 
     target: str
@@ -58,6 +85,12 @@ class GradeResult(NamedTuple):
     checked: int
     message: str
     report: dict[str, Any] | None
+    stopped: str | None = None
+    unfinished: list[str] = []  # noqa: RUF012 (a NamedTuple default, never mutated)
+    output: str = ""
+    output_bytes: int = 0
+    seconds: float = 0.0
+    source_hash: str | None = None
 
 
 def expand_targets(items: Iterable[str], attribute: str | None = None) -> list[str]:
@@ -76,22 +109,119 @@ def expand_targets(items: Iterable[str], attribute: str | None = None) -> list[s
 
 
 def grade_target(target: str, profile: str | None = None, steps: Collection[str] | None = None,
-                 cwd: str | None = None) -> dict[str, Any]:
-    """Check one target and return its :class:`GradeResult` as a dict (runs in a worker)."""
-    from proofcheck._verify import load_implementation, verify
+                 cwd: str | None = None, *, timeout: float | None = None,
+                 memory: float | None = None) -> dict[str, Any]:
+    """Check one target in a process of its own; return its :class:`GradeResult` as a dict.
 
-    if cwd is not None and cwd not in sys.path:
-        sys.path.insert(0, cwd)
-    try:
-        impl = load_implementation(target)
-        report = verify(impl, profile=profile, steps=steps, database=False, name=target)
-    except ProofcheckError as exc:
-        return GradeResult(target, 2, None, 0, 0, str(exc), None)._asdict()
-    checked = [r for r in report.rows if r.status != "not provided"]
+    The task an executor runs (in a thread of the local pool, or on a Dask
+    worker): it starts the target's own process, in a working folder of its
+    own, and watches its time and memory (see :mod:`proofcheck._sandbox`).
+
+    Parameters
+    ----------
+    target : str
+        As for :func:`grade`.
+    profile, steps
+        As for :func:`proofcheck.verify`.
+    cwd : str, optional
+        The folder module targets and relative paths are taken from (default:
+        the current directory).
+    timeout, memory : float, optional
+        The limits, in seconds and megabytes (defaults:
+        :func:`proofcheck._sandbox.default_timeout` and
+        :data:`~proofcheck._sandbox.DEFAULT_MEMORY_MB`).
+    """
+    from proofcheck.report import Report
+
+    run = run_contained(
+        target, profile=profile, steps=steps, cwd=cwd or os.getcwd(),
+        timeout=timeout if timeout is not None else default_timeout(profile),
+        memory=memory if memory is not None else DEFAULT_MEMORY_MB)
+    if run.error is not None:
+        return _printed(GradeResult(target, 2, None, 0, 0, run.error, None), run)
+    rows = [_row(r) for r in run.rows]
+    report = Report(target, run.profile or profile or "", rows, seconds=run.seconds,
+                    layer_target=run.layer_target)
+    checked = [r for r in rows if r.status != "not provided"]
     d = report.diagnosis
-    return GradeResult(target, report.exit_status, d.root_cause,
-                       sum(r.status == "holds" for r in checked), len(checked), d.message,
-                       report.to_dict())._asdict()
+    finished = {row_key(r) for r in rows}
+    unfinished = [key for key in run.planned if key not in finished]
+    if run.stopped is not None:
+        status = 1
+        message = _stopped_message(run, unfinished, d.message if d.root_cause else None)
+    else:
+        status, message = report.exit_status, d.message
+    return _printed(GradeResult(target, status, d.root_cause,
+                                sum(r.status == "holds" for r in checked), len(checked),
+                                message, report.to_dict(), stopped=run.stopped,
+                                unfinished=unfinished), run)
+
+
+def _stopped_message(run: Contained, unfinished: list[str], diagnosis: str | None) -> str:
+    """What a check that stopped early says: why, where, what finished before."""
+    if not run.planned:
+        return f"{run.stopped} while it was imported, before its check began."
+    where = f" while checking {unfinished[0].replace('/', ' ')}" if unfinished else ""
+    finished = len(run.planned) - len(unfinished)
+    text = f"{run.stopped}{where}; {finished} of {len(run.planned)} rows finished before."
+    return text + (f" Diagnosis of those: {diagnosis}" if diagnosis else "")
+
+
+def _printed(result: GradeResult, run: Contained) -> dict[str, Any]:
+    """``result`` with what the run printed and its time, as a dict."""
+    return result._replace(output=run.output, output_bytes=run.output_bytes,
+                           seconds=round(run.seconds, 3))._asdict()
+
+
+def _row(data: dict[str, Any]) -> Row:
+    """A report row from its dict (as the contained process sent it)."""
+    fields = dict(data)
+    c = fields.pop("counterexample", None)
+    return Row(**fields, counterexample=Counterexample(**c) if c is not None else None)
+
+
+def source_hash(target: str, cwd: str | None = None) -> str:
+    """What identifies a target's code: the same hash, the same check.
+
+    A file target: its attribute, its bytes and those of the files of its
+    folder that it imports (``import utils``, ``from _helpers import f``, and
+    what those import in turn). A module target: its name (every check
+    imports it from the same environment).
+    """
+    path, _, attr = target.partition(":")
+    if not path.endswith(".py"):
+        return "module:" + target
+    file = Path(cwd or os.getcwd()) / path
+    digest = hashlib.sha256(attr.encode() + b"\0")
+    try:
+        parts = _sources(file)
+        digest.update(file.read_bytes() + b"\0")
+        for helper in parts[1:]:
+            digest.update(helper.name.encode() + b"\0" + helper.read_bytes() + b"\0")
+    except OSError:
+        return "file:" + str(file)  # the check itself says why it cannot be read
+    return digest.hexdigest()
+
+
+def _sources(file: Path) -> list[Path]:
+    """``file`` and the files of its folder it imports, directly or through each other."""
+    seen = [file]
+    for current in seen:
+        try:
+            tree = ast.parse(current.read_bytes())
+        except (SyntaxError, ValueError):
+            continue
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+        for name in sorted(names):
+            helper = file.parent / f"{name}.py"
+            if helper.is_file() and helper not in seen:
+                seen.append(helper)
+    return seen
 
 
 def _file_name(target: str) -> str:
@@ -106,48 +236,96 @@ def grade(
     executor: Executor | None = None,
     jobs: int | None = None,
     out_dir: str | Path | None = None,
+    timeout: float | None = None,
+    memory: float | None = None,
 ) -> list[GradeResult]:
-    """Check every target; return the results in the order of ``targets``.
+    """Check every target, each in a process of its own; return the results in order.
 
     Parameters
     ----------
     targets : list of str
         ``MODULE:ATTR``, ``MODULE`` or ``path/to/file.py[:ATTR]`` (see
-        :func:`proofcheck.load_implementation`).
+        :func:`proofcheck.load_implementation`); a class that is a layer type
+        (a subclass of :class:`proofcheck.layers.LayerMap` or
+        :class:`~proofcheck.layers.ActivationMap`) is checked as ``verify
+        --layer`` checks one. Targets with the same source (see
+        :func:`source_hash`) are checked once.
     profile, steps
-        As for :func:`proofcheck.verify`.
+        As for :func:`proofcheck.verify`. The lemmas and the oracle's own
+        checks are about the mathematics, the same for every target, and are
+        not run.
     executor : concurrent.futures.Executor, optional
-        Where the checks run; default a pool of ``jobs`` local processes.
+        Where the tasks that start and watch the targets' processes run;
+        default a pool of ``jobs`` threads of this process, so that at most
+        ``jobs`` targets are checked at a time.
     jobs : int, optional
         Size of the default pool (default: the cores available).
     out_dir : path, optional
-        Write one JSON report per target there, and ``summary.json``.
+        Write one JSON report per target there, and ``summary.json``; the
+        folder's parent must exist.
+    timeout, memory : float, optional
+        Each target's limits in seconds of wall time and megabytes of resident
+        memory (defaults: :func:`proofcheck._sandbox.default_timeout` and
+        :data:`~proofcheck._sandbox.DEFAULT_MEMORY_MB`).
     """
     if not targets:
         raise InputError("grade needs at least one target")
+    _check_limits(timeout, memory)
+    folder = _out_folder(out_dir)
     cwd = os.getcwd()
+    hashes = [source_hash(t, cwd) for t in targets]
+    first = {h: t for h, t in reversed(list(zip(hashes, targets, strict=True)))}
     own_pool = executor is None
     if executor is None:
-        executor = ProcessPoolExecutor(
-            max_workers=max(1, min(jobs or os.cpu_count() or 1, len(targets))),
-            mp_context=multiprocessing.get_context("spawn"), initializer=start_own_process)
+        executor = ThreadPoolExecutor(max_workers=max(1, min(jobs or os.cpu_count() or 1,
+                                                             len(first))))
     try:
-        futures = [executor.submit(grade_target, t, profile,
-                                   list(steps) if steps is not None else None, cwd)
-                   for t in targets]
-        results = [GradeResult(**f.result()) for f in futures]
+        futures = {h: executor.submit(grade_target, t, profile,
+                                      list(steps) if steps is not None else None, cwd,
+                                      timeout=timeout, memory=memory)
+                   for h, t in first.items()}
+        done = {h: GradeResult(**f.result()) for h, f in futures.items()}
     finally:
         if own_pool:
             executor.shutdown()
-    if out_dir is not None:
-        folder = Path(out_dir)
-        folder.mkdir(parents=True, exist_ok=True)
+    results = [_for_target(done[h], t, h) for t, h in zip(targets, hashes, strict=True)]
+    if folder is not None:
+        folder.mkdir(exist_ok=True)
         for r in results:
             if r.report is not None:
                 (folder / _file_name(r.target)).write_text(json.dumps(r.report, indent=2) + "\n")
-        summary = [{k: v for k, v in r._asdict().items() if k != "report"} for r in results]
+        summary = [{k: v for k, v in r._asdict().items() if k not in ("report", "output")}
+                   for r in results]
         (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return results
+
+
+def _for_target(result: GradeResult, target: str, digest: str) -> GradeResult:
+    """A shared check's result, named for ``target``."""
+    report = result.report
+    if report is not None and result.target != target:
+        report = {**report, "subject": target}
+    return result._replace(target=target, report=report, source_hash=digest)
+
+
+def _check_limits(timeout: float | None, memory: float | None) -> None:
+    for name, value, unit in (("timeout", timeout, "seconds"), ("memory", memory, "megabytes")):
+        if value is not None and not (isinstance(value, (int, float)) and value > 0):
+            raise InputError(f"{name} is {value!r}; expected a positive number of {unit}")
+
+
+def _out_folder(out_dir: str | Path | None) -> Path | None:
+    """The reports' folder; its parent must exist (a typo is not made into folders)."""
+    if out_dir is None:
+        return None
+    folder = Path(out_dir)
+    if not folder.parent.is_dir():
+        raise InputError(f"the output folder {str(folder)!r} cannot be made: its parent "
+                         f"{str(folder.parent)!r} is not a folder; create it first or choose "
+                         "another --out")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"the output folder {str(folder)!r} is a file; choose another --out")
+    return folder
 
 
 def render_summary(results: Sequence[GradeResult]) -> str:

@@ -70,8 +70,9 @@ def _parser() -> argparse.ArgumentParser:
 def _grade_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     g = sub.add_parser(
         "grade", help="check many implementations (e.g. a folder of submissions)",
-        description="Check every target, write one JSON report per target and print a "
-                    "summary. Exit status: the largest of the targets' (0, 1 or 2).")
+        description="Check every target, each in a process and a working folder of its own "
+                    "within a time and a memory limit; write one JSON report per target and "
+                    "print a summary. Exit status: the largest of the targets' (0, 1 or 2).")
     g.add_argument("targets", nargs="+", metavar="TARGET",
                    help="MODULE:ATTR, MODULE, path/to/file.py[:ATTR], or a folder (every .py "
                         "file in it)")
@@ -83,6 +84,12 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
                    help="folder for the JSON reports (default: proofcheck-reports)")
     g.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                    help="local worker processes (default: the cores available)")
+    g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="time limit of each target's check, wall time (default: 5 s per "
+                        "example of the profile's rows: 300 s for ci, 500 s for dev)")
+    g.add_argument("--memory", type=float, default=None, metavar="MB",
+                   help="resident-memory limit of each target's process, in megabytes "
+                        "(default: 2048)")
     g.add_argument("--dask", metavar="ADDRESS",
                    help="run on a Dask cluster: the scheduler's address (needs the "
                         "'distributed' package)")
@@ -164,7 +171,8 @@ def _grade(args: argparse.Namespace) -> int:
             # distributed may or may not be installed where mypy runs: untyped either way.
             executor = Client(args.dask).get_executor()  # type: ignore[no-untyped-call,unused-ignore]
         results = grade(targets, profile=args.profile, steps=steps, executor=executor,
-                        jobs=args.jobs or available_cores(), out_dir=args.out)
+                        jobs=args.jobs or available_cores(), out_dir=args.out,
+                        timeout=args.timeout, memory=args.memory)
     except ProofcheckError as exc:
         if args.debug:
             traceback.print_exc()

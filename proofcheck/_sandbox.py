@@ -1,0 +1,353 @@
+"""Each submission checked in a process and a working folder of its own, within limits.
+
+:func:`run_contained` starts a fresh Python process (``python -c``
+running :func:`_main`) for one target, in an empty working folder made for
+it, and watches it:
+
+- **time**: past ``timeout`` seconds of wall time the process (and every
+  process it started) is killed: "timed out after 60 s";
+- **memory**: the resident memory (RSS) of the process and its children is
+  read every tenth of a second from ``/proc`` (or with psutil, where there is
+  no ``/proc`` and psutil is installed); past ``memory`` megabytes they are
+  killed: "ran out of memory". Resident memory, not the address space: JAX
+  reserves far more address space than it uses, so a limit on the address
+  space (``RLIMIT_AS``) would stop correct submissions. Between two readings
+  a submission can allocate more than the limit (about what it can touch in
+  0.1 s), so keep the limit well below the machine's memory;
+- **its end**: a process that ends before it reports the last row
+  (``sys.exit(3)``, ``os._exit``, a signal it sends itself) "exited with
+  status 3" or "was killed by signal 9 (SIGKILL)".
+
+The process writes each row to a results file as soon as the row is done, so
+the rows finished before a limit was reached keep their verdicts; the rows
+left are *unfinished*. What the submission prints (standard output and
+error) is read through a pipe, so printing megabytes cannot block it; the
+first :data:`OUTPUT_KEPT` bytes are kept for its feedback.
+
+Containment protects the other submissions and the gradebook: every
+submission runs in a process of its own, so nothing it does to its
+interpreter (a changed current directory, modules, monkeypatched functions)
+reaches another, and the grader writes the reports and the gradebook after
+the submissions' processes have ended. It is not a security boundary: the
+process runs with the grader's rights and could read or write any file the
+grader can (or forge its own results file). Run untrusted code in a container
+or under an account of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Collection
+from dataclasses import asdict
+from pathlib import Path
+from typing import IO, Any, NamedTuple
+
+__all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_SECONDS_PER_EXAMPLE", "OUTPUT_KEPT", "Contained",
+           "default_timeout", "run_contained"]
+
+#: The default memory limit of one submission's process, in megabytes (a check of a
+#: correct implementation peaks at about 350 MB; ``benchmarks/RESULTS.md``).
+DEFAULT_MEMORY_MB = 2048
+#: The default time limit is this many seconds per example of the profile's rows.
+DEFAULT_SECONDS_PER_EXAMPLE = 5.0
+#: Bytes of a submission's printed output kept for its feedback.
+OUTPUT_KEPT = 16_384
+#: What the contained process runs (``-c``: this module is already imported with the
+#: package, so ``-m`` would run a second copy of it).
+_ENTRY = "import sys; from proofcheck._sandbox import _main; _main(sys.argv[1:])"
+#: Seconds between two readings of the time and the memory used.
+_POLL = 0.1
+
+
+def default_timeout(profile: str | None) -> float:
+    """The default time limit for one submission under ``profile``, in seconds.
+
+    :data:`DEFAULT_SECONDS_PER_EXAMPLE` times the profile's examples per row:
+    300 s for ``ci`` (60 examples), 500 s for ``dev``, 5000 s for ``thorough``.
+    A correct submission takes about a tenth of that (``benchmarks/RESULTS.md``).
+    """
+    from proofcheck.profiles import get_profile, profile_from_env
+
+    examples = get_profile(profile or profile_from_env()).max_examples
+    return DEFAULT_SECONDS_PER_EXAMPLE * examples
+
+
+class Contained(NamedTuple):
+    """What the contained process of one target reported.
+
+    Attributes
+    ----------
+    planned : list of str
+        The rows the check planned, as ``"step/mode[/layer]"`` keys, in order.
+    rows : list of dict
+        The rows it finished (the report's row schema).
+    profile : str or None
+        The profile the rows ran under.
+    layer_target : bool
+        Whether the target is a layer type.
+    error : str or None
+        Why the target could not be checked at all (exit status 2), if so.
+    stopped : str or None
+        Why the process stopped before the end, if it did: "timed out after
+        60 s", "ran out of memory (more than 2048 MB resident)", "exited with
+        status 3", "was killed by signal 9 (SIGKILL)".
+    output : str
+        The first :data:`OUTPUT_KEPT` bytes it printed, decoded.
+    output_bytes : int
+        How many bytes it printed in all.
+    seconds : float
+        Wall time, start to end.
+    """
+
+    planned: list[str]
+    rows: list[dict[str, Any]]
+    profile: str | None
+    layer_target: bool
+    error: str | None
+    stopped: str | None
+    output: str
+    output_bytes: int
+    seconds: float
+
+
+def run_contained(target: str, *, profile: str | None, steps: Collection[str] | None,
+                  cwd: str, timeout: float, memory: float) -> Contained:
+    """Check ``target`` in a process and a working folder of its own; see the module docstring.
+
+    Parameters
+    ----------
+    target : str
+        ``MODULE:ATTR``, ``MODULE`` or ``path/to/file.py[:ATTR]`` (a relative
+        path is taken from ``cwd``).
+    profile, steps
+        As for :func:`proofcheck.verify`.
+    cwd : str
+        The folder module targets are imported from (the grader's).
+    timeout : float
+        Seconds of wall time.
+    memory : float
+        Megabytes of resident memory.
+    """
+    start = time.perf_counter()
+    scratch = Path(tempfile.mkdtemp(prefix="proofcheck-grade-"))
+    work = scratch / "work"
+    work.mkdir()
+    results = scratch / "results.jsonl"
+    request = {"target": _absolute(target, cwd), "profile": profile,
+               "steps": sorted(steps) if steps is not None else None, "cwd": cwd,
+               "results": str(results)}
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _ENTRY, json.dumps(request)],
+            cwd=work, env=_environment(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        assert process.stdout is not None
+        reader = _OutputReader(process.stdout)
+        stopped = _watch(process, timeout, memory)
+        reader.join()
+        messages = _read_results(results)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return _contained(messages, stopped, process.returncode, reader,
+                      time.perf_counter() - start)
+
+
+def _absolute(target: str, cwd: str) -> str:
+    """A file target's path made absolute (the process runs in another folder)."""
+    path, sep, attr = target.partition(":")
+    if path.endswith(".py") and not os.path.isabs(path):
+        return os.path.join(cwd, path) + sep + attr
+    return target
+
+
+def _environment() -> dict[str, str]:
+    """The grader's environment, with proofcheck's own folder importable."""
+    env = dict(os.environ)
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join([*paths, package_parent])
+    return env
+
+
+class _OutputReader:
+    """Drains a pipe in a thread, keeping its first :data:`OUTPUT_KEPT` bytes and a count."""
+
+    def __init__(self, pipe: IO[bytes]) -> None:
+        self.head = bytearray()
+        self.total = 0
+        self._pipe = pipe
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while chunk := self._pipe.read1(65536):  # type: ignore[attr-defined]
+            self.total += len(chunk)
+            if len(self.head) < OUTPUT_KEPT:
+                self.head += chunk[:OUTPUT_KEPT - len(self.head)]
+        self._pipe.close()
+
+    def join(self) -> None:
+        self._thread.join(timeout=5.0)
+
+
+def _watch(process: subprocess.Popen[bytes], timeout: float, memory: float) -> str | None:
+    """Wait for ``process``; kill its process group at a limit and say which."""
+    deadline = time.monotonic() + timeout
+    limit = memory * 1024 * 1024
+    stopped = None
+    while process.poll() is None:
+        if time.monotonic() > deadline:
+            stopped = f"timed out after {timeout:g} s"
+        elif _resident(process.pid) > limit:
+            stopped = f"ran out of memory (more than {memory:g} MB resident)"
+        if stopped is not None:
+            break
+        time.sleep(_POLL)
+    _kill_group(process.pid)
+    process.wait()
+    return stopped
+
+
+def _kill_group(pid: int) -> None:
+    """Kill every process of the submission's group (it may have started others)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _resident(pid: int) -> int:
+    """Resident bytes of ``pid`` and its descendants (0 if they cannot be read here)."""
+    if os.path.isdir("/proc"):
+        total, seen, todo = 0, set(), [pid]
+        while todo:
+            p = todo.pop()
+            if p in seen:
+                continue
+            seen.add(p)
+            try:
+                with open(f"/proc/{p}/statm") as f:
+                    total += int(f.read().split()[1]) * _PAGE
+                for task in os.listdir(f"/proc/{p}/task"):
+                    with open(f"/proc/{p}/task/{task}/children") as f:
+                        todo += [int(c) for c in f.read().split()]
+            except (OSError, ValueError, IndexError):
+                continue
+        return total
+    return _resident_psutil(pid)
+
+
+def _resident_psutil(pid: int) -> int:
+    try:
+        import psutil  # type: ignore[import-untyped]
+    except ImportError:
+        return 0
+    try:
+        parent = psutil.Process(pid)
+        return int(sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)]))
+    except psutil.Error:
+        return 0
+
+
+def _read_results(path: Path) -> list[dict[str, Any]]:
+    """The messages of the results file; a last line cut short by a kill is left out."""
+    messages = []
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    for line in text.splitlines():
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(message, dict):
+            messages.append(message)
+    return messages
+
+
+def _contained(messages: list[dict[str, Any]], stopped: str | None, returncode: int,
+               reader: _OutputReader, seconds: float) -> Contained:
+    plan = next((m for m in messages if m.get("kind") == "plan"), {})
+    error = next((m["message"] for m in messages if m.get("kind") == "error"), None)
+    done = any(m.get("kind") == "done" for m in messages)
+    if stopped is None and not done and error is None:
+        if returncode < 0:
+            try:
+                name = signal.Signals(-returncode).name
+            except ValueError:
+                name = "unknown"
+            stopped = f"was killed by signal {-returncode} ({name})"
+        else:
+            stopped = f"exited with status {returncode}"
+    return Contained(
+        planned=list(plan.get("rows", [])),
+        rows=[m["row"] for m in messages if m.get("kind") == "row"],
+        profile=plan.get("profile"), layer_target=bool(plan.get("layer_target")),
+        error=error, stopped=stopped,
+        output=bytes(reader.head).decode("utf-8", errors="replace"),
+        output_bytes=reader.total, seconds=seconds)
+
+
+def row_key(row: Any) -> str:
+    """``"step/mode"`` or ``"step/mode/layer"`` of a row (an object or its dict)."""
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    key = f"{get('step')}/{get('mode')}"
+    return key + (f"/{get('layer')}" if get("layer") else "")
+
+
+# --- the contained process -------------------------------------------------------------
+
+
+def _check(request: dict[str, Any]) -> None:
+    """The contained process: load the target, plan its rows, run them, one line each."""
+    out = open(request["results"], "a", encoding="utf-8")  # noqa: SIM115 (written to the end)
+
+    def send(message: dict[str, Any]) -> None:
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+
+    from proofcheck._loading import load_target
+    from proofcheck._verify import plan_rows, run_rows
+    from proofcheck.errors import ProofcheckError
+
+    if request["cwd"] not in sys.path:
+        sys.path.insert(0, request["cwd"])
+    try:
+        impl, layer = load_target(request["target"])
+        plan = plan_rows(impl, layer=layer, profile=request["profile"], steps=request["steps"],
+                         database=False, name=request["target"])
+        # The lemmas and the oracle's own checks are about the mathematics, not the
+        # submission: the same for every one of them, so not run when grading.
+        plan = plan._replace(properties=[p for p in plan.properties
+                                         if p.about != "mathematics"])
+        send({"kind": "plan", "profile": plan.profile_name, "layer_target": layer is not None,
+              "rows": [row_key({"step": p.step, "mode": p.mode, "layer": p.layer})
+                       for p in plan.properties]})
+
+        def progress(i: int, total: int, step: str, mode: str, row: Any) -> None:
+            if row is not None:
+                send({"kind": "row", "row": asdict(row)})
+
+        run_rows(plan, progress=progress)
+    except ProofcheckError as exc:
+        send({"kind": "error", "message": str(exc)})
+    send({"kind": "done"})
+    out.close()
+
+
+def _main(argv: list[str]) -> None:
+    from proofcheck.compilation import start_own_process
+
+    start_own_process()  # quick compiles and the cache, before JAX is imported
+    _check(json.loads(argv[0]))
