@@ -217,17 +217,31 @@ def diagnose(rows: list[Row], *, layer_target: bool = False) -> Diagnosis:
     - a lemma about the mathematics (L1-L7) names no protocol function: no other
       row is called its consequence.
     """
-    order = {step: i for i, step in enumerate(STEP_IDS)}
     failing = [r for r in rows if r.failed]
     if not failing:
         return Diagnosis(None, None, "every provided step holds.")
-    broken_oracle = [r for r in failing if r.mode == "oracle check"]
-    if broken_oracle:
-        root = broken_oracle[0]
+    root, kind = _root(failing)
+    if kind == "oracle check":
         return Diagnosis(root.step, root.mode, (
             f"the oracle disagrees with finite differences ({root.step} oracle check): the "
             "reference values themselves are wrong, so no verdict of this run can be trusted. "
             "Please report this as a bug of proofcheck."))
+    if kind == "isolated":
+        return _isolated_diagnosis(root, failing, layer_target)
+    return _end_to_end_diagnosis(root, failing)
+
+
+def _root(failing: list[Row]) -> tuple[Row, str]:
+    """The root cause among the failing rows, and how it was found.
+
+    ``"oracle check"``: the oracle itself is wrong; ``"isolated"``: the earliest
+    failing isolated (or lemma, or exact) row; ``"end-to-end"``: the earliest
+    failure, when every isolated row holds.
+    """
+    order = {step: i for i, step in enumerate(STEP_IDS)}
+    broken_oracle = [r for r in failing if r.mode == "oracle check"]
+    if broken_oracle:
+        return broken_oracle[0], "oracle check"
     # A row that calls `gradients` checks a composition, even when it is fed the
     # oracle's values (T1.tail isolated): it can point at no single step.
     # Within a step, the sampled isolated row comes first: its counterexample is a
@@ -237,9 +251,23 @@ def diagnose(rows: list[Row], *, layer_target: bool = False) -> Diagnosis:
                        if r.mode in preference and "gradients" not in r.needs),
                       key=lambda r: (order.get(r.step, len(order)), preference[r.mode]))
     if isolated:
-        return _isolated_diagnosis(isolated[0], failing, layer_target)
-    first = sorted(failing, key=lambda r: order.get(r.step, len(order)))[0]
-    return _end_to_end_diagnosis(first, failing)
+        return isolated[0], "isolated"
+    return sorted(failing, key=lambda r: order.get(r.step, len(order)))[0], "end-to-end"
+
+
+def consequences(rows: list[Row], *, layer_target: bool = False) -> list[Row]:
+    """The failing rows that fail only as a consequence of the root cause :func:`diagnose` names.
+
+    Empty when the root cause is an end-to-end row (every isolated row holds)
+    or the oracle; see :func:`diagnose` for which rows run the root cause's code.
+    """
+    failing = [r for r in rows if r.failed]
+    if not failing:
+        return []
+    root, kind = _root(failing)
+    if kind != "isolated":
+        return []
+    return _follows(root, [r for r in failing if r is not root], layer_target)
 
 
 def _isolated_diagnosis(root: Row, failing: list[Row], layer_target: bool) -> Diagnosis:
@@ -319,17 +347,15 @@ def _consequences(root: Row, others: list[Row], layer_target: bool) -> str:
     if not others:
         return ""
     c = root.counterexample
+    follows = _follows(root, others, layer_target)
     if root.step.startswith("G."):
         owners = _owners(root)
-        follows = [r for r in others if r.step.startswith("G.") and r.layer is None
-                   and (layer_target or _contains(r, owners))]
         named = " or ".join(sorted(owners)) or "that layer type"
         code = c.function if c is not None and c.function else f"{named}'s products"
         because = ("its network contains {0}", "their networks contain {0}")
         unrelated = (f"it does not run {code}", f"they do not run {code}")
     else:
         functions = {c.function} if c is not None and c.function else set(root.needs)
-        follows = [r for r in others if functions & set(r.needs)]
         named = " or ".join(sorted(functions))
         because = ("it calls {0}", "they call {0}")
         unrelated = (("it does not call {0}", "they do not call {0}") if functions else
@@ -348,6 +374,17 @@ def _consequences(root: Row, others: list[Row], layer_target: bool) -> str:
                  + ("a separate failure, to be looked at on its own." if one else
                     "separate failures, to be looked at on their own."))
     return text
+
+
+def _follows(root: Row, others: list[Row], layer_target: bool) -> list[Row]:
+    """The rows of ``others`` that run the root cause's code (see :func:`diagnose`)."""
+    c = root.counterexample
+    if root.step.startswith("G."):
+        owners = _owners(root)
+        return [r for r in others if r.step.startswith("G.") and r.layer is None
+                and (layer_target or _contains(r, owners))]
+    functions = {c.function} if c is not None and c.function else set(root.needs)
+    return [r for r in others if functions & set(r.needs)]
 
 
 def _join(items: list[str]) -> str:
