@@ -37,7 +37,15 @@ from proofcheck._sandbox import (
     run_contained,
 )
 from proofcheck.errors import InputError
-from proofcheck.report import Counterexample, Row
+from proofcheck.gradebook import (
+    Score,
+    class_results,
+    gradebook_csv,
+    gradescope_results,
+    row_from_dict,
+    score,
+)
+from proofcheck.rubric import DEFAULT_RUBRIC, Rubric
 
 __all__ = ["GradeResult", "expand_targets", "grade", "grade_target", "source_hash"]
 
@@ -76,6 +84,9 @@ class GradeResult(NamedTuple):
         Wall time of its check.
     source_hash : str or None
         The hash its check was shared by (identical submissions are checked once).
+    total, max_score : float or None
+        The points it earned under the rubric, and the most it could earn (see
+        :mod:`proofcheck.gradebook`); ``None`` from :func:`grade_target` alone.
     """
 
     target: str
@@ -91,6 +102,8 @@ class GradeResult(NamedTuple):
     output_bytes: int = 0
     seconds: float = 0.0
     source_hash: str | None = None
+    total: float | None = None
+    max_score: float | None = None
 
 
 def expand_targets(items: Iterable[str], attribute: str | None = None) -> list[str]:
@@ -139,7 +152,7 @@ def grade_target(target: str, profile: str | None = None, steps: Collection[str]
         memory=memory if memory is not None else DEFAULT_MEMORY_MB)
     if run.error is not None:
         return _printed(GradeResult(target, 2, None, 0, 0, run.error, None), run)
-    rows = [_row(r) for r in run.rows]
+    rows = [row_from_dict(r) for r in run.rows]
     report = Report(target, run.profile or profile or "", rows, seconds=run.seconds,
                     layer_target=run.layer_target)
     checked = [r for r in rows if r.status != "not provided"]
@@ -171,13 +184,6 @@ def _printed(result: GradeResult, run: Contained) -> dict[str, Any]:
     """``result`` with what the run printed and its time, as a dict."""
     return result._replace(output=run.output, output_bytes=run.output_bytes,
                            seconds=round(run.seconds, 3))._asdict()
-
-
-def _row(data: dict[str, Any]) -> Row:
-    """A report row from its dict (as the contained process sent it)."""
-    fields = dict(data)
-    c = fields.pop("counterexample", None)
-    return Row(**fields, counterexample=Counterexample(**c) if c is not None else None)
 
 
 def source_hash(target: str, cwd: str | None = None) -> str:
@@ -238,6 +244,7 @@ def grade(
     out_dir: str | Path | None = None,
     timeout: float | None = None,
     memory: float | None = None,
+    rubric: Rubric | None = None,
 ) -> list[GradeResult]:
     """Check every target, each in a process of its own; return the results in order.
 
@@ -250,10 +257,12 @@ def grade(
         :class:`~proofcheck.layers.ActivationMap`) is checked as ``verify
         --layer`` checks one. Targets with the same source (see
         :func:`source_hash`) are checked once.
-    profile, steps
-        As for :func:`proofcheck.verify`. The lemmas and the oracle's own
-        checks are about the mathematics, the same for every target, and are
-        not run.
+    profile
+        As for :func:`proofcheck.verify`.
+    steps : collection of step IDs, optional
+        The steps to check; default the rubric's. The lemmas and the oracle's
+        own checks are about the mathematics, the same for every target, and
+        are not run.
     executor : concurrent.futures.Executor, optional
         Where the tasks that start and watch the targets' processes run;
         default a pool of ``jobs`` threads of this process, so that at most
@@ -261,17 +270,26 @@ def grade(
     jobs : int, optional
         Size of the default pool (default: the cores available).
     out_dir : path, optional
-        Write one JSON report per target there, and ``summary.json``; the
-        folder's parent must exist.
+        Write there, for each target, its JSON report (``<name>.json``), its
+        Gradescope results (``<name>.results.json``) and its feedback
+        (``<name>.feedback.md`` and ``.html``); for the class, ``grades.csv``,
+        ``results.json`` (see :mod:`proofcheck.gradebook`) and
+        ``summary.json``. The folder's parent must exist.
     timeout, memory : float, optional
         Each target's limits in seconds of wall time and megabytes of resident
         memory (defaults: :func:`proofcheck._sandbox.default_timeout` and
         :data:`~proofcheck._sandbox.DEFAULT_MEMORY_MB`).
+    rubric : Rubric, optional
+        Points per step (default :data:`proofcheck.rubric.DEFAULT_RUBRIC`); each
+        result's ``total`` and ``max_score``.
     """
     if not targets:
         raise InputError("grade needs at least one target")
     _check_limits(timeout, memory)
     folder = _out_folder(out_dir)
+    rubric = rubric or DEFAULT_RUBRIC
+    if steps is None:
+        steps = list(rubric.points)
     cwd = os.getcwd()
     hashes = [source_hash(t, cwd) for t in targets]
     first = {h: t for h, t in reversed(list(zip(hashes, targets, strict=True)))}
@@ -289,15 +307,30 @@ def grade(
         if own_pool:
             executor.shutdown()
     results = [_for_target(done[h], t, h) for t, h in zip(targets, hashes, strict=True)]
+    scores = [score(r, rubric, list(steps)) for r in results]
+    results = [r._replace(total=sc.total, max_score=sc.max_score)
+               for r, sc in zip(results, scores, strict=True)]
     if folder is not None:
-        folder.mkdir(exist_ok=True)
-        for r in results:
-            if r.report is not None:
-                (folder / _file_name(r.target)).write_text(json.dumps(r.report, indent=2) + "\n")
-        summary = [{k: v for k, v in r._asdict().items() if k not in ("report", "output")}
-                   for r in results]
-        (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        _write(folder, results, scores, rubric)
     return results
+
+
+def _write(folder: Path, results: list[GradeResult], scores: list[Score],
+           rubric: Rubric) -> None:
+    """Every file of ``out_dir`` (see :func:`grade`), after every target's check ended."""
+    folder.mkdir(exist_ok=True)
+    for r, sc in zip(results, scores, strict=True):
+        stem = _file_name(r.target)[:-len(".json")]
+        if r.report is not None:
+            (folder / f"{stem}.json").write_text(json.dumps(r.report, indent=2) + "\n")
+        (folder / f"{stem}.results.json").write_text(
+            json.dumps(gradescope_results(r, sc), indent=2) + "\n")
+    summary = [{k: v for k, v in r._asdict().items() if k not in ("report", "output")}
+               for r in results]
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (folder / "grades.csv").write_text(gradebook_csv(results, scores, rubric))
+    (folder / "results.json").write_text(
+        json.dumps(class_results(results, scores), indent=2) + "\n")
 
 
 def _for_target(result: GradeResult, target: str, digest: str) -> GradeResult:
@@ -331,11 +364,14 @@ def _out_folder(out_dir: str | Path | None) -> Path | None:
 def render_summary(results: Sequence[GradeResult]) -> str:
     """The summary table: one line per target."""
     width = max(len("target"), *(len(r.target) for r in results))
-    lines = [f"{'target':<{width}}  exit  holds  root cause", "-" * (width + 30)]
+    lines = [f"{'target':<{width}}  exit  holds  points  root cause", "-" * (width + 38)]
     for r in results:
-        cause = r.root_cause or ("-" if r.exit_status == 0 else r.message.splitlines()[0][:60])
+        cause = r.root_cause or r.stopped or (
+            "-" if r.exit_status == 0 else r.message.splitlines()[0][:60])
+        points = f"{r.total:g}/{r.max_score:g}" if r.total is not None and \
+            r.max_score is not None else "-"
         lines.append(f"{r.target:<{width}}  {r.exit_status:>4}  {r.holds:>2}/{r.checked:<2}  "
-                     f"{cause}")
+                     f"{points:>6}  {cause}")
     passed = sum(r.exit_status == 0 for r in results)
     lines.append(f"{passed} of {len(results)} targets hold every provided step.")
     return "\n".join(lines)

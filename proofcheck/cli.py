@@ -79,11 +79,16 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     g.add_argument("--attr", metavar="NAME",
                    help="the attribute to check in every file of a folder (default: the module)")
     g.add_argument("--profile", choices=sorted(PROFILES), default=None)
-    g.add_argument("--steps", metavar="ID[,ID...]", help="check only these step IDs")
+    g.add_argument("--steps", metavar="ID[,ID...]",
+                   help="check only these step IDs (default: the rubric's)")
     g.add_argument("--out", metavar="DIR", default="proofcheck-reports",
-                   help="folder for the JSON reports (default: proofcheck-reports)")
+                   help="folder for grades.csv, results.json (Gradescope's format) and, per "
+                        "target, its JSON report and feedback (default: proofcheck-reports)")
     g.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                    help="local worker processes (default: the cores available)")
+    g.add_argument("--rubric", metavar="FILE",
+                   help="points per step, a TOML file (default: the default rubric, 20 points "
+                        "for an implementation: see proofcheck.rubric)")
     g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="time limit of each target's check, wall time (default: 5 s per "
                         "example of the profile's rows: 300 s for ci, 500 s for dev)")
@@ -156,8 +161,10 @@ def _verify(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from proofcheck._grade import expand_targets, grade, render_summary
     from proofcheck.errors import ProofcheckError
+    from proofcheck.rubric import load_rubric
 
     try:
+        rubric = load_rubric(args.rubric) if args.rubric else None
         targets = expand_targets(args.targets, args.attr)
         steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else None
         executor = None
@@ -172,13 +179,15 @@ def _grade(args: argparse.Namespace) -> int:
             executor = Client(args.dask).get_executor()  # type: ignore[no-untyped-call,unused-ignore]
         results = grade(targets, profile=args.profile, steps=steps, executor=executor,
                         jobs=args.jobs or available_cores(), out_dir=args.out,
-                        timeout=args.timeout, memory=args.memory)
+                        timeout=args.timeout, memory=args.memory, rubric=rubric)
     except ProofcheckError as exc:
         if args.debug:
             traceback.print_exc()
         sys.stderr.write(f"proofcheck: error: {exc}\n")
         return 2
-    sys.stdout.write(render_summary(results) + f"\nReports in {args.out}/\n")
+    sys.stdout.write(render_summary(results) + f"\nGradebook {args.out}/grades.csv, "
+                     f"Gradescope results {args.out}/results.json, reports and feedback in "
+                     f"{args.out}/\n")
     return max(r.exit_status for r in results)
 
 

@@ -71,7 +71,9 @@ def test_a_report_file_name_keeps_only_safe_characters(target: str, name: str) -
 
 def _result(target: str, status: int, cause: str | None, holds: int, checked: int,
             message: str = "") -> GradeResult:
-    return GradeResult(target, status, cause, holds, checked, message, None)
+    total = {0: 20.0, 1: 17.0}.get(status)
+    return GradeResult(target, status, cause, holds, checked, message, None, total=total,
+                       max_score=20.0)
 
 
 def test_the_summary_has_one_line_per_target_and_a_count() -> None:
@@ -81,12 +83,18 @@ def test_the_summary_has_one_line_per_target_and_a_count() -> None:
         _result("carol.py", 2, None, 0, 0, "could not import module 'x'\nmore detail"),
     ])
     lines = text.splitlines()
-    assert lines[0].split() == ["target", "exit", "holds", "root", "cause"]
-    assert lines[2].split() == ["alice.py", "0", "12/12", "-"]
-    assert lines[3].split() == ["bob.py", "1", "10/12", "T2"]
+    assert lines[0].split() == ["target", "exit", "holds", "points", "root", "cause"]
+    assert lines[2].split() == ["alice.py", "0", "12/12", "20/20", "-"]
+    assert lines[3].split() == ["bob.py", "1", "10/12", "17/20", "T2"]
     # A target that could not be checked shows the first line of its error.
     assert lines[4].endswith("could not import module 'x'")
+    assert lines[4].split()[3] == "-"
     assert lines[-1] == "1 of 3 targets hold every provided step."
+
+
+def test_a_target_stopped_at_a_limit_shows_why_in_the_summary() -> None:
+    stopped = _result("dan.py", 1, None, 0, 0)._replace(stopped="timed out after 60 s")
+    assert render_summary([stopped]).splitlines()[2].endswith("timed out after 60 s")
 
 
 def test_the_summary_columns_are_as_wide_as_the_longest_target() -> None:
@@ -120,5 +128,9 @@ def test_grade_keeps_the_order_of_the_targets_and_writes_a_summary(
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert [entry["target"] for entry in summary] == targets
     assert all("report" not in entry for entry in summary)
-    # No report of a target that could not be checked.
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["summary.json"]
+    # No report of a target that could not be checked; its grades, results and feedback.
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert not [name for name in written if name.endswith(".json") and ".results" not in name
+                and name not in ("summary.json", "results.json")]
+    assert {"summary.json", "grades.csv", "results.json"} <= set(written)
+    assert "no_such_module_b.results.json" in written

@@ -1,0 +1,280 @@
+"""Partial credit: points per step from a grading result, the gradebook and Gradescope's JSON.
+
+:func:`score` turns one target's :class:`~proofcheck.GradeResult` into points
+per step of the rubric (:mod:`proofcheck.rubric` says what a step earns).
+``proofcheck grade --out DIR`` then writes, beside the per-target reports:
+
+``DIR/grades.csv``
+    The gradebook: a header row, then one row per submission, in the order of
+    the targets. Columns: ``submission`` (the target), one column per step ID
+    of the rubric (the points earned; empty where the step does not concern
+    that submission, e.g. ``G.*`` for an implementation), ``total``,
+    ``max_score`` and ``verdict`` (one line: "every step holds", "root cause
+    T1.step", "timed out after 300 s", "could not be checked: ...")::
+
+        submission,T1.base,T1.step,T1.W,T1.b,T1.grad,T1.tail,T2,total,max_score,verdict
+        subs/alice.py,3,4,3,2,3,2,3,20,20,every step holds
+        subs/bob.py,3,0,3,2,3,2,3,16,20,root cause T1.step
+
+``DIR/results.json``
+    The results in the format Gradescope's autograder reads
+    (``/autograder/results/results.json``): ``score``, ``execution_time``,
+    ``output`` and ``tests``, one test per step with ``name``, ``score``,
+    ``max_score``, ``status`` ("passed" or "failed"), ``output`` (Markdown:
+    the verdict and why), ``output_format``, ``tags`` and ``visibility``.
+    Gradescope runs its autograder once per submission, so with one target this
+    is the file to hand it. With several, the tests of every submission are in
+    it, each name starting with the submission, and each submission's own file
+    is ``DIR/<report name>.results.json``::
+
+        {"score": 16.0, "execution_time": 31, "output": "root cause T1.step ...",
+         "output_format": "md", "test_output_format": "md",
+         "tests": [{"name": "T1.step: Induction step", "score": 0.0, "max_score": 4.0,
+                    "status": "failed", "output": "**fails (the root cause)** ...",
+                    "output_format": "md", "tags": ["T1.step"], "visibility": "visible"},
+                   ...],
+         "extra_data": {"target": "subs/bob.py", "exit_status": 1, ...}}
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from proofcheck.report import Counterexample, Row, consequences, diagnose
+from proofcheck.rubric import DEFAULT_RUBRIC, IMPLIED_BY, Rubric
+from proofcheck.steps import get_step
+
+if TYPE_CHECKING:
+    from proofcheck._grade import GradeResult
+
+__all__ = ["Score", "StepScore", "class_results", "gradebook_csv", "gradescope_results",
+           "row_from_dict", "score", "verdict_line"]
+
+
+class StepScore(NamedTuple):
+    """What one step earned.
+
+    Attributes
+    ----------
+    step : str
+        The step ID.
+    points, max_points : float
+        Earned, and the rubric's.
+    verdict : str
+        "holds", "holds (implied by T1.grad)", "holds; fails only as a
+        consequence of T1.step", "fails (the root cause)", "fails", "not
+        provided", "not finished: timed out after 300 s", "not checked: ...".
+    """
+
+    step: str
+    points: float
+    max_points: float
+    verdict: str
+
+    @property
+    def earned(self) -> bool:
+        return self.points > 0 or (self.max_points == 0 and self.verdict.startswith("holds"))
+
+
+class Score(NamedTuple):
+    """A target's points by step.
+
+    Attributes
+    ----------
+    target : str
+    kind : {"implementation", "layer"}
+        Which of the rubric's steps concern it.
+    steps : list of StepScore
+        The rubric's steps that concern it and were checked, in the proof's order.
+    total, max_score : float
+    """
+
+    target: str
+    kind: str
+    steps: list[StepScore]
+    total: float
+    max_score: float
+
+
+def row_from_dict(data: dict[str, Any]) -> Row:
+    """A report row from its JSON form."""
+    fields = dict(data)
+    c = fields.pop("counterexample", None)
+    return Row(**fields, counterexample=Counterexample(**c) if c is not None else None)
+
+
+def score(result: GradeResult, rubric: Rubric = DEFAULT_RUBRIC,
+          steps: Sequence[str] | None = None) -> Score:
+    """The points ``result`` earns under ``rubric`` (see :mod:`proofcheck.rubric`).
+
+    Parameters
+    ----------
+    result : GradeResult
+        One target's result from :func:`proofcheck.grade`.
+    rubric : Rubric
+        Default :data:`proofcheck.rubric.DEFAULT_RUBRIC`.
+    steps : list of str, optional
+        The steps that were checked (default: all); the others are left out of
+        the total and the maximum.
+    """
+    rows = [row_from_dict(r) for r in (result.report or {}).get("rows", [])]
+    unfinished = {key.split("/")[0] for key in result.unfinished}
+    kind = _kind(rows, unfinished, rubric)
+    planned = {r.step for r in rows} | unfinished
+    concerned = [s for s in rubric.steps_for(kind) if steps is None or s in steps]
+    if result.report is None or not planned:
+        reason = (f"not checked: {result.stopped}" if result.stopped else
+                  "not checked: could not be checked")
+        scored = [StepScore(s, 0.0, rubric.points[s], reason) for s in concerned]
+    else:
+        scored = _score_steps([s for s in concerned if s in planned], rows, unfinished,
+                              result.stopped, rubric, kind == "layer")
+    return Score(result.target, kind, scored, sum(s.points for s in scored),
+                 sum(s.max_points for s in scored))
+
+
+def _kind(rows: list[Row], unfinished: set[str], rubric: Rubric) -> str:
+    steps = {r.step for r in rows} | unfinished
+    if any(s.startswith("G.") for s in steps):
+        return "layer"
+    if steps or rubric.steps_for("implementation"):
+        return "implementation"
+    return "layer"
+
+
+def _score_steps(steps: list[str], rows: list[Row], unfinished: set[str], stopped: str | None,
+                 rubric: Rubric, layer_target: bool) -> list[StepScore]:
+    follows = consequences(rows, layer_target=layer_target)
+    diagnosis = diagnose(rows, layer_target=layer_target)
+    direct: dict[str, StepScore] = {}
+    hidden = []
+    for step in steps:
+        mine = [r for r in rows if r.step == step]
+        provided = [r for r in mine if r.status != "not provided"]
+        full = rubric.points[step]
+        if step in unfinished:
+            direct[step] = StepScore(step, 0.0, full, f"not finished: {stopped}")
+        elif not provided:
+            hidden.append(step)
+        else:
+            own = [r for r in provided if r.failed and all(r is not f for f in follows)]
+            if own:
+                is_root = any(r.step == diagnosis.root_cause and r.mode == diagnosis.mode
+                              and r.layer == diagnosis.layer for r in own)
+                direct[step] = StepScore(step, 0.0, full,
+                                         "fails (the root cause)" if is_root else "fails")
+            elif any(r.failed for r in provided):
+                direct[step] = StepScore(step, full, full, "holds; fails only as a "
+                                         f"consequence of {diagnosis.root_cause}")
+            else:
+                direct[step] = StepScore(step, full, full, "holds")
+    for step in hidden:
+        direct[step] = _not_provided(step, direct, rubric)
+    return [direct[s] for s in steps]
+
+
+def _not_provided(step: str, direct: dict[str, StepScore], rubric: Rubric) -> StepScore:
+    """A step with no rows of its own, by the rubric's policy."""
+    full = rubric.points[step]
+    implied_by = IMPLIED_BY.get(step, ())
+    if rubric.not_provided == "nothing" or not implied_by:
+        return StepScore(step, 0.0, full, "not provided")
+    others = [direct.get(s) for s in implied_by]
+    if all(o is not None and o.verdict.startswith("holds") and "implied" not in o.verdict
+           for o in others):
+        return StepScore(step, full, full, f"holds (implied by {_join(list(implied_by))})")
+    return StepScore(step, 0.0, full, f"not provided, and not implied: {_join(list(implied_by))}"
+                     f" {'does' if len(implied_by) == 1 else 'do'} not hold")
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def verdict_line(result: GradeResult) -> str:
+    """The gradebook's one-line verdict of a target."""
+    if result.stopped:
+        return result.stopped
+    if result.exit_status == 2:
+        return "could not be checked: " + result.message.splitlines()[0]
+    if result.root_cause:
+        return f"root cause {result.root_cause}"
+    return "every step holds"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def gradebook_csv(results: Sequence[GradeResult], scores: Sequence[Score],
+                  rubric: Rubric = DEFAULT_RUBRIC) -> str:
+    """``grades.csv``'s text: a header, one row per submission (module docstring)."""
+    used = {s.step for sc in scores for s in sc.steps}
+    kinds = {sc.kind for sc in scores}
+    columns = [s for s in rubric.points
+               if s in used or (not used and any(s in rubric.steps_for(k) for k in kinds))]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["submission", *columns, "total", "max_score", "verdict"])
+    for result, sc in zip(results, scores, strict=True):
+        by_step = {s.step: _number(s.points) for s in sc.steps}
+        writer.writerow([result.target, *(by_step.get(c, "") for c in columns),
+                         _number(sc.total), _number(sc.max_score), verdict_line(result)])
+    return out.getvalue()
+
+
+def _step_output(step: StepScore, result: GradeResult) -> str:
+    """A test's Markdown output: the verdict, then why."""
+    text = f"**{step.verdict}**"
+    if step.verdict.startswith("fails") and result.root_cause:
+        text += f"\n\n{result.message}"
+    return text
+
+
+def gradescope_results(result: GradeResult, sc: Score, *, prefix: str = "") -> dict[str, Any]:
+    """One target's results in Gradescope's autograder format (module docstring).
+
+    Parameters
+    ----------
+    prefix : str
+        Put before each test's name (the submission, in a file of many).
+    """
+    tests = []
+    for step in sc.steps:
+        tests.append({
+            "name": f"{prefix}{step.step}: {get_step(step.step).title}",
+            "score": step.points,
+            "max_score": step.max_points,
+            "status": "passed" if step.verdict.startswith("holds") else "failed",
+            "output": _step_output(step, result),
+            "output_format": "md",
+            "tags": [step.step],
+            "visibility": "visible",
+        })
+    return {
+        "score": sc.total,
+        "execution_time": round(result.seconds),
+        "output": f"{verdict_line(result)}: {sc.total:g} of {sc.max_score:g} points. "
+                  f"{result.message}",
+        "output_format": "md",
+        "test_output_format": "md",
+        "tests": tests,
+        "extra_data": {"target": result.target, "exit_status": result.exit_status,
+                       "root_cause": result.root_cause, "stopped": result.stopped,
+                       "max_score": sc.max_score},
+    }
+
+
+def class_results(results: Sequence[GradeResult], scores: Sequence[Score]) -> dict[str, Any]:
+    """``results.json`` for all targets: one target's file, or every target's tests."""
+    if len(results) == 1:
+        return gradescope_results(results[0], scores[0])
+    tests = [test for result, sc in zip(results, scores, strict=True)
+             for test in gradescope_results(result, sc, prefix=f"{result.target}: ")["tests"]]
+    return {"output": f"{len(results)} submissions; each one's own results are in its "
+                      "<report name>.results.json.",
+            "output_format": "md", "test_output_format": "md", "tests": tests,
+            "extra_data": {"submissions": [r.target for r in results]}}
