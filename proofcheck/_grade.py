@@ -37,6 +37,7 @@ from proofcheck._sandbox import (
     run_contained,
 )
 from proofcheck.errors import InputError
+from proofcheck.feedback import feedback_html, feedback_markdown
 from proofcheck.gradebook import (
     Score,
     class_results,
@@ -84,6 +85,10 @@ class GradeResult(NamedTuple):
         Wall time of its check.
     source_hash : str or None
         The hash its check was shared by (identical submissions are checked once).
+    misconception : dict or None
+        The classic mistake the root cause matches, when the catalog's matcher
+        names one: ``message`` (for the student), ``name``, ``explanation``,
+        ``also`` (other entries this counterexample cannot tell from it).
     total, max_score : float or None
         The points it earned under the rubric, and the most it could earn (see
         :mod:`proofcheck.gradebook`); ``None`` from :func:`grade_target` alone.
@@ -102,6 +107,7 @@ class GradeResult(NamedTuple):
     output_bytes: int = 0
     seconds: float = 0.0
     source_hash: str | None = None
+    misconception: dict[str, Any] | None = None
     total: float | None = None
     max_score: float | None = None
 
@@ -183,7 +189,8 @@ def _stopped_message(run: Contained, unfinished: list[str], diagnosis: str | Non
 def _printed(result: GradeResult, run: Contained) -> dict[str, Any]:
     """``result`` with what the run printed and its time, as a dict."""
     return result._replace(output=run.output, output_bytes=run.output_bytes,
-                           seconds=round(run.seconds, 3))._asdict()
+                           seconds=round(run.seconds, 3),
+                           misconception=run.misconception)._asdict()
 
 
 def source_hash(target: str, cwd: str | None = None) -> str:
@@ -245,6 +252,7 @@ def grade(
     timeout: float | None = None,
     memory: float | None = None,
     rubric: Rubric | None = None,
+    docs_url: str = "",
 ) -> list[GradeResult]:
     """Check every target, each in a process of its own; return the results in order.
 
@@ -282,6 +290,9 @@ def grade(
     rubric : Rubric, optional
         Points per step (default :data:`proofcheck.rubric.DEFAULT_RUBRIC`); each
         result's ``total`` and ``max_score``.
+    docs_url : str
+        Where the course serves proofcheck's docs: the feedback links each step
+        to its section there (default: links relative to the docs' top folder).
     """
     if not targets:
         raise InputError("grade needs at least one target")
@@ -311,12 +322,12 @@ def grade(
     results = [r._replace(total=sc.total, max_score=sc.max_score)
                for r, sc in zip(results, scores, strict=True)]
     if folder is not None:
-        _write(folder, results, scores, rubric)
+        _write(folder, results, scores, rubric, docs_url)
     return results
 
 
-def _write(folder: Path, results: list[GradeResult], scores: list[Score],
-           rubric: Rubric) -> None:
+def _write(folder: Path, results: list[GradeResult], scores: list[Score], rubric: Rubric,
+           docs_url: str) -> None:
     """Every file of ``out_dir`` (see :func:`grade`), after every target's check ended."""
     folder.mkdir(exist_ok=True)
     for r, sc in zip(results, scores, strict=True):
@@ -325,6 +336,10 @@ def _write(folder: Path, results: list[GradeResult], scores: list[Score],
             (folder / f"{stem}.json").write_text(json.dumps(r.report, indent=2) + "\n")
         (folder / f"{stem}.results.json").write_text(
             json.dumps(gradescope_results(r, sc), indent=2) + "\n")
+        (folder / f"{stem}.feedback.md").write_text(
+            feedback_markdown(r, sc, docs_url=docs_url), encoding="utf-8")
+        (folder / f"{stem}.feedback.html").write_text(
+            feedback_html(r, sc, docs_url=docs_url), encoding="utf-8")
     summary = [{k: v for k, v in r._asdict().items() if k not in ("report", "output")}
                for r in results]
     (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -106,6 +106,9 @@ class Contained(NamedTuple):
         How many bytes it printed in all.
     seconds : float
         Wall time, start to end.
+    misconception : dict or None
+        The classic mistake the root cause matches (``message``, ``name``,
+        ``explanation``, ``also``), when the catalog's matcher names one.
     """
 
     planned: list[str]
@@ -117,6 +120,7 @@ class Contained(NamedTuple):
     output: str
     output_bytes: int
     seconds: float
+    misconception: dict[str, Any] | None = None
 
 
 def run_contained(target: str, *, profile: str | None, steps: Collection[str] | None,
@@ -296,7 +300,8 @@ def _contained(messages: list[dict[str, Any]], stopped: str | None, returncode: 
         profile=plan.get("profile"), layer_target=bool(plan.get("layer_target")),
         error=error, stopped=stopped,
         output=bytes(reader.head).decode("utf-8", errors="replace"),
-        output_bytes=reader.total, seconds=seconds)
+        output_bytes=reader.total, seconds=seconds,
+        misconception=next((m for m in messages if m.get("kind") == "misconception"), None))
 
 
 def row_key(row: Any) -> str:
@@ -339,11 +344,48 @@ def _check(request: dict[str, Any]) -> None:
             if row is not None:
                 send({"kind": "row", "row": asdict(row)})
 
-        run_rows(plan, progress=progress)
+        rows = run_rows(plan, progress=progress)
+        named = _misconception(impl if layer is None else layer, rows, layer is not None)
+        if named is not None:
+            send({"kind": "misconception", **named})
     except ProofcheckError as exc:
         send({"kind": "error", "message": str(exc)})
     send({"kind": "done"})
     out.close()
+
+
+def _misconception(subject: Any, rows: list[Any], layer_target: bool) -> dict[str, Any] | None:
+    """The classic mistake the root cause's counterexample matches, if one is named.
+
+    MISCONCEPTION: the catalog's matcher (``proofcheck.misconceptions``) is
+    called here, in the submission's own process, where its code may run. A
+    proofcheck without the matcher, or a matcher that fails, names nothing:
+    the feedback then has no misconception section.
+    """
+    from proofcheck.report import diagnose
+
+    d = diagnose(rows, layer_target=layer_target)
+    root = next((r for r in rows if r.failed and r.step == d.root_cause and r.mode == d.mode
+                 and r.layer == d.layer), None)
+    if root is None:
+        return None
+    try:
+        from proofcheck.misconceptions import (  # type: ignore[import-not-found,unused-ignore]
+            name_misconception,
+        )
+    except ImportError:
+        return None
+    try:
+        matches = name_misconception(subject, root)
+    except Exception:  # the matcher runs the submission's code again; never fatal
+        return None
+    if not matches:
+        return None
+    entry = matches[0].entry
+    return {"row": row_key(root), "message": str(matches[0].message),
+            "name": getattr(entry, "name", None),
+            "explanation": getattr(entry, "explanation", None),
+            "also": [getattr(m.entry, "name", None) for m in matches[1:]]}
 
 
 def _main(argv: list[str]) -> None:

@@ -89,6 +89,9 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     g.add_argument("--rubric", metavar="FILE",
                    help="points per step, a TOML file (default: the default rubric, 20 points "
                         "for an implementation: see proofcheck.rubric)")
+    g.add_argument("--docs-url", metavar="URL", default="",
+                   help="where the course serves proofcheck's docs: the feedback links each "
+                        "step to its section there (default: links relative to the docs)")
     g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="time limit of each target's check, wall time (default: 5 s per "
                         "example of the profile's rows: 300 s for ci, 500 s for dev)")
@@ -179,7 +182,8 @@ def _grade(args: argparse.Namespace) -> int:
             executor = Client(args.dask).get_executor()  # type: ignore[no-untyped-call,unused-ignore]
         results = grade(targets, profile=args.profile, steps=steps, executor=executor,
                         jobs=args.jobs or available_cores(), out_dir=args.out,
-                        timeout=args.timeout, memory=args.memory, rubric=rubric)
+                        timeout=args.timeout, memory=args.memory, rubric=rubric,
+                        docs_url=args.docs_url)
     except ProofcheckError as exc:
         if args.debug:
             traceback.print_exc()

@@ -1,0 +1,118 @@
+"""Feedback a student can read (proofcheck/feedback.py): the verdict per step with links to
+the proof, the diagnosis, the counterexample as small matrices, the misconception when one
+is named, what the code printed; Markdown and HTML. Results are built here from report
+rows (tests/test_grade_course.py writes feedback for real submissions)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from html.parser import HTMLParser
+
+from proofcheck import GradeResult
+from proofcheck.feedback import feedback_html, feedback_markdown
+from proofcheck.gradebook import score
+from proofcheck.report import Counterexample, diagnose
+from tests.test_grade_rubric import EVERYTHING, _rows
+
+NETWORK = {"depth": 2, "widths": [1, 2, 2], "activations": ["tanh", "identity"],
+           "cost": "squared_error", "batch_size": 1, "weights": [], "biases": [],
+           "X": [[0.5]], "Y": [[0.0], [1.0]]}
+NAMED = {"row": "T1.step/isolated", "name": "missing_transpose",
+         "message": "your `backward_delta` returns exactly what `dfz * (W_next @ delta_next)` "
+                    "returns: W^{l+1} instead of its transpose",
+         "explanation": "The chain rule takes a gradient back by the transpose.", "also": []}
+
+
+def _failing(**fields: object) -> GradeResult:
+    rows = _rows(EVERYTHING, {("T1.step", "isolated"): "backward_delta"})
+    root = next(r for r in rows if (r.step, r.mode) == ("T1.step", "isolated"))
+    root.counterexample = Counterexample(
+        network=NETWORK, quantity="delta^1", function="backward_delta", layer=1,
+        inputs={"W_next": [[1.0, 2.0], [3.0, 4.0]], "delta_next": [[0.5], [-0.5]],
+                "dfz": [[1.0], [1.0]]},
+        actual=[[-0.5], [-0.5]], expected=[[-1.0], [-1.0]], index=[0, 0],
+        actual_value=-0.5, expected_value=-1.0, max_error=0.5, ratio=5e8)
+    d = diagnose(rows)
+    report = {"profile": "ci", "rows": [asdict(r) for r in rows], "diagnosis": asdict(d)}
+    result = GradeResult("subs/bob.py", 1, d.root_cause, 0, 0, d.message, report)
+    return result._replace(**fields)
+
+
+def test_the_markdown_has_the_points_a_line_per_step_and_links_to_the_proof() -> None:
+    result = _failing()
+    text = feedback_markdown(result, score(result))
+    assert text.startswith("# Feedback: subs/bob.py\n\n**16 of 20 points: root cause T1.step.**")
+    assert "| [T1.step](proof/theorem.html#T1.step) | delta^l = diag(f^l'(z^l)) " \
+           "(W^{l+1})^T delta^{l+1} | 0 / 4 | fails (the root cause) |" in text
+    assert "| [T2](proof/data-matrix.html#T2) |" in text
+    assert "## Diagnosis\n\nT1.step fails in isolation" in text
+
+
+def test_the_counterexample_is_shown_as_small_matrices_with_a_rerun_command() -> None:
+    result = _failing()
+    text = feedback_markdown(result, score(result), docs_url="https://course.example/pc/")
+    assert "## Counterexample: T1.step isolated" in text
+    assert "[its proof, T1.step](https://course.example/pc/proof/theorem.html#T1.step)" in text
+    assert "input W_next = [[1. 2.]\n                [3. 4.]]" in text
+    assert "yours    = [[-0.5]\n" in text and "expected = [[-1.]\n" in text
+    assert "largest difference at index [0, 0]: yours -0.5, expected -1.0" in text
+    assert "proofcheck verify --impl subs/bob.py --steps T1.step --profile ci" in text
+
+
+def test_a_named_misconception_has_its_own_section() -> None:
+    result = _failing(misconception=NAMED)
+    text = feedback_markdown(result, score(result))
+    assert "## The mistake, named\n\nyour `backward_delta` returns exactly what" in text
+    assert "The chain rule takes a gradient back by the transpose." in text
+    plain = _failing()
+    assert "The mistake, named" not in feedback_markdown(plain, score(plain))
+
+
+def test_what_the_code_printed_is_shown_in_part() -> None:
+    result = _failing(output="x" * 5000, output_bytes=3_000_000)
+    text = feedback_markdown(result, score(result))
+    assert "## What your code printed (the first 2000 of 3000000 characters)" in text
+    assert "x" * 2000 + "\n```" in text and "x" * 2001 not in text
+
+
+def test_a_stopped_submission_says_why_and_shows_no_counterexample() -> None:
+    result = GradeResult("subs/carol.py", 1, None, 0, 0,
+                         "timed out after 60 s while it was imported, before its check began.",
+                         None, stopped="timed out after 60 s")
+    text = feedback_markdown(result, score(result))
+    assert "**0 of 20 points: timed out after 60 s.**" in text
+    assert "| not checked: timed out after 60 s |" in text
+    assert "Counterexample" not in text
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.links: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ("meta", "br"):
+            self.open.append(tag)
+        self.links += [v or "" for k, v in attrs if k == "href"]
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open.pop() == tag
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_the_html_is_one_well_formed_page_with_the_same_content_escaped() -> None:
+    result = _failing(misconception=NAMED, output="<script>alert(1)</script>", output_bytes=25)
+    page = feedback_html(result, score(result))
+    assert page.startswith("<!DOCTYPE html>")
+    tags = _Tags()
+    tags.feed(page)
+    assert tags.open == []
+    assert "proof/theorem.html#T1.step" in tags.links
+    text = "".join(tags.text)
+    assert "16 of 20 points: root cause T1.step." in text
+    assert "The mistake, named" in text
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
