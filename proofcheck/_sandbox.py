@@ -146,7 +146,7 @@ def run_contained(target: str, *, profile: str | None, steps: Collection[str] | 
     work = scratch / "work"
     work.mkdir()
     results = scratch / "results.jsonl"
-    request = {"target": _absolute(target, cwd), "profile": profile,
+    request = {"target": _absolute(target, cwd), "name": target, "profile": profile,
                "steps": sorted(steps) if steps is not None else None, "cwd": cwd,
                "results": str(results)}
     try:
@@ -331,7 +331,7 @@ def _check(request: dict[str, Any]) -> None:
     try:
         impl, layer = load_target(request["target"])
         plan = plan_rows(impl, layer=layer, profile=request["profile"], steps=request["steps"],
-                         database=False, name=request["target"])
+                         database=False, name=request["name"])
         # The lemmas and the oracle's own checks are about the mathematics, not the
         # submission: the same for every one of them, so not run when grading.
         plan = plan._replace(properties=[p for p in plan.properties
@@ -349,7 +349,9 @@ def _check(request: dict[str, Any]) -> None:
         if named is not None:
             send({"kind": "misconception", **named})
     except ProofcheckError as exc:
-        send({"kind": "error", "message": str(exc)})
+        # Name the file as the grader did, not by the absolute path it was loaded from.
+        given, loaded = request["name"].partition(":")[0], request["target"].partition(":")[0]
+        send({"kind": "error", "message": str(exc).replace(loaded, given)})
     send({"kind": "done"})
     out.close()
 

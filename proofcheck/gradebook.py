@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from proofcheck.report import Counterexample, Row, consequences, diagnose
-from proofcheck.rubric import DEFAULT_RUBRIC, IMPLIED_BY, Rubric
+from proofcheck.rubric import COMPOSITIONS, DEFAULT_RUBRIC, IMPLIED_BY, Rubric
 from proofcheck.steps import get_step
 
 if TYPE_CHECKING:
@@ -172,20 +172,25 @@ def _score_steps(steps: list[str], rows: list[Row], unfinished: set[str], stoppe
             else:
                 direct[step] = StepScore(step, full, full, "holds")
     for step in hidden:
-        direct[step] = _not_provided(step, direct, rubric)
+        direct[step] = _not_provided(step, direct, rubric, diagnosis.root_cause)
     return [direct[s] for s in steps]
 
 
-def _not_provided(step: str, direct: dict[str, StepScore], rubric: Rubric) -> StepScore:
+def _not_provided(step: str, direct: dict[str, StepScore], rubric: Rubric,
+                  root_cause: str | None) -> StepScore:
     """A step with no rows of its own, by the rubric's policy."""
     full = rubric.points[step]
     implied_by = IMPLIED_BY.get(step, ())
     if rubric.not_provided == "nothing" or not implied_by:
         return StepScore(step, 0.0, full, "not provided")
-    others = [direct.get(s) for s in implied_by]
-    if all(o is not None and o.verdict.startswith("holds") and "implied" not in o.verdict
-           for o in others):
+    others = {s: direct.get(s) for s in implied_by}
+    lost = [s for s, o in others.items() if o is None or not o.verdict.startswith("holds")
+            or "implied" in o.verdict]
+    if not lost:
         return StepScore(step, full, full, f"holds (implied by {_join(list(implied_by))})")
+    if step in COMPOSITIONS and lost == [root_cause]:
+        return StepScore(step, full, full, f"holds (implied by {_join(list(implied_by))}); "
+                                           f"fails only as a consequence of {root_cause}")
     return StepScore(step, 0.0, full, f"not provided, and not implied: {_join(list(implied_by))}"
                      f" {'does' if len(implied_by) == 1 else 'do'} not hold")
 

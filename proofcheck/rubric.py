@@ -35,15 +35,19 @@ exit).
 e.g. the four step functions of a submission with only ``gradients``), by the
 policy ``not_provided``:
 
-- ``"implied"`` (default): it earns its points when the steps that compose it
-  earn theirs. ``T1.base``, ``T1.step``, ``T1.W`` and ``T1.b`` are implied by
-  ``T1.grad`` (the full gradient of one example is their composition: it is
-  right on every network only if each is); ``T1.grad`` and ``T1.tail`` are
-  implied by the four together (a submission of step functions only). ``T2``
-  and the ``G.*`` steps are implied by nothing: every submission that can be
-  checked has rows of its own for them. A ``gradients``-only submission with a
-  wrong gradient therefore loses the four hidden steps too: the check cannot
-  tell which of them is wrong.
+- ``"implied"`` (default): it earns its points when the steps that imply it
+  earn theirs (:data:`IMPLIED_BY`). ``T1.base``, ``T1.step``, ``T1.W`` and
+  ``T1.b`` are implied by ``T1.grad``: the full gradient of one example is
+  their composition, right on every network only if each is. A
+  ``gradients``-only submission with a wrong gradient therefore loses the four
+  hidden steps too: the mistake is somewhere inside them, and the check cannot
+  tell where. ``T1.grad`` and ``T1.tail`` are implied by the four step
+  functions (a submission of step functions only, where the composition is
+  the proof's, not the student's code): they earn their points when the four
+  do, and also when the only one that does not is the root cause, since the
+  composition then fails only as a consequence of it (one mistake costs one
+  step). ``T2`` and the ``G.*`` steps are implied by nothing: every submission
+  that can be checked has rows of its own for them.
 - ``"nothing"``: no points; use it to require the step functions.
 """
 
@@ -58,14 +62,16 @@ from typing import NamedTuple
 from proofcheck.errors import InputError
 from proofcheck.steps import STEP_IDS, get_step
 
-__all__ = ["DEFAULT_RUBRIC", "DEFAULT_RUBRIC_TOML", "IMPLIED_BY", "POLICIES", "Rubric",
+__all__ = ["COMPOSITIONS", "DEFAULT_RUBRIC", "DEFAULT_RUBRIC_TOML", "IMPLIED_BY", "POLICIES",
+           "Rubric",
            "load_rubric", "parse_rubric"]
 
 #: The values of ``[policy] not_provided``.
 POLICIES = ("implied", "nothing")
 
 #: Under the ``"implied"`` policy: the steps whose points a step that is not
-#: provided earns with (all of them must earn theirs).
+#: provided earns with (all of them must earn theirs; for the steps of
+#: :data:`COMPOSITIONS`, all but the root cause's).
 IMPLIED_BY: dict[str, tuple[str, ...]] = {
     "T1.base": ("T1.grad",),
     "T1.step": ("T1.grad",),
@@ -74,6 +80,10 @@ IMPLIED_BY: dict[str, tuple[str, ...]] = {
     "T1.grad": ("T1.base", "T1.step", "T1.W", "T1.b"),
     "T1.tail": ("T1.base", "T1.step", "T1.W", "T1.b"),
 }
+
+#: The steps that are compositions of others and hold no code of the student's when
+#: not provided: a root cause among their parts costs them nothing.
+COMPOSITIONS = frozenset({"T1.grad", "T1.tail"})
 
 #: The default rubric, as a teacher would write it (see the module docstring).
 DEFAULT_RUBRIC_TOML = """\

@@ -183,8 +183,17 @@ def test_under_the_nothing_policy_a_step_not_provided_earns_nothing() -> None:
 def test_step_functions_only_imply_the_full_gradient_and_the_tail() -> None:
     points = _points(_rows(set(FUNCTIONS)))
     assert points == FULL
-    wrong = _points(_rows(set(FUNCTIONS), {("T1.W", "isolated"): "weight_grad"}))
-    assert wrong == {**FULL, "T1.W": 0, "T1.grad": 0, "T1.tail": 0}
+    # One mistake, the root cause, costs its own step only: the composition fails only
+    # as its consequence.
+    one = _rows(set(FUNCTIONS), {("T1.W", "isolated"): "weight_grad"})
+    assert _points(one) == {**FULL, "T1.W": 0}
+    assert {s.step: s.verdict for s in score(_result(one)).steps}["T1.grad"] == (
+        "holds (implied by T1.base, T1.step, T1.W and T1.b); fails only as a consequence "
+        "of T1.W")
+    # Two mistakes: the composition is wrong for more than the root cause.
+    two = _rows(set(FUNCTIONS), {("T1.W", "isolated"): "weight_grad",
+                                 ("T1.b", "isolated"): "bias_grad"})
+    assert _points(two) == {**FULL, "T1.W": 0, "T1.b": 0, "T1.grad": 0, "T1.tail": 0}
 
 
 def test_a_step_with_an_unfinished_row_earns_nothing() -> None:

@@ -1,0 +1,87 @@
+"""The sample course (examples/course/): graded by the one command its README documents into
+grades.csv, results.json and one feedback file per student, with the points of
+examples/course/expected-grades.csv."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from proofcheck.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+COURSE = ROOT / "examples" / "course"
+
+
+def _expected() -> list[dict[str, str]]:
+    with (COURSE / "expected-grades.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def _grades(out: Path) -> list[dict[str, str]]:
+    with (out / "grades.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def _documented_command() -> list[str]:
+    """The command of the course's README, as its arguments after ``proofcheck``."""
+    text = (COURSE / "README.md").read_text()
+    block = re.search(r"```console\n(.*?)```", text, re.S)
+    assert block is not None
+    words = shlex.split(block.group(1).replace("\\\n", " "))
+    assert words[0] == "proofcheck"
+    return words[1:]
+
+
+def test_the_readme_documents_one_command_into_a_folder() -> None:
+    args = _documented_command()
+    assert args[:2] == ["grade", "examples/course/submissions"]
+    assert args[args.index("--out") + 1] == "course-grades"
+
+
+def test_a_part_of_the_course_gets_its_expected_points(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Four submissions (correct, the missing transpose, the batch mean, one that does not
+    load) on two steps: the points of those steps in expected-grades.csv."""
+    monkeypatch.chdir(ROOT)
+    names = ["alice", "erin", "frank", "oscar"]
+    steps = ["T1.step", "T2"]
+    status = main(["grade", *(f"examples/course/submissions/{n}.py" for n in names),
+                   "--rubric", "examples/course/rubric.toml", "--profile", "ci",
+                   "--steps", ",".join(steps), "--timeout", "300", "--out",
+                   str(tmp_path / "out")])
+    assert status == 2, capsys.readouterr()
+    expected = {row["submission"]: row for row in _expected()}
+    got = _grades(tmp_path / "out")
+    assert [row["submission"] for row in got] == [
+        f"examples/course/submissions/{n}.py" for n in names]
+    for row in got:
+        want = expected[row["submission"]]
+        assert {s: row[s] for s in steps} == {s: want[s] for s in steps}, row
+        assert row["verdict"] == want["verdict"]
+
+
+@pytest.mark.batch
+def test_the_course_is_graded_by_its_documented_command(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    args = _documented_command()
+    args[args.index("--out") + 1] = str(tmp_path / "course-grades")
+    assert main(args) == 2  # oscar.py does not load
+    out = tmp_path / "course-grades"
+    assert _grades(out) == _expected()
+    results = json.loads((out / "results.json").read_text())
+    assert len(results["tests"]) == 12 * 7
+    for row in _expected():
+        stem = row["submission"].replace("/", "_")
+        assert (out / f"{stem}.feedback.md").read_text().startswith(
+            f"# Feedback: {row['submission']}\n")
+        assert (out / f"{stem}.feedback.html").exists()
+        assert json.loads((out / f"{stem}.results.json").read_text())["score"] == \
+            float(row["total"])
