@@ -191,8 +191,8 @@ def _not_provided(step: str, direct: dict[str, StepScore], rubric: Rubric,
     if step in COMPOSITIONS and lost == [root_cause]:
         return StepScore(step, full, full, f"holds (implied by {_join(list(implied_by))}); "
                                            f"fails only as a consequence of {root_cause}")
-    return StepScore(step, 0.0, full, f"not provided, and not implied: {_join(list(implied_by))}"
-                     f" {'does' if len(implied_by) == 1 else 'do'} not hold")
+    return StepScore(step, 0.0, full, f"not provided, and not implied: {_join(lost)} "
+                                      f"{'does' if len(lost) == 1 else 'do'} not hold")
 
 
 def _join(items: list[str]) -> str:

@@ -194,6 +194,8 @@ def test_step_functions_only_imply_the_full_gradient_and_the_tail() -> None:
     two = _rows(set(FUNCTIONS), {("T1.W", "isolated"): "weight_grad",
                                  ("T1.b", "isolated"): "bias_grad"})
     assert _points(two) == {**FULL, "T1.W": 0, "T1.b": 0, "T1.grad": 0, "T1.tail": 0}
+    assert {s.step: s.verdict for s in score(_result(two)).steps}["T1.tail"] == (
+        "not provided, and not implied: T1.W and T1.b do not hold")
 
 
 def test_a_step_with_an_unfinished_row_earns_nothing() -> None:
