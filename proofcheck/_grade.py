@@ -35,6 +35,7 @@ from proofcheck._sandbox import (
     default_timeout,
     row_key,
     run_contained,
+    stop_all,
 )
 from proofcheck.errors import InputError
 from proofcheck.feedback import feedback_html, feedback_markdown
@@ -303,7 +304,9 @@ def grade(
         steps = list(rubric.points)
     cwd = os.getcwd()
     hashes = [source_hash(t, cwd) for t in targets]
-    first = {h: t for h, t in reversed(list(zip(hashes, targets, strict=True)))}
+    first: dict[str, str] = {}  # each source once, in the order of the targets
+    for h, t in zip(hashes, targets, strict=True):
+        first.setdefault(h, t)
     own_pool = executor is None
     if executor is None:
         executor = ThreadPoolExecutor(max_workers=max(1, min(jobs or os.cpu_count() or 1,
@@ -314,6 +317,11 @@ def grade(
                                       timeout=timeout, memory=memory)
                    for h, t in first.items()}
         done = {h: GradeResult(**f.result()) for h, f in futures.items()}
+    except BaseException:
+        if own_pool:  # interrupted (Ctrl-C): the submissions' processes end with the grader
+            executor.shutdown(wait=False, cancel_futures=True)
+            stop_all()
+        raise
     finally:
         if own_pool:
             executor.shutdown()

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 __all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_SECONDS_PER_EXAMPLE", "OUTPUT_KEPT", "Contained",
-           "default_timeout", "run_contained"]
+           "default_timeout", "run_contained", "stop_all"]
 
 #: The default memory limit of one submission's process, in megabytes (a check of a
 #: correct implementation peaks at about 350 MB; ``benchmarks/RESULTS.md``).
@@ -155,8 +155,12 @@ def run_contained(target: str, *, profile: str | None, steps: Collection[str] | 
             cwd=work, env=_environment(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True)
         assert process.stdout is not None
+        _LIVE.add(process.pid)
         reader = _OutputReader(process.stdout)
-        stopped = _watch(process, timeout, memory)
+        try:
+            stopped = _watch(process, timeout, memory)
+        finally:
+            _LIVE.discard(process.pid)
         reader.join()
         messages = _read_results(results)
     finally:
@@ -219,6 +223,16 @@ def _watch(process: subprocess.Popen[bytes], timeout: float, memory: float) -> s
     _kill_group(process.pid)
     process.wait()
     return stopped
+
+
+#: The process groups of the submissions being checked by this process's threads.
+_LIVE: set[int] = set()
+
+
+def stop_all() -> None:
+    """Kill every submission's process this process is watching (the grader was interrupted)."""
+    for pid in list(_LIVE):
+        _kill_group(pid)
 
 
 def _kill_group(pid: int) -> None:

@@ -238,3 +238,36 @@ def test_the_working_folder_is_fresh_and_removed(tmp_path: Path) -> None:
     folder, listing = run.output.split(" ", 1)
     assert listing.startswith("[]") and folder != os.getcwd()
     assert not os.path.exists(folder)
+
+
+def _processes_naming(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_an_interrupted_grader_takes_the_submissions_processes_with_it(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    [target] = _write(tmp_path / "subs", {"hangs": HANG})
+    grader = subprocess.Popen([sys.executable, "-m", "proofcheck", "grade", target,
+                               "--timeout", "300", "--out", str(tmp_path / "out")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not [p for p in _processes_naming(target) if p != grader.pid]:
+        assert time.monotonic() < deadline, "the submission's process did not start"
+        time.sleep(0.1)
+    grader.send_signal(signal.SIGINT)
+    grader.wait(timeout=60)
+    time.sleep(0.5)
+    assert _processes_naming(target) == []
