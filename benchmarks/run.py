@@ -4,7 +4,8 @@ Usage::
 
     python benchmarks/run.py [--widths 256,1024,2048] [--repeats 7] [--rounds 2]
                              [--json benchmarks/results.json] [--quick]
-                             [--only speed|check|oracle|sensitivity]
+                             [--only speed|check|oracle|sensitivity|commands]
+                             [--suite]
 
 Prints a table of ratios (each judged against its goal) and writes every
 measurement, absolute times included, to JSON. See ``benchmarks/RESULTS.md``.
@@ -72,9 +73,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true",
                    help="skip the thorough profile and the slow oracle options; fewer "
                         "examples for the sensitivity benchmark")
-    p.add_argument("--only", choices=["speed", "check", "oracle", "sensitivity"],
+    p.add_argument("--only", choices=["speed", "check", "oracle", "sensitivity", "commands"],
                    action="append",
                    help="run only these sections (repeatable)")
+    p.add_argument("--suite", action="store_true",
+                   help="the commands section also times the test-suite (minutes per run)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--width", type=int, help=argparse.SUPPRESS)
@@ -314,6 +317,12 @@ def render(results: dict[str, Any]) -> str:
             lines.append(f"  {name:<7} total {o['total_s']:>7.1f} s, first call "
                          f"{o['first_call_s']:.2f} s, median call {o['median_call_s'] * 1e3:.2f} ms"
                          f", max rel. diff vs bucket {o['max_relative_diff_vs_bucket']:.1e}")
+    if "commands" in results:
+        import commands
+
+        lines.append("")
+        lines.append("the commands of every save, cold and warm (median (range) of the runs):")
+        lines.append(commands.render(results["commands"]))
     if "sensitivity" in results:
         import sensitivity
 
@@ -331,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     from harness import blas_info
 
-    sections = args.only or ["speed", "check", "oracle", "sensitivity"]
+    sections = args.only or ["speed", "check", "oracle", "sensitivity", "commands"]
     results: dict[str, Any] = {"conditions": {
         "machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version(),
         "blas": blas_info(), "scrubbed": os.environ.get("PROOFCHECK_BENCH_SCRUBBED", ""),
@@ -349,6 +358,12 @@ def main(argv: list[str] | None = None) -> int:
         results["oracle"] = _oracle(args)
     if "sensitivity" in sections:
         results["sensitivity"] = _sensitivity(args)
+    if "commands" in sections:
+        import commands
+
+        _progress("commands: each cold and warm, three times (the test-suite with --suite)")
+        results["commands"] = [commands.measure(c, 1 if args.quick else 3)
+                               for c in commands.COMMANDS if args.suite or not c.suite]
     Path(args.json).write_text(json.dumps(results, indent=2, default=str) + "\n",
                                encoding="utf-8")
     sys.stdout.write(render(results) + "\n")
