@@ -183,9 +183,12 @@ def _not_provided(step: str, direct: dict[str, StepScore], rubric: Rubric,
     implied_by = IMPLIED_BY.get(step, ())
     if rubric.not_provided == "nothing" or not implied_by:
         return StepScore(step, 0.0, full, "not provided")
-    others = {s: direct.get(s) for s in implied_by}
-    lost = [s for s, o in others.items() if o is None or not o.verdict.startswith("holds")
-            or "implied" in o.verdict]
+    unchecked = [s for s in implied_by if s not in direct]
+    if unchecked:
+        return StepScore(step, 0.0, full, f"not provided, and {_join(unchecked)}, which would "
+                                          "imply it, not checked")
+    lost = [s for s in implied_by if not direct[s].verdict.startswith("holds")
+            or "implied" in direct[s].verdict]
     if not lost:
         return StepScore(step, full, full, f"holds (implied by {_join(list(implied_by))})")
     if step in COMPOSITIONS and lost == [root_cause]:

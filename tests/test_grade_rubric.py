@@ -198,6 +198,14 @@ def test_step_functions_only_imply_the_full_gradient_and_the_tail() -> None:
         "not provided, and not implied: T1.W and T1.b do not hold")
 
 
+def test_a_step_not_provided_whose_implying_steps_were_not_checked_earns_nothing() -> None:
+    rows = [r for r in _rows({"gradients"}) if r.step in ("T1.step", "T2")]
+    sc = score(_result(rows), steps=["T1.step", "T2"])
+    assert {s.step: (s.points, s.verdict) for s in sc.steps} == {
+        "T1.step": (0, "not provided, and T1.grad, which would imply it, not checked"),
+        "T2": (3, "holds")}
+
+
 def test_a_step_with_an_unfinished_row_earns_nothing() -> None:
     rows = [r for r in _rows(EVERYTHING) if r.step not in ("T1.tail", "T2")]
     result = _result(rows, stopped="timed out after 60 s",
