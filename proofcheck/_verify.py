@@ -28,6 +28,7 @@ a step or two: each worker compiles the oracle for itself.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import os
@@ -302,11 +303,27 @@ def _candidates(impl: Any, layer: Any) -> tuple[list[Any], Any, set[str]]:
     if layer is not None:
         context = props.Context(layers=tuple(_layer_types(layer)), focus=_focus(layer))
         rows = [p for p in props.PROPERTIES if p.layer is None]
-        return rows + props.lemma_properties_for([_focus(layer)]), context, {"layers"}
+        rows += props.lemma_properties_for([_focus(layer)])
+        return _with_reference(rows, _focus(layer)), context, {"layers"}
     about = {"mathematics", "implementation"}
     if impl is None:
         about.add("layers")
     return list(props.PROPERTIES), props.Context(), about
+
+
+def _with_reference(rows: list[Any], focus: Any) -> list[Any]:
+    """The rows, their oracle naming ``focus``'s own reference where it has one.
+
+    A layer type made from another framework's function (``from_jax``,
+    ``from_torch``) is differentiated by a reference of its own (autodiff of the
+    user's forward computation with the user's rule bypassed, or finite
+    differences): every row of its run says so.
+    """
+    reference = getattr(focus, "reference", None)
+    if not reference:
+        return rows
+    return [dataclasses.replace(p, oracle=f"{p.oracle}; {focus.name}: {reference}")
+            for p in rows]
 
 
 def run_rows(plan: Plan, *, keys: Collection[str] | None = None,

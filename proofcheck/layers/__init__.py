@@ -8,7 +8,9 @@ products against ``jax.vjp`` of its forward map) and the generalized theorem's
 properties run on networks that mix it with every other registered type.
 
 A user's own layer type, in the user's own file, is checked without
-registering it: ``proofcheck verify --layer MODULE:CLASS``.
+registering it: ``proofcheck verify --layer MODULE:CLASS``. So is a function
+with a custom backward rule written for JAX or PyTorch, made a layer type by
+:func:`from_jax` or :func:`from_torch` (see :mod:`._wrapped`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from proofcheck.layers._affine import Affine
 from proofcheck.layers._conv1d import Conv1D
 from proofcheck.layers._dropout import Dropout
 from proofcheck.layers._elementwise import Elementwise
+from proofcheck.layers._frameworks import from_jax
 from proofcheck.layers._layernorm import LayerNorm
 from proofcheck.layers._network import LayerNetwork, layer_backprop, layer_forward, layer_networks
 from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
@@ -38,6 +41,7 @@ __all__ = [
     "Parameters",
     "Residual",
     "Softmax",
+    "from_jax",
     "layer_backprop",
     "layer_forward",
     "layer_networks",

@@ -70,6 +70,15 @@ class LayerMap(ABC):
     min_batch: ClassVar[int] = 1
     #: The smallest input width ``n_in`` at which the type is drawn.
     min_width: ClassVar[int] = 1
+    #: Where the oracle's products of this type come from, when that is not ``jax.vjp``
+    #: of :meth:`forward` written against ``jax.numpy`` (``None``, every registered type).
+    #: A layer type wrapped around another framework's function
+    #: (:func:`proofcheck.layers.from_jax`, :func:`~proofcheck.layers.from_torch`)
+    #: returns from ``forward(a, params, jax.numpy)`` a JAX function whose VJP is its
+    #: reference (autodiff of the user's forward computation with the user's backward
+    #: rule bypassed, or finite differences of it) and says here which; the report's
+    #: oracle column repeats it on every row of a run for that type.
+    reference: ClassVar[str | None] = None
 
     def __init__(self, n_in: int) -> None:
         self.n_in = n_in
@@ -101,7 +110,11 @@ class LayerMap(ABC):
 
     @abstractmethod
     def forward(self, a: Array, params: Parameters, xp: Namespace) -> Array:
-        """``z = phi(a; theta)``: ``(n_in, N)`` to ``(n_out, N)``, written against ``xp``."""
+        """``z = phi(a; theta)``: ``(n_in, N)`` to ``(n_out, N)``, written against ``xp``.
+
+        With ``xp = jax.numpy`` this is what the oracle differentiates (see
+        :attr:`reference`).
+        """
 
     @abstractmethod
     def input_product(self, a: Float64Array, params: Parameters,

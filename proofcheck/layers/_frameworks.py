@@ -1,0 +1,99 @@
+"""``from_jax`` and ``from_torch``: a function with a custom backward rule as a layer type.
+
+Researchers write a hand-derived backward pass where their layer runs: as the
+rule of a ``jax.custom_vjp`` (or ``jax.custom_jvp``) function, or as the
+``backward`` of a ``torch.autograd.Function``. These two functions make such
+code a :class:`~proofcheck.layers.LayerMap`, unchanged, so that the generalized
+theorem (G.base, G.step, G.param) checks it in networks with every registered
+layer type, shrinks a failure to a small network and names the product at
+fault. The code under check is the user's backward rule; the reference is
+autodiff of the user's *forward* computation with that rule bypassed, or finite
+differences of it where autodiff cannot run (see :mod:`._wrapped`,
+:mod:`._jax_layer` and :mod:`._torch_layer`).
+
+JAX is imported when :func:`from_jax` is called and PyTorch when
+:func:`from_torch` is: ``import proofcheck.layers`` needs neither, and
+PyTorch is an optional extra (``pip install "proofcheck[torch]"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from proofcheck.layers._protocol import LayerMap
+
+__all__ = ["from_jax"]
+
+def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str = "a",
+             n_out: int | Callable[[int], int | None] | None = None, examples: str = "rows",
+             name: str | None = None, bounds: Mapping[str, float] | None = None,
+             reference: str = "auto") -> type[LayerMap]:
+    """A layer type whose products are the custom backward rule of ``fn``.
+
+    Its input product ``J_a^T delta`` and parameter products ``J_theta^T
+    delta`` come from ``fn``'s rule: the ``bwd`` of a ``jax.custom_vjp``,
+    called with the residuals of its ``fwd``, or the custom JVP rule of a
+    ``jax.custom_jvp`` transposed by ``jax.vjp``. In a network the layer's
+    output is that of ``fwd`` (of the primal, for a ``custom_jvp``), as under
+    ``jax.grad``. The reference is JAX's reverse-mode autodiff of the
+    undecorated primal ``fn.fun``; where that cannot run (a ``lax.while_loop``)
+    forward mode, and where no autodiff can run (a ``pure_callback``) central
+    finite differences, whichever a probe on shapes finds first; the layer
+    type's ``reference`` and the report's oracle column say which.
+
+    Parameters
+    ----------
+    fn : jax.custom_vjp or jax.custom_jvp
+        The function as decorated (not ``jax.jit`` of it), with its rule
+        defined and no ``nondiff_argnums`` (close over settings instead).
+    parameters : dict of str to tuple
+        Every argument of ``fn`` other than the input, with its shape in terms
+        of ``"n_in"``, ``"n_out"`` and integers, in the layout ``fn`` takes:
+        ``{"W": ("n_in", "n_out"), "b": ("n_out",)}``; ``{}`` for none.
+        Arguments with a default value may be left out (they keep it).
+    input : str
+        The argument that is the layer's input ``a`` (default ``"a"``).
+    n_out : int, callable or None
+        The output width ``n_out``: an integer, a function of ``n_in``
+        (returning ``None`` for an input width the layer does not take), or
+        ``None`` (default): drawn in ``1..max_width`` when a shape names
+        ``"n_out"``, else read off ``fn``'s output (``jax.eval_shape``).
+    examples : {"rows", "columns"}
+        ``"rows"`` (default): ``fn`` takes ``a : (N, n_in)`` and returns
+        ``(N, n_out)``, one example per row as the frameworks do;
+        ``"columns"``: ``(n_in, N)`` to ``(n_out, N)``, as the paper does.
+        proofcheck converts at the layer's boundary.
+    name : str, optional
+        The layer type's name in reports (default: ``fn``'s name).
+    bounds : dict of str to float, optional
+        Entries of a parameter are drawn from ``[-bound, bound]`` (default:
+        ``1 / n_in`` for matrices, ``1`` otherwise).
+    reference : {"auto", "finite differences"}
+        ``"finite differences"`` forces the last reference.
+
+    Returns
+    -------
+    type
+        A :class:`~proofcheck.layers.LayerMap` subclass, for
+        ``proofcheck verify --layer MODULE:ATTR`` or ``verify(layer=...)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        When the layer type is made: ``fn`` is not a ``custom_vjp`` or
+        ``custom_jvp`` with its rule, the description does not fit ``fn``'s
+        arguments, or the primal fails or returns the wrong shape on a probe
+        (the message names the arguments' shapes and the expected one).
+
+    Examples
+    --------
+    >>> Layer = from_jax(gated_unit, parameters={"W": ("n_in", "n_out"),
+    ...                  "V": ("n_in", "n_out"), "b": ("n_out",), "c": ("n_out",)})
+    ... # doctest: +SKIP
+    """
+    from proofcheck.layers._jax_layer import make_jax_layer
+
+    return make_jax_layer(fn, parameters=parameters, input=input, n_out=n_out,
+                          examples=examples, name=name, bounds=bounds, reference=reference)
+

@@ -1,0 +1,406 @@
+"""Layer types from other frameworks (``from_jax``, ``from_torch``) under G.base, G.step, G.param.
+
+The code under check is the user's backward rule; the reference is autodiff of
+the user's forward computation with the rule bypassed (or finite differences):
+the correct examples hold, every mistake of the framework catalog fails its
+root cause's lemma row naming the wrong argument, the oracle never runs the
+rule, and a bad description is refused with a message naming what is wrong.
+The whole command-line runs of the examples are ``batch`` tests (``nox -s
+frameworks``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from proofcheck._verify import plan_rows, run_rows
+from proofcheck.catalog_frameworks import FRAMEWORK_CATALOG, FrameworkMistake, framework_check
+from proofcheck.layers import Affine, LayerNetwork, from_jax
+from proofcheck.layers import _oracle as layer_oracle
+from proofcheck.layers._elementwise import Elementwise
+from proofcheck.report import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+JAX_CATALOG = [e for e in FRAMEWORK_CATALOG if e.framework == "jax"]
+
+
+def lemma_report(layer: Any, step: str) -> Report:
+    """The lemma row of ``step`` for ``layer`` alone, ci profile, as ``verify`` reports it."""
+    plan = plan_rows(layer=layer, profile="ci", database=False, steps=[step])
+    rows = run_rows(plan, keys=[f"{step}/lemma/{layer.name}"])
+    return Report(plan.subject.name, "ci", rows, layer_target=True)
+
+
+def names_argument(report: Report, arguments: tuple[str, ...]) -> bool:
+    """Whether the root cause's counterexample names the cotangent of one of ``arguments``."""
+    d = report.diagnosis
+    c = report.row(d.root_cause or "", d.mode or "", d.layer).counterexample
+    assert c is not None
+    said = f"{c.quantity} {c.result} {c.exception}"
+    return any(f"J_{name}^T delta" in said or f"cotangent of {name} " in said
+               for name in arguments)
+
+
+# --- the example -------------------------------------------------------------------
+
+
+def test_example_layer_holds_its_lemma_rows_against_the_undecorated_primal() -> None:
+    from examples.jax_custom_vjp import Layer
+
+    for step in ("G.step", "G.param"):
+        report = lemma_report(Layer, step)
+        row = report.row(step, "lemma", "GatedUnit")
+        assert row.status == "holds" and row.examples > 0, report.render()
+        assert "reverse-mode autodiff of the undecorated primal gated_unit" in row.oracle
+        assert "custom_vjp rule bypassed" in row.oracle
+
+
+def test_example_wrong_layer_fails_naming_the_product_at_fault() -> None:
+    from examples.jax_custom_vjp import WrongLayer
+
+    report = lemma_report(WrongLayer, "G.param")
+    d = report.diagnosis
+    assert (d.root_cause, d.mode, d.layer) == ("G.param", "lemma", "WrongGatedUnit")
+    assert names_argument(report, ("c",)), report.render()
+    assert "J_c^T delta" in d.message
+
+
+@pytest.mark.batch
+def test_example_layer_in_networks_holds() -> None:
+    from examples.jax_custom_vjp import Layer
+
+    plan = plan_rows(layer=Layer, profile="ci", database=False, steps=["G.param"])
+    (row,) = run_rows(plan, keys=["G.param/isolated"])
+    assert row.status == "holds" and row.examples > 0
+    assert "undecorated primal gated_unit" in row.oracle
+
+
+def test_example_wrong_layer_fails_in_the_smallest_network() -> None:
+    from examples.jax_custom_vjp import WrongLayer
+
+    plan = plan_rows(layer=WrongLayer, profile="ci", database=False, steps=["G.param"])
+    (row,) = run_rows(plan, keys=["G.param/isolated"])
+    assert row.status == "fails" and row.counterexample is not None
+    assert row.counterexample.quantity is not None
+    assert row.counterexample.quantity.startswith("dC/dc^")
+    assert row.counterexample.network["depth"] == 1
+
+
+# --- the catalog of framework mistakes ----------------------------------------------
+
+
+@pytest.mark.parametrize("entry", JAX_CATALOG, ids=[e.name for e in JAX_CATALOG])
+def test_jax_mistake_is_caught_with_its_root_cause(entry: FrameworkMistake) -> None:
+    report = lemma_report(entry.layer, entry.root_cause)
+    d = report.diagnosis
+    assert (d.root_cause, d.mode, d.layer) == (entry.root_cause, "lemma", entry.layer_name), \
+        report.render()
+    assert names_argument(report, entry.arguments), report.render()
+    row = report.row(entry.root_cause, "lemma", entry.layer_name)
+    assert row.counterexample is not None
+    assert row.counterexample.function == f"{entry.name}.{entry.function}"
+
+
+def test_the_correct_rule_of_the_catalog_holds() -> None:
+    # Every entry changes one line of a rule that is right: the right rule holds.
+    from proofcheck import catalog_frameworks as cf
+
+    fn = jax.custom_vjp(cf._primal)
+    fn.defvjp(cf._fwd, cf._bwd)
+    layer = from_jax(fn, parameters=cf.GATED_UNIT, name="CatalogGatedUnit")
+    for step in ("G.step", "G.param"):
+        assert lemma_report(layer, step).ok
+
+
+@pytest.mark.parametrize("entry", JAX_CATALOG, ids=[e.name for e in JAX_CATALOG])
+def test_framework_checker_runs_on_every_entry(entry: FrameworkMistake) -> None:
+    # The guide's table compares proofcheck with check_grads on each entry.
+    result = framework_check(entry)
+    assert result.checker == "jax.test_util.check_grads"
+    assert result.caught and result.message
+
+
+# --- references other than reverse mode, custom_jvp ----------------------------------
+
+
+def _tanh_rule() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    def fwd(a: Any, W: Any) -> Any:
+        z = jnp.tanh(a @ W)
+        return z, (a, W, z)
+
+    def bwd(r: Any, g: Any) -> Any:
+        a, W, z = r
+        gz = g * (1.0 - z * z)
+        return gz @ W.T, a.T @ gz
+
+    return fwd, bwd
+
+
+def _looped(a: Any, W: Any) -> Any:
+    """tanh(a W) through a while_loop: no reverse mode."""
+    return jax.lax.while_loop(lambda c: c[1] < 1, lambda c: (jnp.tanh(c[0]), c[1] + 1),
+                              (a @ W, 0))[0]
+
+
+def _called(a: Any, W: Any) -> Any:
+    """tanh(a W) through a callback: no autodiff at all."""
+    shape = jax.ShapeDtypeStruct((a.shape[0], W.shape[1]), a.dtype)
+    return jax.pure_callback(np.tanh, shape, a @ W)
+
+
+FALLBACKS = [(_looped, "forward", "forward-mode autodiff (jacfwd)"),
+             (_called, "finite differences", "finite differences (numpy)")]
+
+
+def _fallback_layers(primal: Callable[..., Any], mode: str) -> tuple[Any, Any]:
+    """A right and a wrong rule (tanh' forgotten) for ``primal``, as layer types."""
+    fwd, bwd = _tanh_rule()
+
+    def wrong_bwd(r: Any, g: Any) -> Any:
+        a, W, _ = r
+        return g @ W.T, a.T @ g
+
+    layers = []
+    for rule, label in ((bwd, "Tanh"), (wrong_bwd, "WrongTanh")):
+        fn = jax.custom_vjp(primal)
+        fn.defvjp(fwd, rule)
+        layers.append(from_jax(fn, parameters={"W": ("n_in", "n_out")},
+                               name=f"{label}{mode.title().replace(' ', '')}"))
+    return layers[0], layers[1]
+
+
+@pytest.mark.parametrize(("primal", "mode", "says"), FALLBACKS, ids=["while_loop", "callback"])
+def test_reference_falls_back_and_says_so(primal: Callable[..., Any], mode: str,
+                                          says: str) -> None:
+    right, wrong = _fallback_layers(primal, mode)
+    assert right.mode == mode and says in (right.reference or "")
+    rng = np.random.default_rng(2)
+    a, W, delta = rng.uniform(-1, 1, (3, 4)), rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, (2, 4))
+    z = np.tanh(a.T @ W).T
+    da, dp = layer_oracle.layer_vjp(right(3, 2), a, {"W": W}, delta)
+    # The reference is the primal's derivative: tanh' = 1 - z^2 (finite differences to 1e-9).
+    np.testing.assert_allclose(da, W @ ((1 - z * z) * delta), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(dp["W"], a @ ((1 - z * z) * delta).T, rtol=1e-9, atol=1e-9)
+    assert np.max(np.abs(wrong(3, 2).input_product(a, {"W": W}, delta) - da)) > 1e-3
+
+
+@pytest.mark.batch
+@pytest.mark.parametrize(("primal", "mode", "says"), FALLBACKS, ids=["while_loop", "callback"])
+def test_fallback_reference_rows(primal: Callable[..., Any], mode: str, says: str) -> None:
+    right, wrong = _fallback_layers(primal, mode)
+    report = lemma_report(right, "G.step")
+    assert report.ok and says in report.rows[0].oracle, report.render()
+    assert lemma_report(wrong, "G.step").diagnosis.root_cause == "G.step"
+
+
+def test_custom_jvp_is_checked_through_its_transpose() -> None:
+    def make(right: bool) -> Any:
+        @jax.custom_jvp
+        def tanh_layer(a: Any, W: Any) -> Any:
+            return jnp.tanh(a @ W)
+
+        @tanh_layer.defjvp
+        def _(primals: Any, tangents: Any) -> Any:
+            (a, W), (da, dW) = primals, tangents
+            z = jnp.tanh(a @ W)
+            factor = 1.0 - z * z if right else 1.0
+            return z, factor * (da @ W + a @ dW)
+
+        return tanh_layer
+
+    good = from_jax(make(True), parameters={"W": ("n_in", "n_out")}, name="JvpTanh")
+    assert "custom_jvp rule bypassed" in (good.reference or "")
+    rng = np.random.default_rng(3)
+    a, W, delta = rng.uniform(-1, 1, (3, 4)), rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, (2, 4))
+    da, dp = layer_oracle.layer_vjp(good(3, 2), a, {"W": W}, delta)
+    np.testing.assert_allclose(good(3, 2).input_product(a, {"W": W}, delta), da, rtol=1e-12)
+    np.testing.assert_allclose(good(3, 2).parameter_products(a, {"W": W}, delta)["W"], dp["W"],
+                               rtol=1e-12)
+    bad = from_jax(make(False), parameters={"W": ("n_in", "n_out")}, name="WrongJvpTanh")
+    report = lemma_report(bad, "G.param")
+    assert report.diagnosis.root_cause == "G.param" and names_argument(report, ("W",))
+
+
+# --- the oracle: composition, and the rule never called ----------------------------
+
+
+def _affine(mode: str) -> Any:
+    """``z = a W + b`` (rows), a custom_vjp whose rule counts its calls."""
+    calls = {"fwd": 0, "bwd": 0}
+
+    def primal(a: Any, W: Any, b: Any) -> Any:
+        return a @ W + b
+
+    def fwd(a: Any, W: Any, b: Any) -> Any:
+        calls["fwd"] += 1
+        return a @ W + b, (a, W)
+
+    def bwd(r: Any, g: Any) -> Any:
+        calls["bwd"] += 1
+        a, W = r
+        return g @ W.T, a.T @ g, g.sum(0)
+
+    fn = jax.custom_vjp(primal)
+    fn.defvjp(fwd, bwd)
+    layer = from_jax(fn, parameters={"W": ("n_in", "n_out"), "b": ("n_out",)},
+                     name=f"RowAffine{mode[:3]}",
+                     reference="finite differences" if mode == "finite differences" else "auto")
+    return layer, calls
+
+
+@pytest.mark.parametrize("mode", ["reverse", "finite differences"])
+def test_oracle_composes_a_wrapped_affine_layer_by_the_chain_rule(mode: str) -> None:
+    # A network [RowAffine, Affine] has the known answer of [Affine, Affine] with W^T:
+    # the wrapped layer's reference pullback composes with the registered layer's.
+    layer_type, calls = _affine(mode)
+    rng = np.random.default_rng(1)
+    X, Y = rng.uniform(-1, 1, (3, 4)), rng.uniform(0.1, 0.9, (2, 4))
+    W1, b1 = rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, 2)
+    W2, b2 = rng.uniform(-1, 1, (2, 2)), rng.uniform(-1, 1, 2)
+    maps = [Elementwise("tanh"), Elementwise("sigmoid")]
+    wrapped = LayerNetwork([layer_type(3, 2), Affine(2, 2)], [{"W": W1, "b": b1},
+                           {"W": W2, "b": b2}], maps, "squared_error", X, Y)
+    known = LayerNetwork([Affine(3, 2), Affine(2, 2)], [{"W": W1.T, "b": b1},
+                         {"W": W2, "b": b2}], maps, "squared_error", X, Y)
+    got, want = layer_oracle.network_gradients(wrapped), layer_oracle.network_gradients(known)
+    tol = 1e-9 if mode == "finite differences" else 1e-14
+    np.testing.assert_allclose(got.C, want.C, rtol=1e-14)
+    for d, e in zip(got.deltas, want.deltas, strict=True):
+        np.testing.assert_allclose(d, e, rtol=tol, atol=tol)
+    np.testing.assert_allclose(got.grads[0]["W"], want.grads[0]["W"].T, rtol=tol, atol=tol)
+    np.testing.assert_allclose(got.grads[0]["b"], want.grads[0]["b"], rtol=tol, atol=tol)
+    np.testing.assert_allclose(got.grads[1]["W"], want.grads[1]["W"], rtol=tol, atol=tol)
+    da, _ = layer_oracle.layer_vjp(layer_type(3, 2), X, {"W": W1, "b": b1}, Y)
+    np.testing.assert_allclose(da, W1 @ Y, rtol=tol, atol=tol)
+    # The oracle ran the primal (or its finite differences), never the rule.
+    assert calls == {"fwd": 0, "bwd": 0}
+    # The products are the rule.
+    layer_type(3, 2).input_product(X, {"W": W1, "b": b1}, Y)
+    assert calls == {"fwd": 1, "bwd": 1}
+
+
+def test_columns_layout() -> None:
+    def primal(a: Any, W: Any) -> Any:
+        return jnp.tanh(W @ a)
+
+    def fwd(a: Any, W: Any) -> Any:
+        z = jnp.tanh(W @ a)
+        return z, (a, W, z)
+
+    def bwd(r: Any, g: Any) -> Any:
+        a, W, z = r
+        gz = g * (1.0 - z * z)
+        return W.T @ gz, gz @ a.T
+
+    fn = jax.custom_vjp(primal)
+    fn.defvjp(fwd, bwd)
+    layer = from_jax(fn, parameters={"W": ("n_out", "n_in")}, examples="columns",
+                     name="ColumnTanh")
+    assert lemma_report(layer, "G.step").ok
+
+
+def test_output_width_read_off_the_function() -> None:
+    # Log-sum-exp pooling over the features: n_out = 1, found by jax.eval_shape.
+    @jax.custom_vjp
+    def lse(a: Any) -> Any:
+        m = jnp.max(a, axis=1, keepdims=True)
+        return m + jnp.log(jnp.sum(jnp.exp(a - m), axis=1, keepdims=True))
+
+    def fwd(a: Any) -> Any:
+        z = lse(a)
+        return z, (a, z)
+
+    def bwd(r: Any, g: Any) -> Any:
+        a, z = r
+        return (jnp.exp(a - z) * g,)
+
+    lse.defvjp(fwd, bwd)
+    layer = from_jax(lse, parameters={}, name="LogSumExp")
+    assert layer.output_width(5) == 1 and layer(5, 1).parameter_shapes() == {}
+    a, delta = np.linspace(-1, 1, 10).reshape(5, 2), np.array([[0.5, -2.0]])
+    da, _ = layer_oracle.layer_vjp(layer(5, 1), a, {}, delta)
+    np.testing.assert_allclose(layer(5, 1).input_product(a, {}, delta), da, rtol=1e-12)
+
+
+# --- bad descriptions ---------------------------------------------------------------
+
+
+def _rule() -> Any:
+    fwd, bwd = _tanh_rule()
+    fn = jax.custom_vjp(lambda a, W: jnp.tanh(a @ W))
+    fn.defvjp(fwd, bwd)
+    return fn
+
+
+def _nondiff() -> Any:
+    fn = jax.custom_vjp(lambda k, a, W: jnp.tanh(a @ W), nondiff_argnums=(0,))
+    fn.defvjp(lambda k, a, W: (a, None), lambda k, r, g: (g, g))
+    return fn
+
+
+def _no_rule() -> Any:
+    return jax.custom_vjp(lambda a, W: a @ W)
+
+
+W_SHAPE = {"W": ("n_in", "n_out")}
+BAD: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]] = [
+    ("plain function", lambda: (lambda a, W: a @ W), {}, TypeError, "jax.custom_vjp"),
+    ("jitted", lambda: jax.jit(_rule()), {}, TypeError, "not jax.jit of it"),
+    ("nondiff_argnums", _nondiff, {}, ValueError, "nondiff_argnums"),
+    ("no rule", _no_rule, {}, ValueError, "defvjp"),
+    ("input not an argument", _rule, {"input": "x"}, ValueError, "input='x'"),
+    ("shape missing", _rule, {"parameters": {}}, ValueError, "no shape given for ['W']"),
+    ("extra parameter", _rule, {"parameters": {"W": ("n_in", "n_out"), "U": (2,)}},
+     ValueError, "not arguments of"),
+    ("shape not a tuple", _rule, {"parameters": {"W": "n_in"}}, TypeError, "tuple of"),
+    ("bad shape entry", _rule, {"parameters": {"W": ("n_in", "m")}}, ValueError, "'m'"),
+    ("wrong shape", _rule, {"parameters": {"W": ("n_out", "n_in")}}, ValueError,
+     "W : (n_out, n_in)"),
+    ("n_out not a width", _rule, {"n_out": 0}, TypeError, "n_out=0"),
+    ("examples", _rule, {"examples": "batch"}, ValueError, "examples='batch'"),
+    ("bounds unknown", _rule, {"bounds": {"U": 1.0}}, ValueError, "'U'"),
+    ("bounds not positive", _rule, {"bounds": {"W": -1.0}}, ValueError, "positive"),
+    ("reference", _rule, {"reference": "magic"}, ValueError, "reference='magic'"),
+]
+
+
+@pytest.mark.parametrize(("fn", "kwargs", "error", "says"), [b[1:] for b in BAD],
+                         ids=[b[0] for b in BAD])
+def test_bad_description_is_refused_naming_it(fn: Callable[[], Any], kwargs: dict[str, Any],
+                                              error: type[Exception], says: str) -> None:
+    arguments = {"parameters": W_SHAPE, **kwargs}
+    with pytest.raises(error, match=None) as info:
+        from_jax(fn(), **arguments)
+    assert says in str(info.value), str(info.value)
+
+
+# --- the command line ---------------------------------------------------------------
+
+
+def _verify(target: str, *extra: str, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "proofcheck", "verify", "--layer", target,
+                           "--profile", "ci", "--no-database", "-q", *extra], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+                          capture_output=True, text=True, timeout=1800)
+
+
+@pytest.mark.batch
+def test_command_line_jax_example_holds_and_wrong_variant_fails() -> None:
+    out = _verify("examples.jax_custom_vjp:Layer")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "undecorated primal gated_unit" in out.stdout
+    out = _verify("examples.jax_custom_vjp:WrongLayer")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Diagnosis: G.param lemma (WrongGatedUnit) fails in isolation" in out.stdout
+    assert "J_c^T delta" in out.stdout
