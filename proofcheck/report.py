@@ -528,8 +528,12 @@ class Report:
 
 
 def _fmt(value: Any) -> str:
-    return np.array2string(np.asarray(value, dtype=float), precision=6, suppress_small=False,
-                           max_line_width=100)
+    """An array as numbers; anything else (an exact row's input is a formula) as its text."""
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return str(value)
+    return np.array2string(array, precision=6, suppress_small=False, max_line_width=100)
 
 
 def _block(label: str, value: Any, suffix: str = "") -> str:

@@ -183,3 +183,16 @@ def test_a_wrong_result_is_rendered_with_its_message() -> None:
     text = Report("shapes", "ci", [row]).render(arrays=False)
     assert f"\n  {result}\n" in text
     assert "raised" not in text
+
+
+def test_an_exact_rows_formulas_are_rendered_as_text() -> None:
+    # An exact row's counterexample holds formulas, not numbers; rendering its arrays
+    # raised ValueError (could not convert string to float) when it was the root cause.
+    ce = Counterexample(None, quantity="dc/db, n_l=1", function="bias_grad",
+                        actual=np.array(["2*g_0"]), expected=np.array(["g_0"]), index=[0],
+                        actual_value=float("nan"), expected_value=float("nan"),
+                        max_error=float("inf"), ratio=float("inf"))
+    row = Row("T1.b", "exact", "T1.b", "T1.b", "fails", needs=["bias_grad"], counterexample=ce)
+    text = Report("formulas", "ci", [row]).render(arrays=True)
+    assert "actual   = ['2*g_0']" in text
+    assert "expected = ['g_0']" in text
