@@ -23,7 +23,7 @@ one submission). Measured results are in ``benchmarks/RESULTS.md`` ("Grading a
 class").
 
 ``--containment`` instead grades, one at a time, a submission that loops
-forever (10 s limit), one that allocates without end (1000 MB limit), one that
+forever (10 s limit), one that allocates without end (500 MB limit), one that
 exits and one that kills itself, and prints how long each took from the start
 of its process to its verdict.
 """
@@ -89,13 +89,15 @@ def grade_on(executor_name: str, targets: list[str], args: argparse.Namespace
     return time.perf_counter() - start, results
 
 
-#: Submissions that misbehave at import, for --containment.
+#: Submissions that misbehave at import, for --containment, with the limits they get
+#: (seconds, megabytes).
 MISBEHAVING = {
-    "loops forever": "while True:\n    pass\n",
+    "loops forever": ("while True:\n    pass\n", 10.0, 2048.0),
     "allocates without end": ("import numpy as np\nkept = []\nwhile True:\n"
-                              "    kept.append(np.ones(10**7))\n"),
-    "calls sys.exit(3)": "import sys\nsys.exit(3)\n",
-    "kills its own process": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+                              "    kept.append(np.ones(10**7))\n", 120.0, 500.0),
+    "calls sys.exit(3)": ("import sys\nsys.exit(3)\n", 120.0, 2048.0),
+    "kills its own process": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+                              120.0, 2048.0),
 }
 
 
@@ -103,16 +105,17 @@ def containment() -> None:
     """Time from the start of each misbehaving submission's process to its verdict."""
     import proofcheck
 
-    print("| submission | verdict | seconds to the verdict |")
-    print("|---|---|---|")
+    print("| submission | limits | verdict | seconds to the verdict |")
+    print("|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="proofcheck-contain-") as tmp:
-        for i, (what, source) in enumerate(MISBEHAVING.items()):
+        for i, (what, (source, timeout, memory)) in enumerate(MISBEHAVING.items()):
             path = Path(tmp) / f"s{i}.py"
             path.write_text(source)
             start = time.perf_counter()
             [result] = proofcheck.grade([str(path)], profile="ci", steps=["T1.b"],
-                                        timeout=10, memory=1000)
-            print(f"| {what} | {result.stopped} | {time.perf_counter() - start:.1f} |")
+                                        timeout=timeout, memory=memory)
+            print(f"| {what} | {timeout:g} s, {memory:g} MB | {result.stopped} | "
+                  f"{time.perf_counter() - start:.1f} |")
 
 
 def main(argv: list[str] | None = None) -> int:
