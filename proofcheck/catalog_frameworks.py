@@ -37,6 +37,7 @@ __all__ = [
     "JaxGradientsSwapped",
     "JaxOuterForOneExample",
     "JaxStaleResiduals",
+    "comparison_table",
     "framework_check",
 ]
 
@@ -95,7 +96,7 @@ class FrameworkMistake(NamedTuple):
 # --- JAX ---------------------------------------------------------------------------
 
 
-def _primal(a: Any, W: Any, V: Any, b: Any, c: Any) -> Any:
+def gated_unit(a: Any, W: Any, V: Any, b: Any, c: Any) -> Any:
     return (a @ W + b) * jax.nn.sigmoid(a @ V + c)
 
 
@@ -107,7 +108,7 @@ def _fwd(a: Any, W: Any, V: Any, b: Any, c: Any) -> tuple[Any, tuple[Any, ...]]:
 def _jax_gated(name: str, bwd: Callable[..., Any],
                fwd: Callable[..., Any] = _fwd) -> type[LayerMap]:
     """The gated unit as a ``jax.custom_vjp`` with the rule ``fwd``, ``bwd``, as a layer type."""
-    fn = jax.custom_vjp(_primal)
+    fn = jax.custom_vjp(gated_unit)
     fn.defvjp(fwd, bwd)
     layer = from_jax(fn, parameters=GATED_UNIT, name=name)
     layer.__module__ = __name__
@@ -136,7 +137,7 @@ def _outer_bwd(residuals: tuple[Any, ...], g: Any) -> tuple[Any, ...]:
 
 def _stale_fwd(a: Any, W: Any, V: Any, b: Any, c: Any) -> tuple[Any, tuple[Any, ...]]:
     u = a @ W + b
-    return _primal(a, W, V, b, c), (a, W, V, u, jax.nn.sigmoid(a @ V))
+    return gated_unit(a, W, V, b, c), (a, W, V, u, jax.nn.sigmoid(a @ V))
 
 
 def _bwd(residuals: tuple[Any, ...], g: Any) -> tuple[Any, ...]:
@@ -239,6 +240,43 @@ def framework_check(entry: FrameworkMistake, *, N: int = 3, n_in: int = 3,
     except Exception as exc:
         return FrameworkCheck(checker, True, _first_line(exc))
     return FrameworkCheck(checker, not ok, "passes" if ok else "returns False")
+
+
+def proofcheck_check(entry: FrameworkMistake) -> str:
+    """What ``proofcheck verify --layer`` diagnoses for the entry, in one line: the
+    root cause's lemma row (``ci`` profile) and the product its counterexample names."""
+    from proofcheck._verify import plan_rows, run_rows
+    from proofcheck.report import Report
+
+    plan = plan_rows(layer=entry.layer, profile="ci", database=False, steps=[entry.root_cause])
+    rows = run_rows(plan, keys=[f"{entry.root_cause}/lemma/{entry.layer_name}"])
+    report = Report(plan.subject.name, "ci", rows, layer_target=True)
+    d = report.diagnosis
+    if d.root_cause is None:
+        return "holds"
+    c = report.row(d.root_cause, d.mode or "", d.layer).counterexample
+    shrunk = ""
+    if c is not None and c.inputs.get("a") is not None:
+        a = np.asarray(c.inputs["a"])
+        shrunk = f" (shrunk to n_in={a.shape[0]}, N={a.shape[1]})"
+    what = (c.quantity if c is not None and c.quantity else
+            c.result if c is not None and c.result else
+            c.exception if c is not None and c.exception else "")
+    return f"{d.root_cause} {d.mode}: {what}{shrunk}"
+
+
+def comparison_table(entries: tuple[FrameworkMistake, ...] | None = None) -> str:
+    """A markdown table: for each entry, proofcheck's diagnosis and the framework's
+    checker's verdict (:func:`framework_check`), from a run made now."""
+    lines = ["| mistake | framework | proofcheck | framework's checker |",
+             "|---|---|---|---|"]
+    for entry in FRAMEWORK_CATALOG if entries is None else entries:
+        theirs = framework_check(entry)
+        verdict = f"caught: {theirs.message}" if theirs.caught else f"not caught: {theirs.message}"
+        lines.append(f"| `{entry.name}`: {entry.mistake} | {entry.framework} | "
+                     f"{proofcheck_check(entry)} | `{theirs.checker}`: "
+                     f"{verdict.replace('|', '/')} |")
+    return "\n".join(lines)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -115,7 +115,7 @@ def test_the_correct_rule_of_the_catalog_holds() -> None:
     # Every entry changes one line of a rule that is right: the right rule holds.
     from proofcheck import catalog_frameworks as cf
 
-    fn = jax.custom_vjp(cf._primal)
+    fn = jax.custom_vjp(cf.gated_unit)
     fn.defvjp(cf._fwd, cf._bwd)
     layer = from_jax(fn, parameters=cf.GATED_UNIT, name="CatalogGatedUnit")
     for step in ("G.step", "G.param"):
@@ -404,3 +404,13 @@ def test_command_line_jax_example_holds_and_wrong_variant_fails() -> None:
     assert out.returncode == 1, out.stdout + out.stderr
     assert "Diagnosis: G.param lemma (WrongGatedUnit) fails in isolation" in out.stdout
     assert "J_c^T delta" in out.stdout
+
+
+@pytest.mark.batch
+def test_guide_table_is_a_real_run() -> None:
+    # The guide's comparison table is comparison_table()'s output, row for row.
+    from proofcheck.catalog_frameworks import comparison_table
+
+    guide = (ROOT / "docs" / "guides" / "custom-backward.md").read_text()
+    for line in comparison_table().splitlines()[2:]:
+        assert line in guide, line
