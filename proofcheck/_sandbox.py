@@ -14,6 +14,9 @@ it, and watches it:
   space (``RLIMIT_AS``) would stop correct submissions. Between two readings
   a submission can allocate more than the limit (about what it can touch in
   0.1 s), so keep the limit well below the machine's memory;
+- **a lost grader**: the process also sets an alarm of its own, ``ALARM_MARGIN``
+  seconds past its time limit, so that it ends even when the grader watching it
+  died (a Dask worker lost);
 - **its end**: a process that ends before it reports the last row
   (``sys.exit(3)``, ``os._exit``, a signal it sends itself) "exited with
   status 3" or "was killed by signal 9 (SIGKILL)".
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -146,7 +150,8 @@ def run_contained(target: str, *, profile: str | None, steps: Collection[str] | 
     work = scratch / "work"
     work.mkdir()
     results = scratch / "results.jsonl"
-    request = {"target": _absolute(target, cwd), "name": target, "profile": profile,
+    request = {"target": _absolute(target, cwd), "name": target, "timeout": timeout,
+               "profile": profile,
                "steps": sorted(steps) if steps is not None else None, "cwd": cwd,
                "results": str(results)}
     try:
@@ -404,8 +409,17 @@ def _misconception(subject: Any, rows: list[Any], layer_target: bool) -> dict[st
             "also": [getattr(m.entry, "name", None) for m in matches[1:]]}
 
 
+#: Seconds the contained process outlives its time limit before its own alarm ends it.
+ALARM_MARGIN = 10
+
+
 def _main(argv: list[str]) -> None:
     from proofcheck.compilation import start_own_process
 
+    request = json.loads(argv[0])
+    if hasattr(signal, "alarm"):
+        # A backstop for a grader that died without killing it (a Dask worker
+        # lost, say): the process ends itself a little after its time limit.
+        signal.alarm(math.ceil(request["timeout"]) + ALARM_MARGIN)
     start_own_process()  # quick compiles and the cache, before JAX is imported
-    _check(json.loads(argv[0]))
+    _check(request)

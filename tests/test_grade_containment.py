@@ -271,3 +271,23 @@ def test_an_interrupted_grader_takes_the_submissions_processes_with_it(tmp_path:
     grader.wait(timeout=60)
     time.sleep(0.5)
     assert _processes_naming(target) == []
+
+
+def test_a_submission_whose_grader_died_ends_itself_after_its_time_limit(tmp_path: Path
+                                                                         ) -> None:
+    """The contained process, started with no grader watching it, ends by its own alarm."""
+    import subprocess
+    import sys
+    import time
+
+    from proofcheck._sandbox import _ENTRY, ALARM_MARGIN
+
+    (tmp_path / "hangs.py").write_text(HANG)
+    request = {"target": str(tmp_path / "hangs.py"), "name": "hangs.py", "timeout": 1,
+               "profile": "ci", "steps": ["T1.b"], "cwd": str(tmp_path),
+               "results": str(tmp_path / "results.jsonl")}
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", _ENTRY, json.dumps(request)], cwd=tmp_path,
+                          capture_output=True, timeout=120)
+    assert done.returncode == -14  # SIGALRM
+    assert time.monotonic() - start >= 1 + ALARM_MARGIN
