@@ -5,8 +5,11 @@ rows (tests/test_grade_course.py writes feedback for real submissions)."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 from html.parser import HTMLParser
+
+import pytest
 
 from proofcheck import GradeResult
 from proofcheck.feedback import feedback_html, feedback_markdown
@@ -116,3 +119,37 @@ def test_the_html_is_one_well_formed_page_with_the_same_content_escaped() -> Non
     assert "16 of 20 points: root cause T1.step." in text
     assert "The mistake, named" in text
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_misconception_hook_passes_on_what_the_matcher_names(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The contained process asks proofcheck.misconceptions about the root cause's row; a
+    fake matcher stands in for it here."""
+    import types
+
+    from proofcheck._sandbox import _misconception
+
+    rows = _rows(EVERYTHING, {("T1.step", "isolated"): "backward_delta"})
+    asked = []
+
+    class Entry:
+        name = "missing_transpose"
+        explanation = "The chain rule takes a gradient back by the transpose."
+
+    def name_misconception(impl: object, row: object) -> list[object]:
+        asked.append((impl, row))
+        return [types.SimpleNamespace(entry=Entry(), message="your backward_delta ...")]
+
+    fake = types.ModuleType("proofcheck.misconceptions")
+    fake.name_misconception = name_misconception  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "proofcheck.misconceptions", fake)
+    named = _misconception("the submission", rows, False)
+    assert named == {"row": "T1.step/isolated", "message": "your backward_delta ...",
+                     "name": "missing_transpose", "explanation": Entry.explanation,
+                     "also": []}
+    assert [(impl, (row.step, row.mode)) for impl, row in asked] == [  # type: ignore[attr-defined]
+        ("the submission", ("T1.step", "isolated"))]
+    # A matcher that fails names nothing; so does a run where every row holds.
+    fake.name_misconception = lambda impl, row: 1 / 0  # type: ignore[attr-defined]
+    assert _misconception("the submission", rows, False) is None
+    assert _misconception("the submission", _rows(EVERYTHING), False) is None
