@@ -69,6 +69,15 @@ def mutants(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def frameworks(session: nox.Session) -> None:
+    """Layer types from JAX and PyTorch code (from_jax, from_torch), with the torch extra:
+    tests/test_frameworks.py, its batch tests (the examples' whole verify runs) included."""
+    session.install(".[test,torch]")
+    session.run("python", "-m", "pytest", "-m", "batch or not batch", "-p", "no:cacheprovider",
+                "tests/test_frameworks.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def batch(session: nox.Session) -> None:
     """Grade the whole catalog (a process pool, a local Dask cluster); a second verify
     --profile ci served wholly from the compilation cache."""

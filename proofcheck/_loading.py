@@ -88,9 +88,12 @@ def _resolve(spec: str, option: str) -> Any:
         else:
             module = importlib.import_module(module_name)
     except Exception as exc:
+        missing = (getattr(exc, "name", None) or "").split(".")[0]
+        hint = ('; install it with: pip install "proofcheck[torch]"'
+                if isinstance(exc, ModuleNotFoundError) and missing == "torch" else "")
         raise ImplementationError(
             f"could not import module {module_name!r} for {option} {spec!r}: "
-            f"{type(exc).__name__}: {exc}") from exc
+            f"{type(exc).__name__}: {exc}{hint}") from exc
     if not attr:
         return module
     obj: Any = module

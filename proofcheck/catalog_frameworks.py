@@ -236,7 +236,7 @@ def framework_check(entry: FrameworkMistake, *, N: int = 3, n_in: int = 3,
     checker = "torch.autograd.gradcheck"
     inputs = tuple(torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values)
     try:
-        ok = torch.autograd.gradcheck(layer.function, inputs, raise_exception=True)
+        ok = torch.autograd.gradcheck(layer.call, inputs, raise_exception=True)
     except Exception as exc:
         return FrameworkCheck(checker, True, _first_line(exc))
     return FrameworkCheck(checker, not ok, "passes" if ok else "returns False")
@@ -284,5 +284,25 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
-#: Every entry.
-FRAMEWORK_CATALOG: tuple[FrameworkMistake, ...] = _JAX
+def _torch_entries() -> tuple[FrameworkMistake, ...]:
+    """The PyTorch entries, when PyTorch is installed (none without the extra)."""
+    try:
+        from proofcheck import _catalog_torch
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "torch":
+            raise
+        return ()
+    return _catalog_torch.ENTRIES
+
+
+#: Every entry: the JAX ones, and the PyTorch ones when PyTorch is installed.
+FRAMEWORK_CATALOG: tuple[FrameworkMistake, ...] = _JAX + _torch_entries()
+
+
+def __getattr__(name: str) -> Any:
+    """The PyTorch entries' layer types by name (``TorchGradientsSwapped``), for
+    ``--layer proofcheck.catalog_frameworks:NAME``."""
+    for entry in FRAMEWORK_CATALOG:
+        if entry.name == name:
+            return entry.layer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

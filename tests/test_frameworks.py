@@ -414,3 +414,202 @@ def test_guide_table_is_a_real_run() -> None:
     guide = (ROOT / "docs" / "guides" / "custom-backward.md").read_text()
     for line in comparison_table().splitlines()[2:]:
         assert line in guide, line
+
+
+# --- PyTorch (the optional extra) ---------------------------------------------------
+
+
+def _torch() -> Any:
+    return pytest.importorskip("torch")
+
+
+def test_torch_example_layer_holds_against_its_forward_without_the_custom_backward() -> None:
+    _torch()
+    from examples.torch_function import Layer
+
+    for step in ("G.step", "G.param"):
+        report = lemma_report(Layer, step)
+        row = report.row(step, "lemma", "TorchGatedUnit")
+        assert row.status == "holds" and row.examples > 0, report.render()
+        assert "torch autograd of GatedUnitFunction.forward run outside apply" in row.oracle
+
+
+def test_torch_example_wrong_layer_fails_naming_the_product_at_fault() -> None:
+    _torch()
+    from examples.torch_function import WrongLayer
+
+    report = lemma_report(WrongLayer, "G.param")
+    d = report.diagnosis
+    assert (d.root_cause, d.mode, d.layer) == ("G.param", "lemma", "WrongTorchGatedUnit")
+    assert names_argument(report, ("W",)) and "J_W^T delta" in d.message, report.render()
+
+
+def test_torch_module_is_checked_through_the_function_it_calls() -> None:
+    _torch()
+    from examples.torch_function import ModuleLayer
+
+    assert ModuleLayer.mode == "primal"
+    report = lemma_report(ModuleLayer, "G.step")
+    assert report.ok, report.render()
+    assert "torch autograd of the primal gated_primal" in report.rows[0].oracle
+
+
+TORCH_CATALOG = [e.name for e in FRAMEWORK_CATALOG if e.framework == "torch"]
+
+
+@pytest.mark.parametrize("name", TORCH_CATALOG or ["TorchGradientsSwapped",
+                                                   "TorchSavedThenModified", "TorchBatchOfOne"])
+def test_torch_mistake_is_caught_with_its_root_cause(name: str) -> None:
+    _torch()
+    (entry,) = [e for e in FRAMEWORK_CATALOG if e.name == name]
+    report = lemma_report(entry.layer, entry.root_cause)
+    d = report.diagnosis
+    assert (d.root_cause, d.mode, d.layer) == (entry.root_cause, "lemma", entry.layer_name), \
+        report.render()
+    assert names_argument(report, entry.arguments), report.render()
+    assert framework_check(entry).checker == "torch.autograd.gradcheck"
+
+
+def _torch_affine(reference: str) -> tuple[Any, dict[str, int]]:
+    """``z = a W + b`` as a Function whose backward counts its calls."""
+    torch = _torch()
+    calls = {"backward": 0}
+
+    class RowAffine(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, a: Any, W: Any, b: Any) -> Any:
+            ctx.save_for_backward(a, W)
+            return a @ W + b
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            calls["backward"] += 1
+            a, W = ctx.saved_tensors
+            return g @ W.T, a.T @ g, g.sum(0)
+
+    from proofcheck.layers import from_torch
+
+    layer = from_torch(RowAffine, parameters={"W": ("n_in", "n_out"), "b": ("n_out",)},
+                       name=f"TorchRowAffine{reference[:3]}", reference=reference)
+    return layer, calls
+
+
+@pytest.mark.parametrize("reference", ["auto", "finite differences"])
+def test_torch_layer_joins_the_oracle_network_by_the_chain_rule(reference: str) -> None:
+    # [torch affine, Affine] has the known answer of [Affine, Affine] with W^T: the torch
+    # layer's reference pullback composes with the registered layer's in JAX's network.
+    layer_type, calls = _torch_affine(reference)
+    rng = np.random.default_rng(4)
+    X, Y = rng.uniform(-1, 1, (3, 4)), rng.uniform(0.1, 0.9, (2, 4))
+    W1, b1 = rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, 2)
+    W2, b2 = rng.uniform(-1, 1, (2, 2)), rng.uniform(-1, 1, 2)
+    maps = [Elementwise("tanh"), Elementwise("sigmoid")]
+    wrapped = LayerNetwork([layer_type(3, 2), Affine(2, 2)], [{"W": W1, "b": b1},
+                           {"W": W2, "b": b2}], maps, "squared_error", X, Y)
+    known = LayerNetwork([Affine(3, 2), Affine(2, 2)], [{"W": W1.T, "b": b1},
+                         {"W": W2, "b": b2}], maps, "squared_error", X, Y)
+    got, want = layer_oracle.network_gradients(wrapped), layer_oracle.network_gradients(known)
+    tol = 1e-9 if reference == "finite differences" else 1e-14
+    np.testing.assert_allclose(got.C, want.C, rtol=1e-14)
+    for d, e in zip(got.deltas, want.deltas, strict=True):
+        np.testing.assert_allclose(d, e, rtol=tol, atol=tol)
+    np.testing.assert_allclose(got.grads[0]["W"], want.grads[0]["W"].T, rtol=tol, atol=tol)
+    np.testing.assert_allclose(got.grads[0]["b"], want.grads[0]["b"], rtol=tol, atol=tol)
+    assert calls == {"backward": 0}  # the oracle never ran the custom backward
+    layer_type(3, 2).parameter_products(X, {"W": W1, "b": b1}, Y)
+    assert calls == {"backward": 1}  # the products are the custom backward
+
+
+def test_torch_forward_that_leaves_torch_falls_back_to_finite_differences() -> None:
+    torch = _torch()
+
+    class NumpyTanh(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, a: Any, W: Any) -> Any:
+            z = torch.from_numpy(np.tanh(a.detach().numpy() @ W.detach().numpy()))
+            ctx.save_for_backward(a, W, z)
+            return z
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            a, W, z = ctx.saved_tensors
+            gz = g * (1 - z * z)
+            return gz @ W.T, a.T @ gz
+
+    from proofcheck.layers import from_torch
+
+    layer = from_torch(NumpyTanh, parameters={"W": ("n_in", "n_out")})
+    assert layer.mode == "finite differences"
+    assert "autograd of it fails" in (layer.reference or "")
+    rng = np.random.default_rng(5)
+    a, W, delta = rng.uniform(-1, 1, (3, 4)), rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, (2, 4))
+    da, dp = layer_oracle.layer_vjp(layer(3, 2), a, {"W": W}, delta)
+    np.testing.assert_allclose(layer(3, 2).input_product(a, {"W": W}, delta), da, rtol=1e-9,
+                               atol=1e-9)
+    np.testing.assert_allclose(layer(3, 2).parameter_products(a, {"W": W}, delta)["W"], dp["W"],
+                               rtol=1e-9, atol=1e-9)
+
+
+def test_torch_bad_descriptions_are_refused() -> None:
+    torch = _torch()
+    from examples.torch_function import GatedUnit, GatedUnitFunction
+    from proofcheck.layers import from_torch
+
+    with pytest.raises(TypeError, match=r"nn\.Module"):
+        from_torch(GatedUnit(2, 2), parameters={})
+    with pytest.raises(TypeError, match="the class Tensor"):
+        from_torch(torch.Tensor, parameters={})
+    with pytest.raises(ValueError, match=r"no shape given for \['c'\]"):
+        from_torch(GatedUnitFunction, parameters={"W": ("n_in", "n_out"),
+                                                  "V": ("n_in", "n_out"), "b": ("n_out",)})
+    with pytest.raises(ValueError, match="fails for n_in=1"):
+        from_torch(GatedUnitFunction, parameters={"W": ("n_out", "n_in"),
+                                                  "V": ("n_in", "n_out"), "b": ("n_out",),
+                                                  "c": ("n_out",)})
+
+
+# --- without the extra --------------------------------------------------------------
+
+
+def _without_torch(tmp_path: Path) -> dict[str, str]:
+    """An environment in which ``import torch`` fails as it does when it is not installed."""
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n")
+    return {"PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
+
+
+def test_torch_target_without_torch_exits_2_naming_the_install(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "proofcheck", "verify", "--layer",
+                          "examples.torch_function:Layer", "--profile", "ci"], cwd=ROOT,
+                         env={**os.environ, **_without_torch(tmp_path)}, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert 'pip install "proofcheck[torch]"' in out.stderr + out.stdout
+
+
+def test_proofcheck_without_torch_imports_and_from_torch_says_what_to_install(
+        tmp_path: Path) -> None:
+    script = ("import proofcheck, proofcheck.layers, proofcheck.catalog_frameworks as cf\n"
+              "assert all(e.framework == 'jax' for e in cf.FRAMEWORK_CATALOG)\n"
+              "try:\n"
+              "    proofcheck.layers.from_torch(object, parameters={})\n"
+              "except ImportError as exc:\n"
+              "    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT,
+                         env={**os.environ, **_without_torch(tmp_path)}, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert 'pip install "proofcheck[torch]"' in out.stdout
+
+
+@pytest.mark.batch
+def test_command_line_torch_example_holds_and_wrong_variant_fails() -> None:
+    _torch()
+    out = _verify("examples.torch_function:Layer")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "GatedUnitFunction.forward run outside apply" in out.stdout
+    out = _verify("examples.torch_function:WrongLayer")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Diagnosis: G.param lemma (WrongTorchGatedUnit) fails in isolation" in out.stdout
+    assert "J_W^T delta" in out.stdout

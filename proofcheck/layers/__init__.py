@@ -20,7 +20,7 @@ from proofcheck.layers._affine import Affine
 from proofcheck.layers._conv1d import Conv1D
 from proofcheck.layers._dropout import Dropout
 from proofcheck.layers._elementwise import Elementwise
-from proofcheck.layers._frameworks import from_jax
+from proofcheck.layers._frameworks import from_jax, from_torch
 from proofcheck.layers._layernorm import LayerNorm
 from proofcheck.layers._network import LayerNetwork, layer_backprop, layer_forward, layer_networks
 from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
@@ -42,6 +42,7 @@ __all__ = [
     "Residual",
     "Softmax",
     "from_jax",
+    "from_torch",
     "layer_backprop",
     "layer_forward",
     "layer_networks",

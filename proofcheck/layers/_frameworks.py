@@ -23,7 +23,11 @@ from typing import Any
 
 from proofcheck.layers._protocol import LayerMap
 
-__all__ = ["from_jax"]
+__all__ = ["TORCH_INSTALL", "from_jax", "from_torch"]
+
+#: The command that installs PyTorch for proofcheck.
+TORCH_INSTALL = 'pip install "proofcheck[torch]"'
+
 
 def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str = "a",
              n_out: int | Callable[[int], int | None] | None = None, examples: str = "rows",
@@ -97,3 +101,55 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
     return make_jax_layer(fn, parameters=parameters, input=input, n_out=n_out,
                           examples=examples, name=name, bounds=bounds, reference=reference)
 
+
+def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str = "a",
+               n_out: int | Callable[[int], int | None] | None = None,
+               examples: str = "rows", name: str | None = None,
+               bounds: Mapping[str, float] | None = None,
+               primal: Callable[..., Any] | None = None,
+               reference: str = "auto") -> type[LayerMap]:
+    """A layer type whose products are the ``backward`` of a ``torch.autograd.Function``.
+
+    In a network the layer's output is ``fn.apply``'s, and its products are
+    what ``fn.backward`` returns (through torch's autograd, as training runs
+    it), in float64 on the CPU; arrays are converted at the layer's boundary.
+    The reference is torch's autograd of the forward computation with the
+    custom ``backward`` bypassed: of ``primal`` when given (a plain function
+    of the same arguments, written with differentiable torch operations), else
+    of ``fn.forward`` itself, run outside ``apply`` so that autograd records
+    its operations; where that cannot run, central finite differences of
+    ``fn.forward``. The layer type's ``reference`` and the report's oracle
+    column say which. In the oracle, the layer joins the JAX network through a
+    callback whose VJP is that reference, composed with the other layers'
+    pullbacks by the chain rule.
+
+    Parameters
+    ----------
+    fn : torch.autograd.Function subclass, or a function of one
+        The Function class (its ``apply`` is called), or a plain function of
+        tensors that calls it (for an ``nn.Module``: a function of the input
+        and the parameters that calls the module's Function, so that the
+        parameters are drawn); give ``primal`` with the latter.
+    parameters, input, n_out, examples, name, bounds
+        As for :func:`from_jax` (shapes in the layout ``fn`` takes).
+    primal : callable, optional
+        The forward computation without the custom rule, same arguments.
+    reference : {"auto", "finite differences"}
+        ``"finite differences"`` forces the last reference.
+
+    Raises
+    ------
+    ImportError
+        Without PyTorch, naming ``pip install "proofcheck[torch]"``.
+    TypeError, ValueError
+        As for :func:`from_jax`.
+    """
+    try:
+        from proofcheck.layers._torch_layer import make_torch_layer
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "torch":
+            raise
+        raise ImportError(f"from_torch needs PyTorch; install it with: {TORCH_INSTALL}") from exc
+    return make_torch_layer(fn, parameters=parameters, input=input, n_out=n_out,
+                            examples=examples, name=name, bounds=bounds, primal=primal,
+                            reference=reference)

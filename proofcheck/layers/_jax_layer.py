@@ -39,6 +39,8 @@ from proofcheck.layers._wrapped import (
     WrappedLayer,
     class_name,
     describe_arguments,
+    finite_difference_vjp,
+    host_reference,
     probe_widths,
 )
 
@@ -121,7 +123,12 @@ class JaxLayer(WrappedLayer):
             with _user_code():
                 z = self.primal(*self._arguments(a, params))
             return self.spec.from_user(z)
-        return _reference_rule(self)(a, params)
+        return host_reference(self)(a, params)
+
+    def reference_value(self, a: Float64Array, params: Parameters) -> Float64Array:
+        with _user_code():
+            z = self.primal(*self._arguments(a, params))
+        return np.asarray(self.spec.from_user(z), dtype=np.float64)
 
     def reference_pullback(self, a: Float64Array, params: Parameters,
                            delta: Float64Array) -> tuple[Float64Array, dict[str, Float64Array]]:
@@ -134,50 +141,14 @@ class JaxLayer(WrappedLayer):
             cts = []
             for i in range(len(names)):
                 def along(x: Any, i: int = i) -> Any:
-                    return self.primal(*args[:i], x, *args[i + 1:])
+                    return self.primal(*args[:i], jnp.asarray(x), *args[i + 1:])
 
                 if self.mode == "forward":
                     jac = np.asarray(jax.jacfwd(along)(jnp.asarray(args[i])))
                     cts.append(np.tensordot(g, jac, axes=g.ndim))
                 else:
-                    cts.append(_finite_difference_vjp(along, args[i], g))
+                    cts.append(finite_difference_vjp(along, args[i], g))
         return self.cotangents(cts, a, params, f"the reference of {self.spec.function}")
-
-
-def _finite_difference_vjp(F: Callable[[Any], Any], x: Float64Array,
-                           g: Float64Array) -> Float64Array:
-    """``J^F(x)^T g`` from the Jacobian by central finite differences."""
-    from proofcheck.finite_differences import jacobian
-
-    # jacobian() orders rows and columns by vec (column-major) of F(X) and X.
-    J = jacobian(lambda X: np.asarray(F(jnp.asarray(X))), np.asarray(x, dtype=np.float64))
-    ct = J.T @ g.reshape(-1, order="F")
-    return np.asarray(ct.reshape(np.shape(x), order="F"), dtype=np.float64)
-
-
-def _reference_rule(layer: JaxLayer) -> Callable[[Array, Parameters], Array]:
-    """The primal as a JAX function whose VJP is :meth:`JaxLayer.reference_pullback`.
-
-    The layer oracle runs JAX eagerly, so the rule receives concrete arrays.
-    """
-    @jax.custom_vjp
-    def reference(a: Array, params: Parameters) -> Array:
-        with _user_code():
-            z = layer.primal(*layer._arguments(a, params))
-        return layer.spec.from_user(z)
-
-    def fwd(a: Array, params: Parameters) -> tuple[Array, tuple[Array, Parameters]]:
-        return reference(a, params), (a, params)
-
-    def bwd(residuals: tuple[Array, Parameters], delta: Array) -> tuple[Array, Parameters]:
-        a, params = residuals
-        da, dp = layer.reference_pullback(np.asarray(a), {k: np.asarray(v)
-                                                          for k, v in params.items()},
-                                          np.asarray(delta))
-        return jnp.asarray(da), {k: jnp.asarray(v) for k, v in dp.items()}
-
-    reference.defvjp(fwd, bwd)
-    return reference
 
 
 def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str,

@@ -41,7 +41,8 @@ from hypothesis import strategies as st
 from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.layers._protocol import LayerMap, Parameters
 
-__all__ = ["Description", "WrappedLayer", "describe_arguments"]
+__all__ = ["Description", "WrappedLayer", "describe_arguments", "finite_difference_vjp",
+           "host_reference"]
 
 #: The widest input a probe of the description tries (the properties draw up to 8).
 PROBE_WIDTHS = range(1, 9)
@@ -266,6 +267,15 @@ class WrappedLayer(LayerMap):
         """``z`` as a JAX function of JAX arrays, differentiable by the reference."""
 
     @abstractmethod
+    def reference_value(self, a: Float64Array, params: Parameters) -> Float64Array:
+        """``z`` of the reference's forward computation, in numpy: ``(n_out, N)``."""
+
+    @abstractmethod
+    def reference_pullback(self, a: Float64Array, params: Parameters, delta: Float64Array
+                           ) -> tuple[Float64Array, dict[str, Float64Array]]:
+        """``J_a^T delta`` and ``J_theta^T delta`` by the reference, in numpy."""
+
+    @abstractmethod
     def rule(self, a: Float64Array, params: Parameters,
              delta: Float64Array) -> tuple[Float64Array, dict[str, Float64Array]]:
         """The user's backward rule at ``(a, params)`` applied to ``delta``."""
@@ -347,3 +357,47 @@ def class_name(name: str) -> str:
     words = "".join(c if c.isalnum() else " " for c in name).split()
     text = "".join(w[:1].upper() + w[1:] for w in words) or "WrappedLayer"
     return text if text[0].isalpha() else f"Layer{text}"
+
+
+def finite_difference_vjp(F: Callable[[Float64Array], Float64Array], x: Float64Array,
+                          g: Float64Array) -> Float64Array:
+    """``J^F(x)^T g`` from the Jacobian of ``F`` by central finite differences
+    (:func:`proofcheck.finite_differences.jacobian`); ``g`` has the shape of ``F(x)``."""
+    from proofcheck.finite_differences import jacobian
+
+    # jacobian() orders rows and columns by vec (column-major) of F(X) and X.
+    J = jacobian(F, np.asarray(x, dtype=np.float64))
+    ct = J.T @ np.asarray(g, dtype=np.float64).reshape(-1, order="F")
+    return np.asarray(ct.reshape(np.shape(x), order="F"), dtype=np.float64)
+
+
+def host_reference(layer: WrappedLayer) -> Callable[[Array, Parameters], Array]:
+    """A JAX function of ``(a, params)`` whose value is :meth:`WrappedLayer.reference_value`
+    and whose VJP is :meth:`WrappedLayer.reference_pullback`, both run in numpy.
+
+    This is how a layer whose reference is not JAX's reverse mode joins the
+    oracle's network: the oracle's ``jax.value_and_grad`` calls this VJP for the
+    layer and composes it with the other layers' by the chain rule. The layer
+    oracle runs JAX eagerly, so both receive concrete arrays.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    def host(x: Any) -> Float64Array:
+        return np.asarray(x, dtype=np.float64)
+
+    @jax.custom_vjp
+    def reference(a: Array, params: Parameters) -> Array:
+        return jnp.asarray(layer.reference_value(host(a), {k: host(v) for k, v in params.items()}))
+
+    def fwd(a: Array, params: Parameters) -> tuple[Array, tuple[Array, Parameters]]:
+        return reference(a, params), (a, params)
+
+    def bwd(residuals: tuple[Array, Parameters], delta: Array) -> tuple[Array, Parameters]:
+        a, params = residuals
+        da, dp = layer.reference_pullback(host(a), {k: host(v) for k, v in params.items()},
+                                          host(delta))
+        return jnp.asarray(da), {k: jnp.asarray(v) for k, v in dp.items()}
+
+    reference.defvjp(fwd, bwd)
+    return reference
