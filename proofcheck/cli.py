@@ -71,8 +71,10 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     g = sub.add_parser(
         "grade", help="check many implementations (e.g. a folder of submissions)",
         description="Check every target, each in a process and a working folder of its own "
-                    "within a time and a memory limit; write one JSON report per target and "
-                    "print a summary. Exit status: the largest of the targets' (0, 1 or 2).")
+                    "within a time and a memory limit; score it by the rubric; write the "
+                    "gradebook (grades.csv), Gradescope's results.json and, per target, its "
+                    "report and feedback; print a summary. Exit status: the largest of the "
+                    "targets' (0, 1 or 2).")
     g.add_argument("targets", nargs="+", metavar="TARGET",
                    help="MODULE:ATTR, MODULE, path/to/file.py[:ATTR], or a folder (every .py "
                         "file in it)")
@@ -85,7 +87,7 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
                    help="folder for grades.csv, results.json (Gradescope's format) and, per "
                         "target, its JSON report and feedback (default: proofcheck-reports)")
     g.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
-                   help="local worker processes (default: the cores available)")
+                   help="targets checked at a time (default: the cores available)")
     g.add_argument("--rubric", metavar="FILE",
                    help="points per step, a TOML file (default: the default rubric, 20 points "
                         "for an implementation: see proofcheck.rubric)")
