@@ -128,8 +128,8 @@ class TorchLayer(WrappedLayer):
         return self.user_arguments(a, params, lambda v: _tensor(v, grad))
 
     def run(self, a: Float64Array, params: Parameters) -> Float64Array:
-        args = self._arguments(a, params, grad=True)
-        z = self.call(*args)
+        with torch.no_grad():
+            z = self.call(*self._arguments(a, params))
         return self.output(_numpy(z), a, f"{self.spec.function} (as called)")
 
     def rule(self, a: Float64Array, params: Parameters,
