@@ -13,6 +13,8 @@ import pytest
 
 from proofcheck import compilation as _xla
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 @pytest.fixture
 def fresh(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
@@ -186,9 +188,26 @@ _COUNTED_VERIFY = r"""
 import json, sys
 """ + _LISTENER + r"""
 from proofcheck.cli import main
-status = main(["verify", "--profile", "ci", "-q", "-j", "1"])
+status = main(["verify", "-q", "-j", "1", *sys.argv[1:]])
 print(json.dumps({"status": status, **events}))
 """
+
+
+def _verdicts(path: Path) -> dict[str, Any]:
+    """What must not depend on the cache: every row's verdict, and the root cause."""
+    report = json.loads(path.read_text(encoding="utf-8"))
+    rows = {(r["step"], r["mode"], r.get("layer")): r["status"] for r in report["rows"]}
+    return {"rows": rows, "root_cause": (report.get("diagnosis") or {}).get("root_cause")}
+
+
+def _counted_verify(env: dict[str, str], out: Path, *argv: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", _COUNTED_VERIFY, *argv, "--json", str(out)],
+                          capture_output=True, text=True, env=env, timeout=1800, check=False,
+                          cwd=ROOT)
+    assert done.returncode in (0, 1), done.stderr
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["verdicts"] = _verdicts(out)
+    return result
 
 
 @pytest.mark.batch
@@ -196,14 +215,28 @@ def test_a_second_verify_profile_ci_compiles_nothing(tmp_path: Path) -> None:
     """The whole ``proofcheck verify --profile ci``, twice on a fresh cache folder: the
     second run has no persistent-cache miss (every XLA compilation is served from the
     cache; tracing still happens). In the batch session: the two runs take minutes."""
-    env = {**os.environ, **_cache_env(tmp_path)}
-    runs = []
-    for _ in range(2):
-        done = subprocess.run([sys.executable, "-c", _COUNTED_VERIFY], capture_output=True,
-                              text=True, env=env, timeout=1800, check=False)
-        assert done.returncode == 0, done.stderr
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    cold, warm = runs
+    env = {**os.environ, **_cache_env(tmp_path / "cache")}
+    argv = ("--profile", "ci", "--no-database")
+    cold, warm = (_counted_verify(env, tmp_path / f"{name}.json", *argv)
+                  for name in ("cold", "warm"))
     assert cold["status"] == warm["status"] == 0
     assert cold["misses"] > 0
     assert warm["misses"] == 0 and warm["hits"] >= cold["misses"]
+    # Verdicts do not depend on the cache: cold, warm and off give the same rows.
+    off = _counted_verify({**env, _xla.CACHE_VARIABLE: "0"}, tmp_path / "off.json", *argv)
+    assert off["hits"] == off["misses"] == 0
+    assert cold["verdicts"] == warm["verdicts"] == off["verdicts"]
+
+
+@pytest.mark.batch
+def test_a_mistakes_verdict_does_not_depend_on_the_cache(tmp_path: Path) -> None:
+    """A mistake is found with the same root cause and the same failing rows with the
+    cache cold, warm and off."""
+    env = {**os.environ, **_cache_env(tmp_path / "cache")}
+    argv = ("--impl", "tests.mutants:missing_transpose", "--steps", "T1.step,T1.W",
+            "--profile", "ci", "--no-database")
+    runs = [_counted_verify({**env, _xla.CACHE_VARIABLE: flag}, tmp_path / f"{i}.json", *argv)
+            for i, flag in enumerate(("1", "1", "0"))]
+    assert [r["status"] for r in runs] == [1, 1, 1]
+    assert runs[0]["verdicts"]["root_cause"] == "T1.step"
+    assert runs[0]["verdicts"] == runs[1]["verdicts"] == runs[2]["verdicts"]
