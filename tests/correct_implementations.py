@@ -49,7 +49,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from tests.mutants import LoopBackprop
+from proofcheck.catalog import LoopBackprop
 
 Array = NDArray[np.float64]
 Rule = Callable[[Array], Array]

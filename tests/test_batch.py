@@ -66,7 +66,7 @@ def test_grade_a_folder_with_a_process_pool(tmp_path: Path, monkeypatch: pytest.
 
 
 def _catalog_targets() -> list[str]:
-    from tests.mutants import CATALOG
+    from proofcheck.catalog import CATALOG
 
     return ["proofcheck:MatrixBackprop", "tests.mutants:LoopBackprop",
             *(f"tests.mutants:{m.name}" for m in CATALOG)]
@@ -83,7 +83,7 @@ def _verdicts(executor: Executor | None) -> dict[str, tuple[int, str | None]]:
 def test_the_catalog_with_a_process_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two correct implementations and every mistake of the catalog give their known
     verdicts, on every theorem step."""
-    from tests.mutants import CATALOG
+    from proofcheck.catalog import CATALOG
 
     monkeypatch.chdir(ROOT)
     verdicts = _verdicts(None)

@@ -18,11 +18,11 @@ from hypothesis import given, settings
 
 import proofcheck
 from proofcheck import MatrixBackprop, error_model, oracle
+from proofcheck.catalog import LoopBackprop, clipped_probabilities, relu_derivative_two_at_kink
 from proofcheck.error_model import CEILING, MARGIN, U, judged_scale
 from proofcheck.strategies import Network, networks
 from proofcheck.tolerances import TOLERANCES, compare
 from tests.correct_implementations import CORRECT
-from tests.mutants import LoopBackprop, clipped_probabilities, relu_derivative_two_at_kink
 from tests.single_example import run_check
 
 ATOL = TOLERANCES["gradient"].atol

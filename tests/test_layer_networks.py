@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 import proofcheck
 from proofcheck._types import Array, Namespace
+from proofcheck.catalog import AffineParameterProductsAveraged
 from proofcheck.layers import (
     ACTIVATION_MAPS,
     LAYER_TYPES,
@@ -28,7 +29,6 @@ from proofcheck.layers import (
     layer_networks,
 )
 from proofcheck.properties._generalization import ProductPoint, product_points
-from tests.layer_mutants import AffineParameterProductsAveraged
 
 Float64Array = NDArray[np.float64]
 

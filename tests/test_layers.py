@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import proofcheck
+from proofcheck.catalog import LAYER_CATALOG, LayerMistake
 from proofcheck.layers import ACTIVATION_MAPS, LAYER_TYPES
 from proofcheck.properties import PROPERTIES
-from tests.layer_mutants import LAYER_CATALOG, LayerMutant
 from tests.single_example import run_check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,7 @@ def test_every_registered_type_has_a_lemma_row() -> None:
 
 
 @pytest.mark.parametrize("mutant", LAYER_CATALOG, ids=[m.layer.__name__ for m in LAYER_CATALOG])
-def test_layer_mutant_is_caught_by_its_lemma(mutant: LayerMutant) -> None:
+def test_layer_mutant_is_caught_by_its_lemma(mutant: LayerMistake) -> None:
     # The root cause's own step is enough: nothing before G.base depends on a layer
     # type, and a layer map's products are not used by G.base's rows (its own rows hold
     # for every registered type in tests/test_reference.py). An activation map's

@@ -19,11 +19,11 @@ from hypothesis.errors import NoSuchExample
 
 from proofcheck import MatrixBackprop
 from proofcheck.activations import ACTIVATIONS
+from proofcheck.catalog import CATALOG, LoopBackprop
 from proofcheck.network import forward_numpy
 from proofcheck.properties import Subject
 from proofcheck.properties._theorem import check_T1_grad, check_T1_step_end_to_end
 from proofcheck.strategies import Network, inside_statement, networks
-from tests.mutants import CATALOG, LoopBackprop
 from tests.single_example import run_check
 
 SEARCH = settings(max_examples=2000, database=None, derandomize=True,

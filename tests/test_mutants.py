@@ -15,8 +15,8 @@ from __future__ import annotations
 import pytest
 
 import proofcheck
+from proofcheck.catalog import CATALOG, Mistake, missing_transpose
 from proofcheck.steps import STEPS
-from tests.mutants import CATALOG, Mutant, missing_transpose
 
 THEOREM_STEPS = [s.id for s in STEPS if s.kind == "theorem"]
 
@@ -27,7 +27,7 @@ def up_to(root_cause: str) -> list[str]:
 
 
 @pytest.mark.parametrize("mutant", CATALOG, ids=[m.name for m in CATALOG])
-def test_mutant_is_caught_with_its_root_cause(mutant: Mutant) -> None:
+def test_mutant_is_caught_with_its_root_cause(mutant: Mistake) -> None:
     report = proofcheck.verify(mutant.impl, profile="ci", steps=up_to(mutant.root_cause),
                                database=False)
     assert report.exit_status == 1, report.render()

@@ -10,8 +10,8 @@ from hypothesis import find, given, settings
 from hypothesis.errors import InvalidArgument
 
 import proofcheck
+from proofcheck.catalog import f_instead_of_fprime, missing_transpose
 from proofcheck.strategies import Network, inside_statement, networks
-from tests.mutants import f_instead_of_fprime, missing_transpose
 
 FIND = settings(max_examples=2000, database=None)
 

@@ -8,8 +8,8 @@ import numpy as np
 import sympy as sp
 
 import proofcheck
+from proofcheck.catalog import backward_delta_without_derivative, weight_grad_wrong_sign
 from proofcheck.properties._symbolic import _exact_check
-from tests.mutants import backward_delta_without_derivative, weight_grad_wrong_sign
 
 EXACT_STEPS = ["L1", "L4", "L5", "L7", "T1.base", "T1.step", "T1.W", "T1.b"]
 

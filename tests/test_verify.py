@@ -12,8 +12,8 @@ import pytest
 
 import proofcheck
 from proofcheck import ImplementationError, InputError
+from proofcheck.catalog import LoopBackprop
 from proofcheck.tolerances import TOLERANCES
-from tests.mutants import LoopBackprop
 
 THEOREM = ["T1.base", "T1.step", "T1.W", "T1.b", "T1.grad", "T1.tail", "T2"]
 
@@ -203,14 +203,14 @@ def test_bad_arguments_to_verify(kwargs: dict[str, Any], message: str) -> None:
 def test_assert_verified_is_a_one_line_pytest_check() -> None:
     report = proofcheck.assert_verified(LoopBackprop(), profile="ci", steps=["T1.grad"])
     assert report.ok
-    from tests.mutants import wrong_sign
+    from proofcheck.catalog import wrong_sign
 
     with pytest.raises(AssertionError, match=r"T1\.grad"):
         proofcheck.assert_verified(wrong_sign, profile="ci", steps=["T1.grad"])
 
 
 def test_json_report_follows_the_schema(tmp_path: Path) -> None:
-    from tests.mutants import missing_transpose
+    from proofcheck.catalog import missing_transpose
 
     report = proofcheck.verify(missing_transpose(), profile="ci", steps=["T1.base", "T1.step"],
                                database=False)
