@@ -208,3 +208,37 @@ def test_L2_leaves_out_a_kink_activation_at_a_subnormal_potential() -> None:
     checks = run_check(check_L2_identification, Subject(None), p)
     assert {c.quantity for c in checks} == {"M(X) vec(dX) (tanh)", "M(X) (tanh)"}
     assert all(c.comparison.holds for c in checks)
+
+
+def test_a_bias_gradient_is_judged_at_its_own_terms_when_the_input_is_zero() -> None:
+    """Found when the layer types' oracle was compiled per structure: X = 0 through two
+    dropouts that keep nothing, into a convolution before a softmax under categorical
+    cross-entropy. The convolution's bias gradient sums a - y = (1/3, -1/6, -1/6):
+    numpy gets 0 and the compiled oracle 5.6e-17, and the end-to-end scale,
+    |a^2| |delta^3| = 0, called that a failure (5e8 x tolerance). The bias does not
+    multiply a^2; it is judged at the terms it sums."""
+    from proofcheck.layers import ACTIVATION_MAPS, Conv1D, Dropout, LayerNetwork
+    from proofcheck.properties import Subject, check
+    from proofcheck.properties._generalization import check_G_param_end_to_end
+
+    maps = {f.describe(): f for f in ACTIVATION_MAPS}
+    drop = Dropout(4, (False,) * 4, 0.5)
+    net = LayerNetwork([drop, drop, Conv1D(4, 1, 1, 2)],
+                       [{}, {}, {"K": np.zeros((1, 1, 2)), "b": np.zeros(1)}],
+                       [maps["identity"], maps["identity"], maps["softmax"]],
+                       "categorical_cross_entropy", np.zeros((4, 1)),
+                       np.array([[0.0], [0.5], [0.5]]))
+    checks = run_check(check_G_param_end_to_end, Subject(None), net)
+    assert all(c.comparison.holds for c in checks), [c.comparison for c in checks]
+    # Off by the size of its terms, the bias gradient still fails.
+    from proofcheck.layers import layer_backprop
+    from proofcheck.layers import _oracle as layer_oracle
+    from proofcheck.properties._generalization import _end_to_end
+
+    o = layer_oracle.network_gradients(net)
+    wrong = [dict(g) for g in layer_backprop(net).grads]
+    wrong[2]["b"] = wrong[2]["b"] + 1e-3
+    checks = _end_to_end(net, o, lambda deltas, grads: [
+        check("dC/db^3", wrong[2]["b"], o.grads[2]["b"], layer=3,
+                                    scale=grads[2]["b"])])
+    assert not checks[0].comparison.holds

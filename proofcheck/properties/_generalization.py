@@ -152,7 +152,34 @@ def _end_to_end(net: LayerNetwork, o: layer_oracle.LayerOracle,
     if all(c.comparison.holds for c in checks):
         return checks
     rounding = error_model.probed_rounding(net, layer_oracle.network_gradients)
-    return make(*_scales(net, o, rounding))
+    deltas, grads = _scales(net, o, rounding)
+    checks = make(deltas, grads)
+    if all(c.comparison.holds for c in checks):
+        return checks
+    return make(deltas, _with_terms(net, o, grads))
+
+
+def _with_terms(net: LayerNetwork, o: layer_oracle.LayerOracle,
+                grads: list[Any]) -> list[dict[str, Any]]:
+    """The parameter gradients' scales, at least the terms each entry really sums.
+
+    A parameter's gradient may not have ``a^{l-1}`` as a factor (a bias sums
+    ``delta^l`` alone), so the term scale ``|a^{l-1}| |delta^l|`` can vanish where
+    the gradient's terms do not: ``X = 0`` before a convolution whose bias
+    gradient sums a softmax's ``a - y = (1/3, -1/6, -1/6)``, which one summation
+    order rounds to 0 and another to 5.6e-17. Before a gradient is called wrong, it
+    is judged, as a layer lemma's second look judges a product
+    (:func:`~proofcheck.error_model.second_look`), at ``|J_theta|^T |delta^l|`` from
+    the oracle's pullbacks; a wrong gradient is off by the size of its terms.
+    """
+    judged = []
+    for l, (layer, theta) in enumerate(zip(net.layers, net.params, strict=True)):
+        a, delta = o.As[l], o.deltas[l]
+        _, terms = layer_oracle.layer_vjp_terms(layer, a, theta, delta)
+        count = max(a.shape[0] * a.shape[1], 1)
+        judged.append({k: error_model.second_look(grads[l][k], terms[k], count)
+                       for k in grads[l]})
+    return judged
 
 
 # --- G.base -------------------------------------------------------------------------
