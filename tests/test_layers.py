@@ -13,6 +13,7 @@ import pytest
 import proofcheck
 from proofcheck.catalog import LAYER_CATALOG, LayerMistake
 from proofcheck.layers import ACTIVATION_MAPS, LAYER_TYPES
+from proofcheck.misconceptions import name_misconception
 from proofcheck.properties import PROPERTIES
 from tests.single_example import run_check
 
@@ -49,6 +50,10 @@ def test_layer_mutant_is_caught_by_its_lemma(mutant: LayerMistake) -> None:
         report.render()
     row = report.row(mutant.root_cause, "lemma", mutant.layer_name)
     assert row.counterexample is not None
+    # The misconception matcher names the mistake on its own counterexample, and never
+    # the registered type it changes.
+    assert mutant.name in [m.entry.name for m in name_misconception(mutant.layer, row)]
+    assert name_misconception(mutant.layer.__mro__[1], row) == []
     # The network rows of the root cause's step shrink to the smallest depth at which
     # the mistake can show: an input product is used only by the layer before it
     # (depth 2); an activation's or a parameter product shows in one layer.

@@ -16,6 +16,7 @@ import pytest
 
 import proofcheck
 from proofcheck.catalog import CATALOG, Mistake, missing_transpose
+from proofcheck.misconceptions import name_misconception
 from proofcheck.steps import STEPS
 
 THEOREM_STEPS = [s.id for s in STEPS if s.kind == "theorem"]
@@ -34,6 +35,10 @@ def test_mutant_is_caught_with_its_root_cause(mutant: Mistake) -> None:
     assert report.diagnosis.root_cause == mutant.root_cause, report.render()
     root = report.row(mutant.root_cause, report.diagnosis.mode or "")
     assert root.counterexample is not None
+    # The misconception matcher names the mistake on its own counterexample (with the
+    # entries this counterexample cannot tell it from), and never the reference.
+    assert mutant.name in [m.entry.name for m in name_misconception(mutant.impl, root)]
+    assert name_misconception(proofcheck.MatrixBackprop(), root) == []
 
 
 def test_catalog_has_at_least_fifteen_distinct_mistakes() -> None:
