@@ -253,9 +253,29 @@ def verify(
         rows = _parallel_rows(plan, jobs, progress, options)
     else:
         rows = run_rows(plan, progress=progress)
-    return Report(plan.subject.name, plan.profile_name, rows,
-                  seconds=time.perf_counter() - start, seed=seed,
-                  layer_target=layer is not None)
+    report = Report(plan.subject.name, plan.profile_name, rows,
+                    seconds=time.perf_counter() - start, seed=seed,
+                    layer_target=layer is not None)
+    report.misconceptions = _misconceptions(report, plan.subject.impl if layer is None
+                                            else layer)
+    return report
+
+
+def _misconceptions(report: Report, target: Any) -> list[dict[str, str]]:
+    """The catalog's mistakes that the root cause reproduces (empty if none, or if the
+    matcher cannot replay the row: naming a mistake is a hint, never a verdict)."""
+    d = report.diagnosis
+    if d.root_cause is None:
+        return []
+    from proofcheck.misconceptions import name_misconception
+
+    try:
+        row = report.row(d.root_cause, d.mode or "", d.layer)
+        matches = name_misconception(target, row)
+    except Exception:
+        return []
+    return [{"name": m.entry.name, "function": m.function, "message": m.message,
+             "docs": m.entry.docs} for m in matches]
 
 
 def plan_rows(impl: Any = None, *, profile: str | None = None,

@@ -14,7 +14,8 @@ The top-level object::
       "seconds": float,          # wall time of the whole check
       "rows": [Row, ...],        # in proof order
       "diagnosis": {"root_cause": str | null, "mode": str | null, "message": str,
-                    "layer": str | null}
+                    "layer": str | null},
+      "misconceptions": [{"name": str, "function": str, "message": str, "docs": str}, ...]
     }
 
 Each ``Row``::
@@ -78,6 +79,11 @@ Changes from ``proofcheck-report/1``
   cause's function (or, for a layer type, run networks that contain it), and
   "also fails" of the others.
 - ``mode`` "exact" is listed (it was already written).
+- ``misconceptions``: a list, empty unless a step fails and the root cause's
+  output on its counterexample is what a classic mistake of
+  :mod:`proofcheck.catalog` computes; each item has the entry's ``name``, the
+  ``function`` compared, the ``message`` for the student and the ``docs``
+  section (see :mod:`proofcheck.misconceptions`).
 
 Non-finite floats are written as the strings ``"inf"`` and ``"nan"`` so that the
 file is strict JSON.
@@ -412,6 +418,9 @@ class Report:
     seed: int | None = None
     #: Whether the subject is a layer type (``verify --layer``), not an implementation.
     layer_target: bool = False
+    #: Classic mistakes the root cause reproduces on its counterexample (``name``,
+    #: ``function``, ``message``, ``docs``), most specific first.
+    misconceptions: list[dict[str, str]] = field(default_factory=list)
 
     def rerun_command(self, row: Row) -> str:
         """The one-line command that re-runs ``row``'s property the same way."""
@@ -463,6 +472,7 @@ class Report:
             "seconds": round(self.seconds, 3),
             "rows": [asdict(r) for r in self.rows],
             "diagnosis": asdict(self.diagnosis),
+            "misconceptions": list(self.misconceptions),
         }
         return dict(_finite(out))
 
@@ -520,6 +530,8 @@ class Report:
                              + ("" if self.profile == "ci" or self.seed is not None else
                                 "  (the example is replayed first from the example database)"))
         lines += ["", f"Diagnosis: {d.message}"]
+        for m in self.misconceptions:
+            lines.append(f"Named mistake: {m['message']} Read more: {m['docs']}")
         provided = [r for r in self.rows if r.status != "not provided"]
         lines.append(f"{sum(r.status == 'holds' for r in provided)} of {len(provided)} checked "
                      f"rows hold; {len(self.rows) - len(provided)} not provided; "

@@ -263,3 +263,17 @@ def test_verify_leaves_the_host_jax_settings_as_found(host_x64: bool) -> None:
         proofcheck.assert_verified(LoopBackprop(), profile="ci", steps=["T1.b"])
         assert settings() == before
         assert before[0] is host_x64
+
+
+def test_a_failing_report_names_the_classic_mistake_it_reproduces() -> None:
+    from proofcheck.catalog import missing_transpose
+
+    report = proofcheck.verify(missing_transpose(), profile="ci", database=False,
+                               steps=["T1.step"])
+    assert report.diagnosis.root_cause == "T1.step"
+    assert [m["name"] for m in report.misconceptions][:1] == ["missing_transpose"]
+    assert report.to_dict()["misconceptions"] == report.misconceptions
+    assert "\nNamed mistake: your `backward_delta`" in report.render()
+    # A report that holds names nothing.
+    fine = proofcheck.verify(profile="ci", database=False, steps=["T1.step"])
+    assert fine.ok and fine.misconceptions == [] and "Named mistake" not in fine.render()
