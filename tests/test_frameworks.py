@@ -618,15 +618,16 @@ def test_command_line_torch_example_holds_and_wrong_variant_fails() -> None:
 @pytest.mark.batch
 @pytest.mark.parametrize("target", ["Layer", "WrongLayer"])
 def test_guide_shows_the_torch_runs_as_they_are(target: str) -> None:
-    # The docs build has no PyTorch, so the guide shows recorded runs: they must be what
-    # the same command prints now (all but the line with the time taken).
+    # The docs build has no PyTorch, so the guide shows runs recorded in
+    # examples/torch_function_runs.txt: they must be what the same command prints now
+    # (all but the line with the time taken).
     _torch()
-    guide = (ROOT / "docs" / "guides" / "custom-backward.md").read_text()
+    runs = (ROOT / "examples" / "torch_function_runs.txt").read_text()
     prompt = f"$ proofcheck verify --layer examples.torch_function:{target} "
-    start = guide.index(prompt)
-    command = guide[start + 2:guide.index("\n", start)]
-    recorded = guide[guide.index("\n", start) + 1:guide.index("```", start)]
-    recorded = recorded.split("\n$ echo $?")[0]
+    start = runs.index(prompt)
+    command = runs[start + 2:runs.index("\n", start)]
+    recorded = runs[runs.index("\n", start) + 1:]
+    recorded = recorded.split("\n$ ")[0]
     args = command.split()[3:]
     out = _verify(args[0], *[a for a in args[1:] if a not in ("--profile", "ci")])
     timeless = [line for line in recorded.strip().splitlines() if "checked rows" not in line]
