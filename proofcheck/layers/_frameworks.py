@@ -35,43 +35,36 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
              reference: str = "auto") -> type[LayerMap]:
     """A layer type whose products are the custom backward rule of ``fn``.
 
-    Its input product ``J_a^T delta`` and parameter products ``J_theta^T
-    delta`` come from ``fn``'s rule: the ``bwd`` of a ``jax.custom_vjp``,
-    called with the residuals of its ``fwd``, or the custom JVP rule of a
-    ``jax.custom_jvp`` transposed by ``jax.vjp``. In a network the layer's
-    output is that of ``fwd`` (of the primal, for a ``custom_jvp``), as under
-    ``jax.grad``. The reference is JAX's reverse-mode autodiff of the
-    undecorated primal ``fn.fun``; where that cannot run (a ``lax.while_loop``)
-    forward mode, and where no autodiff can run (a ``pure_callback``) central
-    finite differences, whichever a probe on shapes finds first; the layer
+    The products are ``fn``'s rule: the ``bwd`` of a ``jax.custom_vjp`` called
+    with the residuals of its ``fwd``, or a ``jax.custom_jvp``'s rule transposed
+    by ``jax.vjp``; in a network the layer's output is ``fwd``'s. The reference
+    is JAX's reverse-mode autodiff of the undecorated primal ``fn.fun``, else
+    forward mode (a ``lax.while_loop``), else central finite differences (a
+    ``pure_callback``), whichever a probe on shapes finds first; the layer
     type's ``reference`` and the report's oracle column say which.
 
     Parameters
     ----------
     fn : jax.custom_vjp or jax.custom_jvp
-        The function as decorated (not ``jax.jit`` of it), with its rule
-        defined and no ``nondiff_argnums`` (close over settings instead).
+        The decorated function (not ``jax.jit`` of it), with its rule and no
+        ``nondiff_argnums`` (close over settings instead).
     parameters : dict of str to tuple
-        Every argument of ``fn`` other than the input, with its shape in terms
-        of ``"n_in"``, ``"n_out"`` and integers, in the layout ``fn`` takes:
-        ``{"W": ("n_in", "n_out"), "b": ("n_out",)}``; ``{}`` for none.
-        Arguments with a default value may be left out (they keep it).
+        Every other argument of ``fn`` (those with a default may be left out),
+        with its shape in ``"n_in"``, ``"n_out"`` and integers, in ``fn``'s
+        layout: ``{"W": ("n_in", "n_out"), "b": ("n_out",)}``; ``{}`` for none.
     input : str
         The argument that is the layer's input ``a`` (default ``"a"``).
     n_out : int, callable or None
-        The output width ``n_out``: an integer, a function of ``n_in``
-        (returning ``None`` for an input width the layer does not take), or
-        ``None`` (default): drawn in ``1..max_width`` when a shape names
-        ``"n_out"``, else read off ``fn``'s output (``jax.eval_shape``).
+        An integer, a function of ``n_in`` (``None`` for a width the layer
+        does not take), or ``None``: drawn in ``1..max_width`` when a shape
+        names ``"n_out"``, else read off ``fn``'s output (``jax.eval_shape``).
     examples : {"rows", "columns"}
-        ``"rows"`` (default): ``fn`` takes ``a : (N, n_in)`` and returns
-        ``(N, n_out)``, one example per row as the frameworks do;
-        ``"columns"``: ``(n_in, N)`` to ``(n_out, N)``, as the paper does.
-        proofcheck converts at the layer's boundary.
+        ``"rows"`` (default): ``a : (N, n_in)`` to ``(N, n_out)``, as the
+        frameworks write it; ``"columns"``: ``(n_in, N)`` to ``(n_out, N)``.
     name : str, optional
-        The layer type's name in reports (default: ``fn``'s name).
+        The name in reports (default: ``fn``'s).
     bounds : dict of str to float, optional
-        Entries of a parameter are drawn from ``[-bound, bound]`` (default:
+        Entries of a parameter are drawn from ``[-bound, bound]`` (default
         ``1 / n_in`` for matrices, ``1`` otherwise).
     reference : {"auto", "finite differences"}
         ``"finite differences"`` forces the last reference.
@@ -79,22 +72,16 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
     Returns
     -------
     type
-        A :class:`~proofcheck.layers.LayerMap` subclass, for
-        ``proofcheck verify --layer MODULE:ATTR`` or ``verify(layer=...)``.
+        A :class:`~proofcheck.layers.LayerMap` subclass, for ``proofcheck
+        verify --layer MODULE:ATTR`` or ``verify(layer=...)``.
 
     Raises
     ------
     TypeError, ValueError
-        When the layer type is made: ``fn`` is not a ``custom_vjp`` or
-        ``custom_jvp`` with its rule, the description does not fit ``fn``'s
-        arguments, or the primal fails or returns the wrong shape on a probe
-        (the message names the arguments' shapes and the expected one).
-
-    Examples
-    --------
-    >>> Layer = from_jax(gated_unit, parameters={"W": ("n_in", "n_out"),
-    ...                  "V": ("n_in", "n_out"), "b": ("n_out",), "c": ("n_out",)})
-    ... # doctest: +SKIP
+        When the layer type is made, naming the argument and the shapes: ``fn``
+        is not a custom_vjp or custom_jvp with its rule, the description does
+        not fit its arguments, or the primal fails or returns the wrong shape
+        on a probe.
     """
     from proofcheck.layers._jax_layer import make_jax_layer
 
