@@ -28,7 +28,8 @@ def _gated(name: str, backward: Any, forward: Any = None) -> type[LayerMap]:
         "forward": staticmethod(forward or default_forward),
         "backward": staticmethod(backward), "__module__": __name__})
     layer = from_torch(function, parameters=GATED_UNIT, name=name)
-    layer.__module__ = __name__
+    # Found by name where users (and worker processes) look: the public catalog module.
+    layer.__module__ = "proofcheck.catalog_frameworks"
     return layer
 
 

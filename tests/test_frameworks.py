@@ -633,3 +633,20 @@ def test_guide_shows_the_torch_runs_as_they_are(target: str) -> None:
     timeless = [line for line in recorded.strip().splitlines() if "checked rows" not in line]
     for line in timeless:
         assert line in out.stdout, line
+
+
+def test_catalog_entries_travel_to_worker_processes() -> None:
+    # verify -j sends a layer type to fresh processes by reference (module and name): an
+    # entry must unpickle in a process that has imported nothing yet (one per framework).
+    import pickle
+
+    for framework in ("jax", "torch"):
+        entries = [e for e in FRAMEWORK_CATALOG if e.framework == framework]
+        if not entries:
+            continue
+        script = (f"import pickle\nprint(pickle.loads(bytes.fromhex("
+                  f"{pickle.dumps(entries[0].layer).hex()!r})).name)\n")
+        out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                             text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == entries[0].layer_name
