@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     expected = expected_totals() if args.steps is None else None
     lines, record, by_executor = [], [], {}
+    status = 0
     with tempfile.TemporaryDirectory(prefix="proofcheck-class-") as tmp:
         targets = build_class(Path(tmp), args.copies, identical=args.identical)
         for name in args.executor:
@@ -151,12 +152,17 @@ def main(argv: list[str] | None = None) -> int:
             totals = {Path(r.target).stem: r.total for r in results}
             by_executor[name] = totals
             checks = len({r.source_hash for r in results})
+            stopped = sorted({f"{Path(r.target).stem}: {r.stopped}" for r in results
+                              if r.stopped and not r.target.split("/")[-1].startswith("mallory")})
+            if stopped:
+                print(f"{name}: stopped at a limit besides the hanging copies: {stopped}")
+                status = 1
             if expected is not None:
                 wrong = {t: v for t, v in totals.items()
                          if v != expected[t.rsplit("_", 1)[0]]}
                 if wrong:
                     print(f"{name}: totals differ from expected-grades.csv: {wrong}")
-                    return 1
+                    status = 1
             lines.append(f"| {name} | {args.copies} | {checks} | {args.jobs} | {seconds:.0f} s | "
                          f"{seconds / args.copies:.2f} s | {seconds * args.jobs / checks:.1f} s |")
             record.append({"executor": name, "copies": args.copies, "checks": checks,
@@ -169,14 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     if len(by_executor) > 1 and len({json.dumps(t, sort_keys=True)
                                      for t in by_executor.values()}) > 1:
         print("the executors gave different points")
-        return 1
+        status = 1
     print("| executor | submissions | checks run | slots | wall | per submission "
           "| per check per slot |")
     print("|---|---|---|---|---|---|---|")
     print("\n".join(lines))
     if args.json is not None:
         args.json.write_text(json.dumps(record, indent=2) + "\n")
-    return 0
+    return status
 
 
 if __name__ == "__main__":
