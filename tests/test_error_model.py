@@ -231,8 +231,8 @@ def test_a_bias_gradient_is_judged_at_its_own_terms_when_the_input_is_zero() -> 
     checks = run_check(check_G_param_end_to_end, Subject(None), net)
     assert all(c.comparison.holds for c in checks), [c.comparison for c in checks]
     # Off by the size of its terms, the bias gradient still fails.
-    from proofcheck.layers import layer_backprop
     from proofcheck.layers import _oracle as layer_oracle
+    from proofcheck.layers import layer_backprop
     from proofcheck.properties._generalization import _end_to_end
 
     o = layer_oracle.network_gradients(net)
