@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from proofcheck.errors import one_line
 from proofcheck.layers import LayerMap, from_jax
 
 __all__ = [
@@ -229,7 +230,7 @@ def framework_check(entry: FrameworkMistake, *, N: int = 3, n_in: int = 3,
                 check_grads(layer.function, tuple(jnp.asarray(v) for v in values), order=1,
                             modes=["rev"])
             except Exception as exc:
-                return FrameworkCheck(checker, True, _first_line(exc))
+                return FrameworkCheck(checker, True, one_line(exc))
         return FrameworkCheck(checker, False, "passes")
     import torch
 
@@ -238,7 +239,7 @@ def framework_check(entry: FrameworkMistake, *, N: int = 3, n_in: int = 3,
     try:
         ok = torch.autograd.gradcheck(layer.call, inputs, raise_exception=True)
     except Exception as exc:
-        return FrameworkCheck(checker, True, _first_line(exc))
+        return FrameworkCheck(checker, True, one_line(exc))
     return FrameworkCheck(checker, not ok, "passes" if ok else "returns False")
 
 
@@ -277,11 +278,6 @@ def comparison_table(entries: tuple[FrameworkMistake, ...] | None = None) -> str
                      f"{proofcheck_check(entry)} | `{theirs.checker}`: "
                      f"{verdict.replace('|', '/')} |")
     return "\n".join(lines)
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def _torch_entries() -> tuple[FrameworkMistake, ...]:

@@ -41,3 +41,12 @@ class OracleError(ProofcheckError):
 
     For example: JAX runs in float32 (``jax_enable_x64`` is off).
     """
+
+
+def one_line(exc: BaseException) -> str:
+    """``ValueError: boom``: the exception's type and the first line of its message
+    (not a note added to it, not the rest of a long message). How the package names a
+    crash of user code, wherever it reports one; not part of ``__all__``, which lists
+    the exceptions."""
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

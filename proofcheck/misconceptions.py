@@ -115,6 +115,7 @@ from proofcheck._types import Float64Array
 from proofcheck.backprop import MatrixBackprop
 from proofcheck.catalog import CATALOG, LAYER_CATALOG, MISTAKES, LayerMistake, Mistake
 from proofcheck.error_model import lemma_scale
+from proofcheck.errors import one_line
 from proofcheck.layers import (
     ActivationMap,
     Affine,
@@ -220,9 +221,7 @@ def _call(function: Callable[..., Any], args: dict[str, Any],
         with np.errstate(all="ignore"):
             result = function(*copy.deepcopy(list(args.values())))
     except Exception as exc:
-        message = str(exc).strip().splitlines()
-        return _Outcome(f"{type(exc).__name__}: {message[0]}" if message else
-                        type(exc).__name__, {})
+        return _Outcome(one_line(exc), {})
     try:
         return _Outcome(None, unpack(result))
     except Exception:

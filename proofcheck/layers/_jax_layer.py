@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from proofcheck._types import Array, Float64Array
+from proofcheck.errors import one_line
 from proofcheck.layers._protocol import Parameters
 from proofcheck.layers._wrapped import (
     PROBE_BATCH,
@@ -51,11 +52,6 @@ def _user_code() -> Iterator[None]:
     """JAX's settings for the user's code: float64; rank promotion as numpy does it."""
     with jax.enable_x64(True), jax.numpy_rank_promotion("allow"):
         yield
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 class JaxLayer(WrappedLayer):
@@ -223,7 +219,7 @@ def _reference_mode(cls: type[JaxLayer], n_in: int, n_out: int,
             out = jax.eval_shape(cls.primal, *args)
         except Exception as exc:
             raise ValueError(f"{spec.signature_text()} fails for n_in={n_in}, n_out={n_out}, "
-                             f"N={PROBE_BATCH}: {_one_line(exc)}") from exc
+                             f"N={PROBE_BATCH}: {one_line(exc)}") from exc
         wanted = spec.user_shape(n_out, PROBE_BATCH)
         if tuple(getattr(out, "shape", ())) != wanted:
             raise ValueError(f"{spec.signature_text()} returns "
@@ -235,9 +231,9 @@ def _reference_mode(cls: type[JaxLayer], n_in: int, n_out: int,
             jax.eval_shape(lambda *xs: jax.vjp(cls.primal, *xs)[1](jnp.zeros(wanted)), *args)
             return "reverse", ""
         except Exception as exc:
-            reverse = _one_line(exc)
+            reverse = one_line(exc)
         try:
             jax.eval_shape(lambda *xs: jax.jvp(cls.primal, xs, xs), *args)
             return "forward", reverse
         except Exception as exc:
-            return "finite differences", f"autodiff fails: {_one_line(exc)}"
+            return "finite differences", f"autodiff fails: {one_line(exc)}"

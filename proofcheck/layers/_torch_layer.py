@@ -34,6 +34,7 @@ from typing import Any, cast
 import numpy as np
 
 from proofcheck._types import Array, Float64Array
+from proofcheck.errors import one_line
 from proofcheck.layers._protocol import Parameters
 from proofcheck.layers._wrapped import (
     PROBE_BATCH,
@@ -88,11 +89,6 @@ class _Context:
 
     def set_materialize_grads(self, value: bool) -> None:
         pass
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 class TorchLayer(WrappedLayer):
@@ -302,7 +298,7 @@ def _reference_mode(cls: type[TorchLayer], n_in: int, n_out: int,
         out = cls.call(*args)
     except Exception as exc:
         raise ValueError(f"{spec.signature_text()} fails for n_in={n_in}, n_out={n_out}, "
-                         f"N={PROBE_BATCH}: {_one_line(exc)}") from exc
+                         f"N={PROBE_BATCH}: {one_line(exc)}") from exc
     wanted = spec.user_shape(n_out, PROBE_BATCH)
     if tuple(getattr(out, "shape", ())) != wanted:
         raise ValueError(f"{spec.signature_text()} returns "
@@ -318,5 +314,5 @@ def _reference_mode(cls: type[TorchLayer], n_in: int, n_out: int,
             raise ValueError("its output is not recorded by autograd")
         torch.autograd.grad(z, args, grad_outputs=torch.ones_like(z), allow_unused=True)
     except Exception as exc:
-        return "finite differences", f"autograd of it fails: {_one_line(exc)}"
+        return "finite differences", f"autograd of it fails: {one_line(exc)}"
     return ("primal" if cls.primal is not None else "forward"), ""

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from proofcheck._types import Float64Array
-from proofcheck.errors import ImplementationError, InputError
+from proofcheck.errors import ImplementationError, InputError, one_line
 from proofcheck.steps import STEP_IDS
 from proofcheck.tolerances import TOLERANCES, Comparison, Tolerance, compare, term_scale
 
@@ -192,7 +192,7 @@ class Subject:
         except (ImplementationError, InputError):
             raise
         except Exception as exc:  # the user's code crashed: a failing row, not our crash
-            last = _one_line(exc)
+            last = one_line(exc)
             raise UserCodeFailure(label, last, _arrays(args)) from None
 
     def array(self, function: str, args: dict[str, Any], shape: tuple[int, ...],
@@ -237,13 +237,6 @@ class Subject:
                                args, label=f"dbs[{l}]")
                  for l, (db, b) in enumerate(zip(dbs, biases, strict=True))]
         return out_W, out_b
-
-
-def _one_line(exc: BaseException) -> str:
-    """``ValueError: boom``: the exception's type and the first line of its message
-    (not a note added to it, not the rest of a long message)."""
-    message = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
 
 
 def _copy(value: Any) -> Any:
