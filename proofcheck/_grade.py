@@ -261,29 +261,25 @@ def grade(
     ----------
     targets : list of str
         ``MODULE:ATTR``, ``MODULE`` or ``path/to/file.py[:ATTR]`` (see
-        :func:`proofcheck.load_implementation`); a class that is a layer type
-        (a subclass of :class:`proofcheck.layers.LayerMap` or
-        :class:`~proofcheck.layers.ActivationMap`) is checked as ``verify
-        --layer`` checks one. Targets with the same source (see
-        :func:`source_hash`) are checked once.
+        :func:`proofcheck.load_implementation`); a layer type (a subclass of
+        :class:`proofcheck.layers.LayerMap` or :class:`~proofcheck.layers.ActivationMap`)
+        is checked as ``verify --layer`` checks one. Targets with the same source
+        (:func:`source_hash`) are checked once.
     profile
         As for :func:`proofcheck.verify`.
     steps : collection of step IDs, optional
-        The steps to check; default the rubric's. The lemmas and the oracle's
-        own checks are about the mathematics, the same for every target, and
-        are not run.
+        The steps to check; default the rubric's. The lemmas and the oracle's own
+        checks (the mathematics, the same for every target) are not run.
     executor : concurrent.futures.Executor, optional
-        Where the tasks that start and watch the targets' processes run;
-        default a pool of ``jobs`` threads of this process, so that at most
-        ``jobs`` targets are checked at a time.
+        Where the tasks that start and watch the targets' processes run; default
+        ``jobs`` threads of this process (at most ``jobs`` targets at a time).
     jobs : int, optional
         Size of the default pool (default: the cores available).
     out_dir : path, optional
-        Write there, for each target, its JSON report (``<name>.json``), its
-        Gradescope results (``<name>.results.json``) and its feedback
-        (``<name>.feedback.md`` and ``.html``); for the class, ``grades.csv``,
-        ``results.json`` (see :mod:`proofcheck.gradebook`) and
-        ``summary.json``. The folder's parent must exist.
+        Write there each target's JSON report (``<name>.json``), Gradescope results
+        (``<name>.results.json``) and feedback (``<name>.feedback.md`` and ``.html``),
+        and the class's ``grades.csv``, ``results.json`` (see
+        :mod:`proofcheck.gradebook`) and ``summary.json``. Its parent must exist.
     timeout, memory : float, optional
         Each target's limits in seconds of wall time and megabytes of resident
         memory (defaults: :func:`proofcheck._sandbox.default_timeout` and
@@ -292,8 +288,8 @@ def grade(
         Points per step (default :data:`proofcheck.rubric.DEFAULT_RUBRIC`); each
         result's ``total`` and ``max_score``.
     docs_url : str
-        Where the course serves proofcheck's docs: the feedback links each step
-        to its section there (default: links relative to the docs' top folder).
+        Where the course serves proofcheck's docs, for the feedback's links to each
+        step (default: links relative to the docs' top folder).
     """
     if not targets:
         raise InputError("grade needs at least one target")
@@ -302,36 +298,50 @@ def grade(
     rubric = rubric or DEFAULT_RUBRIC
     if steps is None:
         steps = list(rubric.points)
-    cwd = os.getcwd()
-    hashes = [source_hash(t, cwd) for t in targets]
-    first: dict[str, str] = {}  # each source once, in the order of the targets
-    for h, t in zip(hashes, targets, strict=True):
-        first.setdefault(h, t)
-    own_pool = executor is None
-    if executor is None:
-        executor = ThreadPoolExecutor(max_workers=max(1, min(jobs or os.cpu_count() or 1,
-                                                             len(first))))
-    try:
-        futures = {h: executor.submit(grade_target, t, profile,
-                                      list(steps) if steps is not None else None, cwd,
-                                      timeout=timeout, memory=memory)
-                   for h, t in first.items()}
-        done = {h: GradeResult(**f.result()) for h, f in futures.items()}
-    except BaseException:
-        if own_pool:  # interrupted (Ctrl-C): the submissions' processes end with the grader
-            executor.shutdown(wait=False, cancel_futures=True)
-            stop_all()
-        raise
-    finally:
-        if own_pool:
-            executor.shutdown()
-    results = [_for_target(done[h], t, h) for t, h in zip(targets, hashes, strict=True)]
+    results = _check_each_source(targets, executor, jobs, profile, list(steps), timeout,
+                                 memory)
     scores = [score(r, rubric, list(steps)) for r in results]
     results = [r._replace(total=sc.total, max_score=sc.max_score)
                for r, sc in zip(results, scores, strict=True)]
     if folder is not None:
         _write(folder, results, scores, rubric, docs_url)
     return results
+
+
+def _check_each_source(targets: Sequence[str], executor: Executor | None, jobs: int | None,
+                       profile: str | None, steps: list[str], timeout: float | None,
+                       memory: float | None) -> list[GradeResult]:
+    """Each target's result, from one check of the first target of each source."""
+    cwd = os.getcwd()
+    hashes = [source_hash(t, cwd) for t in targets]
+    first: dict[str, str] = {}  # each source once, in the order of the targets
+    for h, t in zip(hashes, targets, strict=True):
+        first.setdefault(h, t)
+    if executor is None:
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs or os.cpu_count() or 1,
+                                                       len(first)))) as own:
+            done = _check_sources(first, own, profile, steps, cwd, timeout, memory,
+                                  own_pool=True)
+    else:
+        done = _check_sources(first, executor, profile, steps, cwd, timeout, memory,
+                              own_pool=False)
+    return [_for_target(done[h], t, h) for t, h in zip(targets, hashes, strict=True)]
+
+
+def _check_sources(first: dict[str, str], executor: Executor, profile: str | None,
+                   steps: list[str], cwd: str, timeout: float | None, memory: float | None,
+                   *, own_pool: bool) -> dict[str, GradeResult]:
+    """Each source's result (by its hash), from one check of its first target."""
+    try:
+        futures = {h: executor.submit(grade_target, t, profile, steps, cwd,
+                                      timeout=timeout, memory=memory)
+                   for h, t in first.items()}
+        return {h: GradeResult(**f.result()) for h, f in futures.items()}
+    except BaseException:
+        if own_pool:  # interrupted (Ctrl-C): the submissions' processes end with the grader
+            executor.shutdown(wait=False, cancel_futures=True)
+            stop_all()
+        raise
 
 
 def _write(folder: Path, results: list[GradeResult], scores: list[Score], rubric: Rubric,

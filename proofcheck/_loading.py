@@ -84,7 +84,7 @@ def _resolve(spec: str, option: str) -> Any:
         sys.path.insert(0, os.getcwd())
     try:
         if module_name.endswith(".py"):
-            module = _import_file(module_name)
+            module = import_file(module_name)
         else:
             module = importlib.import_module(module_name)
     except Exception as exc:
@@ -116,7 +116,7 @@ def _instantiate(cls: type, spec: str) -> Any:
         ) from exc
 
 
-def _import_file(path: str) -> ModuleType:
+def import_file(path: str) -> ModuleType:
     """Import a Python file by its path, as a module of its own (a student's submission).
 
     Its folder goes first on ``sys.path`` and stays there (a function that

@@ -1,7 +1,7 @@
 """Each submission checked in a process and a working folder of its own, within limits.
 
 :func:`run_contained` starts a fresh Python process (``python -c``
-running :func:`_main`) for one target, in an empty working folder made for
+running :func:`child_main`) for one target, in an empty working folder made for
 it, and watches it:
 
 - **time**: past ``timeout`` seconds of wall time the process (and every
@@ -67,7 +67,7 @@ DEFAULT_SECONDS_PER_EXAMPLE = 5.0
 OUTPUT_KEPT = 16_384
 #: What the contained process runs (``-c``: this module is already imported with the
 #: package, so ``-m`` would run a second copy of it).
-_ENTRY = "import sys; from proofcheck._sandbox import _main; _main(sys.argv[1:])"
+_ENTRY = "import sys; from proofcheck._sandbox import child_main; child_main(sys.argv[1:])"
 #: Seconds between two readings of the time and the memory used.
 _POLL = 0.1
 
@@ -413,7 +413,9 @@ def _misconception(subject: Any, rows: list[Any], layer_target: bool) -> dict[st
 ALARM_MARGIN = 10
 
 
-def _main(argv: list[str]) -> None:
+def child_main(argv: list[str]) -> None:
+    """The contained process's entry point: ``argv[0]`` is the JSON request (target,
+    profile, steps, limits); the results are written where the request says."""
     from proofcheck.compilation import start_own_process
 
     request = json.loads(argv[0])

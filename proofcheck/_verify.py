@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 
 from hypothesis import settings
 
-from proofcheck._loading import _import_file, load_implementation
+from proofcheck._loading import import_file, load_implementation
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.errors import ImplementationError, InputError
@@ -224,24 +224,21 @@ def verify(
     progress : callable, optional
         ``progress(i, total, step, mode, row)`` before (``row=None``) and after each row.
     name, seed : str, int, optional
-        How the report names the implementation; a seed to repeat a run exactly.
+        How the report names ``impl``; a seed to repeat a run exactly.
     layer : LayerMap or ActivationMap subclass, optional
         Check this layer type (see :mod:`proofcheck.layers`) instead of an
         implementation: its lemma rows and the generalized theorem's rows.
     jobs : int
-        Run the rows in this many worker processes (default 1: here); an
-        implementation that cannot be sent to another process runs here.
+        Worker processes for the rows (default 1: here; ``impl`` runs here if it cannot travel).
 
     Raises
     ------
     ImplementationError
-        If the implementation cannot be checked at all (exit status 2): no protocol
-        function, a signature that does not fit, or a result that is not a float64
-        numpy array. A wrong shape or a NaN is a failing row instead.
+        If ``impl`` cannot be checked at all (exit status 2): no protocol function, a
+        signature that does not fit, a result that is not a float64 array (a wrong
+        shape or a NaN is a failing row instead).
     InputError
-        For an unknown profile or step ID.
-
-    Which rows run, and the stages of the work, are in the module's docstring.
+        For an unknown profile or step ID. (Which rows run: the module's docstring.)
     """
     start = time.perf_counter()
     plan = plan_rows(impl, profile=profile, steps=steps, database=database, name=name,
@@ -419,7 +416,7 @@ def _can_travel(obj: Any) -> bool:
 def _restore(ref: Any) -> Any:
     kind, value = ref
     if kind == "file":
-        return _import_file(value)
+        return import_file(value)
     return importlib.import_module(value) if kind == "module" else value
 
 

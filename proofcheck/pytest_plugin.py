@@ -99,7 +99,7 @@ import pytest
 
 from proofcheck import _verify
 from proofcheck.errors import ProofcheckError
-from proofcheck.report import MEANING, Counterexample, Report, Row, _render_counterexample
+from proofcheck.report import MEANING, Counterexample, Report, Row, counterexample_lines
 
 __all__ = ["DECLARATIONS", "ProofcheckItem", "Target", "item_name"]
 
@@ -285,7 +285,7 @@ def render_failure(row: Row, target: Target, rerun: str) -> str:
 def _counterexample_lines(c: Counterexample) -> list[str]:
     """The counterexample as the report prints it; an exact row's entries are formulas."""
     if not any(isinstance(v, str) for v in _flat([c.actual, c.expected])):
-        return _render_counterexample(c, arrays=True)
+        return counterexample_lines(c, arrays=True)
     by = f", computed by {c.function}" if c.function else ""
     lines = ["Counterexample (exact: sympy, over symbolic entries):",
              f"  quantity: {c.quantity}{by}",

@@ -525,7 +525,7 @@ class Report:
             if r.message:
                 lines.append(r.message)
             if r.counterexample is not None:
-                lines += _render_counterexample(r.counterexample, arrays=arrays and is_root)
+                lines += counterexample_lines(r.counterexample, arrays=arrays and is_root)
                 lines.append(f"  rerun: {self.rerun_command(r)}"
                              + ("" if self.profile == "ci" or self.seed is not None else
                                 "  (the example is replayed first from the example database)"))
@@ -554,7 +554,12 @@ def _block(label: str, value: Any, suffix: str = "") -> str:
     return head + _fmt(value).replace("\n", "\n" + " " * len(head)) + suffix
 
 
-def _render_counterexample(c: Counterexample, *, arrays: bool) -> list[str]:
+def counterexample_lines(c: Counterexample, *, arrays: bool) -> list[str]:
+    """The text lines of a row's counterexample, as the report prints it.
+
+    With ``arrays``, the network's parameters and data are printed in full (as
+    for the root cause's row); otherwise its summary only.
+    """
     lines = ["Minimal counterexample (shrunk by Hypothesis):"]
     if c.network is not None:
         n = c.network

@@ -22,7 +22,6 @@ CPU as JAX is configured.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
@@ -35,13 +34,15 @@ from proofcheck._types import Array, Float64Array
 from proofcheck.errors import one_line
 from proofcheck.layers._protocol import Parameters
 from proofcheck.layers._wrapped import (
-    PROBE_BATCH,
     OutputWidth,
     WrappedLayer,
+    caller_module,
     class_name,
     describe_arguments,
     finite_difference_vjp,
     host_reference,
+    probe_output,
+    probe_shapes,
     probe_widths,
 )
 
@@ -177,7 +178,7 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
         "name": label, "spec": spec, "function": fn, "primal": staticmethod(fn.fun),
         "mode": "reverse", "__doc__": f"{spec.signature_text()}, a jax.{kind} checked "
                                       "by proofcheck (made by proofcheck.layers.from_jax).",
-        "__module__": _caller_module()}))
+        "__module__": caller_module()}))
     widths = probe_widths(cls)
     if not widths:
         raise ValueError(f"{spec.signature_text()} has no input width in 1..8 with an output "
@@ -193,18 +194,11 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
     return cls
 
 
-def _caller_module() -> str:
-    """The module that called :func:`from_jax` (``__module__`` of the class it makes)."""
-    frame = sys._getframe(3)
-    return str(frame.f_globals.get("__name__", __name__))
-
-
 def _abstract_arguments(cls: type[JaxLayer], n_in: int, n_out: int) -> list[Any]:
     """The function's arguments as shapes only, for ``jax.eval_shape``."""
     spec = cls.spec
     struct: Any = jax.ShapeDtypeStruct
-    return [struct(spec.user_shape(n_in, PROBE_BATCH) if n == spec.input
-                   else spec.shape(n, n_in, n_out), jnp.float64) for n in spec.arguments]
+    return [struct(shape, jnp.float64) for shape in probe_shapes(spec, n_in, n_out)]
 
 
 def _reference_mode(cls: type[JaxLayer], n_in: int, n_out: int,
@@ -215,16 +209,7 @@ def _reference_mode(cls: type[JaxLayer], n_in: int, n_out: int,
     """
     spec, args = cls.spec, _abstract_arguments(cls, n_in, n_out)
     with _user_code():
-        try:
-            out = jax.eval_shape(cls.primal, *args)
-        except Exception as exc:
-            raise ValueError(f"{spec.signature_text()} fails for n_in={n_in}, n_out={n_out}, "
-                             f"N={PROBE_BATCH}: {one_line(exc)}") from exc
-        wanted = spec.user_shape(n_out, PROBE_BATCH)
-        if tuple(getattr(out, "shape", ())) != wanted:
-            raise ValueError(f"{spec.signature_text()} returns "
-                             f"{getattr(out, 'shape', type(out).__name__)} for n_in={n_in}, "
-                             f"n_out={n_out}, N={PROBE_BATCH}; expected {wanted}")
+        wanted = probe_output(spec, lambda: jax.eval_shape(cls.primal, *args), n_in, n_out)
         if finite_differences:
             return "finite differences", "asked for (reference='finite differences')"
         try:

@@ -221,12 +221,8 @@ def layer_networks(
                           "a non-empty sequence of LayerMap subclasses")
     activation_maps = _listed("activation_maps", activation_maps,
                               "a non-empty sequence of ActivationMap instances")
-    _check_arguments(layer_types, activation_maps, focus, min_depth, max_depth, max_width,
-                     max_batch, orders)
-    if not (isinstance(focus_from, int) and not isinstance(focus_from, bool)
-            and 1 <= focus_from <= max_depth):
-        raise InvalidArgument(f"focus_from={focus_from!r} must be an integer in "
-                              f"1..max_depth={max_depth}")
+    _check_arguments(layer_types, activation_maps, focus, focus_from, min_depth, max_depth,
+                     max_width, max_batch, orders)
     return _draw_layer_network(_layer_plan(layer_types, activation_maps, focus, focus_from,
                                            min_depth, max_depth, max_width, max_batch,
                                            costs, orders))
@@ -412,8 +408,8 @@ def _listed(name: str, value: Any, expected: str) -> list[Any]:
 
 
 def _check_arguments(layer_types: Sequence[Any], activation_maps: Sequence[Any], focus: Any,
-                     min_depth: int, max_depth: int, max_width: int, max_batch: int,
-                     orders: int) -> None:
+                     focus_from: Any, min_depth: int, max_depth: int, max_width: int,
+                     max_batch: int, orders: int) -> None:
     """Raise ``InvalidArgument`` naming the first argument of :func:`layer_networks` that
     is out of range."""
     for name, value in (("min_depth", min_depth), ("max_depth", max_depth),
@@ -444,6 +440,10 @@ def _check_arguments(layer_types: Sequence[Any], activation_maps: Sequence[Any],
         if t.min_batch > max_batch:
             raise InvalidArgument(f"{t.__name__}.min_batch={t.min_batch} is larger than "
                                   f"max_batch={max_batch}")
+    if not (isinstance(focus_from, int) and not isinstance(focus_from, bool)
+            and 1 <= focus_from <= max_depth):
+        raise InvalidArgument(f"focus_from={focus_from!r} must be an integer in "
+                              f"1..max_depth={max_depth}")
 
 
 def _targets(cost: str, n: int, N: int) -> st.SearchStrategy[Float64Array]:

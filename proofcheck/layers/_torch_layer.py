@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
@@ -40,10 +39,13 @@ from proofcheck.layers._wrapped import (
     PROBE_BATCH,
     OutputWidth,
     WrappedLayer,
+    caller_module,
     class_name,
     describe_arguments,
     finite_difference_vjp,
     host_reference,
+    probe_output,
+    probe_shapes,
     probe_widths,
 )
 
@@ -240,7 +242,7 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
         "name": label, "spec": spec, "function_class": fn if is_class else None,
         "call": staticmethod(fn.apply if is_class else fn),
         "primal": staticmethod(primal) if primal is not None else None,
-        "mode": "finite differences", "__module__": _caller_module(),
+        "mode": "finite differences", "__module__": caller_module(),
         "__doc__": f"{spec.signature_text()}, a torch.autograd.Function checked by "
                    "proofcheck (made by proofcheck.layers.from_torch)."}))
     if primal is None:
@@ -280,30 +282,15 @@ def _signature_of(fn: Any, is_class: bool) -> Callable[..., Any]:
     return arguments
 
 
-def _caller_module() -> str:
-    """The module that called :func:`proofcheck.layers.from_torch`."""
-    return str(sys._getframe(3).f_globals.get("__name__", __name__))
-
-
 def _reference_mode(cls: type[TorchLayer], n_in: int, n_out: int,
                     finite_differences: bool) -> tuple[str, str]:
     """How the reference differentiates the forward computation, probed at one point;
     and why not by autograd."""
     spec = cls.spec
     rng = np.random.default_rng(0)
-    shapes = [spec.user_shape(n_in, PROBE_BATCH) if n == spec.input
-              else spec.shape(n, n_in, n_out) for n in spec.arguments]
-    args = [_tensor(rng.uniform(-1.0, 1.0, s), grad=True) for s in shapes]
-    try:
-        out = cls.call(*args)
-    except Exception as exc:
-        raise ValueError(f"{spec.signature_text()} fails for n_in={n_in}, n_out={n_out}, "
-                         f"N={PROBE_BATCH}: {one_line(exc)}") from exc
-    wanted = spec.user_shape(n_out, PROBE_BATCH)
-    if tuple(getattr(out, "shape", ())) != wanted:
-        raise ValueError(f"{spec.signature_text()} returns "
-                         f"{tuple(getattr(out, 'shape', ())) or type(out).__name__} for "
-                         f"n_in={n_in}, n_out={n_out}, N={PROBE_BATCH}; expected {wanted}")
+    args = [_tensor(rng.uniform(-1.0, 1.0, s), grad=True)
+            for s in probe_shapes(spec, n_in, n_out)]
+    probe_output(spec, lambda: cls.call(*args), n_in, n_out)
     if finite_differences:
         return "finite differences", "asked for (reference='finite differences')"
     if cls.primal is None and cls.function_class is None:

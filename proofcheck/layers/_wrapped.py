@@ -31,6 +31,7 @@ frameworks' habit) and ``(n_in, N)``, ``(n_out, N)`` with
 from __future__ import annotations
 
 import inspect
+import sys
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, NamedTuple
@@ -39,10 +40,11 @@ import numpy as np
 from hypothesis import strategies as st
 
 from proofcheck._types import Array, Float64Array, Namespace
+from proofcheck.errors import one_line
 from proofcheck.layers._protocol import LayerMap, Parameters
 
-__all__ = ["Description", "WrappedLayer", "describe_arguments", "finite_difference_vjp",
-           "host_reference"]
+__all__ = ["Description", "WrappedLayer", "caller_module", "describe_arguments",
+           "finite_difference_vjp", "host_reference", "probe_output", "probe_shapes"]
 
 #: The widest input a probe of the description tries (the properties draw up to 8).
 PROBE_WIDTHS = range(1, 9)
@@ -339,6 +341,44 @@ class WrappedLayer(LayerMap):
 
     def describe(self) -> str:
         return f"{self.name}({self.n_in} -> {self.n_out})"
+
+
+def probe_shapes(spec: Description, n_in: int, n_out: int) -> list[tuple[int, ...]]:
+    """The shapes of the user's arguments, in their order, at one probe (batch
+    :data:`PROBE_BATCH`)."""
+    return [spec.user_shape(n_in, PROBE_BATCH) if n == spec.input
+            else spec.shape(n, n_in, n_out) for n in spec.arguments]
+
+
+def probe_output(spec: Description, forward: Callable[[], Any], n_in: int,
+                 n_out: int) -> tuple[int, ...]:
+    """Run the user's forward computation once at a probe; the output shape it must have.
+
+    Raises
+    ------
+    ValueError
+        Naming the function and the probe's widths, if the call fails or its output
+        does not have the shape the description gives.
+    """
+    where = f"n_in={n_in}, n_out={n_out}, N={PROBE_BATCH}"
+    try:
+        out = forward()
+    except Exception as exc:
+        raise ValueError(f"{spec.signature_text()} fails for {where}: {one_line(exc)}"
+                         ) from exc
+    wanted = spec.user_shape(n_out, PROBE_BATCH)
+    shape = getattr(out, "shape", None)
+    if shape is None or tuple(shape) != wanted:
+        got = type(out).__name__ if shape is None else tuple(shape)
+        raise ValueError(f"{spec.signature_text()} returns {got} for {where}; "
+                         f"expected {wanted}")
+    return wanted
+
+
+def caller_module() -> str:
+    """The module that called ``from_jax`` or ``from_torch`` (the ``__module__`` of the
+    class it makes): three frames up, from where those wrappers call this."""
+    return str(sys._getframe(3).f_globals.get("__name__", __name__))
 
 
 def probe_widths(cls: type[WrappedLayer]) -> list[tuple[int, int]]:
