@@ -45,7 +45,7 @@ from proofcheck.costs import COSTS
 from proofcheck.errors import ImplementationError, InputError
 from proofcheck.profiles import get_profile, profile_from_env
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
-from proofcheck.report import Report, Row
+from proofcheck.report import Report, Row, reference_of
 from proofcheck.steps import STEP_IDS, get_step
 
 __all__ = ["Plan", "assert_verified", "load_implementation", "plan_rows", "run_rows", "verify"]
@@ -362,8 +362,9 @@ def _run_row(plan: Plan, prop: Any) -> Row:
     from proofcheck._runner import run_property
 
     subject, step = plan.subject, get_step(prop.step)
-    statement = (f"{prop.layer}: hand-derived products = jax.vjp" if prop.layer
-                 else step.statement)
+    statement = (f"{prop.layer}: hand-derived products = "
+                 f"{reference_of(prop.layer, prop.oracle) or 'jax.vjp'}"
+                 if prop.layer else step.statement)
     declared = prop.declared_tolerance
     row = Row(prop.step, prop.mode, step.title, statement, "holds", layer=prop.layer,
               tolerance=declared.name, rtol=declared.rtol, atol=declared.atol,

@@ -326,8 +326,19 @@ def _layer_lemma_text(root: Row) -> str:
         what = f"product {quantity}" if quantity else "product J^f(z)^T g"
         role = "the pull-back through the activation, J^f(z^l)^T"
     return (f"{root.step} lemma ({root.layer}) fails in isolation: {root.layer}'s "
-            f"hand-derived {what} disagrees with jax.vjp of its forward map, so {role} is "
-            "wrong.")
+            f"hand-derived {what} disagrees with "
+            f"{reference_of(root.layer or '', root.oracle) or 'jax.vjp of its forward map'}"
+            f", so {role} is wrong.")
+
+
+def reference_of(layer: str, oracle: str) -> str | None:
+    """The reference of a layer type made from another framework's function, as its
+    run's oracle column names it (``"...; <layer>: <reference>"``); ``None`` for a
+    layer type whose products are compared with ``jax.vjp`` of its forward map."""
+    marker = f"; {layer}: "
+    if layer and marker in oracle:
+        return oracle.split(marker, 1)[1]
+    return None
 
 
 def _owners(root: Row) -> set[str]:

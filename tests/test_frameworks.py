@@ -73,6 +73,12 @@ def test_example_wrong_layer_fails_naming_the_product_at_fault() -> None:
     assert (d.root_cause, d.mode, d.layer) == ("G.param", "lemma", "WrongGatedUnit")
     assert names_argument(report, ("c",)), report.render()
     assert "J_c^T delta" in d.message
+    # The diagnosis and the lemma row's statement name the reference that was used
+    # (autodiff of the undecorated primal), not jax.vjp of the user's rule.
+    reference = "JAX reverse-mode autodiff of the undecorated primal wrong_gated_unit"
+    assert f"disagrees with {reference}" in d.message and "jax.vjp" not in d.message
+    row = report.row("G.param", "lemma", "WrongGatedUnit")
+    assert row.statement.startswith(f"WrongGatedUnit: hand-derived products = {reference}")
 
 
 @pytest.mark.batch
@@ -442,6 +448,8 @@ def test_torch_example_wrong_layer_fails_naming_the_product_at_fault() -> None:
     d = report.diagnosis
     assert (d.root_cause, d.mode, d.layer) == ("G.param", "lemma", "WrongTorchGatedUnit")
     assert names_argument(report, ("W",)) and "J_W^T delta" in d.message, report.render()
+    assert ("disagrees with torch autograd of WrongGatedUnitFunction.forward run outside "
+            "apply (the custom backward bypassed)") in d.message
 
 
 def test_torch_module_is_checked_through_the_function_it_calls() -> None:
