@@ -3,9 +3,11 @@
 The ordinary suite runs each property on a few dozen examples. A false alarm
 that needs a rare example (a potential that rounds differently on the two
 sides, a tolerance that is too tight for some shape) would show up only now
-and then. This test looks for one on purpose: :class:`proofcheck.MatrixBackprop`
-is checked under the ``dev`` profile with 50 different seeds, and once under
-``thorough``, and every row of every report must hold.
+and then. This test looks for one on purpose: the package's own run (what
+``proofcheck verify`` checks with no ``--impl``: :class:`proofcheck.MatrixBackprop`
+on every step, and the registered layer types' rows, G.*) is made under the
+``dev`` profile with 50 different seeds, and once under ``thorough``, and every
+row of every report must hold.
 
 Every correct implementation of the test catalog
 (:data:`tests.correct_implementations.CORRECT`, the right-derivative and the
@@ -92,15 +94,15 @@ def _check(report: Report, label: str, tally: Tally,
 @pytest.mark.parametrize("seed", SEEDS)
 def test_reference_holds_under_dev_seed(seed: int, tally: Tally,
                                         record_property: pytest.RecordProperty) -> None:
-    report = proofcheck.verify(proofcheck.MatrixBackprop(), profile="dev", seed=seed,
-                               database=False)
+    # The package's own run (no implementation given): the reference's rows and the
+    # layer types' rows (G.*), as `proofcheck verify --profile dev --seed SEED` runs them.
+    report = proofcheck.verify(profile="dev", seed=seed, database=False)
     _check(report, f"dev seed {seed}", tally, record_property)
 
 
 def test_reference_holds_under_thorough(tally: Tally,
                                         record_property: pytest.RecordProperty) -> None:
-    report = proofcheck.verify(proofcheck.MatrixBackprop(), profile="thorough",
-                               seed=SEED_BASE, database=False)
+    report = proofcheck.verify(profile="thorough", seed=SEED_BASE, database=False)
     _check(report, "thorough", tally, record_property)
 
 
