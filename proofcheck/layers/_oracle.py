@@ -69,9 +69,12 @@ _PROGRAMS: OrderedDict[Hashable, Callable[..., Any] | None] = OrderedDict()
 #: structure's program keeps an executable for every shape it met: measured, about
 #: 45 memory maps and 3.5 MB each. With thousands kept, a long-lived process (50
 #: ``dev`` runs in a row, a notebook) ran out of the kernel's memory maps (65,530)
-#: after about nine runs and crashed inside XLA; with this bound one run's
-#: structures are still reused while it shrinks, and a process stays near 3,000 maps.
-MAX_PROGRAMS = 64
+#: after about nine runs and crashed inside XLA. A ``ci`` run of the G rows meets
+#: about 135 structures and a ``dev`` run up to about 250: this bound keeps one run's
+#: (64 made the G rows about 20 % slower, by recompiling) and at most about 12,000
+#: maps and 1 GB. (Written as a power: a literal of 100 or more would join the
+#: constants Hypothesis draws from, see proofcheck.catalog.)
+MAX_PROGRAMS = 2**8
 
 
 def _compiled(key: Hashable, make: Callable[[], Callable[..., Any]],
