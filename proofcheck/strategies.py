@@ -53,7 +53,7 @@ an estimate of how the forward pass's rounding propagates -- is in
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -77,6 +77,7 @@ __all__ = [
     "inside_statement",
     "matrices",
     "networks",
+    "outputs_inside_statement",
 ]
 
 
@@ -308,15 +309,27 @@ def inside_statement(net: Network) -> bool:
 
     with np.errstate(all="ignore"):
         _, As = forward_numpy(net.weights, net.biases, net.activations, net.X)
-        A = As[-1]
+    return outputs_inside_statement(As, net.cost, net.Y)
+
+
+def outputs_inside_statement(As: Sequence[Float64Array], cost_name: str,
+                             Y: Float64Array) -> bool:
+    """The test of :func:`inside_statement` on a forward pass's activations ``A^0 .. A^k``:
+    the one rule for the paper's networks and for networks of any layer types.
+
+    Every ``A^l`` is finite, ``A^k`` is in the cost's domain for ``Y`` and the cost's
+    gradient there is finite; a sigmoid output under binary cross-entropy also keeps
+    ``1 - a >= 2^-50`` and ``a >= 2^-1000`` (see the module docstring).
+    """
+    with np.errstate(all="ignore"):
         if not all(np.all(np.isfinite(a)) for a in As):
             return False
-        cost = COSTS[net.cost]
+        A, cost = As[-1], COSTS[cost_name]
         try:
-            cost.validate(A, net.Y)
+            cost.validate(A, Y)
         except InputError:
             return False
-        if net.cost == "binary_cross_entropy" and (
+        if cost_name == "binary_cross_entropy" and (
                 np.any(1.0 - A < _ONE_MARGIN) or np.any(A < _ZERO_MARGIN)):
             return False
-        return bool(np.all(np.isfinite(cost.gradient(A, net.Y))))
+        return bool(np.all(np.isfinite(cost.gradient(A, Y))))

@@ -242,3 +242,26 @@ def test_a_bias_gradient_is_judged_at_its_own_terms_when_the_input_is_zero() -> 
         check("dC/db^3", wrong[2]["b"], o.grads[2]["b"], layer=3,
                                     scale=grads[2]["b"])])
     assert not checks[0].comparison.holds
+
+
+def test_a_layer_network_outside_the_statement_is_discarded_not_failed() -> None:
+    """Found by the layer rows' dev soak (seed 20): b = -709 before a sigmoid under
+    cross-entropy rounds a to 0 with y = 0, where the cost's gradient (a - y) / (a (1 - a))
+    is 0 / 0. The paper's networks keep a >= 2^-1000 there; the layer networks were
+    tested against the cost's domain only, and G.base isolated failed the reference
+    on a NaN. Both now use one rule (strategies.outputs_inside_statement)."""
+    from hypothesis.errors import Unsatisfiable
+
+    from proofcheck.layers import ACTIVATION_MAPS, Affine, LayerNetwork
+    from proofcheck.properties import Subject
+    from proofcheck.properties._generalization import check_G_base_isolated
+    from proofcheck.strategies import outputs_inside_statement
+
+    maps = {f.describe(): f for f in ACTIVATION_MAPS}
+    net = LayerNetwork([Affine(1, 1)], [{"W": np.zeros((1, 1)), "b": np.array([-709.0])}],
+                       [maps["sigmoid"]], "binary_cross_entropy", np.zeros((1, 1)),
+                       np.zeros((1, 1)))
+    A = 1.0 / (1.0 + np.exp(709.0))
+    assert not outputs_inside_statement([net.X, np.array([[A]])], net.cost, net.Y)
+    with pytest.raises(Unsatisfiable):
+        run_check(check_G_base_isolated, Subject(None), net)

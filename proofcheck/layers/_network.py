@@ -37,8 +37,11 @@ for the width they now receive: the network stays valid, and a counterexample
 shrinks to the smallest depth at which the mistake shows.
 
 *Outputs.* Targets are valid for the cost; the output activation is forced
-when the cost needs one (``sigmoid``, ``softmax``). Networks whose output
-leaves the cost's domain are not filtered here: the properties discard them.
+when the cost needs one (``sigmoid``, ``softmax``). Networks outside the
+statement (an output that leaves the cost's domain or its margins, a cost
+gradient that is not finite: the paper's networks' rule,
+:func:`proofcheck.strategies.outputs_inside_statement`) are not filtered here:
+the properties discard them.
 """
 
 from __future__ import annotations

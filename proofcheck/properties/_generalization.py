@@ -37,8 +37,7 @@ from hypothesis.extra import numpy as hnp
 
 from proofcheck import error_model
 from proofcheck._types import Float64Array
-from proofcheck.costs import COSTS
-from proofcheck.errors import ImplementationError, InputError
+from proofcheck.errors import ImplementationError
 from proofcheck.layers import (
     ACTIVATION_MAPS,
     LAYER_TYPES,
@@ -62,7 +61,7 @@ from proofcheck.properties._framework import (
     register,
     result_array,
 )
-from proofcheck.strategies import elements
+from proofcheck.strategies import elements, outputs_inside_statement
 from proofcheck.tolerances import term_scale
 
 __all__ = ["has_parameters", "layer_lemmas", "lemma_properties_for"]
@@ -115,18 +114,20 @@ def _parameter_products(subject: Subject, layer: LayerMap, a: Float64Array, para
 
 
 def _valid(net: LayerNetwork) -> None:
-    """Discard networks whose output leaves the cost's domain.
+    """Discard networks outside the statement (D2), by the paper's networks' own rule
+    (:func:`proofcheck.strategies.outputs_inside_statement`).
 
-    A chain of residual or linear layers can push a sigmoid output to exactly
-    0.0 or 1.0 in float64, where cross-entropy is undefined: such a network is
-    outside the statement (D2), not a counterexample.
+    A chain of residual or linear layers, or parameters scaled by ``10^3``, can push a
+    sigmoid output to 0.0 or 1.0 in float64 (or a softmax output to 0.0), where the
+    cross-entropy's gradient is not finite: such a network is not a counterexample.
+    (With the domain test alone, ``b = -709`` before a sigmoid under cross-entropy
+    gave ``a = 0``, ``y = 0`` and a NaN cost gradient, and G.base isolated failed the
+    reference in a ``dev`` soak.)
     """
     maps = [(lambda Z, f=f: f.forward(Z, np)) for f in net.activations]
-    _, As = layer_forward(net.layers, net.params, maps, net.X, np)
-    try:
-        COSTS[net.cost].validate(As[-1], net.Y)
-    except InputError:
-        assume(False)
+    with np.errstate(all="ignore"):
+        _, As = layer_forward(net.layers, net.params, maps, net.X, np)
+    assume(outputs_inside_statement(As, net.cost, net.Y))
 
 
 def _scales(net: LayerNetwork, o: layer_oracle.LayerOracle,
