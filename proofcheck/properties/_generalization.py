@@ -127,7 +127,8 @@ def _valid(net: LayerNetwork) -> None:
     maps = [(lambda Z, f=f: f.forward(Z, np)) for f in net.activations]
     with np.errstate(all="ignore"):
         _, As = layer_forward(net.layers, net.params, maps, net.X, np)
-    assume(outputs_inside_statement(As, net.cost, net.Y))
+    if not outputs_inside_statement(As, net.cost, net.Y):
+        assume(False)  # only when it discards: a check may be called outside a test
 
 
 def _scales(net: LayerNetwork, o: layer_oracle.LayerOracle,
