@@ -72,7 +72,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -103,6 +103,7 @@ __all__ = [
     "judged_scale",
     "kink_activations",
     "kink_conventions",
+    "layer_near_kink",
     "layer_network_scales",
     "layer_product_scale",
     "lemma_scale",
@@ -409,6 +410,36 @@ def within_rounding_of_kink(name: str, Z: Float64Array, terms: Float64Array,
     rounding = np.maximum(KINK_MARGIN * terms, MARGIN * np.asarray(error))
     near = ((distance <= rounding) | (distance < _TINY)) & (terms > 0)
     return bool(np.any(near))
+
+
+def layer_near_kink(activations: Sequence[Any], Zs: Sequence[Float64Array],
+                    As: Sequence[Float64Array], oracle_Zs: Sequence[Float64Array],
+                    oracle_As: Sequence[Float64Array]) -> bool:
+    """Whether a unit of a network of layer types lies within rounding of its activation's
+    kink: its potential (numpy's ``Zs``) within ``MARGIN`` times the unit's measured
+    forward rounding, the difference between the two forward passes in ``z`` or in ``a``
+    (a kinked activation's slopes are at most 1, so a difference in ``a`` is at most one
+    in the potential the oracle's activation was applied to), where that is not 0.
+
+    The layer types' potentials have no terms to judge a cancellation by, as the
+    paper's ``W a + b`` has (:func:`near_kink`); the two passes measure it instead.
+    Found by the layer rows' soak: a LayerNorm of an input whose features are all equal
+    gives ``a - mu`` of a few ulp, divided by ``sqrt(eps)``; numpy's ``z`` was exactly 0,
+    XLA's fused relu applied to ``1.8e-14``, and the two derivatives took opposite sides
+    of the kink. Units exactly at a kink in both passes (``W = 0``, ``b = 0``) are kept:
+    there the implementation's own ``f'(0)`` is checked (:func:`kink_conventions`).
+    ``As`` and ``oracle_As`` start with ``A^0 = X``.
+    """
+    for f, Z, A, oZ, oA in zip(activations, Zs, As[1:], oracle_Zs, oracle_As[1:], strict=True):
+        kink = getattr(getattr(f, "activation", None), "kink", None)
+        if kink is None:
+            continue
+        with np.errstate(all="ignore"):
+            error = np.maximum(np.abs(Z - oZ), np.abs(A - oA))
+            near = (np.abs(Z - kink) <= MARGIN * error) & (error > 0)
+        if np.any(near):
+            return True
+    return False
 
 
 def kink_activations(net: Network, Zs: Sequence[Float64Array]) -> list[str]:

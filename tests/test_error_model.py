@@ -265,3 +265,35 @@ def test_a_layer_network_outside_the_statement_is_discarded_not_failed() -> None
     assert not outputs_inside_statement([net.X, np.array([[A]])], net.cost, net.Y)
     with pytest.raises(Unsatisfiable):
         run_check(check_G_base_isolated, Subject(None), net)
+
+
+def test_a_layer_unit_within_rounding_of_a_kink_is_discarded_not_failed() -> None:
+    """Found by the layer rows' dev soak (seed 30): a LayerNorm of an input whose
+    features are equal gives a - mu of a few ulp, divided by sqrt(eps). numpy's z^1 is
+    exactly 0 (relu'(0) = 0), while XLA's fused relu was applied to 1.8e-14 (its
+    derivative 1): two correct computations on opposite sides of the kink. As for the
+    paper's networks, such a unit is within rounding of the kink and is discarded; a
+    unit exactly at the kink in both passes is kept."""
+    from hypothesis.errors import Unsatisfiable
+
+    from proofcheck.layers import ACTIVATION_MAPS, Affine, LayerNetwork
+    from proofcheck.layers._layernorm import LayerNorm
+    from proofcheck.properties import Subject
+    from proofcheck.properties._generalization import check_G_step_isolated
+
+    maps = {f.describe(): f for f in ACTIVATION_MAPS}
+    net = LayerNetwork([LayerNorm(3, False), Affine(3, 1)],
+                       [{}, {"W": np.array([[0.25, 0.0, 0.0]]), "b": np.zeros(1)}],
+                       [maps["relu"], maps["sigmoid"]], "binary_cross_entropy",
+                       np.ones((3, 1)), np.zeros((1, 1)))
+    with pytest.raises(Unsatisfiable):
+        run_check(check_G_step_isolated, Subject(None), net)
+    relu, zero = [maps["relu"]], [np.zeros((2, 1))]
+    X = [np.zeros((2, 1))]
+    # Both passes exactly at the kink: kept (the implementation's f'(0) is checked).
+    assert not error_model.layer_near_kink(relu, zero, X + zero, zero, X + zero)
+    # The oracle's activation 1.8e-14 where numpy's potential is 0: within rounding.
+    assert error_model.layer_near_kink(relu, zero, X + zero, zero, [*X, np.full((2, 1), 1.8e-14)])
+    # A potential far from the kink is not, whatever the passes' difference.
+    one = [np.ones((2, 1))]
+    assert not error_model.layer_near_kink(relu, one, X + one, one, [*X, one[0] + 1e-15])
