@@ -579,8 +579,18 @@ def layer_network_scales(net: LayerNetwork, o: LayerOracle) -> tuple[list[float]
     grads = []
     for l in range(1, k + 1):
         size = float(np.max(np.abs(o.deltas[l - 1]), initial=0.0))
-        ratio = deltas[l - 1] / size if size > 0 else 1.0
-        grads.append(max(1.0, ratio) * term_scale(o.As[l - 1], o.deltas[l - 1]))
+        if size > 0:
+            ratio = deltas[l - 1] / size
+            grads.append(max(1.0, ratio) * term_scale(o.As[l - 1], o.deltas[l - 1]))
+        else:
+            # delta^l cancelled to exactly 0 (a softmax of equal outputs against equal
+            # targets): its terms, not its value, bound what a correct program may
+            # compute, through a parameter Jacobian of entries up to max(|a^{l-1}|, 1) (a
+            # bias-like parameter's is 1). Without this a gradient of one ulp of a - y
+            # was judged at scale 0 (dev seed 39: LayerNorm with gamma = beta = 0,
+            # softmax, Y = 1/6).
+            grads.append(deltas[l - 1] * max(1.0, float(np.max(np.abs(o.As[l - 1]),
+                                                                 initial=0.0))))
     return deltas, grads
 
 

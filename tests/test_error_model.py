@@ -297,3 +297,30 @@ def test_a_layer_unit_within_rounding_of_a_kink_is_discarded_not_failed() -> Non
     # A potential far from the kink is not, whatever the passes' difference.
     one = [np.ones((2, 1))]
     assert not error_model.layer_near_kink(relu, one, X + one, one, [*X, one[0] + 1e-15])
+
+
+def test_a_parameter_gradient_is_judged_at_its_deltas_terms_when_the_delta_cancels() -> None:
+    """Found by the layer rows' dev soak (seed 39): a LayerNorm with gamma = beta = 0
+    before a softmax under categorical cross-entropy with Y = 1/6 in every row. delta^1
+    = a - y cancels to exactly 0 in the oracle, and numpy's dC/dbeta is one ulp of 1/6
+    (-1.85e-17); the scale |a^0| |delta^1| was 0. The delta's terms bound it instead."""
+    from proofcheck.layers import ACTIVATION_MAPS, LayerNetwork
+    from proofcheck.layers._layernorm import LayerNorm
+    from proofcheck.properties import Subject
+    from proofcheck.properties._generalization import check_G_param_end_to_end
+
+    maps = {f.describe(): f for f in ACTIVATION_MAPS}
+    net = LayerNetwork([LayerNorm(6, True)], [{"gamma": np.zeros(6), "beta": np.zeros(6)}],
+                       [maps["softmax"]], "categorical_cross_entropy", np.zeros((6, 1)),
+                       np.full((6, 1), 1 / 6))
+    checks = run_check(check_G_param_end_to_end, Subject(None), net)
+    assert checks and all(c.comparison.holds for c in checks), [c.comparison for c in checks]
+    # A gradient off by 1e-6 of its delta's terms still fails.
+    from proofcheck.layers import _oracle as layer_oracle
+    from proofcheck.properties import check
+
+    o = layer_oracle.network_gradients(net)
+    _, grads = error_model.layer_network_scales(net, o)
+    wrong = o.grads[0]["beta"] + 1e-6
+    assert not check("dC/dbeta^1", wrong, o.grads[0]["beta"], layer=1,
+                     scale=grads[0]).comparison.holds
