@@ -35,6 +35,7 @@ from proofcheck._sandbox import (
     default_timeout,
     row_key,
     run_contained,
+    start_again,
     stop_all,
 )
 from proofcheck.errors import InputError
@@ -294,10 +295,9 @@ def grade(
     if not targets:
         raise InputError("grade needs at least one target")
     _check_limits(timeout, memory)
-    folder = _out_folder(out_dir)
-    rubric = rubric or DEFAULT_RUBRIC
-    if steps is None:
-        steps = list(rubric.points)
+    start_again()  # after an interrupted run in this process, processes may run again
+    folder, rubric = _out_folder(out_dir), rubric or DEFAULT_RUBRIC
+    steps = list(rubric.points) if steps is None else steps
     results = _check_each_source(targets, executor, jobs, profile, list(steps), timeout,
                                  memory)
     scores = [score(r, rubric, list(steps)) for r in results]

@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 __all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_SECONDS_PER_EXAMPLE", "OUTPUT_KEPT", "Contained",
-           "default_timeout", "run_contained", "stop_all"]
+           "default_timeout", "run_contained", "start_again", "stop_all"]
 
 #: The default memory limit of one submission's process, in megabytes (a check of a
 #: correct implementation peaks at about 350 MB; ``benchmarks/RESULTS.md``).
@@ -160,7 +160,11 @@ def run_contained(target: str, *, profile: str | None, steps: Collection[str] | 
             cwd=work, env=_environment(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True)
         assert process.stdout is not None
-        _LIVE.add(process.pid)
+        with _LIVE_LOCK:
+            _LIVE.add(process.pid)
+            stopping = _STOPPING.is_set()
+        if stopping:  # the grader was interrupted while this process started
+            _kill_group(process.pid)
         reader = _OutputReader(process.stdout)
         try:
             stopped = _watch(process, timeout, memory)
@@ -234,10 +238,25 @@ def _watch(process: subprocess.Popen[bytes], timeout: float, memory: float) -> s
 _LIVE: set[int] = set()
 
 
+_LIVE_LOCK = threading.Lock()
+#: Set by :func:`stop_all`: a process started after it (its thread was inside
+#: ``Popen`` when the grader was interrupted) is killed as soon as it is known.
+_STOPPING = threading.Event()
+
+
 def stop_all() -> None:
-    """Kill every submission's process this process is watching (the grader was interrupted)."""
-    for pid in list(_LIVE):
+    """Kill every submission's process this process is watching (the grader was
+    interrupted), and every one started from now on, until :func:`start_again`."""
+    with _LIVE_LOCK:
+        _STOPPING.set()
+        pids = list(_LIVE)
+    for pid in pids:
         _kill_group(pid)
+
+
+def start_again() -> None:
+    """Let submissions' processes run again after :func:`stop_all` (a new grading run)."""
+    _STOPPING.clear()
 
 
 def _kill_group(pid: int) -> None:

@@ -302,3 +302,23 @@ def test_a_submission_whose_grader_died_ends_itself_after_its_time_limit(tmp_pat
                           capture_output=True, timeout=120)
     assert done.returncode == -14  # SIGALRM
     assert time.monotonic() - start >= 1 + ALARM_MARGIN
+
+
+def test_a_process_started_after_an_interrupt_is_killed_at_once(tmp_path: Path) -> None:
+    """The race behind an interrupted grader that hung: its thread was inside Popen when
+    stop_all() ran, so the new process was not yet watched and was not killed. A process
+    started after stop_all() is killed as soon as it is known, until start_again()."""
+    import time
+
+    from proofcheck._sandbox import start_again, stop_all
+
+    (tmp_path / "hangs.py").write_text(HANG)
+    stop_all()
+    try:
+        start = time.monotonic()
+        run = run_contained(str(tmp_path / "hangs.py"), profile="ci", steps=["T1.b"],
+                            cwd=str(tmp_path), timeout=300, memory=2000)
+        assert time.monotonic() - start < 60
+        assert run.stopped == "was killed by signal 9 (SIGKILL)"
+    finally:
+        start_again()
