@@ -49,7 +49,13 @@ class LayerNorm(LayerMap):
         return {"gamma": (self.n_in,), "beta": (self.n_in,)} if self.learned else {}
 
     def _normalize(self, a: Array, xp: Namespace) -> tuple[Array, Array]:
-        centred = a - xp.mean(a, axis=0, keepdims=True)
+        # Centred about the first feature before the mean is taken: the same x, but an
+        # example whose features are all equal centres to exactly 0 in any program. XLA
+        # divides a sum by n as a product with 1/n, so the mean of seven 0.5s came out
+        # as 0.49999999999999994, and a - mu over sqrt(eps) reached 1.8e-14 where numpy
+        # has 0: the oracle's deltas were that noise, and the G rows raised false alarms.
+        shifted = a - a[:1]
+        centred = shifted - xp.mean(shifted, axis=0, keepdims=True)
         sigma = xp.sqrt(xp.mean(centred * centred, axis=0, keepdims=True) + EPSILON)
         return centred / sigma, sigma
 
