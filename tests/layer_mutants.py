@@ -5,24 +5,7 @@ From the repository's top folder::
     proofcheck verify --layer tests.layer_mutants:Conv1DKernelNotFlipped
 """
 
-from proofcheck.catalog import (
-    LAYER_CATALOG,
-    AffineParameterProductsAveraged,
-    Conv1DKernelNotFlipped,
-    DropoutWithoutMask,
-    LayerMistake,
-    LayerNormWithoutMean,
-    ResidualWithoutSkip,
-    SoftmaxWithoutOuterProduct,
-)
+from proofcheck import catalog as _catalog
+from proofcheck.catalog import *  # noqa: F403 (the catalog's names, one list: catalog.__all__)
 
-__all__ = [
-    "LAYER_CATALOG",
-    "AffineParameterProductsAveraged",
-    "Conv1DKernelNotFlipped",
-    "DropoutWithoutMask",
-    "LayerMistake",
-    "LayerNormWithoutMean",
-    "ResidualWithoutSkip",
-    "SoftmaxWithoutOuterProduct",
-]
+__all__ = list(_catalog.__all__)
