@@ -25,7 +25,7 @@ import json
 import os
 import re
 from collections.abc import Collection, Iterable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -328,6 +328,14 @@ def _check_each_source(targets: Sequence[str], executor: Executor | None, jobs: 
     return [_for_target(done[h], t, h) for t, h in zip(targets, hashes, strict=True)]
 
 
+#: Seconds between the grader's checks for a Ctrl-C while it waits for the checks.
+#: A wait without a timeout could miss it for good: the operating system may hand
+#: SIGINT to any thread, and then Python only notes it, while the main thread
+#: sleeps on in an untimed lock acquire (seen: an interrupted ``proofcheck grade``
+#: that waited out its submission's whole time limit).
+_INTERRUPT_POLL = 0.2
+
+
 def _check_sources(first: dict[str, str], executor: Executor, profile: str | None,
                    steps: list[str], cwd: str, timeout: float | None, memory: float | None,
                    *, own_pool: bool) -> dict[str, GradeResult]:
@@ -336,6 +344,9 @@ def _check_sources(first: dict[str, str], executor: Executor, profile: str | Non
         futures = {h: executor.submit(grade_target, t, profile, steps, cwd,
                                       timeout=timeout, memory=memory)
                    for h, t in first.items()}
+        pending = set(futures.values())
+        while pending:  # timed waits: see _INTERRUPT_POLL
+            pending = wait(pending, timeout=_INTERRUPT_POLL).not_done
         return {h: GradeResult(**f.result()) for h, f in futures.items()}
     except BaseException:
         if own_pool:  # interrupted (Ctrl-C): the submissions' processes end with the grader

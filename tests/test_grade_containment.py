@@ -322,3 +322,37 @@ def test_a_process_started_after_an_interrupt_is_killed_at_once(tmp_path: Path) 
         assert run.stopped == "was killed by signal 9 (SIGKILL)"
     finally:
         start_again()
+
+
+def test_a_ctrl_c_delivered_to_another_thread_still_interrupts_the_grader() -> None:
+    """The operating system may hand a process's SIGINT to any of its threads; Python
+    then only notes it for the main thread. A grader blocked in an untimed wait for its
+    checks never woke up (an interrupted ``proofcheck grade`` waited out its
+    submission's whole time limit). Here the signal goes to a helper thread while the
+    grader waits for a check that does not end; it must raise KeyboardInterrupt."""
+    import signal
+    import threading
+    import time
+    from concurrent.futures import Future
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("Python raises KeyboardInterrupt in the main thread only")
+    never: Future[dict[str, Any]] = Future()
+
+    class Pending:  # an executor whose checks do not end
+        def submit(self, *args: Any, **kwargs: Any) -> Future[dict[str, Any]]:
+            return never
+
+    def interrupt_from_here() -> None:
+        time.sleep(0.3)
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+        time.sleep(10)  # the old untimed wait: let the test end (and fail) after this
+        never.set_exception(RuntimeError("the grader was not interrupted"))
+
+    helper = threading.Thread(target=interrupt_from_here, daemon=True)
+    start = time.monotonic()
+    helper.start()
+    with pytest.raises(KeyboardInterrupt):
+        _grade._check_sources({"h": "target.py"}, Pending(), "ci",  # type: ignore[arg-type]
+                              STEPS, ".", 1.0, 100.0, own_pool=False)
+    assert time.monotonic() - start < 5
