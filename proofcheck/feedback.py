@@ -24,13 +24,11 @@ unless a base address is given (``docs_url``: where the course serves the docs).
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numpy as np
-
 from proofcheck.gradebook import Score, row_from_dict, verdict_line
-from proofcheck.report import Counterexample, Row
+from proofcheck.report import Counterexample, Row, labelled_array
 from proofcheck.steps import get_step
 
 if TYPE_CHECKING:
@@ -108,18 +106,8 @@ def _root_row(result: GradeResult) -> Row | None:
     return None
 
 
-def _matrix(value: Any) -> str:
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return repr(value)
-    return np.array2string(array, precision=4, suppress_small=True, max_line_width=88)
-
-
 def _labelled(label: str, value: Any) -> list[str]:
-    text = _matrix(value)
-    head = f"{label} = "
-    return [head + text.replace("\n", "\n" + " " * len(head))]
+    return [labelled_array(label, value, precision=4, suppress_small=True, width=88)]
 
 
 def _counterexample_text(c: Counterexample) -> str:
@@ -155,27 +143,15 @@ def _rerun(result: GradeResult, row: Row) -> str:
     return f"proofcheck verify {option} {result.target} --steps {row.step} --profile {profile}"
 
 
-def feedback_markdown(result: GradeResult, sc: Score, *, docs_url: str = "") -> str:
-    """The feedback of one submission, as Markdown (see the module docstring)."""
-    out: list[str] = []
-    for block in _blocks(result, sc, docs_url):
-        if block.kind == "title":
-            out.append(f"# {block.content}")
-        elif block.kind == "heading":
-            out.append(f"## {block.content}")
-        elif block.kind == "strong":
-            out.append(f"**{block.content}**")
-        elif block.kind == "paragraph":
-            out.append(block.content)
-        elif block.kind == "linked":
-            before, (label, href), after = block.content
-            out.append(f"{before}[{label}]({href}){after}")
-        elif block.kind == "pre":
-            out.append("```text\n" + block.content + "\n```")
-        elif block.kind == "table":
-            out.append(_markdown_table(*block.content))
-        out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"
+def _markdown_link(content: Any) -> str:
+    before, (label, href), after = content
+    return f"{before}[{label}]({href}){after}"
+
+
+def _html_link(content: Any) -> str:
+    before, (label, href), after = content
+    e = html.escape
+    return f'<p>{e(before)}<a href="{e(href)}">{e(label)}</a>{e(after)}</p>'
 
 
 def _cell(value: Any) -> str:
@@ -184,10 +160,41 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
-def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def _markdown_table(content: Any) -> str:
+    header, rows = content
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _html_table(content: Any) -> str:
+    header, rows = content
+    e = html.escape
+    lines = ["<tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>"]
+    for row in rows:
+        lines.append("<tr>" + "".join(
+            f'<td><a href="{e(v[1])}">{e(v[0])}</a></td>' if isinstance(v, tuple)
+            else f"<td>{e(str(v))}</td>" for v in row) + "</tr>")
+    return "<table>" + "".join(lines) + "</table>"
+
+
+#: How each kind of block is written: (Markdown, HTML), side by side so that a new
+#: kind of block is one line here.
+_WRITERS: dict[str, tuple[Callable[[Any], str], Callable[[Any], str]]] = {
+    "title": (lambda c: f"# {c}", lambda c: f"<h1>{html.escape(c)}</h1>"),
+    "heading": (lambda c: f"## {c}", lambda c: f"<h2>{html.escape(c)}</h2>"),
+    "strong": (lambda c: f"**{c}**", lambda c: f"<p><strong>{html.escape(c)}</strong></p>"),
+    "paragraph": (str, lambda c: f"<p>{html.escape(c)}</p>"),
+    "linked": (_markdown_link, _html_link),
+    "pre": (lambda c: f"```text\n{c}\n```", lambda c: f"<pre>{html.escape(c)}</pre>"),
+    "table": (_markdown_table, _html_table),
+}
+
+
+def feedback_markdown(result: GradeResult, sc: Score, *, docs_url: str = "") -> str:
+    """The feedback of one submission, as Markdown (see the module docstring)."""
+    written = [_WRITERS[b.kind][0](b.content) for b in _blocks(result, sc, docs_url)]
+    return "\n\n".join(written) + "\n"
 
 
 _STYLE = ("body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;"
@@ -198,33 +205,8 @@ _STYLE = ("body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem aut
 
 def feedback_html(result: GradeResult, sc: Score, *, docs_url: str = "") -> str:
     """The feedback of one submission, as a standalone HTML page (see the module docstring)."""
-    e = html.escape
-    title = f"Feedback: {result.target}"
-    body: list[str] = []
-    for block in _blocks(result, sc, docs_url):
-        if block.kind == "title":
-            body.append(f"<h1>{e(block.content)}</h1>")
-        elif block.kind == "heading":
-            body.append(f"<h2>{e(block.content)}</h2>")
-        elif block.kind == "strong":
-            body.append(f"<p><strong>{e(block.content)}</strong></p>")
-        elif block.kind == "paragraph":
-            body.append(f"<p>{e(block.content)}</p>")
-        elif block.kind == "linked":
-            before, (label, href), after = block.content
-            body.append(f'<p>{e(before)}<a href="{e(href)}">{e(label)}</a>{e(after)}</p>')
-        elif block.kind == "pre":
-            body.append(f"<pre>{e(block.content)}</pre>")
-        elif block.kind == "table":
-            header, rows = block.content
-            cells = "".join(f"<th>{e(h)}</th>" for h in header)
-            lines = [f"<tr>{cells}</tr>"]
-            for row in rows:
-                tds = "".join(
-                    f'<td><a href="{e(v[1])}">{e(v[0])}</a></td>' if isinstance(v, tuple)
-                    else f"<td>{e(str(v))}</td>" for v in row)
-                lines.append(f"<tr>{tds}</tr>")
-            body.append("<table>" + "".join(lines) + "</table>")
+    title = html.escape(f"Feedback: {result.target}")
+    body = [_WRITERS[b.kind][1](b.content) for b in _blocks(result, sc, docs_url)]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{e(title)}</title><style>{_STYLE}</style></head>\n<body>\n"
+            f"<title>{title}</title><style>{_STYLE}</style></head>\n<body>\n"
             + "\n".join(body) + "\n</body></html>\n")

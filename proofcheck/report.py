@@ -550,19 +550,25 @@ class Report:
         return "\n".join(lines)
 
 
-def _fmt(value: Any) -> str:
-    """An array as numbers; anything else (an exact row's input is a formula) as its text."""
+def labelled_array(label: str, value: Any, *, indent: str = "", precision: int = 6,
+                   suppress_small: bool = False, width: int = 100) -> str:
+    """``label = <array>``, the array's later lines indented under its first.
+
+    Anything that is not an array of numbers (an exact row's input is a formula)
+    is written as its text. The report prints full precision; the students'
+    feedback (:mod:`proofcheck.feedback`) fewer digits.
+    """
     try:
-        array = np.asarray(value, dtype=float)
+        text = np.array2string(np.asarray(value, dtype=float), precision=precision,
+                               suppress_small=suppress_small, max_line_width=width)
     except (TypeError, ValueError):
-        return str(value)
-    return np.array2string(array, precision=6, suppress_small=False, max_line_width=100)
+        text = str(value)
+    head = f"{indent}{label} = "
+    return head + text.replace("\n", "\n" + " " * len(head))
 
 
 def _block(label: str, value: Any, suffix: str = "") -> str:
-    """``label = <array>``, with the array's later lines indented under its first."""
-    head = f"  {label} = "
-    return head + _fmt(value).replace("\n", "\n" + " " * len(head)) + suffix
+    return labelled_array(label, value, indent="  ") + suffix
 
 
 def counterexample_lines(c: Counterexample, *, arrays: bool) -> list[str]:

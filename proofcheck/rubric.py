@@ -6,21 +6,7 @@ layer type. The definitions and lemmas (``D*``, ``L*``) check the mathematics
 and proofcheck's own oracle, which are the same for every student, and get no
 points. The default rubric (:data:`DEFAULT_RUBRIC_TOML`)::
 
-    [points]
-    "T1.base" = 3     # the base case: delta^k
-    "T1.step" = 4     # the induction step: delta^l from delta^{l+1}
-    "T1.W" = 3        # the weight gradient
-    "T1.b" = 2        # the bias gradient
-    "T1.grad" = 3     # the full gradient of one example
-    "T1.tail" = 2     # the structural induction over depth
-    "T2" = 3          # the data-matrix form: the mean over the batch
-    "G.base" = 3      # a layer type: the base case
-    "G.step" = 4      # a layer type: the induction step
-    "G.param" = 3     # a layer type: the parameter gradients
-
-    [policy]
-    not_provided = "implied"
-
+{default_rubric}
 An implementation can earn 20 points, a layer type 10: a step counts only for
 the targets it concerns, and only when it is checked (``--steps`` leaves the
 others out of the total).
@@ -54,6 +40,7 @@ policy ``not_provided``:
 from __future__ import annotations
 
 import math
+import textwrap
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -106,6 +93,9 @@ DEFAULT_RUBRIC_TOML = """\
 # "nothing" earns none.
 not_provided = "implied"
 """
+# The module docstring shows the default rubric from this one text.
+__doc__ = (__doc__ or "").replace("{default_rubric}",
+                                  textwrap.indent(DEFAULT_RUBRIC_TOML.rstrip("\n"), "    "))
 
 
 class Rubric(NamedTuple):

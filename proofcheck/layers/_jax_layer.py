@@ -41,6 +41,7 @@ from proofcheck.layers._wrapped import (
     describe_arguments,
     finite_difference_vjp,
     host_reference,
+    output_width_of,
     probe_output,
     probe_shapes,
     probe_widths,
@@ -74,10 +75,7 @@ class JaxLayer(WrappedLayer):
                 out = jax.eval_shape(cls.primal, *args)
         except Exception:
             return None
-        shape = tuple(getattr(out, "shape", ()))
-        if len(shape) != 2:
-            return None
-        return int(shape[1] if spec.examples == "rows" else shape[0])
+        return output_width_of(spec, out)
 
     def _arguments(self, a: Array, params: Parameters) -> list[Any]:
         return self.user_arguments(a, params, lambda v: jnp.asarray(v, dtype=jnp.float64))

@@ -44,6 +44,7 @@ from proofcheck.layers._wrapped import (
     describe_arguments,
     finite_difference_vjp,
     host_reference,
+    output_width_of,
     probe_output,
     probe_shapes,
     probe_widths,
@@ -116,10 +117,7 @@ class TorchLayer(WrappedLayer):
                 out = cls.call(*args)
         except Exception:
             return None
-        shape = tuple(getattr(out, "shape", ()))
-        if len(shape) != 2:
-            return None
-        return int(shape[1] if spec.examples == "rows" else shape[0])
+        return output_width_of(spec, out)
 
     def _arguments(self, a: Float64Array, params: Parameters, grad: bool = False
                    ) -> list[Any]:

@@ -44,7 +44,8 @@ from proofcheck.errors import one_line
 from proofcheck.layers._protocol import LayerMap, Parameters
 
 __all__ = ["Description", "WrappedLayer", "caller_module", "describe_arguments",
-           "finite_difference_vjp", "host_reference", "probe_output", "probe_shapes"]
+           "finite_difference_vjp", "host_reference", "output_width_of", "probe_output",
+           "probe_shapes"]
 
 #: The widest input a probe of the description tries (the properties draw up to 8).
 PROBE_WIDTHS = range(1, 9)
@@ -379,6 +380,16 @@ def caller_module() -> str:
     """The module that called ``from_jax`` or ``from_torch`` (the ``__module__`` of the
     class it makes): three frames up, from where those wrappers call this."""
     return str(sys._getframe(3).f_globals.get("__name__", __name__))
+
+
+def output_width_of(spec: Description, out: Any) -> int | None:
+    """The output width ``n_out`` that the user's output ``out`` shows (its
+    examples in rows or columns, by the description), or ``None`` if it is not a
+    matrix."""
+    shape = tuple(getattr(out, "shape", ()))
+    if len(shape) != 2:
+        return None
+    return int(shape[1] if spec.examples == "rows" else shape[0])
 
 
 def probe_widths(cls: type[WrappedLayer]) -> list[tuple[int, int]]:
