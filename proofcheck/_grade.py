@@ -27,7 +27,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from proofcheck._sandbox import (
     DEFAULT_MEMORY_MB,
@@ -41,6 +41,7 @@ from proofcheck._sandbox import (
 from proofcheck.errors import InputError
 from proofcheck.feedback import feedback_html, feedback_markdown
 from proofcheck.gradebook import (
+    GradeResult,
     Score,
     class_results,
     gradebook_csv,
@@ -51,67 +52,6 @@ from proofcheck.gradebook import (
 from proofcheck.rubric import DEFAULT_RUBRIC, Rubric
 
 __all__ = ["GradeResult", "expand_targets", "grade", "grade_target", "source_hash"]
-
-
-class GradeResult(NamedTuple):
-    """The outcome for one target.
-
-    Attributes
-    ----------
-    target : str
-        ``MODULE:ATTR``, ``MODULE``, or ``path/to/file.py[:ATTR]``.
-    exit_status : int
-        0 every provided step holds; 1 some step fails, or the check stopped at a
-        limit or by the submission's own exit (see ``stopped``); 2 could not be
-        loaded or called.
-    root_cause : str or None
-        The diagnosed root cause (a step ID), if a step fails.
-    holds, checked : int
-        Rows that hold, and rows checked (not counting "not provided").
-    message : str
-        The diagnosis, or the error for exit status 2, or why the check stopped.
-    report : dict or None
-        The report of the rows that finished (the JSON schema of
-        :mod:`proofcheck.report`).
-    stopped : str or None
-        Why the submission's process stopped before its last row, if it did:
-        "timed out after 60 s", "ran out of memory (more than 2048 MB
-        resident)", "exited with status 3", "was killed by signal 9 (SIGKILL)".
-    unfinished : list of str
-        The rows (``"step/mode"``) planned but not finished because it stopped.
-    output : str
-        The beginning of what the submission printed (standard output and error).
-    output_bytes : int
-        How many bytes it printed in all.
-    seconds : float
-        Wall time of its check.
-    source_hash : str or None
-        The hash its check was shared by (identical submissions are checked once).
-    misconception : dict or None
-        The classic mistake the root cause matches, when the catalog's matcher
-        names one: ``message`` (for the student), ``name``, ``explanation``,
-        ``also`` (other entries this counterexample cannot tell from it).
-    total, max_score : float or None
-        The points it earned under the rubric, and the most it could earn (see
-        :mod:`proofcheck.gradebook`); ``None`` from :func:`grade_target` alone.
-    """
-
-    target: str
-    exit_status: int
-    root_cause: str | None
-    holds: int
-    checked: int
-    message: str
-    report: dict[str, Any] | None
-    stopped: str | None = None
-    unfinished: list[str] = []  # noqa: RUF012 (a NamedTuple default, never mutated)
-    output: str = ""
-    output_bytes: int = 0
-    seconds: float = 0.0
-    source_hash: str | None = None
-    misconception: dict[str, Any] | None = None
-    total: float | None = None
-    max_score: float | None = None
 
 
 def expand_targets(items: Iterable[str], attribute: str | None = None) -> list[str]:

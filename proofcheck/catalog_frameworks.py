@@ -288,7 +288,7 @@ def _torch_entries() -> tuple[FrameworkMistake, ...]:
         if (exc.name or "").split(".")[0] != "torch":
             raise
         return ()
-    return _catalog_torch.ENTRIES
+    return _catalog_torch.entries(FrameworkMistake, GATED_UNIT)
 
 
 #: Every entry: the JAX ones, and the PyTorch ones when PyTorch is installed.

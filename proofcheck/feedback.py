@@ -25,14 +25,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-from proofcheck.gradebook import Score, row_from_dict, verdict_line
+from proofcheck.gradebook import GradeResult, Score, row_from_dict, verdict_line
 from proofcheck.report import Counterexample, Row, labelled_array
 from proofcheck.steps import get_step
-
-if TYPE_CHECKING:
-    from proofcheck._grade import GradeResult
 
 __all__ = ["feedback_html", "feedback_markdown"]
 

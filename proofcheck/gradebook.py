@@ -41,17 +41,75 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from proofcheck.report import Counterexample, Row, consequences, diagnose
 from proofcheck.rubric import COMPOSITIONS, DEFAULT_RUBRIC, IMPLIED_BY, Rubric
 from proofcheck.steps import get_step
 
-if TYPE_CHECKING:
-    from proofcheck._grade import GradeResult
+__all__ = ["GradeResult", "Score", "StepScore", "class_results", "gradebook_csv",
+           "gradescope_results", "row_from_dict", "score", "verdict_line"]
 
-__all__ = ["Score", "StepScore", "class_results", "gradebook_csv", "gradescope_results",
-           "row_from_dict", "score", "verdict_line"]
+
+class GradeResult(NamedTuple):
+    """The outcome for one target.
+
+    Attributes
+    ----------
+    target : str
+        ``MODULE:ATTR``, ``MODULE``, or ``path/to/file.py[:ATTR]``.
+    exit_status : int
+        0 every provided step holds; 1 some step fails, or the check stopped at a
+        limit or by the submission's own exit (see ``stopped``); 2 could not be
+        loaded or called.
+    root_cause : str or None
+        The diagnosed root cause (a step ID), if a step fails.
+    holds, checked : int
+        Rows that hold, and rows checked (not counting "not provided").
+    message : str
+        The diagnosis, or the error for exit status 2, or why the check stopped.
+    report : dict or None
+        The report of the rows that finished (the JSON schema of
+        :mod:`proofcheck.report`).
+    stopped : str or None
+        Why the submission's process stopped before its last row, if it did:
+        "timed out after 60 s", "ran out of memory (more than 2048 MB
+        resident)", "exited with status 3", "was killed by signal 9 (SIGKILL)".
+    unfinished : list of str
+        The rows (``"step/mode"``) planned but not finished because it stopped.
+    output : str
+        The beginning of what the submission printed (standard output and error).
+    output_bytes : int
+        How many bytes it printed in all.
+    seconds : float
+        Wall time of its check.
+    source_hash : str or None
+        The hash its check was shared by (identical submissions are checked once).
+    misconception : dict or None
+        The classic mistake the root cause matches, when the catalog's matcher
+        names one: ``message`` (for the student), ``name``, ``explanation``,
+        ``also`` (other entries this counterexample cannot tell from it).
+    total, max_score : float or None
+        The points it earned under the rubric, and the most it could earn (see
+        :mod:`proofcheck.gradebook`); ``None`` from :func:`grade_target` alone.
+    """
+
+    target: str
+    exit_status: int
+    root_cause: str | None
+    holds: int
+    checked: int
+    message: str
+    report: dict[str, Any] | None
+    stopped: str | None = None
+    unfinished: list[str] = []  # noqa: RUF012 (a NamedTuple default, never mutated)
+    output: str = ""
+    output_bytes: int = 0
+    seconds: float = 0.0
+    source_hash: str | None = None
+    misconception: dict[str, Any] | None = None
+    total: float | None = None
+    max_score: float | None = None
 
 
 class StepScore(NamedTuple):
