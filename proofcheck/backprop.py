@@ -34,11 +34,24 @@ one pass over each ``(n_l, N)`` array where possible:
   step allocates one ``(n_l, N)`` array, not two.
 
 Measured against JAX and plain numpy products in ``benchmarks/RESULTS.md``.
+
+Networks of any layer types
+---------------------------
+:func:`layer_backprop` is the same induction for the generalized theorem, from
+each layer type's hand-derived transposed-Jacobian products (see
+:mod:`proofcheck.layers`)::
+
+    Delta^k     = J^{f^k}(Z^k)^T dC/dA^k                                  (G.base)
+    Delta^l     = J^{f^l}(Z^l)^T J^{phi^{l+1}}_a(A^l)^T Delta^{l+1}       (G.step)
+    dC/dtheta^l = J^{phi^l}_theta(A^{l-1})^T Delta^l                       (G.param)
+
+It is what the G.* rows check against the oracle when no layer type is given.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -46,9 +59,12 @@ from proofcheck import _validate
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS, LEAKY_SLOPE
 from proofcheck.costs import COSTS
-from proofcheck.network import forward_numpy
+from proofcheck.network import LayerNetwork, forward_numpy, layer_forward
 
-__all__ = ["MatrixBackprop"]
+if TYPE_CHECKING:
+    from proofcheck.layers._protocol import ActivationMap
+
+__all__ = ["LayerGradients", "MatrixBackprop", "layer_backprop"]
 
 
 class MatrixBackprop:
@@ -222,3 +238,36 @@ def _derivative(name: str, Z: Float64Array, A: Float64Array) -> Float64Array:
     else:
         out = ACTIVATIONS[name].derivative(Z)
     return out
+
+
+class LayerGradients(NamedTuple):
+    """The numpy backpropagation's results: deltas and parameter gradients."""
+
+    Zs: list[Float64Array]
+    As: list[Float64Array]
+    deltas: list[Float64Array]
+    grads: list[dict[str, Float64Array]]
+
+
+def layer_backprop(net: LayerNetwork) -> LayerGradients:
+    """Backpropagation by the generalized theorem, numpy only, from hand-derived products."""
+    maps = [_numpy_map(f) for f in net.activations]
+    Zs, As = layer_forward(net.layers, net.params, maps, net.X, np)
+    k, N = net.depth, net.batch_size
+    c = COSTS[net.cost]
+    c.validate(As[k], net.Y)
+    grad_a = c.gradient(As[k], net.Y) / N
+    deltas: list[Float64Array] = [np.empty(0)] * k
+    grads: list[dict[str, Float64Array]] = [{}] * k
+    deltas[k - 1] = net.activations[k - 1].product(Zs[k - 1], As[k], grad_a)  # G.base
+    for l in range(k, 0, -1):
+        layer, theta = net.layers[l - 1], net.params[l - 1]
+        grads[l - 1] = layer.parameter_products(As[l - 1], theta, deltas[l - 1])  # G.param
+        if l > 1:  # G.step
+            back = layer.input_product(As[l - 1], theta, deltas[l - 1])
+            deltas[l - 2] = net.activations[l - 2].product(Zs[l - 2], As[l - 1], back)
+    return LayerGradients(Zs, As, deltas, grads)
+
+
+def _numpy_map(f: ActivationMap) -> Any:
+    return lambda Z: f.forward(Z, np)

@@ -1,9 +1,15 @@
-"""The paper's network and its forward pass (D1, D4), written once for numpy and JAX.
+"""Networks and their forward pass (D1, D4 and the generalization), written once for numpy and JAX.
 
-Affine potentials and elementwise activations, as the paper defines them;
-networks of any layer types (the generalized theorem) are
-:class:`proofcheck.layers.LayerNetwork`, whose ``Affine`` layer is
-:func:`potential` below.
+Two values, one forward pass. :class:`Network` is the paper's network: affine
+potentials and elementwise activations given by name, the value the theorem's
+rows (T1.*, T2) draw and pass around. :class:`LayerNetwork` is the
+generalized theorem's: any configured layer maps ``phi^l`` and activation
+maps ``f^l`` (:mod:`proofcheck.layers`), of which the paper's network is the
+special case whose layer maps are all ``Affine`` (:func:`potential` below)
+and whose activation maps are elementwise. Both run through the one loop of
+:func:`forward` and :func:`layer_forward`. How they are drawn is in
+:mod:`proofcheck.strategies`; how they are backpropagated, in
+:mod:`proofcheck.backprop`.
 
 In math (D4, data-matrix form; D1 is the case ``N = 1``)::
 
@@ -12,16 +18,20 @@ In math (D4, data-matrix form; D1 is the case ``N = 1``)::
     A^l = f^l(Z^l)                       Z^l, A^l : (n_l, N)
     C   = (1/N) sum_i c(A^k_{:,i}, Y_{:,i})
 
-In code: :func:`potential` is the affine map, :func:`forward` the loop over
-layers, :func:`mean_cost` the cost of D4. Each takes the array namespace
-``xp``; the implementation runs them with numpy and the oracle differentiates
-the very same functions with ``jax.numpy``.
+and, for a network of any layer types::
+
+    A^0 = X,   Z^l = phi^l(A^{l-1}; theta^l),   A^l = f^l(Z^l),   C = mean_i c(A^k_i, Y_i)
+
+In code: :func:`potential` is the affine map, :func:`forward` and
+:func:`layer_forward` the loop over layers, :func:`mean_cost` the cost of D4.
+Each takes the array namespace ``xp``; the implementation runs them with numpy
+and the oracle differentiates the very same functions with ``jax.numpy``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -29,7 +39,11 @@ from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 
-__all__ = ["Network", "forward", "forward_numpy", "mean_cost", "potential"]
+if TYPE_CHECKING:  # the layer maps' types; proofcheck.layers imports this module
+    from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
+
+__all__ = ["LayerNetwork", "Network", "forward", "forward_numpy", "layer_forward", "mean_cost",
+           "potential"]
 
 
 class Network(NamedTuple):
@@ -73,6 +87,62 @@ class Network(NamedTuple):
                 f"{list(self.activations)}, cost {self.cost}, batch N={self.batch_size}")
 
 
+class LayerNetwork(NamedTuple):
+    """A network of configured layer maps and activation maps, with its data.
+
+    Attributes
+    ----------
+    layers : list of k configured :class:`LayerMap`
+    params : list of k parameter dicts (``theta^l``)
+    activations : list of k :class:`ActivationMap`
+    cost : str
+    X : (n_0, N)
+    Y : (n_k, N)
+    """
+
+    layers: list[LayerMap]
+    params: list[Parameters]
+    activations: list[ActivationMap]
+    cost: str
+    X: Float64Array
+    Y: Float64Array
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return (self.layers[0].n_in, *(layer.n_out for layer in self.layers))
+
+    def describe(self) -> str:
+        parts = [f"{layer.describe()} + {f.describe()}"
+                 for layer, f in zip(self.layers, self.activations, strict=True)]
+        return (f"depth k={self.depth}: {'; '.join(parts)}; cost {self.cost}, "
+                f"batch N={self.batch_size}")
+
+
+def layer_forward(
+    layers: Sequence[LayerMap],
+    params: Sequence[Parameters],
+    activation_maps: Sequence[Any],
+    X: Array,
+    xp: Namespace,
+) -> tuple[list[Array], list[Array]]:
+    """The forward pass of a network of any layer types, keeping every ``Z^l`` and ``A^l``.
+
+    ``activation_maps`` are callables ``Z^l -> A^l``. Returns ``Zs`` (k
+    arrays) and ``As`` (k + 1 arrays, ``As[0] = X``).
+    """
+    potentials = [lambda A, layer=layer, theta=theta: layer.forward(A, theta, xp)
+                  for layer, theta in zip(layers, params, strict=True)]
+    return _forward(potentials, activation_maps, X)
+
+
 def potential(W: Array, A_prev: Array, b: Array, xp: Namespace) -> Array:
     """The affine potential ``Z = W A + b 1_N^T``.
 
@@ -112,12 +182,20 @@ def forward(
     Zs : list of k arrays, ``Zs[l-1] = Z^l : (n_l, N)``
     As : list of k + 1 arrays, ``As[l] = A^l : (n_l, N)``; ``As[0] = X``
     """
+    potentials = [lambda A, W=W, b=b: potential(W, A, b, xp)
+                  for W, b in zip(weights, biases, strict=True)]
+    return _forward(potentials, activation_maps, X)
+
+
+def _forward(potentials: Iterable[Callable[[Array], Array]],
+             activation_maps: Iterable[Callable[[Array], Array]],
+             X: Array) -> tuple[list[Array], list[Array]]:
+    """The one loop: ``Z^l = phi^l(A^{l-1})``, ``A^l = f^l(Z^l)``, keeping both."""
     Zs: list[Array] = []
     As: list[Array] = [X]
-    for W, b, f in zip(weights, biases, activation_maps, strict=True):
-        Z = potential(W, As[-1], b, xp)
-        Zs.append(Z)
-        As.append(f(Z))
+    for phi, f in zip(potentials, activation_maps, strict=True):
+        Zs.append(phi(As[-1]))
+        As.append(f(Zs[-1]))
     return Zs, As
 
 

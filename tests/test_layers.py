@@ -68,13 +68,16 @@ def test_layer_mutant_is_caught_by_its_lemma(mutant: LayerMistake) -> None:
 
 
 #: Network rows whose counterexample may stop one layer above the smallest depth, and why.
-#: Conv1DKernelNotFlipped, end-to-end: in the whole suite's ci stream Hypothesis stops at
-#: LayerNorm(1), Affine(1 -> 4), Conv1D. Deleting the width-preserving LayerNorm(1) needs
-#: two runs of choices deleted together (the first layer before the focus and the choice
-#: to draw a second), which the shrinker did not try; run alone, the same test shrinks to
-#: depth 2. The root cause (the lemma row) keeps its minimal point either way. A
-#: shrinking step of our own that deletes width-preserving layers would make this exact.
-SHRINK_SLACK = {("Conv1DKernelNotFlipped", "end-to-end"): 1}
+#: Conv1DKernelNotFlipped: Hypothesis stops at Affine(1 -> 4), LayerNorm(4), Conv1D in
+#: the isolated row, and at LayerNorm(1), Affine(1 -> 4), Conv1D end-to-end, depending on
+#: the examples the ci stream gives (both seen on clean clones). Deleting the
+#: width-preserving LayerNorm needs two runs of choices deleted together (the layer and
+#: the choice to draw one more), which the shrinker does not always try; the paper's
+#: networks show the same (tests/test_strategies.py: depth 1 in 25 of 30 random runs).
+#: The root cause (the lemma row) keeps its minimal point either way. A shrinking step
+#: of our own that deletes width-preserving layers would make this exact.
+SHRINK_SLACK = {("Conv1DKernelNotFlipped", "end-to-end"): 1,
+                ("Conv1DKernelNotFlipped", "isolated"): 1}
 
 
 USER_LAYER = '''

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
+import types
 
 import pytest
 from hypothesis import settings
@@ -46,3 +48,21 @@ def test_profiles_are_found_by_name_or_refused_with_the_known_ones(
     assert profile_from_env() == "ci"
     monkeypatch.delenv("PROOFCHECK_PROFILE")
     assert profile_from_env() == "dev"
+
+
+def test_the_suite_fixes_the_literals_hypothesis_mines() -> None:
+    """tests/conftest.py replaces a private Hypothesis function so that a derandomized
+    property draws the same examples whichever tests ran before it in the worker. If
+    Hypothesis renames or stops calling it, this fails: update the conftest."""
+    from hypothesis.internal.conjecture import providers
+
+    assert providers._get_local_constants.__qualname__ == "_freeze_literals.<locals>.fixed"
+    assert "_get_local_constants()" in inspect.getsource(providers.HypothesisProvider)
+    before = providers._get_local_constants()
+    module = types.ModuleType("literals_loaded_later")
+    module.__file__ = __file__.replace("tests", "elsewhere")
+    sys.modules[module.__name__] = module
+    try:
+        assert providers._get_local_constants() is before
+    finally:
+        del sys.modules[module.__name__]

@@ -14,6 +14,13 @@ from proofcheck.catalog import f_instead_of_fprime, missing_transpose
 from proofcheck.strategies import Network, inside_statement, networks
 
 FIND = settings(max_examples=2000, database=None)
+#: Derandomized: deleting a layer is a shrink step, but Hypothesis's shrinker does not
+#: always take it. Measured with random seeds: ``find(networks(), "tanh" in
+#: activations)`` ends at depth 1 in 25 of 30 runs, at depth 2 in 4 and 5 in 1; the
+#: same holds for a plain list of the drawn layers (9 of 10). Under the ``dev`` profile
+#: the test failed now and then; the fixed seed checks that the path exists, not that
+#: every run finds it.
+FIND_FIXED = settings(FIND, derandomize=True)
 
 
 @settings(max_examples=50, database=None, deadline=None)
@@ -32,7 +39,7 @@ def test_shapes_fit_and_the_network_is_inside_the_statement(net: Network) -> Non
 def test_depth_shrinks_by_deleting_layers() -> None:
     """A property of one layer shrinks to the one layer that has it, wherever it was drawn
     (the mistakes' depths below: one activation's derivative 1, the induction step 2)."""
-    one = find(networks(), lambda n: "tanh" in n.activations, settings=FIND)
+    one = find(networks(), lambda n: "tanh" in n.activations, settings=FIND_FIXED)
     assert one.depth == 1
 
 

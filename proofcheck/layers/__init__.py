@@ -16,16 +16,18 @@ with a custom backward rule written for JAX or PyTorch, made a layer type by
 from __future__ import annotations
 
 from proofcheck.activations import ACTIVATIONS
+from proofcheck.backprop import layer_backprop
 from proofcheck.layers._affine import Affine
 from proofcheck.layers._conv1d import Conv1D
 from proofcheck.layers._dropout import Dropout
 from proofcheck.layers._elementwise import Elementwise
 from proofcheck.layers._frameworks import from_jax, from_torch
 from proofcheck.layers._layernorm import LayerNorm
-from proofcheck.layers._network import LayerNetwork, layer_backprop, layer_forward, layer_networks
 from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
 from proofcheck.layers._residual import Residual
 from proofcheck.layers._softmax import Softmax
+from proofcheck.network import LayerNetwork, layer_forward
+from proofcheck.strategies import layer_networks
 
 __all__ = [
     "ACTIVATION_MAPS",

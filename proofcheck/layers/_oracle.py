@@ -31,8 +31,8 @@ import numpy as np
 
 from proofcheck._types import Float64Array
 from proofcheck.costs import COSTS
-from proofcheck.layers._network import LayerNetwork, layer_forward
 from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
+from proofcheck.network import LayerNetwork, layer_forward
 from proofcheck.oracle import in_float64
 
 __all__ = ["LayerOracle", "activation_vjp", "layer_vjp", "layer_vjp_terms", "network_gradients"]

@@ -16,7 +16,7 @@ G.param lemma row: it has nothing to check there). An activation map's product
 
 Strategy bounds: depth 1..3; widths up to 8 and batches up to 6, but three
 examples in four keep widths at most 4 and the batch at most 2 (lemma points:
-3) (:func:`proofcheck.layers._network.size_bounds`). The large examples give
+3) (:func:`proofcheck.strategies.size_bounds`). The large examples give
 layers whose mistakes need room (several output positions of a strided
 convolution, statistics over several examples) a chance to show them; the
 small ones keep the cost bounded, since the oracle for arbitrary layer types
@@ -50,7 +50,6 @@ from proofcheck.layers import (
     layer_networks,
 )
 from proofcheck.layers import _oracle as layer_oracle
-from proofcheck.layers._network import size_bounds
 from proofcheck.properties._framework import (
     Check,
     Context,
@@ -61,7 +60,7 @@ from proofcheck.properties._framework import (
     register,
     result_array,
 )
-from proofcheck.strategies import elements, outputs_inside_statement
+from proofcheck.strategies import elements, outputs_inside_statement, size_bounds
 from proofcheck.tolerances import term_scale
 
 __all__ = ["has_parameters", "layer_lemmas", "lemma_properties_for"]
