@@ -535,9 +535,18 @@ def layer_product_scale(delta: Float64Array, *factors: object) -> float:
 
 
 def lemma_scale(a: Float64Array, delta: Float64Array, *params: object) -> float:
-    """The scale of a layer type's products at one point: ``term_scale(a, delta)`` times
-    :func:`at_least_one` of its parameters (a parameter may or may not be a factor)."""
-    return term_scale(a, delta) * at_least_one(*params)
+    """The scale of a layer type's products at one point.
+
+    Every product is linear in ``delta``; ``a`` and each parameter may or may not be a
+    factor. So the larger of ``term_scale(a, delta)`` times :func:`at_least_one` of
+    the parameters (``delta a^T``, ``gamma`` times ``delta x``) and
+    :func:`layer_product_scale` of ``delta`` with ``a`` and the parameters as possible
+    factors, each counted with at least 1 (``W^T delta``, and the skip connection's
+    ``delta`` itself, which no factor multiplies). The first alone is 0 at ``a = 0``,
+    where a residual layer's ``delta + W^T delta`` still sums terms of ``delta``'s size.
+    """
+    return max(term_scale(a, delta) * at_least_one(*params),
+               layer_product_scale(delta, a, *params))
 
 
 def chain_scales(terms: Sequence[float], values: Sequence[Float64Array]) -> list[float]:

@@ -324,3 +324,32 @@ def test_a_parameter_gradient_is_judged_at_its_deltas_terms_when_the_delta_cance
     wrong = o.grads[0]["beta"] + 1e-6
     assert not check("dC/dbeta^1", wrong, o.grads[0]["beta"], layer=1,
                      scale=grads[0]).comparison.holds
+
+
+def test_a_residual_products_cancellation_at_a_zero_input_is_judged_at_its_terms() -> None:
+    """Found by the layer rows' dev soak (seed 46, in a process that had run the seeds
+    before it): Residual's input product delta + W^T delta at a = 0, delta = 0.75 and
+    W = -1 + 2^-53 cancels to about 1e-16, and numpy and XLA round it differently
+    (1.1e-16 and 8.3e-17). The lemma's scale was n |a| |delta| (times the parameters),
+    0 at a = 0, and the second look's |J|^T |delta| is as small as the cancelled entry
+    of J = I + W itself: a false alarm at 1.2e8 times the tolerance. The products'
+    terms are of delta's size (the skip connection multiplies delta by nothing)."""
+    from proofcheck.layers import Residual
+    from proofcheck.properties import Subject, check
+    from proofcheck.properties._generalization import ProductPoint, check_layer_input_lemma
+
+    a, delta = np.zeros((1, 1)), np.array([[0.75]])
+    params = {"W": np.array([[-1.0 + 2.0**-53]]), "b": np.zeros(1)}
+    point = ProductPoint(Residual(1), params, a, delta)
+    checks = run_check(check_layer_input_lemma, Subject(None), point)
+    assert checks and all(c.comparison.holds for c in checks), [c.comparison for c in checks]
+    # What the soak's process compared: numpy rounds W^T delta before adding delta
+    # (2^-53); a fused multiply-add gives the exact 0.75 * 2^-53. This process's XLA
+    # program may round either way, so the two roundings are compared directly.
+    scale = error_model.lemma_scale(a, delta, *params.values())
+    numpy_value = Residual(1).input_product(a, params, delta)
+    fused = np.array([[0.75 * 2.0**-53]])
+    assert numpy_value[0, 0] == 2.0**-53
+    assert check("J_a^T delta", numpy_value, fused, scale=scale).comparison.holds
+    # An input product off by 1e-6 of delta's size still fails at that scale.
+    assert not check("J_a^T delta", fused + 1e-6 * 0.75, fused, scale=scale).comparison.holds
