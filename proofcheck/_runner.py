@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from hypothesis import example as explicit_example
 from hypothesis import given, settings, target
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, HypothesisException
@@ -179,7 +180,10 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
         if not worst.comparison.holds:
             raise _Falsified(example, worst, None)
 
-    test = settings(profile)(given(strategy)(body))
+    test = given(strategy)(body)
+    for explicit in prop.examples(context) if prop.examples is not None else []:
+        test = explicit_example(explicit)(test)
+    test = settings(profile)(test)
     if seed is not None:
         test = hypothesis_seed(seed)(test)
     set_database_key(test, database_key)

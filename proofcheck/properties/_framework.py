@@ -371,6 +371,10 @@ class Property:
         :data:`~proofcheck.tolerances.TOLERANCES` (default ``"gradient"``) or a
         :class:`~proofcheck.tolerances.Tolerance` of its own (the exact rows').
         The report shows it for the row, also when the row did not run.
+    examples : callable ``(context) -> list``, optional
+        Examples every run checks first, in every profile, before the drawn ones:
+        regimes that a mistake may need and that the strategy reaches only
+        now and then.
     """
 
     step: str
@@ -385,6 +389,7 @@ class Property:
     about: Literal["mathematics", "implementation", "layers"] = "implementation"
     needs_any: tuple[str, ...] = ()
     tolerance: str | Tolerance = "gradient"
+    examples: Callable[[Context], list[Any]] | None = None
 
     @property
     def declared_tolerance(self) -> Tolerance:

@@ -41,6 +41,23 @@ def _batch(ctx: Context) -> st.SearchStrategy[Network]:
     return networks(activations=ctx.activations, costs=ctx.costs)
 
 
+def _saturated(ctx: Context) -> list[Network]:
+    """The explicit example of the end-to-end gradient rows: one sigmoid unit saturated
+    under binary cross-entropy, ``z = -40`` with target 1, so ``a = 4.2e-18`` and
+    ``dC/db = a - 1``. Inside the statement, and where a gradient that clips the
+    probabilities (at ``1e-15``, a common guard) is wrong by 100 per cent; the
+    strategy reaches such outputs in a few per cent of its networks only.
+    (``-(2**5 + 8)``: Hypothesis mines float literals from this package into its
+    draws, and a new one would change every derandomized example.)"""
+    usable = ((ctx.activations is None or "sigmoid" in ctx.activations)
+              and (ctx.costs is None or "binary_cross_entropy" in ctx.costs))
+    if not usable:
+        return []
+    z = float(-(2**5 + 8))
+    return [Network([np.zeros((1, 1))], [np.full(1, z)], ("sigmoid",), "binary_cross_entropy",
+                    np.zeros((1, 1)), np.ones((1, 1)))]
+
+
 def _oracle(net: Network, kinks: KinkConvention | None = None) -> oracle.NetworkGradients:
     return oracle.network_gradients(net, kink_derivatives=kinks.derivatives if kinks else None)
 
@@ -293,7 +310,7 @@ def check_T1_grad(s: Subject, net: Network) -> list[Check]:
 register(Property(
     "T1.grad", "end-to-end", ("gradients",), generates=_NET,
     compares="gradients(...) with the oracle's dc/dW^l and dc/db^l for every layer",
-    strategy=_single(), check=check_T1_grad))
+    strategy=_single(), check=check_T1_grad, examples=_saturated))
 
 
 # --- T1.tail ----------------------------------------------------------------------
@@ -408,4 +425,4 @@ register(Property(
     "T2", "end-to-end", ("gradients",), generates=_BATCH,
     compares="gradients of the batch, and the mean of the per-example gradients, with the "
              "oracle's gradient of the mean cost C",
-    strategy=_batch, check=check_T2_end_to_end))
+    strategy=_batch, check=check_T2_end_to_end, examples=_saturated))
