@@ -53,6 +53,8 @@ Each ``Row``::
         "max_error": float | null, "ratio": float | null,
         "exception": str | null,      # last line of the implementation's traceback
         "reproduce": str | null,      # the @reproduce_failure decorator for this example
+                                      # (null for a row's explicit example, which every
+                                      # run checks first)
         "result": str | null          # a result that cannot be compared: what was
                                       # returned and what was expected
       },
