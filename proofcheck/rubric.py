@@ -7,6 +7,7 @@ and proofcheck's own oracle, which are the same for every student, and get no
 points. The default rubric (:data:`DEFAULT_RUBRIC_TOML`)::
 
 {default_rubric}
+
 An implementation can earn 20 points, a layer type 10: a step counts only for
 the targets it concerns, and only when it is checked (``--steps`` leaves the
 others out of the total).
