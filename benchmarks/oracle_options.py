@@ -2,11 +2,11 @@
 
 ``bucket``
     what :func:`proofcheck.oracle.network_gradients` does: pad every array
-    to a bucket shape and trace one function per depth and bucket.
+    to a bucket shape (the depth too) and trace one function per bucket.
 ``shape``
-    the same traced function, called on the unpadded arrays: ``jax.jit``
-    then traces and compiles once per shape signature (depth, every width,
-    batch).
+    the same traced function, called on the unpadded arrays (every layer
+    real): ``jax.jit`` then traces and compiles once per shape signature
+    (depth, every width, batch).
 ``eager``
     the same function with ``jax.disable_jit()``: no whole-function
     compilation, every primitive is dispatched on its own.
@@ -48,8 +48,10 @@ def _unpadded(net: Network) -> dict[str, Any]:
 
     tables = oracle._tables()
     widths = [net.weights[0].shape[1]] + [W.shape[0] for W in net.weights]
+    k = len(net.weights)
     return dict(Ws=list(net.weights), bs=list(net.biases), X=net.X, Y=net.Y,
                 act_idx=oracle._activation_index(tables, net.activations),
+                kinks=[np.array([np.nan, 0.0, 0.0])] * k, real=np.ones(k, dtype=bool),
                 cost_idx=np.int32(tables.costs.index(net.cost)),
                 out_rows=np.ones(widths[-1], dtype=bool), cols=np.ones(net.X.shape[1], dtype=bool),
                 n=np.float64(net.X.shape[1]),

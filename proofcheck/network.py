@@ -42,8 +42,8 @@ from proofcheck.costs import COSTS
 if TYPE_CHECKING:  # the layer maps' types; proofcheck.layers imports this module
     from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
 
-__all__ = ["LayerNetwork", "Network", "forward", "forward_numpy", "layer_forward", "mean_cost",
-           "potential"]
+__all__ = ["LayerNetwork", "Network", "compose", "forward", "forward_numpy", "layer_forward",
+           "mean_cost", "potential"]
 
 
 class Network(NamedTuple):
@@ -140,7 +140,7 @@ def layer_forward(
     """
     potentials = [lambda A, layer=layer, theta=theta: layer.forward(A, theta, xp)
                   for layer, theta in zip(layers, params, strict=True)]
-    return _forward(potentials, activation_maps, X)
+    return compose(potentials, activation_maps, X)
 
 
 def potential(W: Array, A_prev: Array, b: Array, xp: Namespace) -> Array:
@@ -184,13 +184,18 @@ def forward(
     """
     potentials = [lambda A, W=W, b=b: potential(W, A, b, xp)
                   for W, b in zip(weights, biases, strict=True)]
-    return _forward(potentials, activation_maps, X)
+    return compose(potentials, activation_maps, X)
 
 
-def _forward(potentials: Iterable[Callable[[Array], Array]],
-             activation_maps: Iterable[Callable[[Array], Array]],
-             X: Array) -> tuple[list[Array], list[Array]]:
-    """The one loop: ``Z^l = phi^l(A^{l-1})``, ``A^l = f^l(Z^l)``, keeping both."""
+def compose(potentials: Iterable[Callable[[Array], Array]],
+            activation_maps: Iterable[Callable[[Array], Array]],
+            X: Array) -> tuple[list[Array], list[Array]]:
+    """The one loop of every forward pass: ``Z^l = phi^l(A^{l-1})``, ``A^l = f^l(Z^l)``.
+
+    ``potentials`` are the maps ``A^{l-1} -> Z^l`` and ``activation_maps`` the maps
+    ``Z^l -> A^l``, one of each a layer. Returns ``Zs`` (k arrays) and ``As``
+    (k + 1 arrays, ``As[0] = X``).
+    """
     Zs: list[Array] = []
     As: list[Array] = [X]
     for phi, f in zip(potentials, activation_maps, strict=True):

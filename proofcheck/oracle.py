@@ -11,13 +11,19 @@ Speed
 Hypothesis draws a new network shape almost every example, and re-tracing
 ``jax.jit`` for each shape costs far more than the arithmetic. The oracle
 therefore pads every array with zeros to a *bucket* shape (widths and batch
-rounded up to a power of two, at least 8) and traces one function per depth
-and bucket. The activation of each layer and the cost are chosen inside the
-traced function by an integer index (``lax.switch``), so the choice of
-activations does not re-trace either. Padding is exact:
+rounded up to a power of two, at least 8; the depth to a power of two, at
+least 8) and traces one function per bucket. The activation of each layer and
+the cost are chosen inside the traced function by an integer index
+(``lax.switch``), so the choice of activations does not re-trace either.
+Padding is exact:
 
 * a padded unit has zero incoming weights and bias, and zero outgoing weights,
   so it changes no real potential (adding an exact ``0.0`` changes no float);
+* a padded layer, after the real ones, passes its input on untouched: each
+  layer runs under ``lax.cond`` on whether it is real, and the padded branch is
+  the identity (not an identity matrix, which would turn an infinite entry into
+  NaNs), so the real layers compute what they computed unpadded, and nothing
+  flows back through a padded one but the cost's gradient itself;
 * a padded example (column) and a padded output row are replaced by the
   cost's *neutral* pair before the cost is evaluated and masked out of the sum,
   so they add nothing to the cost or its gradient;
@@ -48,7 +54,7 @@ from numpy.typing import NDArray
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
-from proofcheck.network import Network, forward, potential
+from proofcheck.network import Network, compose, potential
 
 __all__ = [
     "NetworkGradients",
@@ -64,11 +70,14 @@ __all__ = [
 
 #: Smallest padded size; every width and batch size up to it shares one trace.
 MIN_BUCKET = 8
+#: Smallest padded depth: every network of depth up to it shares one trace (a padded
+#: layer costs a skipped branch at run time, and one more layer to compile, once).
+MIN_DEPTH_BUCKET = 8
 
 
-def _bucket(n: int) -> int:
-    """The padded size for a dimension of size ``n``: a power of two, at least 8."""
-    size = MIN_BUCKET
+def _bucket(n: int, least: int = MIN_BUCKET) -> int:
+    """The padded size for a dimension of size ``n``: a power of two, at least ``least``."""
+    size = least
     while size < n:
         size *= 2
     return size
@@ -160,12 +169,17 @@ def _network_function(tables: _Tables) -> Callable[..., Any]:
         a = lax.switch(idx, act_branches, z)
         return jnp.where(z == kink[0], kink[1] + kink[2] * (z - kink[0]), a)
 
+    def real_or_identity(real: Any, layer_map: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        return lambda V: lax.cond(real, layer_map, lambda V: V, V)
+
     def mean_cost(Ws: Any, bs: Any, Es: Any, Ea: Any, X: Any, Y: Any, act_idx: Any,
                   kinks: Any, cost_idx: Any, out_rows: Any, cols: Any, n: Any,
-                  neutral: Any) -> Any:
-        maps = [functools.partial(lambda l, Z: f(act_idx[l], kinks[l], Z + Es[l]), l)
-                for l in range(len(Ws))]
-        Zs, As = forward(Ws, bs, maps, X, jnp)
+                  neutral: Any, real: Any) -> Any:
+        potentials = [real_or_identity(real[l], functools.partial(potential, W, b=b, xp=jnp))
+                      for l, (W, b) in enumerate(zip(Ws, bs, strict=True))]
+        maps = [real_or_identity(real[l], functools.partial(
+            lambda l, Z: f(act_idx[l], kinks[l], Z + Es[l]), l)) for l in range(len(Ws))]
+        Zs, As = compose(potentials, maps, X)
         A = As[-1] + Ea
         real = out_rows[:, None] & cols[None, :]
         A_safe = jnp.where(real, A, neutral[0])
@@ -174,12 +188,12 @@ def _network_function(tables: _Tables) -> Callable[..., Any]:
         return jnp.sum(jnp.where(cols, per_example, 0.0)) / n, (Zs, As)
 
     def run(Ws: Any, bs: Any, X: Any, Y: Any, act_idx: Any, kinks: Any, cost_idx: Any,
-            out_rows: Any, cols: Any, n: Any, neutral: Any) -> Any:
+            out_rows: Any, cols: Any, n: Any, neutral: Any, real: Any) -> Any:
         Es = [jnp.zeros((b.shape[0], X.shape[1])) for b in bs]
         Ea = jnp.zeros(Y.shape)
         (C, (Zs, As)), (dW, db, dE, dEa) = jax.value_and_grad(
             mean_cost, argnums=(0, 1, 2, 3), has_aux=True
-        )(Ws, bs, Es, Ea, X, Y, act_idx, kinks, cost_idx, out_rows, cols, n, neutral)
+        )(Ws, bs, Es, Ea, X, Y, act_idx, kinks, cost_idx, out_rows, cols, n, neutral, real)
         dfz = [jax.jvp(functools.partial(f, act_idx[l], kinks[l]), (Z,), (jnp.ones_like(Z),))[1]
                for l, Z in enumerate(Zs)]
         return C, Zs, As, dfz, dEa, dE, dW, db
@@ -244,27 +258,30 @@ def network_gradients(
     k = len(weights)
     widths = [weights[0].shape[1]] + [W.shape[0] for W in weights]
     N = X.shape[1]
-    P, B = _bucket(max(widths)), _bucket(N)
-    Ws = [_pad(W, (P, P)) for W in weights]
-    bs = [_pad(b, (P,)) for b in biases]
+    P, B, depth = _bucket(max(widths)), _bucket(N), _bucket(k, MIN_DEPTH_BUCKET)
+    padded = depth - k
+    Ws = [_pad(W, (P, P)) for W in weights] + [np.zeros((P, P))] * padded
+    bs = [_pad(b, (P,)) for b in biases] + [np.zeros(P)] * padded
     neutral = np.array(COSTS[cost].neutral, dtype=np.float64)
     kinks = [_kink(name, kink_derivatives or {}) for name in activations]
+    kinks += [_kink(activations[-1], {})] * padded
+    act_idx = _activation_index(tables, [*activations, *[activations[-1]] * padded])
     with jax.numpy_rank_promotion("raise"):
         C, Zs, As, dfz, grad_a, dE, dW, db = _network_function(tables)(
-            Ws, bs, _pad(X, (P, B)), _pad(Y, (P, B)), _activation_index(tables, activations),
-            kinks, np.int32(tables.costs.index(cost)), _mask(widths[-1], P), _mask(N, B),
-            np.float64(N), neutral,
+            Ws, bs, _pad(X, (P, B)), _pad(Y, (P, B)), act_idx, kinks,
+            np.int32(tables.costs.index(cost)), _mask(widths[-1], P), _mask(N, B),
+            np.float64(N), neutral, _mask(k, depth),
         )
     real = [(n, N) for n in widths]
     return NetworkGradients(
         C=float(C),
-        Zs=[np.asarray(Z)[: widths[l + 1], :N] for l, Z in enumerate(Zs)],
-        As=[np.asarray(A)[: widths[l], :N] for l, A in enumerate(As)],
-        dfzs=[np.asarray(d)[: widths[l + 1], :N] for l, d in enumerate(dfz)],
+        Zs=[np.asarray(Z)[: widths[l + 1], :N] for l, Z in enumerate(Zs[:k])],
+        As=[np.asarray(A)[: widths[l], :N] for l, A in enumerate(As[:k + 1])],
+        dfzs=[np.asarray(d)[: widths[l + 1], :N] for l, d in enumerate(dfz[:k])],
         grad_a=np.asarray(grad_a)[: real[k][0], :N],
-        deltas=[np.asarray(d)[: widths[l + 1], :N] for l, d in enumerate(dE)],
-        dWs=[np.asarray(d)[: widths[l + 1], : widths[l]] for l, d in enumerate(dW)],
-        dbs=[np.asarray(d)[: widths[l + 1]] for l, d in enumerate(db)],
+        deltas=[np.asarray(d)[: widths[l + 1], :N] for l, d in enumerate(dE[:k])],
+        dWs=[np.asarray(d)[: widths[l + 1], : widths[l]] for l, d in enumerate(dW[:k])],
+        dbs=[np.asarray(d)[: widths[l + 1]] for l, d in enumerate(db[:k])],
     )
 
 

@@ -32,6 +32,23 @@ def test_the_oracle_runs_in_float64_and_leaves_the_host_as_found(host_x64: bool)
 
 def test_bucket_sizes() -> None:
     assert [oracle._bucket(n) for n in (1, 8, 9, 16, 17)] == [8, 8, 16, 16, 32]
+    assert [oracle._bucket(k, oracle.MIN_DEPTH_BUCKET) for k in (1, 6, 8, 9)] == [8, 8, 8, 16]
+
+
+def test_every_depth_up_to_the_bucket_shares_one_program() -> None:
+    """Depths 1 to 8 (widths and batch in the first bucket) trace one function, and each
+    result has the network's own depth: the padded layers are cut off."""
+    function = oracle._network_function(oracle._tables())
+    rng = np.random.default_rng(0)
+    sizes = []
+    for k in range(1, 9):
+        weights = [rng.uniform(-1, 1, (3, 3)) for _ in range(k)]
+        net = Network(weights, [rng.uniform(-1, 1, 3) for _ in range(k)], ("tanh",) * k,
+                      "squared_error", rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, (3, 2)))
+        o = oracle.network_gradients(net)
+        assert (len(o.Zs), len(o.As), len(o.deltas), len(o.dWs)) == (k, k + 1, k, k)
+        sizes.append(function._cache_size())
+    assert sizes[-1] == sizes[0]
 
 
 def _unpadded(net: Network) -> tuple[list[np.ndarray], list[np.ndarray]]:
