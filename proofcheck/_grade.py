@@ -202,18 +202,17 @@ def grade(
     ----------
     targets : list of str
         ``MODULE:ATTR``, ``MODULE`` or ``path/to/file.py[:ATTR]`` (see
-        :func:`proofcheck.load_implementation`); a layer type (a subclass of
-        :class:`proofcheck.layers.LayerMap` or :class:`~proofcheck.layers.ActivationMap`)
-        is checked as ``verify --layer`` checks one. Targets with the same source
-        (:func:`source_hash`) are checked once.
-    profile
-        As for :func:`proofcheck.verify`.
+        :func:`proofcheck.load_implementation`); a layer type is checked as ``verify
+        --layer`` checks one. Targets with the same source (:func:`source_hash`) are
+        checked once.
+    profile : str, optional
+        The Hypothesis profile, as for :func:`proofcheck.verify`.
     steps : collection of step IDs, optional
-        The steps to check; default the rubric's. The lemmas and the oracle's own
-        checks (the mathematics, the same for every target) are not run.
+        The steps to check (default: the rubric's). The lemmas and the oracle's checks
+        (the mathematics, the same for every target) are not run.
     executor : concurrent.futures.Executor, optional
-        Where the tasks that start and watch the targets' processes run; default
-        ``jobs`` threads of this process (at most ``jobs`` targets at a time).
+        Where the tasks that start and watch the targets' processes run (default:
+        ``jobs`` threads of this process).
     jobs : int, optional
         Size of the default pool (default: the cores available).
     out_dir : path, optional
@@ -226,23 +225,21 @@ def grade(
         memory (defaults: :func:`proofcheck._sandbox.default_timeout` and
         :data:`~proofcheck._sandbox.DEFAULT_MEMORY_MB`).
     rubric : Rubric, optional
-        Points per step (default :data:`proofcheck.rubric.DEFAULT_RUBRIC`); each
-        result's ``total`` and ``max_score``.
+        Points per step, for each result's ``total`` and ``max_score`` (default
+        :data:`proofcheck.rubric.DEFAULT_RUBRIC`).
     docs_url : str
-        Where the course serves proofcheck's docs, for the feedback's links to each
-        step (default: links relative to the docs' top folder).
+        Where the course serves the docs, for the feedback's links (default: relative).
     """
     if not targets:
         raise InputError("grade needs at least one target")
     _check_limits(timeout, memory)
     start_again()  # after an interrupted run in this process, processes may run again
     folder, rubric = _out_folder(out_dir), rubric or DEFAULT_RUBRIC
-    steps = list(rubric.points) if steps is None else steps
-    results = _check_each_source(targets, executor, jobs, profile, list(steps), timeout,
-                                 memory)
-    scores = [score(r, rubric, list(steps)) for r in results]
+    chosen = list(rubric.points) if steps is None else list(steps)
+    checked = _check_each_source(targets, executor, jobs, profile, chosen, timeout, memory)
+    scores = [score(r, rubric, chosen) for r in checked]
     results = [r._replace(total=sc.total, max_score=sc.max_score)
-               for r, sc in zip(results, scores, strict=True)]
+               for r, sc in zip(checked, scores, strict=True)]
     if folder is not None:
         _write(folder, results, scores, rubric, docs_url)
     return results
