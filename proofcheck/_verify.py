@@ -23,7 +23,8 @@ implementation and chooses the rows; :func:`run_rows` runs them, in this
 process or, with ``jobs``, in worker processes that each rebuild the plan and
 run their share; :func:`verify` puts the rows into a
 :class:`~proofcheck.report.Report`. More jobs pay off for whole runs, not for
-a step or two: each worker compiles the oracle for itself.
+a step or two: each worker compiles the oracle for itself (``jobs="auto"``
+chooses by the rows' estimated cost, :func:`auto_jobs`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Collection
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from hypothesis import settings
 
@@ -206,7 +207,7 @@ def verify(
     name: str | None = None,
     seed: int | None = None,
     layer: Any = None,
-    jobs: int = 1,
+    jobs: int | Literal["auto"] = 1,
 ) -> Report:
     """Check every step of the proof that ``impl`` provides; return the :class:`Report`.
 
@@ -228,8 +229,10 @@ def verify(
     layer : LayerMap or ActivationMap subclass, optional
         Check this layer type (see :mod:`proofcheck.layers`) instead of an
         implementation: its lemma rows and the generalized theorem's rows.
-    jobs : int
-        Worker processes for the rows (default 1: here; ``impl`` runs here if it cannot travel).
+    jobs : int or "auto"
+        Worker processes for the rows (default 1: here; ``impl`` runs here if it cannot
+        travel). ``"auto"`` (the command line's default): as many as the cores available,
+        fewer where the rows are too few to repay starting a process (:func:`auto_jobs`).
 
     Raises
     ------
@@ -244,6 +247,8 @@ def verify(
     plan = plan_rows(impl, profile=profile, steps=steps, database=database, name=name,
                      seed=seed, layer=layer)
     traveller = plan.subject.impl if layer is None else layer
+    if jobs == "auto":
+        jobs = auto_jobs(plan)
     if jobs > 1 and len(plan.properties) > 1 and _can_travel(traveller):
         options = {"profile": plan.profile_name, "database": database, "seed": seed,
                    "name": plan.subject.name, "steps": steps}
@@ -447,6 +452,31 @@ _COST = {("layers", False): 6.0, ("layers", True): 2.5, ("implementation", False
 
 def _cost(prop: Any) -> float:
     return _COST.get((prop.about, prop.mode == "lemma"), 1.0)
+
+
+#: Estimated seconds of rows (``_COST`` at the ``ci`` profile's examples) that one
+#: more worker process must have to repay its start: importing JAX and tracing its
+#: oracles again, about 2-3 s (measured: ``verify --steps T1.b`` with 2 workers took
+#: 7.1 s, in the process 5.8 s). Twice the start, so that parallel rows win clearly.
+WORK_PER_JOB = 6.0
+#: The examples a row runs in the ``ci`` profile, which the ``_COST`` figures are for.
+_COST_EXAMPLES = 60
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+def auto_jobs(plan: Plan) -> int:
+    """Worker processes for ``plan``: the cores available, but no more than its rows'
+    estimated seconds over :data:`WORK_PER_JOB` (1: run here, for a step or two)."""
+    examples = plan.settings.max_examples / _COST_EXAMPLES
+    work = sum(_cost(p) for p in plan.properties) * examples
+    return max(1, min(available_cores(), int(work // WORK_PER_JOB)))
 
 
 def _share(props: list[Any], jobs: int) -> list[list[str]]:

@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                         f"{DEFAULT_PROFILE})")
     v.add_argument("--json", metavar="PATH", help="also write the report as JSON to PATH")
     v.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
-                   help="run the properties in N processes (default: the cores available)")
+                   help="run the properties in N processes (default: the cores available, "
+                        "fewer for a run of a few rows, which one process finishes sooner)")
     v.add_argument("--seed", type=int, default=None,
                    help="seed Hypothesis's random generation, to repeat a run exactly")
     v.add_argument("--steps", metavar="ID[,ID...]",
@@ -125,16 +126,6 @@ def _progress(stream: TextIO):  # type: ignore[no-untyped-def]
     return report
 
 
-def available_cores() -> int:
-    """The cores this process may run on."""
-    import os
-
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every platform
-        return os.cpu_count() or 1
-
-
 def _verify(args: argparse.Namespace) -> int:
     from proofcheck._verify import load_implementation, verify
     from proofcheck.errors import ProofcheckError
@@ -147,7 +138,7 @@ def _verify(args: argparse.Namespace) -> int:
                         database=not args.no_database,
                         progress=None if args.quiet else _progress(sys.stderr),
                         name=args.impl or args.layer, seed=args.seed, layer=layer,
-                        jobs=args.jobs or available_cores())
+                        jobs=args.jobs or "auto")
     except ProofcheckError as exc:
         if args.debug:
             traceback.print_exc()
@@ -165,6 +156,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from proofcheck._grade import expand_targets, grade, render_summary
+    from proofcheck._verify import available_cores
     from proofcheck.errors import ProofcheckError
     from proofcheck.rubric import load_rubric
 

@@ -277,3 +277,18 @@ def test_a_failing_report_names_the_classic_mistake_it_reproduces() -> None:
     # A report that holds names nothing.
     fine = proofcheck.verify(profile="ci", database=False, steps=["T1.step"])
     assert fine.ok and fine.misconceptions == [] and "Named mistake" not in fine.render()
+
+
+def test_auto_jobs_runs_a_step_or_two_here_and_a_whole_run_on_every_core(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line's default: a worker process costs its start (JAX's import, the
+    oracle's traces), which a step or two does not repay."""
+    from proofcheck import _verify
+
+    monkeypatch.setattr(_verify, "available_cores", lambda: 4)
+    few = _verify.plan_rows(profile="ci", steps=["T1.b"])
+    whole = _verify.plan_rows(profile="ci")
+    assert _verify.auto_jobs(few) == 1
+    assert _verify.auto_jobs(whole) == 4
+    # More examples a row, more work: the same step under thorough repays a worker.
+    assert _verify.auto_jobs(_verify.plan_rows(profile="thorough", steps=["T1.b"])) > 1
