@@ -1,7 +1,8 @@
 """Fast, sharp checks of :class:`proofcheck.MatrixBackprop`, run against each mutant.
 
-The theorem's rows only (the lemma rows never call the implementation), one
-test per step so that mutation testing, which stops at the first failing
+The theorem's rows, and the generalized theorem's rows for ``layer_backprop``
+(the lemma rows never call the implementation), one test per step so that
+mutation testing, which stops at the first failing
 test, spends on a killed mutant only the time of the step that kills it. The
 isolated rows come first within a step (they are the quickest to fail).
 Under the suite's profile; mutation testing runs them with ``CI=true``.
@@ -23,5 +24,20 @@ def test_reference_holds_on_the_theorem(profile: str, step: str) -> None:
                                database=False, jobs=1)
     assert report.exit_status == 0, report.render()
     assert report.rows, f"no row checks {step}"
+    assert all(row.status == "holds" and row.examples > 0 for row in report.rows), \
+        report.render()
+
+
+GENERALIZED_STEPS = [s.id for s in STEPS if s.id.startswith("G.")]
+
+
+@pytest.mark.parametrize("step", GENERALIZED_STEPS)
+def test_layer_backprop_holds_on_the_generalized_theorem(profile: str, step: str) -> None:
+    """The network rows of G.* run :func:`proofcheck.backprop.layer_backprop` (the
+    package's numpy backpropagation over layer types, in the same module)."""
+    report = proofcheck.verify(profile=profile, steps=[step], database=False, jobs=1)
+    assert report.exit_status == 0, report.render()
+    network_rows = [row for row in report.rows if row.mode in ("isolated", "end-to-end")]
+    assert network_rows, f"no network row checks {step}"
     assert all(row.status == "holds" and row.examples > 0 for row in report.rows), \
         report.render()
