@@ -56,6 +56,7 @@ from proofcheck.properties._framework import (
     Mode,
     Property,
     Subject,
+    WrongResult,
     check,
     register,
     result_array,
@@ -266,13 +267,24 @@ def check_G_param_isolated(subject: Subject, net: LayerNetwork) -> list[Check]:
 
 
 def check_G_param_end_to_end(subject: Subject, net: LayerNetwork) -> list[Check]:
-    """G.param, end-to-end: every parameter gradient of the numpy backpropagation."""
+    """G.param, end-to-end: every parameter gradient of the numpy backpropagation.
+
+    Every gradient the oracle has is compared: one that the backpropagation did not
+    return is a wrong result, not a comparison left out.
+    """
     from proofcheck.layers import layer_backprop
 
     o, g = _oracle(net), layer_backprop(net)
+    for l in range(net.depth, 0, -1):
+        missing = sorted(set(o.grads[l - 1]) - set(g.grads[l - 1]))
+        if missing:
+            raise WrongResult("layer_backprop", f"layer_backprop returned no gradient of "
+                              f"{', '.join(missing)} for layer {l} "
+                              f"({net.layers[l - 1].describe()})", {})
     return _end_to_end(net, o, lambda deltas, grads: [
-        check(f"dC/d{name}^{l}", value, o.grads[l - 1][name], layer=l, scale=grads[l - 1][name])
-        for l in range(net.depth, 0, -1) for name, value in g.grads[l - 1].items()])
+        check(f"dC/d{name}^{l}", g.grads[l - 1][name], expected, layer=l,
+              scale=grads[l - 1][name])
+        for l in range(net.depth, 0, -1) for name, expected in o.grads[l - 1].items()])
 
 
 _MIX = ("a network of depth {d}..3 mixing the layer types and activations (Hypothesis "
