@@ -263,6 +263,31 @@ def _processes_naming(text: str) -> list[int]:
     return found
 
 
+def _signal_state() -> str:
+    """SIGINT's handler here and this thread's blocked and ignored signals, for a failure
+    message: a test worker's state is inherited by what it starts."""
+    import signal
+
+    status = Path("/proc/thread-self/status")
+    masks = ""
+    if status.is_file():
+        fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines()
+                      if ":\t" in line)
+        masks = f", SigBlk {fields.get('SigBlk', '?').strip()}, " \
+                f"SigIgn {fields.get('SigIgn', '?').strip()}"
+    return f"SIGINT handler {signal.getsignal(signal.SIGINT)!r}{masks}"
+
+
+def _as_from_a_terminal() -> None:
+    """Run in the grader's process before it starts: no signal blocked, SIGINT's default
+    action, as a shell starts a command (a process inherits both from the one that
+    started it, here a test worker)."""
+    import signal
+
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
 def test_an_interrupted_grader_takes_the_submissions_processes_with_it(tmp_path: Path) -> None:
     import signal
@@ -273,13 +298,18 @@ def test_an_interrupted_grader_takes_the_submissions_processes_with_it(tmp_path:
     [target] = _write(tmp_path / "subs", {"hangs": HANG})
     grader = subprocess.Popen([sys.executable, "-m", "proofcheck", "grade", target,
                                "--timeout", "300", "--out", str(tmp_path / "out")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=_as_from_a_terminal)
     deadline = time.monotonic() + 60
     while not [p for p in _processes_naming(target) if p != grader.pid]:
         assert time.monotonic() < deadline, "the submission's process did not start"
         time.sleep(0.1)
     grader.send_signal(signal.SIGINT)
-    grader.wait(timeout=60)
+    try:
+        grader.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        grader.kill()
+        pytest.fail(f"the grader ignored SIGINT for 60 s (test worker: {_signal_state()})")
     time.sleep(0.5)
     assert _processes_naming(target) == []
 
@@ -343,16 +373,25 @@ def test_a_ctrl_c_delivered_to_another_thread_still_interrupts_the_grader() -> N
         def submit(self, *args: Any, **kwargs: Any) -> Future[dict[str, Any]]:
             return never
 
+    state = _signal_state()
+
     def interrupt_from_here() -> None:
+        # As at a terminal: SIGINT not blocked in the thread it is handed to (a thread
+        # inherits its starter's mask, here a test worker's).
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         time.sleep(0.3)
         signal.pthread_kill(threading.get_ident(), signal.SIGINT)
         time.sleep(10)  # the old untimed wait: let the test end (and fail) after this
-        never.set_exception(RuntimeError("the grader was not interrupted"))
+        never.set_exception(RuntimeError(f"the grader was not interrupted ({state})"))
 
     helper = threading.Thread(target=interrupt_from_here, daemon=True)
-    start = time.monotonic()
-    helper.start()
-    with pytest.raises(KeyboardInterrupt):
-        _grade._check_sources({"h": "target.py"}, Pending(), "ci",  # type: ignore[arg-type]
-                              STEPS, ".", 1.0, 100.0, own_pool=False)
-    assert time.monotonic() - start < 5
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own
+    try:
+        start = time.monotonic()
+        helper.start()
+        with pytest.raises(KeyboardInterrupt):
+            _grade._check_sources({"h": "target.py"}, Pending(), "ci",  # type: ignore[arg-type]
+                                  STEPS, ".", 1.0, 100.0, own_pool=False)
+        assert time.monotonic() - start < 5
+    finally:
+        signal.signal(signal.SIGINT, previous)
