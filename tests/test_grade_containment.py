@@ -278,14 +278,13 @@ def _signal_state() -> str:
     return f"SIGINT handler {signal.getsignal(signal.SIGINT)!r}{masks}"
 
 
-def _as_from_a_terminal() -> None:
-    """Run in the grader's process before it starts: no signal blocked, SIGINT's default
-    action, as a shell starts a command (a process inherits both from the one that
-    started it, here a test worker)."""
-    import signal
-
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+#: Starts a command as a shell does: no signal blocked, SIGINT's default action (a process
+#: inherits both from the one that started it, here a test worker), then runs the command
+#: in the same process. (Not a ``preexec_fn``: Python code between fork and exec in a
+#: process with JAX's threads may deadlock.)
+AS_FROM_A_TERMINAL = ("import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); "
+                      "signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                      "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
@@ -296,10 +295,10 @@ def test_an_interrupted_grader_takes_the_submissions_processes_with_it(tmp_path:
     import time
 
     [target] = _write(tmp_path / "subs", {"hangs": HANG})
-    grader = subprocess.Popen([sys.executable, "-m", "proofcheck", "grade", target,
-                               "--timeout", "300", "--out", str(tmp_path / "out")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              preexec_fn=_as_from_a_terminal)
+    grader = subprocess.Popen([sys.executable, "-c", AS_FROM_A_TERMINAL, "-m", "proofcheck",
+                               "grade", target, "--timeout", "300", "--out",
+                               str(tmp_path / "out")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not [p for p in _processes_naming(target) if p != grader.pid]:
         assert time.monotonic() < deadline, "the submission's process did not start"
