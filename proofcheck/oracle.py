@@ -181,9 +181,9 @@ def _network_function(tables: _Tables) -> Callable[..., Any]:
             lambda l, Z: f(act_idx[l], kinks[l], Z + Es[l]), l)) for l in range(len(Ws))]
         Zs, As = compose(potentials, maps, X)
         A = As[-1] + Ea
-        real = out_rows[:, None] & cols[None, :]
-        A_safe = jnp.where(real, A, neutral[0])
-        Y_safe = jnp.where(real, Y, neutral[1])
+        cells = out_rows[:, None] & cols[None, :]
+        A_safe = jnp.where(cells, A, neutral[0])
+        Y_safe = jnp.where(cells, Y, neutral[1])
         per_example = lax.switch(cost_idx, cost_branches, A_safe, Y_safe)
         return jnp.sum(jnp.where(cols, per_example, 0.0)) / n, (Zs, As)
 
