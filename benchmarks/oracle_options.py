@@ -50,7 +50,7 @@ def _unpadded(net: Network) -> dict[str, Any]:
     widths = [net.weights[0].shape[1]] + [W.shape[0] for W in net.weights]
     k = len(net.weights)
     return dict(Ws=list(net.weights), bs=list(net.biases), X=net.X, Y=net.Y,
-                act_idx=oracle._activation_index(tables, net.activations),
+                act_idx=oracle._activation_index(tables, net.activation_names),
                 kinks=[np.array([np.nan, 0.0, 0.0])] * k, real=np.ones(k, dtype=bool),
                 cost_idx=np.int32(tables.costs.index(net.cost)),
                 out_rows=np.ones(widths[-1], dtype=bool), cols=np.ones(net.X.shape[1], dtype=bool),

@@ -142,7 +142,7 @@ def _saturated(side: str) -> RegimeStrategy:
         @st.composite
         def draw(draw: st.DrawFn) -> Network:
             net = draw(base)
-            A = forward_numpy(net.weights, net.biases, net.activations, net.X)[1][-2]
+            A = forward_numpy(net.weights, net.biases, net.activation_names, net.X)[1][-2]
             W = net.weights[-1].copy()
             n = W.shape[0]
             centres = np.array(draw(st.lists(st.floats(low + half, high - half),
@@ -152,7 +152,7 @@ def _saturated(side: str) -> RegimeStrategy:
             W *= np.where(span > 2 * half, 2 * half / np.maximum(span, 1e-300), 1.0)[:, None]
             WA = W @ A
             b = centres - (WA.max(axis=1) + WA.min(axis=1)) / 2
-            net = net._replace(weights=[*net.weights[:-1], W], biases=[*net.biases[:-1], b])
+            net = _with(net, [*net.weights[:-1], W], [*net.biases[:-1], b], net.X)
             assume(inside_statement(net))
             return net
 
@@ -187,6 +187,12 @@ def _near_kink(every: bool) -> RegimeStrategy:
 _FLOOR = float(np.finfo(np.float64).tiny / np.finfo(np.float64).eps)
 
 
+def _with(net: Network, weights: list[np.ndarray], biases: list[np.ndarray],
+          X: np.ndarray) -> Network:
+    """The paper's network ``net`` with other arrays."""
+    return Network.paper(weights, biases, net.activation_names, net.cost, X, net.Y)
+
+
 def _cancel(draw: st.DrawFn, net: Network, every: bool) -> Network:
     """Set ``b^l`` so that the first example's potentials of the chosen layers cancel."""
     biases = list(net.biases)
@@ -194,7 +200,7 @@ def _cancel(draw: st.DrawFn, net: Network, every: bool) -> Network:
     for l, W in enumerate(net.weights):
         if chosen is not None and l != chosen:
             continue
-        a = forward_numpy(net.weights, biases, net.activations, net.X)[1][l][:, 0]
+        a = forward_numpy(net.weights, biases, net.activation_names, net.X)[1][l][:, 0]
         n = W.shape[0]
         exponents = np.array(draw(st.lists(st.floats(*np.log10(NEAR_KINK)), min_size=n,
                                            max_size=n)))
@@ -205,7 +211,7 @@ def _cancel(draw: st.DrawFn, net: Network, every: bool) -> Network:
         # a cancellation that ends below tiny / u keeps no digits (and would be subnormal)
         assume(np.all((terms == 0) | (np.abs(target) >= _FLOOR)))
         biases[l] = np.where(terms > 0, -(W @ a) + target, biases[l])
-    net = net._replace(biases=biases)
+    net = _with(net, net.weights, biases, net.X)
     assume(inside_statement(net))
     return net
 
@@ -229,7 +235,7 @@ def _at_kink(min_depth: int, max_batch: int) -> st.SearchStrategy[Network]:
         if draw(st.booleans()):
             X = np.zeros_like(X)
             biases[0][:] = 0.0
-        net = net._replace(weights=weights, biases=biases, X=X)
+        net = _with(net, weights, biases, X)
         assume(inside_statement(net))
         return net
 
@@ -264,7 +270,7 @@ REGIMES: dict[str, Regime] = {r.name: r for r in (
 
 def regime_holds(name: str, net: Network) -> bool:
     """Whether ``net`` is in the regime ``name`` (what its strategy promises)."""
-    Zs, As = forward_numpy(net.weights, net.biases, net.activations, net.X)
+    Zs, As = forward_numpy(net.weights, net.biases, net.activation_names, net.X)
     if not inside_statement(net):
         return False
     if name == "small":
@@ -276,10 +282,10 @@ def regime_holds(name: str, net: Network) -> bool:
     if name.startswith("saturated"):
         low, high = SATURATED[name.removeprefix("saturated ")]
         z = Zs[-1]
-        return (net.cost == "binary_cross_entropy" and net.activations[-1] == "sigmoid"
+        return (net.cost == "binary_cross_entropy" and net.activation_names[-1] == "sigmoid"
                 and bool(np.all((z >= low - 1e-9) & (z <= high + 1e-9))))
     if "kink" in name:
-        if not set(net.activations) <= _KINKED:
+        if not set(net.activation_names) <= _KINKED:
             return False
         if name == "at kink":
             return all(np.any(Z == 0.0) for Z in Zs)
@@ -414,13 +420,13 @@ def extended(net: Network) -> Extended:
     Ws = [W.astype(ld) for W in net.weights]
     A = net.X.astype(ld)
     Zs, As = [], [A]
-    for W, b, name in zip(Ws, net.biases, net.activations, strict=True):
+    for W, b, name in zip(Ws, net.biases, net.activation_names, strict=True):
         Z = W @ A + b.astype(ld)[:, None]
         A = ACTIVATIONS[name].forward(Z, np)
         Zs.append(Z)
         As.append(A)
     dfzs = [np.asarray(ACTIVATIONS[name].derivative(Z)).astype(ld)
-            for name, Z in zip(net.activations, Zs, strict=True)]
+            for name, Z in zip(net.activation_names, Zs, strict=True)]
     k = net.depth
     deltas = [np.empty(0, dtype=ld)] * k
     deltas[k - 1] = dfzs[k - 1] * COSTS[net.cost].gradient(As[k], net.Y.astype(ld)) \

@@ -23,7 +23,7 @@ from harness import interleaved
 from proofcheck import MatrixBackprop
 from proofcheck._validate import network as validate_network
 from proofcheck.activations import ACTIVATIONS
-from proofcheck.network import forward, forward_numpy, mean_cost
+from proofcheck.network import affine_forward, forward_numpy, mean_cost
 
 COST = "squared_error"
 
@@ -53,7 +53,7 @@ def jax_gradient(net: dict[str, Any], activation: str) -> Any:
 
     def C(Ws: Any, bs: Any, X: Any, Y: Any) -> Any:
         maps = [lambda Z: f(Z, jnp)] * depth
-        _, As = forward(Ws, bs, maps, X, jnp)
+        _, As = affine_forward(Ws, bs, maps, X, jnp)
         return mean_cost(As[-1], Y, COST, jnp)
 
     g = jax.jit(jax.value_and_grad(C, argnums=(0, 1)))

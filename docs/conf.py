@@ -41,7 +41,7 @@ myst_heading_anchors = 3
 proof_title_format = " %t"
 
 source_suffix = {".md": "markdown"}
-exclude_patterns = ["_build", "README.md"]
+exclude_patterns = ["_build", "README.md", "**/_*.md"]  # _*.md: included by other pages
 templates_path: list[str] = []
 
 html_theme = "furo"

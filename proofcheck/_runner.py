@@ -99,34 +99,7 @@ def _tolist(x: Any) -> Any:
 
 
 def _network_summary(example: Any) -> dict[str, Any] | None:
-    if isinstance(example, Network):
-        return {
-            "depth": example.depth,
-            "widths": list(example.widths),
-            "activations": list(example.activations),
-            "cost": example.cost,
-            "batch_size": example.batch_size,
-            "weights": [W.tolist() for W in example.weights],
-            "biases": [b.tolist() for b in example.biases],
-            "X": example.X.tolist(),
-            "Y": example.Y.tolist(),
-        }
-    from proofcheck.layers import LayerNetwork
-
-    if isinstance(example, LayerNetwork):
-        return {
-            "depth": example.depth,
-            "widths": list(example.widths),
-            "layers": [layer.describe() for layer in example.layers],
-            "activations": [f.describe() for f in example.activations],
-            "cost": example.cost,
-            "batch_size": example.batch_size,
-            "params": [{k: np.asarray(v).tolist() for k, v in p.items()}
-                       for p in example.params],
-            "X": example.X.tolist(),
-            "Y": example.Y.tolist(),
-        }
-    return None
+    return example.summary() if isinstance(example, Network) else None
 
 
 def _counterexample(f: _Falsified, reproduce: str | None) -> Counterexample:

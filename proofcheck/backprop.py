@@ -59,7 +59,7 @@ from proofcheck import _validate
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS, LEAKY_SLOPE
 from proofcheck.costs import COSTS
-from proofcheck.network import LayerNetwork, forward_numpy, layer_forward
+from proofcheck.network import Network, forward_numpy, layer_forward
 
 if TYPE_CHECKING:
     from proofcheck.layers._protocol import ActivationMap
@@ -249,7 +249,7 @@ class LayerGradients(NamedTuple):
     grads: list[dict[str, Float64Array]]
 
 
-def layer_backprop(net: LayerNetwork) -> LayerGradients:
+def layer_backprop(net: Network) -> LayerGradients:
     """Backpropagation by the generalized theorem, numpy only, from hand-derived products."""
     maps = [_numpy_map(f) for f in net.activations]
     Zs, As = layer_forward(net.layers, net.params, maps, net.X, np)

@@ -82,8 +82,6 @@ from proofcheck.costs import COSTS
 from proofcheck.tolerances import TOLERANCES, term_scale
 
 if TYPE_CHECKING:  # the oracles import JAX; the error model reads only their results
-    from proofcheck.layers import LayerNetwork
-    from proofcheck.layers._oracle import LayerOracle
     from proofcheck.network import Network
     from proofcheck.oracle import NetworkGradients
 
@@ -272,7 +270,7 @@ def _derivative_size(net: Network, o: NetworkGradients, l: int) -> Float64Array:
     propagated estimate must count it: else an entry that is a product of two such
     derivatives has terms 0 and is judged at a scale of 0."""
     Z = o.Zs[l - 1]
-    return np.abs(o.dfzs[l - 1]) + derivative_rounding(net.activations[l - 1], Z) * U
+    return np.abs(o.derivatives[l - 1]) + derivative_rounding(net.activation_names[l - 1], Z) * U
 
 
 def _backward(net: Network, o: NetworkGradients, top: Float64Array,
@@ -344,10 +342,10 @@ def propagated(net: Network, o: NetworkGradients) -> NetworkScales:
     ``dC/db^l`` (``P^l 1``).
     """
     k, N = len(net.weights), net.X.shape[1]
-    errors_z, errors_a = forward_errors(net, o.As, o.dfzs)
+    errors_z, errors_a = forward_errors(net, o.As, o.derivatives)
     with np.errstate(all="ignore"):
         sensitivity = []
-        for l, name in enumerate(net.activations):
+        for l, name in enumerate(net.activation_names):
             f, Z, E = ACTIVATIONS[name], o.Zs[l], errors_z[l]
             at = f.derivative(Z)
             moved = np.maximum(np.abs(f.derivative(Z + E) - at), np.abs(f.derivative(Z - E) - at))
@@ -390,10 +388,11 @@ def near_kink(net: Network, Zs: Sequence[Float64Array], As: Sequence[Float64Arra
     then land on either side), or subnormal (XLA flushes it to the kink, numpy
     keeps its sign). Such an example is discarded.
     """
-    dfzs = [ACTIVATIONS[name].derivative(Z) for name, Z in zip(net.activations, Zs, strict=True)]
+    dfzs = [ACTIVATIONS[name].derivative(Z)
+            for name, Z in zip(net.activation_names, Zs, strict=True)]
     errors_z, _ = forward_errors(net, As, dfzs)
     return any(within_rounding_of_kink(name, Zs[l], _potential_terms(net, l, As[l]), errors_z[l])
-               for l, name in enumerate(net.activations))
+               for l, name in enumerate(net.activation_names))
 
 
 def within_rounding_of_kink(name: str, Z: Float64Array, terms: Float64Array,
@@ -444,7 +443,7 @@ def layer_near_kink(activations: Sequence[Any], Zs: Sequence[Float64Array],
 
 def kink_activations(net: Network, Zs: Sequence[Float64Array]) -> list[str]:
     """The activations with a unit exactly at their kink, in registration order."""
-    names = {name for name, Z in zip(net.activations, Zs, strict=True)
+    names = {name for name, Z in zip(net.activation_names, Zs, strict=True)
              if ACTIVATIONS[name].kink is not None and np.any(ACTIVATIONS[name].kink == Z)}
     return [name for name in ACTIVATIONS if name in names]
 
@@ -570,7 +569,7 @@ def chain_scales(terms: Sequence[float], values: Sequence[Float64Array]) -> list
     return scales
 
 
-def layer_network_scales(net: LayerNetwork, o: LayerOracle) -> tuple[list[float], list[float]]:
+def layer_network_scales(net: Network, o: NetworkGradients) -> tuple[list[float], list[float]]:
     """End-to-end scales of a layer network's deltas and parameter gradients (index ``l - 1``).
 
     The terms of ``delta^k`` are bounded by ``|a^k| |dC/dA^k|`` with the cost
@@ -618,7 +617,7 @@ class LayerRounding(NamedTuple):
     grads: list[dict[str, Float64Array]]
 
 
-def probed_rounding(net: LayerNetwork, oracle: Callable[[LayerNetwork], LayerOracle]
+def probed_rounding(net: Network, oracle: Callable[[Network], NetworkGradients]
                     ) -> LayerRounding:
     """``P`` of a layer network, measured: how far the oracle's results move when every
     parameter is moved by its forward pass's rounding.

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from proofcheck.gradebook import GradeResult, Score, row_from_dict, verdict_line
-from proofcheck.report import Counterexample, Row, labelled_array
+from proofcheck.report import Counterexample, Row, labelled_array, network_line
 from proofcheck.steps import get_step
 
 __all__ = ["feedback_html", "feedback_markdown"]
@@ -111,10 +111,7 @@ def _counterexample_text(c: Counterexample) -> str:
     lines: list[str] = []
     n = c.network
     if n is not None:
-        layers = f", layers {n['layers']}" if "layers" in n else ""
-        lines.append(f"network: depth k={n['depth']}, widths {n['widths']}{layers}, "
-                     f"activations {n['activations']}, cost {n['cost']}, batch N="
-                     f"{n['batch_size']}")
+        lines.append(f"network: {network_line(n)}")
     if c.quantity:
         where = f" in layer l={c.layer}" if c.layer is not None else ""
         lines.append(f"quantity: {c.quantity}{where}"

@@ -28,7 +28,6 @@ from typing import NamedTuple
 import numpy as np
 
 from proofcheck._types import Float64Array
-from proofcheck.activations import ACTIVATIONS
 from proofcheck.network import Network, forward, mean_cost
 
 __all__ = ["STEP", "FiniteDifferenceGradients", "derivative", "jacobian", "network_gradients"]
@@ -72,14 +71,14 @@ def jacobian(F: Callable[[Float64Array], Float64Array], X: Float64Array) -> Floa
 
 
 class FiniteDifferenceGradients(NamedTuple):
-    """``Delta^l``, ``dC/dW^l``, ``dC/db^l`` and ``dC/dA^k`` by finite differences.
+    """``Delta^l``, ``dC/dtheta^l`` by parameter name (``grads[l-1]["W"] = dC/dW^l``) and
+    ``dC/dA^k`` by finite differences.
 
     ``rounding`` bounds the absolute rounding error of every value returned.
     """
 
     deltas: list[Float64Array]
-    dWs: list[Float64Array]
-    dbs: list[Float64Array]
+    grads: list[dict[str, Float64Array]]
     grad_a: Float64Array
     rounding: float
 
@@ -87,25 +86,23 @@ class FiniteDifferenceGradients(NamedTuple):
 def network_gradients(net: Network) -> FiniteDifferenceGradients:
     """Every quantity the check uses, by finite differences of the mean cost ``C`` (D4).
 
-    ``net`` is the network and its data (:class:`proofcheck.network.Network`).
-    ``Delta^l`` is the derivative of ``C`` with respect to a shift of the
-    potential ``Z^l`` (D3, D4); ``dC/dA^k`` with respect to a shift of the
-    output.
+    ``net`` is the network and its data (:class:`proofcheck.network.Network`), of
+    any layer types; it is left unchanged. ``Delta^l`` is the derivative of ``C``
+    with respect to a shift of the potential ``Z^l`` (D3, D4); ``dC/dA^k`` with
+    respect to a shift of the output.
     """
-    weights, biases, activations, cost, X, Y = net
-    Ws = [np.array(W, dtype=np.float64) for W in weights]
-    bs = [np.array(b, dtype=np.float64) for b in biases]
-    k = len(Ws)
-    shifts = [np.zeros((W.shape[0], X.shape[1])) for W in Ws]
-    out_shift = np.zeros_like(Y)
+    params = [{name: np.array(v, dtype=np.float64) for name, v in theta.items()}
+              for theta in net.params]
+    moved = net._replace(params=params)
+    shifts = [np.zeros((layer.n_out, net.batch_size)) for layer in net.layers]
+    out_shift = np.zeros_like(net.Y)
+    maps = [_shifted(f.forward, shift) for f, shift in zip(net.activations, shifts, strict=True)]
 
     worst = [0.0]  # the largest |C| / h over every evaluation
 
     def C() -> float:
-        maps = [_shifted(ACTIVATIONS[name].forward, shifts[l])
-                for l, name in enumerate(activations)]
-        _, As = forward(Ws, bs, maps, X, np)
-        return float(mean_cost(As[-1] + out_shift, Y, cost, np))
+        _, As = forward(moved, np, maps)
+        return float(mean_cost(As[-1] + out_shift, net.Y, net.cost, np))
 
     def entrywise(array: Float64Array) -> Float64Array:
         out = np.zeros_like(array)
@@ -123,12 +120,11 @@ def network_gradients(net: Network) -> FiniteDifferenceGradients:
             array[index] = x0
         return out
 
-    deltas = [entrywise(shifts[l]) for l in range(k)]
-    dWs = [entrywise(W) for W in Ws]
-    dbs = [entrywise(b) for b in bs]
+    deltas = [entrywise(shift) for shift in shifts]
+    grads = [{name: entrywise(v) for name, v in theta.items()} for theta in params]
     grad_a = entrywise(out_shift)
     rounding = ROUNDING * float(np.finfo(np.float64).eps) * worst[0]
-    return FiniteDifferenceGradients(deltas, dWs, dbs, grad_a, rounding)
+    return FiniteDifferenceGradients(deltas, grads, grad_a, rounding)
 
 
 def _shifted(f: Callable[[Float64Array, object], Float64Array],

@@ -127,7 +127,7 @@ from proofcheck.layers import (
     Softmax,
 )
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
-from proofcheck.report import Counterexample, Row
+from proofcheck.report import Counterexample, Row, is_affine
 from proofcheck.tolerances import compare
 
 __all__ = ["Match", "name_misconception"]
@@ -300,11 +300,11 @@ def _supports(impl: object, args: dict[str, Any]) -> bool:
 def _network_arguments(row: Row, c: Counterexample) -> dict[str, Any] | None:
     """The arguments of the failing ``gradients`` call (for T1.tail, the tail network's)."""
     net = c.network
-    if not net or "weights" not in net:
+    if not net or not is_affine(net):
         return None
     first = 1 if row.step == "T1.tail" else 0
-    return {"weights": [_array(W) for W in net["weights"][first:]],
-            "biases": [_array(b) for b in net["biases"][first:]],
+    return {"weights": [_array(theta["W"]) for theta in net["params"][first:]],
+            "biases": [_array(theta["b"]) for theta in net["params"][first:]],
             "activations": list(net["activations"][first:]), "cost": net["cost"],
             "X": _array(c.inputs.get("X", net["X"])), "Y": _array(c.inputs.get("Y", net["Y"]))}
 

@@ -51,10 +51,11 @@ import numpy as np
 from jax import lax
 from numpy.typing import NDArray
 
+from proofcheck._programs import compiled, settings, to_numpy
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
-from proofcheck.network import Network, compose, potential
+from proofcheck.network import Network, compose, layer_forward, potential
 
 __all__ = [
     "NetworkGradients",
@@ -202,7 +203,7 @@ def _network_function(tables: _Tables) -> Callable[..., Any]:
 
 
 class NetworkGradients(NamedTuple):
-    """Everything the oracle knows about one network and batch (D1–D4).
+    """Everything the oracle knows about one network and batch (D1–D4, and G.*).
 
     Lists are indexed from layer 1: ``Zs[l-1] = Z^l``; ``As[l] = A^l`` with
     ``As[0] = X``.
@@ -213,48 +214,85 @@ class NetworkGradients(NamedTuple):
         The mean cost.
     Zs, As : lists of ``(n_l, N)`` arrays
         The oracle's own forward pass.
-    dfzs : list of ``(n_l, N)`` arrays
-        ``f^l'(Z^l)`` by JAX's derivative of the forward map (never the
-        hand-derived one).
-    grad_a : (n_k, N)
-        ``dC/dA^k``.
     deltas : list of ``(n_l, N)`` arrays
         ``Delta^l = dC/dZ^l``.
-    dWs : list of ``(n_l, n_{l-1})`` arrays
-    dbs : list of ``(n_l,)`` arrays
+    grads : list of parameter dicts
+        ``dC/dtheta^l`` by parameter name (``{"W": dC/dW^l, "b": dC/db^l}`` for an
+        affine layer).
+    grad_a : (n_k, N)
+        ``dC/dA^k``.
+    dfzs : list of ``(n_l, N)`` arrays, or None
+        For the paper's network, ``f^l'(Z^l)`` by JAX's derivative of the forward
+        map (never the hand-derived one); None for other networks, whose
+        activation maps need not be elementwise.
     """
 
     C: float
     Zs: list[Float64Array]
     As: list[Float64Array]
-    dfzs: list[Float64Array]
-    grad_a: Float64Array
     deltas: list[Float64Array]
-    dWs: list[Float64Array]
-    dbs: list[Float64Array]
+    grads: list[dict[str, Float64Array]]
+    grad_a: Float64Array
+    dfzs: list[Float64Array] | None = None
+
+    @property
+    def dWs(self) -> list[Float64Array]:
+        """``dC/dW^l : (n_l, n_{l-1})`` of the paper's network."""
+        return [g["W"] for g in self.grads]
+
+    @property
+    def dbs(self) -> list[Float64Array]:
+        """``dC/db^l : (n_l,)`` of the paper's network."""
+        return [g["b"] for g in self.grads]
+
+    @property
+    def derivatives(self) -> list[Float64Array]:
+        """``f^l'(Z^l)``: :attr:`dfzs` of the paper's network (an error for any other)."""
+        if self.dfzs is None:
+            raise TypeError("f'(Z) is the oracle's only for the paper's network "
+                            "(affine layers and elementwise activations)")
+        return self.dfzs
 
 
-@in_float64
 def network_gradients(
     net: Network,
     *,
     kink_derivatives: Mapping[str, float] | None = None,
 ) -> NetworkGradients:
-    """The oracle's forward pass, deltas and gradients of the mean cost ``C`` (D4).
+    """The oracle's forward pass, deltas and gradients of the mean cost ``C`` (D4, G.*).
+
+    For the paper's network (:attr:`Network.is_paper`) the padded programs of the
+    module's docstring run, one per bucket; for a network of other layer types,
+    ``jax.value_and_grad`` of its forward pass, compiled once per structure
+    (:mod:`proofcheck._programs`) and not padded, since a layer type may depend on
+    its shapes in ways padding would change (a normalization over the features, a
+    convolution's windows).
 
     Parameters
     ----------
     net : Network
         The network and its data (:class:`proofcheck.network.Network`).
     kink_derivatives : mapping of activation name to float, optional
-        For an activation with a kink, the value of ``f'`` to use at a potential
-        exactly at the kink, an element of the subdifferential there (default:
-        the derivative JAX takes of the forward map, the left one). The oracle
-        differentiates the same function, written as ``f(kink) + s (z - kink)``
-        at that one point, so it stays autodiff of the forward map.
+        For the paper's network: for an activation with a kink, the value of
+        ``f'`` to use at a potential exactly at the kink, an element of the
+        subdifferential there (default: the derivative JAX takes of the forward
+        map, the left one). The oracle differentiates the same function, written
+        as ``f(kink) + s (z - kink)`` at that one point, so it stays autodiff of
+        the forward map.
     """
+    if net.is_paper:
+        return _paper_gradients(net, kink_derivatives or {})
+    if kink_derivatives:
+        raise ValueError("kink_derivatives applies to the paper's network only "
+                         f"(affine layers and elementwise activations), not {net.describe()}")
+    return _layer_gradients(net)
+
+
+@in_float64
+def _paper_gradients(net: Network, kink_derivatives: Mapping[str, float]) -> NetworkGradients:
     tables = _tables()
-    weights, biases, activations, cost, X, Y = net
+    weights, biases, activations = net.weights, net.biases, net.activation_names
+    cost, X, Y = net.cost, net.X, net.Y
     k = len(weights)
     widths = [weights[0].shape[1]] + [W.shape[0] for W in weights]
     N = X.shape[1]
@@ -263,7 +301,7 @@ def network_gradients(
     Ws = [_pad(W, (P, P)) for W in weights] + [np.zeros((P, P))] * padded
     bs = [_pad(b, (P,)) for b in biases] + [np.zeros(P)] * padded
     neutral = np.array(COSTS[cost].neutral, dtype=np.float64)
-    kinks = [_kink(name, kink_derivatives or {}) for name in activations]
+    kinks = [_kink(name, kink_derivatives) for name in activations]
     kinks += [_kink(activations[-1], {})] * padded
     act_idx = _activation_index(tables, [*activations, *[activations[-1]] * padded])
     with jax.numpy_rank_promotion("raise"):
@@ -272,17 +310,48 @@ def network_gradients(
             np.int32(tables.costs.index(cost)), _mask(widths[-1], P), _mask(N, B),
             np.float64(N), neutral, _mask(k, depth),
         )
-    real = [(n, N) for n in widths]
     return NetworkGradients(
         C=float(C),
         Zs=[np.asarray(Z)[: widths[l + 1], :N] for l, Z in enumerate(Zs[:k])],
         As=[np.asarray(A)[: widths[l], :N] for l, A in enumerate(As[:k + 1])],
-        dfzs=[np.asarray(d)[: widths[l + 1], :N] for l, d in enumerate(dfz[:k])],
-        grad_a=np.asarray(grad_a)[: real[k][0], :N],
         deltas=[np.asarray(d)[: widths[l + 1], :N] for l, d in enumerate(dE[:k])],
-        dWs=[np.asarray(d)[: widths[l + 1], : widths[l]] for l, d in enumerate(dW[:k])],
-        dbs=[np.asarray(d)[: widths[l + 1]] for l, d in enumerate(db[:k])],
+        grads=[{"W": np.asarray(dW[l])[: widths[l + 1], : widths[l]],
+                "b": np.asarray(db[l])[: widths[l + 1]]} for l in range(k)],
+        grad_a=np.asarray(grad_a)[: widths[k], :N],
+        dfzs=[np.asarray(d)[: widths[l + 1], :N] for l, d in enumerate(dfz[:k])],
     )
+
+
+@in_float64
+def _layer_gradients(net: Network) -> NetworkGradients:
+    """``Delta^l`` is the gradient with respect to a shift ``E^l = 0`` of ``Z^l``, as on
+    the padded path."""
+    layers, activations, cost = list(net.layers), list(net.activations), COSTS[net.cost]
+
+    def make() -> Callable[..., Any]:
+        def gradients(params: Any, X: Any, Y: Any) -> Any:
+            def mean_cost(params: Any, shifts: Any, out_shift: Any) -> Any:
+                maps = [(lambda Z, f=f, E=E: f.forward(Z + E, jnp))
+                        for f, E in zip(activations, shifts, strict=True)]
+                Zs, As = layer_forward(layers, params, maps, X, jnp)
+                return jnp.mean(cost.forward(As[-1] + out_shift, Y, jnp)), (Zs, As)
+
+            shifts = [jnp.zeros((layer.n_out, X.shape[1])) for layer in layers]
+            return jax.value_and_grad(mean_cost, argnums=(0, 1, 2), has_aux=True)(
+                params, shifts, jnp.zeros(Y.shape))
+        return gradients
+
+    params = [{k: jnp.asarray(v) for k, v in p.items()} for p in net.params]
+    X, Y = jnp.asarray(net.X), jnp.asarray(net.Y)
+    key = ("network", tuple(settings(layer) for layer in layers),
+           tuple(settings(f) for f in activations), net.cost)
+    with jax.numpy_rank_promotion("raise"):
+        result = compiled(key, make, params, X, Y)
+        if result is None:
+            result = make()(params, X, Y)
+    (C, (Zs, As)), (grads, deltas, grad_a) = result
+    return NetworkGradients(float(C), to_numpy(Zs), to_numpy(As), to_numpy(deltas),
+                            to_numpy(grads), np.asarray(grad_a))
 
 
 def _kink(name: str, chosen: Mapping[str, float]) -> Float64Array:

@@ -5,7 +5,7 @@ JSON schema (``proofcheck verify --json PATH``, :meth:`Report.to_dict`)
 The top-level object::
 
     {
-      "schema": "proofcheck-report/2",
+      "schema": "proofcheck-report/3",
       "subject": str,            # what was checked ("proofcheck.MatrixBackprop()", "mod:attr")
       "profile": str,            # "ci", "dev" or "thorough"
       "seed": int | null,        # the --seed given, if any
@@ -39,10 +39,12 @@ Each ``Row``::
       "seconds": float,
       "message": str | null,          # for "error" and "not provided"
       "counterexample": null | {
-        "network": null | {"depth", "widths", "activations", "cost", "batch_size",
-                           "weights", "biases", "X", "Y"}
-                        | {"depth", "widths", "layers", "activations", "cost",
-                           "batch_size", "params", "X", "Y"},   # G.* rows
+        "network": null | {"depth", "widths", "layers", "activations", "cost",
+                           "batch_size", "params", "X", "Y"},
+                                      # "layers" and "activations": one line each
+                                      # ("Affine(2 -> 3)", "relu"); "params": one
+                                      # {name: nested list} per layer ({"W", "b"} for an
+                                      # affine layer)
         "quantity": str | null,       # e.g. "delta^1"
         "function": str | null,       # the protocol function that computed it
         "layer": int | null,
@@ -61,6 +63,13 @@ Each ``Row``::
       "kink_convention": [str, ...]   # the conventions used at potentials exactly at a
                                       # kink, e.g. "relu'(0) = 1: the right derivative"
     }
+
+Changes from ``proofcheck-report/2``
+------------------------------------
+- ``counterexample.network`` has one shape for every row: the paper's network is
+  a network of affine layers, so its summary lists ``layers`` (``"Affine(n_{l-1}
+  -> n_l)"``) and ``params`` (``{"W": W^l, "b": b^l}`` per layer) as a G.* row's
+  does; its ``weights`` and ``biases`` lists are gone.
 
 Changes from ``proofcheck-report/1``
 ------------------------------------
@@ -106,7 +115,7 @@ from proofcheck.steps import STEP_IDS, get_step
 __all__ = ["SCHEMA", "Counterexample", "Diagnosis", "Report", "Row"]
 
 #: The schema identifier written into every JSON report.
-SCHEMA = "proofcheck-report/2"
+SCHEMA = "proofcheck-report/3"
 
 #: What a failure of each step means, in the proof's terms.
 MEANING: dict[str, str] = {
@@ -573,6 +582,20 @@ def _block(label: str, value: Any, suffix: str = "") -> str:
     return labelled_array(label, value, indent="  ") + suffix
 
 
+def network_line(n: dict[str, Any]) -> str:
+    """A counterexample's network summary in one line (its layers unless all are affine)."""
+    layers = "" if is_affine(n) else f", layers {n['layers']}"
+    return (f"depth k={n['depth']}, widths {n['widths']}{layers}, activations "
+            f"{n['activations']}, cost {n['cost']}, batch N={n['batch_size']}")
+
+
+def is_affine(n: dict[str, Any]) -> bool:
+    """Whether a network summary is the paper's network: affine layers (``{"W", "b"}``)
+    and elementwise activations given by name."""
+    return (all(str(layer).startswith("Affine(") for layer in n["layers"])
+            and all(set(theta) == {"W", "b"} for theta in n["params"]))
+
+
 def counterexample_lines(c: Counterexample, *, arrays: bool) -> list[str]:
     """The text lines of a row's counterexample, as the report prints it.
 
@@ -582,16 +605,10 @@ def counterexample_lines(c: Counterexample, *, arrays: bool) -> list[str]:
     lines = ["Minimal counterexample (shrunk by Hypothesis):"]
     if c.network is not None:
         n = c.network
-        layers = f", layers {n['layers']}" if "layers" in n else ""
-        lines.append(f"  network: depth k={n['depth']}, widths {n['widths']}{layers}, activations "
-                     f"{n['activations']}, cost {n['cost']}, batch N={n['batch_size']}")
-        if arrays and "params" in n:
+        lines.append(f"  network: {network_line(n)}")
+        if arrays:
             for l, theta in enumerate(n["params"], start=1):
                 lines += [_block(f"{name}^{l}", value) for name, value in theta.items()]
-            lines += [_block("X", n["X"]), _block("Y", n["Y"])]
-        elif arrays:
-            for l, (W, b) in enumerate(zip(n["weights"], n["biases"], strict=True), start=1):
-                lines += [_block(f"W^{l}", W), _block(f"b^{l}", b)]
             lines += [_block("X", n["X"]), _block("Y", n["Y"])]
     if c.result is not None:
         lines.append(f"  {c.result}")

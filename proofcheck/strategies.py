@@ -96,7 +96,7 @@ from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.errors import InputError
-from proofcheck.network import LayerNetwork, Network, layer_forward
+from proofcheck.network import Network, forward
 
 if TYPE_CHECKING:  # at run time, imported where used: proofcheck.layers imports this module
     from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
@@ -309,7 +309,7 @@ def _draw_network(draw: st.DrawFn, o: _Drawn) -> Network:
     low, high = max(low, -bound), min(high, bound)
     Y = draw(hnp.arrays(np.float64, (widths[-1], N), elements=st.floats(
         low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False)))
-    net = Network(weights, biases, tuple(names), cost, X, Y)
+    net = Network.paper(weights, biases, names, cost, X, Y)
     assume(inside_statement(net))
     return net
 
@@ -340,10 +340,8 @@ _ONE_MARGIN, _ZERO_MARGIN = 2.0**-50, 2.0**-1000
 def inside_statement(net: Network) -> bool:
     """Whether the network's numpy forward pass is finite and its output inside the cost's
     domain, with a finite cost gradient (and the margins of the module docstring)."""
-    from proofcheck.network import forward_numpy
-
     with np.errstate(all="ignore"):
-        _, As = forward_numpy(net.weights, net.biases, net.activations, net.X)
+        _, As = forward(net, np)
     return outputs_inside_statement(As, net.cost, net.Y)
 
 
@@ -399,7 +397,7 @@ def layer_networks(
     max_batch: int = 6,
     costs: Sequence[str] | None = None,
     orders: int = 0,
-) -> st.SearchStrategy[LayerNetwork]:
+) -> st.SearchStrategy[Network]:
     """Networks that mix the given layer types and activation maps, with data.
 
     How they are drawn (sizes, shrinking, outputs) is in the module's docstring.
@@ -578,7 +576,7 @@ def _draw_layers(draw: st.DrawFn, plan: _LayerPlan, b: _Building, after: int) ->
 
 
 @st.composite
-def _draw_layer_network(draw: st.DrawFn, plan: _LayerPlan) -> LayerNetwork:
+def _draw_layer_network(draw: st.DrawFn, plan: _LayerPlan) -> Network:
     """A network of :func:`layer_networks`."""
     width_bound, batch_bound = draw(size_bounds(plan.max_width, plan.max_batch),
                                     label="size bounds")
@@ -610,13 +608,12 @@ def _draw_layer_network(draw: st.DrawFn, plan: _LayerPlan) -> LayerNetwork:
     X = draw(hnp.arrays(np.float64, (b.layers[0].n_in, N), elements=elements(
         b.size(draw, "X"))))
     Y = draw(_targets(cost, n, N))
-    net = LayerNetwork(b.layers, b.params, b.acts, cost, X, Y)
+    net = Network(b.layers, b.params, b.acts, cost, X, Y)
     if scaled:
         # Scaled parameters can overflow a layer (exp in a softplus); such a network has
         # no finite cost and is outside the statement, not a counterexample.
         with np.errstate(all="ignore"):
-            maps = [lambda Z, f=f: f.forward(Z, np) for f in b.acts]
-            _, As = layer_forward(b.layers, b.params, maps, X, np)
+            _, As = forward(net, np)
         assume(all(np.all(np.isfinite(A)) for A in As))
     return net
 

@@ -71,7 +71,9 @@ def network(activations: list[str], cost: str, weights: list[Any], biases: list[
             X: Any, Y: Any) -> dict[str, Any]:
     """A counterexample's network, as the report stores it (plain lists)."""
     return {"depth": len(weights), "activations": activations, "cost": cost,
-            "weights": weights, "biases": biases, "X": X, "Y": Y}
+            "layers": [f"Affine({np.shape(W)[1]} -> {np.shape(W)[0]})" for W in weights],
+            "params": [{"W": W, "b": b} for W, b in zip(weights, biases, strict=True)],
+            "X": X, "Y": Y}
 
 
 def names(impl: object, row: Row) -> list[str]:

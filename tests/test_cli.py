@@ -144,7 +144,7 @@ def test_nan_on_some_networks_is_a_failing_row_with_the_json_written(tmp_path: P
     assert "gradients returned dWs[0] with nan at index [0, 0]" in out.stdout
     assert "where the oracle is finite" in out.stdout
     data = json.loads((tmp_path / "r.json").read_text())
-    assert data["schema"] == "proofcheck-report/2" and data["exit_status"] == 1
+    assert data["schema"] == "proofcheck-report/3" and data["exit_status"] == 1
     [row] = [r for r in data["rows"] if r["status"] == "fails"]
     assert (row["step"], row["mode"]) == ("T1.grad", "end-to-end")
     ce = row["counterexample"]

@@ -87,7 +87,7 @@ for depth in (1, 2, 3):
     Ws = [rng.normal(size=(3, 3)) for _ in range(depth)]
     bs = [rng.normal(size=3) for _ in range(depth)]
     acts, X, Y = ["tanh"] * depth, rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
-    truth = oracle.network_gradients(Network(Ws, bs, tuple(acts), "squared_error", X, Y))
+    truth = oracle.network_gradients(Network.paper(Ws, bs, tuple(acts), "squared_error", X, Y))
     ours = MatrixBackprop().gradients(Ws, bs, acts, "squared_error", X, Y)
     worst = max(worst, max(float(np.max(np.abs(a - b)))
                            for a, b in zip(truth.dWs, ours[0])))
@@ -240,32 +240,3 @@ def test_a_mistakes_verdict_does_not_depend_on_the_cache(tmp_path: Path) -> None
     assert [r["status"] for r in runs] == [1, 1, 1]
     assert runs[0]["verdicts"]["root_cause"] == "T1.step"
     assert runs[0]["verdicts"] == runs[1]["verdicts"] == runs[2]["verdicts"]
-
-
-# --- the layer types' compiled programs: kept, but bounded -------------------------------
-
-
-def test_the_layer_oracle_keeps_the_most_recently_used_programs(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A long-lived process meets new structures without end (a dropout mask is part of
-    one): the programs kept are bounded, the least recently used dropped first, so that
-    memory and the kernel's memory maps stay bounded too."""
-    import jax.numpy as jnp
-
-    from proofcheck.layers import _oracle
-
-    monkeypatch.setattr(_oracle, "_PROGRAMS", type(_oracle._PROGRAMS)())
-    monkeypatch.setattr(_oracle, "MAX_PROGRAMS", 2)
-    made: list[str] = []
-
-    def run(key: str) -> Any:
-        def make() -> Any:
-            made.append(key)
-            return lambda x: x + 1.0
-        return _oracle._compiled(("test", key), make, jnp.zeros(2))
-
-    for key in ("a", "b", "a", "c", "a", "b"):
-        assert float(run(key)[0]) == 1.0
-    # "b" was dropped when "c" came ("a" had been used since), then made again.
-    assert made == ["a", "b", "c", "b"]
-    assert list(_oracle._PROGRAMS) == [("test", "a"), ("test", "b")]

@@ -40,11 +40,12 @@ def _judged(net: Network) -> tuple[oracle.NetworkGradients, error_model.NetworkS
 @given(networks())
 def test_the_estimate_covers_two_correct_computations(net: Network) -> None:
     """numpy's gradients and the oracle's agree within the judged scale, entry by entry."""
-    Zs, As = MatrixBackprop().forward(net.weights, net.biases, net.activations, net.X)
+    Zs, As = MatrixBackprop().forward(net.weights, net.biases, net.activation_names, net.X)
     if error_model.near_kink(net, Zs, As):
         return  # discarded by the properties: within rounding of a kink
     o, _, scales = _judged(net)
-    dWs, dbs = MatrixBackprop().gradients(*net)
+    dWs, dbs = MatrixBackprop().gradients(net.weights, net.biases, net.activation_names,
+                                          net.cost, net.X, net.Y)
     for actual, expected, scale in zip(dWs + dbs, o.dWs + o.dbs, scales.dWs + scales.dbs,
                                        strict=True):
         assert compare(actual, expected, scale=scale).holds
@@ -81,7 +82,7 @@ def test_sigmoid_derivative_rounding_is_relative_where_its_output_is_tiny() -> N
 
 def _saturated(z: float) -> Network:
     """One sigmoid unit with potential z under cross-entropy, target 1: dC/db = a - 1."""
-    return Network([np.zeros((1, 1))], [np.array([z])], ("sigmoid",), "binary_cross_entropy",
+    return Network.paper([np.zeros((1, 1))], [np.array([z])], ("sigmoid",), "binary_cross_entropy",
                    np.zeros((1, 1)), np.ones((1, 1)))
 
 
@@ -155,14 +156,15 @@ def test_a_cancellation_fed_by_a_cancellation_is_near_the_kink() -> None:
     """Layer 1 cancels to 1e-9 of its terms (far from the 1e-12 margin) but carries the
     rounding of its terms; layer 2 cancels that again, and lands within rounding of 0."""
     X = np.array([[1.0], [1.0 - 1e-9]])
-    net = Network([np.array([[1.0, -1.0]]), np.array([[1.0]])],
+    net = Network.paper([np.array([[1.0, -1.0]]), np.array([[1.0]])],
                   [np.array([0.0]), np.array([-1e-9])], ("relu", "relu"), "squared_error",
                   X, np.zeros((1, 1)))
-    Zs, As = MatrixBackprop().forward(net.weights, net.biases, net.activations, net.X)
+    Zs, As = MatrixBackprop().forward(net.weights, net.biases, net.activation_names, net.X)
     assert abs(Zs[0][0, 0]) > 1e-12 * 2  # the first layer alone is clear of the kink
     assert error_model.near_kink(net, Zs, As)
-    clear = net._replace(biases=[np.array([0.0]), np.array([-0.5e-9])])
-    Zs, As = MatrixBackprop().forward(clear.weights, clear.biases, clear.activations, clear.X)
+    clear = Network.paper(net.weights, [np.array([0.0]), np.array([-0.5e-9])],
+                          net.activation_names, net.cost, net.X, net.Y)
+    Zs, As = MatrixBackprop().forward(clear.weights, clear.biases, clear.activation_names, clear.X)
     assert not error_model.near_kink(clear, Zs, As)
 
 
@@ -187,7 +189,7 @@ def test_a_derivative_that_is_zero_only_by_rounding_counts_with_its_rounding() -
     from proofcheck.properties._theorem import check_T1_grad
 
     jacobian = next(e.impl for e in CORRECT if e.name == "JacobianBackprop")
-    net = Network([np.array([[5.0]]), np.array([[2.0]]), np.array([[20.0]])],
+    net = Network.paper([np.array([[5.0]]), np.array([[2.0]]), np.array([[20.0]])],
                   [np.zeros(1)] * 3, ("identity", "tanh", "tanh"), "squared_error",
                   np.array([[2.0]]), np.array([[0.0]]))
     checks = run_check(check_T1_grad, Subject(jacobian), net)
@@ -217,13 +219,13 @@ def test_a_bias_gradient_is_judged_at_its_own_terms_when_the_input_is_zero() -> 
     numpy gets 0 and the compiled oracle 5.6e-17, and the end-to-end scale,
     |a^2| |delta^3| = 0, called that a failure (5e8 x tolerance). The bias does not
     multiply a^2; it is judged at the terms it sums."""
-    from proofcheck.layers import ACTIVATION_MAPS, Conv1D, Dropout, LayerNetwork
+    from proofcheck.layers import ACTIVATION_MAPS, Conv1D, Dropout, Network
     from proofcheck.properties import Subject, check
     from proofcheck.properties._generalization import check_G_param_end_to_end
 
     maps = {f.describe(): f for f in ACTIVATION_MAPS}
     drop = Dropout(4, (False,) * 4, 0.5)
-    net = LayerNetwork([drop, drop, Conv1D(4, 1, 1, 2)],
+    net = Network([drop, drop, Conv1D(4, 1, 1, 2)],
                        [{}, {}, {"K": np.zeros((1, 1, 2)), "b": np.zeros(1)}],
                        [maps["identity"], maps["identity"], maps["softmax"]],
                        "categorical_cross_entropy", np.zeros((4, 1)),
@@ -231,11 +233,11 @@ def test_a_bias_gradient_is_judged_at_its_own_terms_when_the_input_is_zero() -> 
     checks = run_check(check_G_param_end_to_end, Subject(None), net)
     assert all(c.comparison.holds for c in checks), [c.comparison for c in checks]
     # Off by the size of its terms, the bias gradient still fails.
-    from proofcheck.layers import _oracle as layer_oracle
+    from proofcheck import oracle
     from proofcheck.layers import layer_backprop
     from proofcheck.properties._generalization import _end_to_end
 
-    o = layer_oracle.network_gradients(net)
+    o = oracle.network_gradients(net)
     wrong = [dict(g) for g in layer_backprop(net).grads]
     wrong[2]["b"] = wrong[2]["b"] + 1e-3
     checks = _end_to_end(net, o, lambda deltas, grads: [
@@ -252,13 +254,13 @@ def test_a_layer_network_outside_the_statement_is_discarded_not_failed() -> None
     on a NaN. Both now use one rule (strategies.outputs_inside_statement)."""
     from hypothesis.errors import Unsatisfiable
 
-    from proofcheck.layers import ACTIVATION_MAPS, Affine, LayerNetwork
+    from proofcheck.layers import ACTIVATION_MAPS, Affine, Network
     from proofcheck.properties import Subject
     from proofcheck.properties._generalization import check_G_base_isolated
     from proofcheck.strategies import outputs_inside_statement
 
     maps = {f.describe(): f for f in ACTIVATION_MAPS}
-    net = LayerNetwork([Affine(1, 1)], [{"W": np.zeros((1, 1)), "b": np.array([-709.0])}],
+    net = Network([Affine(1, 1)], [{"W": np.zeros((1, 1)), "b": np.array([-709.0])}],
                        [maps["sigmoid"]], "binary_cross_entropy", np.zeros((1, 1)),
                        np.zeros((1, 1)))
     A = 1.0 / (1.0 + np.exp(709.0))
@@ -276,13 +278,13 @@ def test_a_layer_unit_within_rounding_of_a_kink_is_discarded_not_failed() -> Non
     unit exactly at the kink in both passes is kept. (LayerNorm now centres equal
     features to exactly 0 in both programs, so that network is at the kink in both
     passes: kept, and it holds.)"""
-    from proofcheck.layers import ACTIVATION_MAPS, Affine, LayerNetwork
+    from proofcheck.layers import ACTIVATION_MAPS, Affine, Network
     from proofcheck.layers._layernorm import LayerNorm
     from proofcheck.properties import Subject
     from proofcheck.properties._generalization import check_G_step_isolated
 
     maps = {f.describe(): f for f in ACTIVATION_MAPS}
-    net = LayerNetwork([LayerNorm(3, False), Affine(3, 1)],
+    net = Network([LayerNorm(3, False), Affine(3, 1)],
                        [{}, {"W": np.array([[0.25, 0.0, 0.0]]), "b": np.zeros(1)}],
                        [maps["relu"], maps["sigmoid"]], "binary_cross_entropy",
                        np.ones((3, 1)), np.zeros((1, 1)))
@@ -304,22 +306,22 @@ def test_a_parameter_gradient_is_judged_at_its_deltas_terms_when_the_delta_cance
     before a softmax under categorical cross-entropy with Y = 1/6 in every row. delta^1
     = a - y cancels to exactly 0 in the oracle, and numpy's dC/dbeta is one ulp of 1/6
     (-1.85e-17); the scale |a^0| |delta^1| was 0. The delta's terms bound it instead."""
-    from proofcheck.layers import ACTIVATION_MAPS, LayerNetwork
+    from proofcheck.layers import ACTIVATION_MAPS, Network
     from proofcheck.layers._layernorm import LayerNorm
     from proofcheck.properties import Subject
     from proofcheck.properties._generalization import check_G_param_end_to_end
 
     maps = {f.describe(): f for f in ACTIVATION_MAPS}
-    net = LayerNetwork([LayerNorm(6, True)], [{"gamma": np.zeros(6), "beta": np.zeros(6)}],
+    net = Network([LayerNorm(6, True)], [{"gamma": np.zeros(6), "beta": np.zeros(6)}],
                        [maps["softmax"]], "categorical_cross_entropy", np.zeros((6, 1)),
                        np.full((6, 1), 1 / 6))
     checks = run_check(check_G_param_end_to_end, Subject(None), net)
     assert checks and all(c.comparison.holds for c in checks), [c.comparison for c in checks]
     # A gradient off by 1e-6 of its delta's terms still fails.
-    from proofcheck.layers import _oracle as layer_oracle
+    from proofcheck import oracle
     from proofcheck.properties import check
 
-    o = layer_oracle.network_gradients(net)
+    o = oracle.network_gradients(net)
     _, grads = error_model.layer_network_scales(net, o)
     wrong = o.grads[0]["beta"] + 1e-6
     assert not check("dC/dbeta^1", wrong, o.grads[0]["beta"], layer=1,

@@ -111,9 +111,10 @@ def _network() -> tuple[list[np.ndarray], list[np.ndarray], list[str], str, np.n
 
 def test_network_gradients_agree_with_the_reference_backpropagation() -> None:
     Ws, bs, acts, cost, X, Y = _network()
-    fd = network_gradients(Network(Ws, bs, tuple(acts), cost, X, Y))
+    fd = network_gradients(Network.paper(Ws, bs, tuple(acts), cost, X, Y))
     dWs, dbs = MatrixBackprop().gradients(Ws, bs, acts, cost, X, Y)
-    for got, want in zip([*fd.dWs, *fd.dbs], [*dWs, *dbs], strict=True):
+    for got, want in zip([*(g["W"] for g in fd.grads), *(g["b"] for g in fd.grads)],
+                         [*dWs, *dbs], strict=True):
         assert got.shape == want.shape
         assert compare(got, want, "finite differences").holds
 
@@ -126,7 +127,7 @@ def test_network_gradients_deltas_and_output_gradient_by_hand() -> None:
     grad_a = (As[2] - Y) / X.shape[1]
     delta2 = ACTIVATIONS["sigmoid"].derivative(Zs[1]) * grad_a
     delta1 = ACTIVATIONS["tanh"].derivative(Zs[0]) * (Ws[1].T @ delta2)
-    fd = network_gradients(Network(Ws, bs, tuple(acts), cost, X, Y))
+    fd = network_gradients(Network.paper(Ws, bs, tuple(acts), cost, X, Y))
     assert isinstance(fd, FiniteDifferenceGradients)
     for got, want in ((fd.grad_a, grad_a), (fd.deltas[1], delta2), (fd.deltas[0], delta1)):
         assert got.shape == want.shape
@@ -139,13 +140,13 @@ def test_rounding_is_the_documented_bound() -> None:
     Ws, bs, acts, cost, X, Y = _network()
     _, As = forward_numpy(Ws, bs, acts, X)
     C = float(mean_cost(As[-1], Y, cost, np))
-    fd = network_gradients(Network(Ws, bs, tuple(acts), cost, X, Y))
+    fd = network_gradients(Network.paper(Ws, bs, tuple(acts), cost, X, Y))
     assert fd.rounding == pytest.approx(ROUNDING * EPS * C / (STEP / 2), rel=0.05)
 
 
 def test_network_gradients_leave_the_network_and_data_alone() -> None:
     net = _network()
     before = [np.copy(a) for a in (*net[0], *net[1], net[4], net[5])]
-    network_gradients(net)
+    network_gradients(Network.paper(*net))
     after = [*net[0], *net[1], net[4], net[5]]
     assert all(np.array_equal(a, b) for a, b in zip(after, before, strict=True))

@@ -23,9 +23,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from proofcheck import oracle
 from proofcheck._verify import plan_rows, run_rows
 from proofcheck.catalog_frameworks import FRAMEWORK_CATALOG, FrameworkMistake, framework_check
-from proofcheck.layers import Affine, LayerNetwork, from_jax
+from proofcheck.layers import Affine, Network, from_jax
 from proofcheck.layers import _oracle as layer_oracle
 from proofcheck.layers._elementwise import Elementwise
 from proofcheck.report import Report
@@ -274,11 +275,11 @@ def test_oracle_composes_a_wrapped_affine_layer_by_the_chain_rule(mode: str) -> 
     W1, b1 = rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, 2)
     W2, b2 = rng.uniform(-1, 1, (2, 2)), rng.uniform(-1, 1, 2)
     maps = [Elementwise("tanh"), Elementwise("sigmoid")]
-    wrapped = LayerNetwork([layer_type(3, 2), Affine(2, 2)], [{"W": W1, "b": b1},
+    wrapped = Network([layer_type(3, 2), Affine(2, 2)], [{"W": W1, "b": b1},
                            {"W": W2, "b": b2}], maps, "squared_error", X, Y)
-    known = LayerNetwork([Affine(3, 2), Affine(2, 2)], [{"W": W1.T, "b": b1},
+    known = Network([Affine(3, 2), Affine(2, 2)], [{"W": W1.T, "b": b1},
                          {"W": W2, "b": b2}], maps, "squared_error", X, Y)
-    got, want = layer_oracle.network_gradients(wrapped), layer_oracle.network_gradients(known)
+    got, want = oracle.network_gradients(wrapped), oracle.network_gradients(known)
     tol = 1e-9 if mode == "finite differences" else 1e-14
     np.testing.assert_allclose(got.C, want.C, rtol=1e-14)
     for d, e in zip(got.deltas, want.deltas, strict=True):
@@ -512,11 +513,11 @@ def test_torch_layer_joins_the_oracle_network_by_the_chain_rule(reference: str) 
     W1, b1 = rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, 2)
     W2, b2 = rng.uniform(-1, 1, (2, 2)), rng.uniform(-1, 1, 2)
     maps = [Elementwise("tanh"), Elementwise("sigmoid")]
-    wrapped = LayerNetwork([layer_type(3, 2), Affine(2, 2)], [{"W": W1, "b": b1},
+    wrapped = Network([layer_type(3, 2), Affine(2, 2)], [{"W": W1, "b": b1},
                            {"W": W2, "b": b2}], maps, "squared_error", X, Y)
-    known = LayerNetwork([Affine(3, 2), Affine(2, 2)], [{"W": W1.T, "b": b1},
+    known = Network([Affine(3, 2), Affine(2, 2)], [{"W": W1.T, "b": b1},
                          {"W": W2, "b": b2}], maps, "squared_error", X, Y)
-    got, want = layer_oracle.network_gradients(wrapped), layer_oracle.network_gradients(known)
+    got, want = oracle.network_gradients(wrapped), oracle.network_gradients(known)
     tol = 1e-9 if reference == "finite differences" else 1e-14
     np.testing.assert_allclose(got.C, want.C, rtol=1e-14)
     for d, e in zip(got.deltas, want.deltas, strict=True):

@@ -18,7 +18,7 @@ from proofcheck.report import Counterexample, diagnose
 from tests.test_grade_rubric import EVERYTHING, _rows
 
 NETWORK = {"depth": 2, "widths": [1, 2, 2], "activations": ["tanh", "identity"],
-           "cost": "squared_error", "batch_size": 1, "weights": [], "biases": [],
+           "cost": "squared_error", "batch_size": 1, "layers": [], "params": [],
            "X": [[0.5]], "Y": [[0.0], [1.0]]}
 NAMED = {"row": "T1.step/isolated", "name": "missing_transpose",
          "message": "your `backward_delta` returns exactly what `dfz * (W_next @ delta_next)` "

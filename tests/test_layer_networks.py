@@ -23,8 +23,8 @@ from proofcheck.layers import (
     Affine,
     Conv1D,
     LayerMap,
-    LayerNetwork,
     LayerNorm,
+    Network,
     Parameters,
     layer_networks,
 )
@@ -94,7 +94,7 @@ class WideOnly(Affine):
 MAPS = list(ACTIVATION_MAPS)
 
 
-def _networks(**kwargs: Any) -> st.SearchStrategy[LayerNetwork]:
+def _networks(**kwargs: Any) -> st.SearchStrategy[Network]:
     return layer_networks(list(LAYER_TYPES), MAPS, **kwargs)
 
 
@@ -142,7 +142,7 @@ def test_strided_convolutions_have_several_output_positions_in_part_of_the_examp
     nearly always had a single output position."""
     seen: Counter[str] = Counter()
 
-    def record(net: LayerNetwork) -> None:
+    def record(net: Network) -> None:
         for layer in net.layers:
             if isinstance(layer, Conv1D) and (layer.stride > 1 or layer.dilation > 1):
                 seen["strided"] += 1
@@ -177,7 +177,7 @@ def test_batches_of_four_or_more_in_part_of_the_examples(focus: type[LayerMap]) 
     sizes: Counter[int] = Counter()
     widths: Counter[int] = Counter()
 
-    def record(net: LayerNetwork) -> None:
+    def record(net: Network) -> None:
         assert any(isinstance(layer, focus) for layer in net.layers)
         sizes[net.batch_size] += 1
         widths[max(net.widths)] += 1
@@ -204,7 +204,7 @@ def test_min_width_is_honoured() -> None:
     also when it is the focus (and its configurations would be empty below it)."""
     seen: Counter[str] = Counter()
 
-    def record(net: LayerNetwork) -> None:
+    def record(net: Network) -> None:
         for layer in net.layers:
             if isinstance(layer, WideOnly):
                 seen["WideOnly"] += 1
@@ -222,7 +222,7 @@ def test_min_width_is_honoured() -> None:
 def test_orders_scale_parameters_and_X_and_shrink_to_zero() -> None:
     sizes: list[float] = []
 
-    def record(net: LayerNetwork) -> None:
+    def record(net: Network) -> None:
         arrays = [net.X, *(np.asarray(v) for p in net.params for v in p.values())]
         sizes.append(max(float(np.max(np.abs(A), initial=0.0)) for A in arrays))
 

@@ -184,7 +184,7 @@ def test_softmax_of_equal_inputs_is_not_a_false_alarm() -> None:
     """Found in CI (the docs' Bilinear example): a softmax whose product s * (g - s^T g)
     cancels to 0 in numpy and to 1e-17 in XLA, after an affine layer with b = 0; the
     scale may not vanish because b, which is not a factor of W^T delta, is 0."""
-    from proofcheck.layers import Affine, LayerNetwork
+    from proofcheck.layers import Affine, Network
     from proofcheck.properties import Subject
     from proofcheck.properties._generalization import (
         check_G_step_end_to_end,
@@ -192,7 +192,7 @@ def test_softmax_of_equal_inputs_is_not_a_false_alarm() -> None:
     )
 
     maps = {f.describe(): f for f in ACTIVATION_MAPS}
-    net = LayerNetwork([Affine(1, 2), Affine(2, 1)],
+    net = Network([Affine(1, 2), Affine(2, 1)],
                        [{"W": np.zeros((2, 1)), "b": np.array([0.5, 0.0])},
                         {"W": np.array([[0.25, 0.25]]), "b": np.zeros(1)}],
                        [maps["softmax"], maps["sigmoid"]], "binary_cross_entropy",

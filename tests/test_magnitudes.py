@@ -30,11 +30,11 @@ SEARCH = settings(max_examples=2000, database=None, derandomize=True,
 
 
 def _outputs(net: Network) -> np.ndarray:
-    return forward_numpy(net.weights, net.biases, net.activations, net.X)[1][-1]
+    return forward_numpy(net.weights, net.biases, net.activation_names, net.X)[1][-1]
 
 
 def _potentials(net: Network) -> list[np.ndarray]:
-    return forward_numpy(net.weights, net.biases, net.activations, net.X)[0]
+    return forward_numpy(net.weights, net.biases, net.activation_names, net.X)[0]
 
 
 REGIMES = {
@@ -45,10 +45,10 @@ REGIMES = {
     "large inputs": lambda n: np.max(np.abs(n.X)) >= 1e2,
     "a saturated sigmoid unit, f'(z) < 1e-12": lambda n: any(
         name == "sigmoid" and np.min(ACTIVATIONS["sigmoid"].derivative(Z)) < 1e-12
-        for name, Z in zip(n.activations, _potentials(n), strict=True)),
+        for name, Z in zip(n.activation_names, _potentials(n), strict=True)),
     "a relu potential within 1e-6 of the kink (not at it)": lambda n: any(
         name == "relu" and np.any((np.abs(Z) > 0) & (np.abs(Z) < 1e-6))
-        for name, Z in zip(n.activations, _potentials(n), strict=True)),
+        for name, Z in zip(n.activation_names, _potentials(n), strict=True)),
     "a cross-entropy output within 1e-10 of 1": lambda n: (
         n.cost == "binary_cross_entropy" and np.min(1.0 - _outputs(n)) < 1e-10),
     "a cross-entropy output within 1e-10 of 0": lambda n: (
@@ -84,7 +84,7 @@ def _saturated_bce() -> Network:
     """Two sigmoid layers, the output within ~1e-13 of 1, under cross-entropy."""
     W1, b1 = np.array([[2.0], [-1.5]]), np.array([30.0, -25.0])
     W2, b2 = np.array([[3.0, 1.0]]), np.array([27.0])
-    return Network([W1, W2], [b1, b2], ("sigmoid", "sigmoid"), "binary_cross_entropy",
+    return Network.paper([W1, W2], [b1, b2], ("sigmoid", "sigmoid"), "binary_cross_entropy",
                    np.array([[0.5]]), np.array([[0.25]]))
 
 
@@ -113,7 +113,7 @@ def test_a_wrong_step_is_still_caught_near_saturation(name: str) -> None:
     entry = next(m for m in CATALOG if m.name == name)
     W1, b1 = np.array([[2.0, 0.5], [-1.5, 1.0]]), np.array([0.3, -0.5])
     W2, b2 = np.array([[1.0, 2.0], [-0.5, 0.25]]), np.array([27.0, 0.2])
-    net = Network([W1, W2], [b1, b2], ("sigmoid", "sigmoid"), "binary_cross_entropy",
+    net = Network.paper([W1, W2], [b1, b2], ("sigmoid", "sigmoid"), "binary_cross_entropy",
                   np.array([[0.5], [-0.3]]), np.array([[0.25], [0.75]]))
     assert 0 < np.min(1.0 - _outputs(net)) < 1e-11
     subject = Subject(entry.impl)
@@ -142,7 +142,9 @@ def test_sigmoid_keeps_relative_accuracy_far_below_zero() -> None:
 
 
 def test_inside_statement_rejects_an_output_rounded_to_one() -> None:
-    net = _saturated_bce()._replace(biases=[np.array([30.0, -25.0]), np.array([40.0])])
+    bce = _saturated_bce()
+    net = Network.paper(bce.weights, [np.array([30.0, -25.0]), np.array([40.0])],
+                        bce.activation_names, bce.cost, bce.X, bce.Y)
     assert _outputs(net)[0, 0] == 1.0
     assert not inside_statement(net)
 
@@ -157,7 +159,7 @@ def test_a_subnormal_potential_at_a_kink_is_discarded() -> None:
 
     from proofcheck.properties._theorem import _hand_side
 
-    net = Network([np.array([[0.0]]), np.array([[2.225074e-308]]), np.array([[1.0]])],
+    net = Network.paper([np.array([[0.0]]), np.array([[2.225074e-308]]), np.array([[1.0]])],
                   [np.array([0.125]), np.array([0.0]), np.array([0.0])],
                   ("identity", "relu", "sigmoid"), "binary_cross_entropy",
                   np.array([[0.0]]), np.array([[0.0]]))
@@ -179,7 +181,7 @@ def test_propagated_bounds_are_rounding_sized_where_well_conditioned() -> None:
     from proofcheck.error_model import propagated
 
     W1, W2 = np.array([[0.5, -0.25], [0.75, 0.5]]), np.array([[-1.0, 0.5], [0.25, -0.5]])
-    net = Network([W1, W2],
+    net = Network.paper([W1, W2],
                   [np.array([0.1, -0.2]), np.array([-0.3, 0.05])], ("tanh", "identity"),
                   "squared_error", np.array([[0.5, -1.0], [0.25, 0.75]]),
                   np.array([[0.5, 0.25], [-0.5, 1.0]]))

@@ -124,7 +124,7 @@ CORRUPTIONS: list[Corruption] = [
 def _args(net: Network) -> Args:
     return {"weights": [W.copy() for W in net.weights],
             "biases": [b.copy() for b in net.biases],
-            "activations": list(net.activations), "cost": net.cost,
+            "activations": list(net.activation_names), "cost": net.cost,
             "X": net.X.copy(), "Y": net.Y.copy()}
 
 

@@ -1,6 +1,6 @@
-"""The network's definitions (D1, D4) with numpy: the potential, the forward pass and
-the mean cost, on small cases worked out by hand. (The oracle runs the same functions
-with jax.numpy; tests/test_oracle.py covers that side.)"""
+"""The network's definitions (D1, D4) with numpy: the one network value, the potential,
+the forward pass and the mean cost, on small cases worked out by hand. (The oracle runs
+the same functions with jax.numpy; tests/test_oracle.py covers that side.)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from proofcheck import ACTIVATIONS
-from proofcheck.network import forward, forward_numpy, mean_cost, potential
+from proofcheck.layers import Affine, Elementwise, LayerNorm
+from proofcheck.network import (
+    Network,
+    affine_forward,
+    forward,
+    forward_numpy,
+    mean_cost,
+    potential,
+)
 
 W1 = np.array([[1.0, -1.0], [2.0, 0.5], [0.0, 3.0]])  # (3, 2)
 b1 = np.array([0.5, -4.0, 1.0])
@@ -38,7 +46,7 @@ def test_potential_of_a_single_example() -> None:
 
 def test_forward_keeps_every_potential_and_activation() -> None:
     relu = ACTIVATIONS["relu"]
-    Zs, As = forward([W1, W2], [b1, b2], [lambda Z: relu.forward(Z, np), lambda Z: Z], X, np)
+    Zs, As = affine_forward([W1, W2], [b1, b2], [lambda Z: relu.forward(Z, np), lambda Z: Z], X, np)
     A1 = np.array([[0.0, 1.5], [0.0, 0.0], [7.0, 0.0]])  # relu of Z^1
     Z2 = np.array([[0 + 0 - 7 - 0.5, 1.5 + 0 - 0 - 0.5]])
     assert len(Zs) == 2 and len(As) == 3
@@ -57,7 +65,7 @@ def test_forward_applies_each_layer_its_own_map_in_order() -> None:
 
         return f
 
-    Zs, As = forward([W1, W2], [b1, b2], [recorder(1), recorder(2)], X, np)
+    Zs, As = affine_forward([W1, W2], [b1, b2], [recorder(1), recorder(2)], X, np)
     assert seen == [(1, (3, 2)), (2, (1, 2))]
     assert np.array_equal(As[1], 2.0 * Z1)
     assert np.array_equal(Zs[1], W2 @ (2.0 * Z1) + b2[:, None])
@@ -65,7 +73,7 @@ def test_forward_applies_each_layer_its_own_map_in_order() -> None:
 
 def test_forward_refuses_lists_of_different_lengths() -> None:
     with pytest.raises(ValueError):
-        forward([W1, W2], [b1], [np.tanh, np.tanh], X, np)
+        affine_forward([W1, W2], [b1], [np.tanh, np.tanh], X, np)
 
 
 @pytest.mark.parametrize("names", [("tanh", "sigmoid"), ("relu", "identity"),
@@ -73,7 +81,7 @@ def test_forward_refuses_lists_of_different_lengths() -> None:
 def test_forward_numpy_takes_activations_by_name(names: tuple[str, str]) -> None:
     maps = [lambda Z, f=ACTIVATIONS[name]: f.forward(Z, np) for name in names]
     by_name = forward_numpy([W1, W2], [b1, b2], list(names), X)
-    by_map = forward([W1, W2], [b1, b2], maps, X, np)
+    by_map = affine_forward([W1, W2], [b1, b2], maps, X, np)
     for got, want in zip([*by_name[0], *by_name[1]], [*by_map[0], *by_map[1]], strict=True):
         assert np.array_equal(got, want)
 
@@ -114,3 +122,53 @@ def test_mean_cost_of_one_example_is_its_cost() -> None:
 def test_mean_cost_names_an_unknown_cost() -> None:
     with pytest.raises(KeyError, match="hinge"):
         mean_cost(np.zeros((1, 1)), np.zeros((1, 1)), "hinge", np)
+
+
+# --- the one network value -----------------------------------------------------------
+
+
+def _paper() -> Network:
+    return Network.paper([W1, W2], [b1, b2], ("relu", "identity"), "squared_error", X,
+                         np.zeros((1, 2)))
+
+
+def test_the_papers_network_is_a_network_of_affine_layers() -> None:
+    net = _paper()
+    assert net.is_paper
+    assert [type(layer) for layer in net.layers] == [Affine, Affine]
+    assert [type(f) for f in net.activations] == [Elementwise, Elementwise]
+    assert net.weights[0] is W1 and net.biases[1] is b2
+    assert net.activation_names == ("relu", "identity")
+    assert (net.depth, net.widths, net.batch_size) == (2, (2, 3, 1), 2)
+    assert net.describe() == ("depth k=2, widths [2, 3, 1], activations ['relu', 'identity'], "
+                              "cost squared_error, batch N=2")
+
+
+def test_the_one_forward_pass_is_the_papers_on_the_papers_network() -> None:
+    relu = ACTIVATIONS["relu"]
+    Zs, As = forward(_paper(), np)
+    Zs_, As_ = affine_forward([W1, W2], [b1, b2], [lambda Z: relu.forward(Z, np), lambda Z: Z],
+                              X, np)
+    for got, want in zip([*Zs, *As], [*Zs_, *As_], strict=True):
+        assert np.array_equal(got, want)
+
+
+def test_a_network_of_other_layer_types_has_no_weights_to_read() -> None:
+    net = Network([LayerNorm(2, True)], [{"gamma": np.ones(2), "beta": np.zeros(2)}],
+                  [Elementwise("tanh")], "squared_error", X, np.zeros((2, 2)))
+    assert not net.is_paper
+    assert "layers ['LayerNorm(2, learned scale and shift)']" in net.describe()
+    with pytest.raises(TypeError, match="not the paper's network"):
+        _ = net.weights
+    with pytest.raises(TypeError, match="not the paper's network"):
+        _ = net.activation_names
+    Zs, As = forward(net, np)
+    assert Zs[0].shape == As[1].shape == (2, 2)
+
+
+def test_the_tail_drops_the_first_layer_and_takes_a_new_input() -> None:
+    net = _paper()
+    A1 = np.ones((3, 2))
+    tail = net.tail(A1)
+    assert tail.is_paper and tail.X is A1 and tail.Y is net.Y
+    assert tail.weights == [W2] and tail.activation_names == ("identity",)

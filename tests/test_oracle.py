@@ -10,7 +10,7 @@ from hypothesis import given, settings
 
 from proofcheck import oracle
 from proofcheck.activations import ACTIVATIONS
-from proofcheck.network import forward, mean_cost
+from proofcheck.network import affine_forward, mean_cost
 from proofcheck.strategies import Network, networks
 from proofcheck.tolerances import compare
 
@@ -20,7 +20,7 @@ def test_the_oracle_runs_in_float64_and_leaves_the_host_as_found(host_x64: bool)
     W, b = [np.full((1, 1), 1 / 3)], [np.zeros(1)]
     before = (jax.config.jax_enable_x64, jax.config.jax_numpy_rank_promotion)
     with jax.enable_x64(host_x64):
-        truth = oracle.network_gradients(Network(W, b, ("tanh",), "squared_error",
+        truth = oracle.network_gradients(Network.paper(W, b, ("tanh",), "squared_error",
                                                  np.ones((1, 1)), np.ones((1, 1))))
         derivative = oracle.elementwise_derivative("tanh", np.full((1, 1), 1 / 3))
         assert jax.config.jax_enable_x64 is host_x64
@@ -43,7 +43,7 @@ def test_every_depth_up_to_the_bucket_shares_one_program() -> None:
     sizes = []
     for k in range(1, 9):
         weights = [rng.uniform(-1, 1, (3, 3)) for _ in range(k)]
-        net = Network(weights, [rng.uniform(-1, 1, 3) for _ in range(k)], ("tanh",) * k,
+        net = Network.paper(weights, [rng.uniform(-1, 1, 3) for _ in range(k)], ("tanh",) * k,
                       "squared_error", rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, (3, 2)))
         o = oracle.network_gradients(net)
         assert (len(o.Zs), len(o.As), len(o.deltas), len(o.dWs)) == (k, k + 1, k, k)
@@ -55,8 +55,8 @@ def _unpadded(net: Network) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Eager jax.grad of the mean cost, with no padding and no switch: a second route."""
 
     def C(Ws: list[jax.Array], bs: list[jax.Array]) -> jax.Array:
-        maps = [lambda Z, f=ACTIVATIONS[name].forward: f(Z, jnp) for name in net.activations]
-        _, As = forward(Ws, bs, maps, jnp.asarray(net.X), jnp)
+        maps = [lambda Z, f=ACTIVATIONS[name].forward: f(Z, jnp) for name in net.activation_names]
+        _, As = affine_forward(Ws, bs, maps, jnp.asarray(net.X), jnp)
         return mean_cost(As[-1], jnp.asarray(net.Y), net.cost, jnp)
 
     with jax.enable_x64(True):
@@ -95,3 +95,44 @@ def test_oracle_check_catches_a_broken_oracle(monkeypatch: pytest.MonkeyPatch) -
     assert row.status == "fails"
     assert report.diagnosis.mode == "oracle check"
     assert "no verdict of this run can be trusted" in report.diagnosis.message
+
+
+# --- one oracle for every network ---------------------------------------------------------
+
+
+def test_the_paper_path_and_the_general_path_agree_on_a_papers_network(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``network_gradients`` pads the paper's network and runs any other unpadded: a
+    network of the same maps written with the general path's layer types must give the
+    same values (to rounding: the two programs sum in different orders)."""
+    from proofcheck import _programs
+    from proofcheck.layers import Affine, Elementwise
+
+    class Unpadded(Affine):
+        """The affine map under a type of its own: ``is_paper`` asks for the type itself,
+        so a subclass (which may change anything) takes the general path."""
+
+        name = "Unpadded"
+
+    rng = np.random.default_rng(1)
+    Ws = [rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, (1, 3))]
+    bs = [rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 1)]
+    X, Y = rng.uniform(-1, 1, (2, 4)), rng.uniform(-1, 1, (1, 4))
+    paper = Network.paper(Ws, bs, ("tanh", "sigmoid"), "squared_error", X, Y)
+    general = Network([Unpadded(2, 3), Unpadded(3, 1)], paper.params,
+                      [Elementwise("tanh"), Elementwise("sigmoid")], "squared_error", X, Y)
+    assert paper.is_paper and not general.is_paper
+    monkeypatch.setattr(_programs, "PROGRAMS", type(_programs.PROGRAMS)())
+    p = oracle.network_gradients(paper)
+    assert not _programs.PROGRAMS  # the padded path keeps its own programs
+    g = oracle.network_gradients(general)
+    assert [key[0] for key in _programs.PROGRAMS] == ["network"]  # the general path ran
+    assert p.dfzs is not None and g.dfzs is None
+    for mine, theirs in zip([*p.deltas, *p.dWs, *p.dbs, p.grad_a, *p.Zs, *p.As],
+                            [*g.deltas, *g.dWs, *g.dbs, g.grad_a, *g.Zs, *g.As], strict=True):
+        assert compare(mine, theirs, "gradient").holds
+    assert abs(p.C - g.C) <= 1e-14 * abs(g.C)
+    with pytest.raises(TypeError, match="paper's network"):
+        _ = g.derivatives
+    with pytest.raises(ValueError, match="kink_derivatives"):
+        oracle.network_gradients(general, kink_derivatives={"relu": 1.0})

@@ -155,7 +155,7 @@ def test_a_checks_kink_convention_and_tolerance_kind_reach_the_row(
     assert (not_run.tolerance, not_run.rtol, not_run.atol) == (
         "derivative", TOLERANCES["derivative"].rtol, TOLERANCES["derivative"].atol)
     data = report.to_dict()
-    assert data["schema"] == SCHEMA == "proofcheck-report/2"
+    assert data["schema"] == SCHEMA == "proofcheck-report/3"
     rows = {(r["step"], r["mode"]): r for r in data["rows"]}
     assert sorted(rows["T1.grad", "end-to-end"]["kink_convention"]) == sorted([RIGHT, MIDPOINT])
     assert rows["T1.grad", "end-to-end"]["tolerance"] == "jacobian"
@@ -178,8 +178,9 @@ def test_a_wrong_result_is_rendered_with_its_message() -> None:
     result = "bias_grad returned an array with shape (2, 1); expected (n_l,) = (2,)"
     row = _failing("T1.b", "isolated", ["bias_grad"], "bias_grad", result=result,
                    network={"depth": 1, "widths": [1, 2], "activations": ["tanh"],
-                            "cost": "squared_error", "batch_size": 1, "weights": [[[0.0]]],
-                            "biases": [[0.0]], "X": [[0.0]], "Y": [[0.0]]})
+                            "cost": "squared_error", "batch_size": 1,
+                            "layers": ["Affine(1 -> 1)"], "params": [{"W": [[0.0]], "b": [0.0]}],
+                            "X": [[0.0]], "Y": [[0.0]]})
     text = Report("shapes", "ci", [row]).render(arrays=False)
     assert f"\n  {result}\n" in text
     assert "raised" not in text

@@ -15,10 +15,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from proofcheck._runner import RowOutcome, _network_summary, run_property
-from proofcheck.layers import Affine, Elementwise, LayerNetwork
+from proofcheck.layers import Affine, Elementwise, LayerNorm, Network
 from proofcheck.properties import PROPERTIES, Context, Subject
 from proofcheck.properties._framework import Check
-from proofcheck.strategies import Network
 from proofcheck.tolerances import TOLERANCES, Comparison
 
 
@@ -81,34 +80,38 @@ def test_kink_conventions_are_collected_once_each_in_the_order_seen() -> None:
 
 
 def test_a_network_is_summarised_as_plain_lists() -> None:
-    net = Network(weights=[np.array([[1.0, 2.0]]), np.array([[3.0]])],
-                  biases=[np.array([0.5]), np.array([-0.5])], activations=("tanh", "relu"),
-                  cost="squared_error", X=np.array([[1.0], [0.0]]), Y=np.array([[2.0]]))
+    net = Network.paper(weights=[np.array([[1.0, 2.0]]), np.array([[3.0]])],
+                        biases=[np.array([0.5]), np.array([-0.5])],
+                        activations=("tanh", "relu"), cost="squared_error",
+                        X=np.array([[1.0], [0.0]]), Y=np.array([[2.0]]))
     summary = _network_summary(net)
     assert summary is not None
-    assert list(summary) == ["depth", "widths", "activations", "cost", "batch_size",
-                             "weights", "biases", "X", "Y"]
-    assert summary == {"depth": 2, "widths": [2, 1, 1], "activations": ["tanh", "relu"],
-                       "cost": "squared_error", "batch_size": 1,
-                       "weights": [[[1.0, 2.0]], [[3.0]]], "biases": [[0.5], [-0.5]],
+    assert summary == {"depth": 2, "widths": [2, 1, 1],
+                       "layers": ["Affine(2 -> 1)", "Affine(1 -> 1)"],
+                       "activations": ["tanh", "relu"], "cost": "squared_error",
+                       "batch_size": 1,
+                       "params": [{"W": [[1.0, 2.0]], "b": [0.5]}, {"W": [[3.0]], "b": [-0.5]}],
                        "X": [[1.0], [0.0]], "Y": [[2.0]]}
     json.dumps(summary)  # what the report writes
 
 
 def test_a_layer_network_is_summarised_with_its_layers_and_parameters() -> None:
-    net = LayerNetwork([Affine(1, 2), Affine(2, 1)],
-                       [{"W": np.zeros((2, 1)), "b": np.array([0.5, 0.0])},
-                        {"W": np.array([[0.25, 0.25]]), "b": np.zeros(1)}],
-                       [Elementwise("tanh"), Elementwise("sigmoid")], "squared_error",
-                       np.zeros((1, 1)), np.ones((1, 1)))
+    """One shape for every network (schema 3): the paper's network above and a network of
+    any layer types list the same keys."""
+    net = Network([Affine(1, 2), LayerNorm(2, True), Affine(2, 1)],
+                  [{"W": np.zeros((2, 1)), "b": np.array([0.5, 0.0])},
+                   {"gamma": np.ones(2), "beta": np.zeros(2)},
+                   {"W": np.array([[0.25, 0.25]]), "b": np.zeros(1)}],
+                  [Elementwise("tanh"), Elementwise("identity"), Elementwise("sigmoid")],
+                  "squared_error", np.zeros((1, 1)), np.ones((1, 1)))
     summary = _network_summary(net)
     assert summary is not None
     assert list(summary) == ["depth", "widths", "layers", "activations", "cost", "batch_size",
                              "params", "X", "Y"]
     assert summary["layers"] == [layer.describe() for layer in net.layers]
-    assert summary["activations"] == ["tanh", "sigmoid"]
-    assert (summary["depth"], summary["widths"], summary["batch_size"]) == (2, [1, 2, 1], 1)
-    assert summary["params"][1] == {"W": [[0.25, 0.25]], "b": [0.0]}
+    assert summary["activations"] == ["tanh", "identity", "sigmoid"]
+    assert (summary["depth"], summary["widths"], summary["batch_size"]) == (3, [1, 2, 2, 1], 1)
+    assert summary["params"][2] == {"W": [[0.25, 0.25]], "b": [0.0]}
     json.dumps(summary)
 
 

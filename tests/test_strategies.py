@@ -39,7 +39,7 @@ def test_shapes_fit_and_the_network_is_inside_the_statement(net: Network) -> Non
 def test_depth_shrinks_by_deleting_layers() -> None:
     """A property of one layer shrinks to the one layer that has it, wherever it was drawn
     (the mistakes' depths below: one activation's derivative 1, the induction step 2)."""
-    one = find(networks(), lambda n: "tanh" in n.activations, settings=FIND_FIXED)
+    one = find(networks(), lambda n: "tanh" in n.activation_names, settings=FIND_FIXED)
     assert one.depth == 1
 
 

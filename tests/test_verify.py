@@ -217,7 +217,7 @@ def test_json_report_follows_the_schema(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
     report.write_json(path)
     data = json.loads(path.read_text())
-    assert data["schema"] == "proofcheck-report/2"
+    assert data["schema"] == "proofcheck-report/3"
     assert data["exit_status"] == 1 and data["ok"] is False
     assert data["diagnosis"]["root_cause"] == "T1.step"
     keys = {"step", "mode", "title", "statement", "status", "examples", "max_ratio",
@@ -235,8 +235,8 @@ def test_json_report_follows_the_schema(tmp_path: Path) -> None:
     failing = [r for r in data["rows"] if r["status"] == "fails" and r["mode"] == "isolated"]
     assert failing
     ce = failing[0]["counterexample"]
-    assert set(ce["network"]) == {"depth", "widths", "activations", "cost", "batch_size",
-                                  "weights", "biases", "X", "Y"}
+    assert set(ce["network"]) == {"depth", "widths", "layers", "activations", "cost",
+                                  "batch_size", "params", "X", "Y"}
     assert set(ce) == {"network", "quantity", "function", "layer", "inputs", "actual",
                        "expected", "index", "actual_value", "expected_value", "max_error",
                        "ratio", "exception", "reproduce", "result"}

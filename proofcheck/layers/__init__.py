@@ -26,7 +26,7 @@ from proofcheck.layers._layernorm import LayerNorm
 from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
 from proofcheck.layers._residual import Residual
 from proofcheck.layers._softmax import Softmax
-from proofcheck.network import LayerNetwork, layer_forward
+from proofcheck.network import Network, layer_forward
 from proofcheck.strategies import layer_networks
 
 __all__ = [
@@ -38,8 +38,8 @@ __all__ = [
     "Dropout",
     "Elementwise",
     "LayerMap",
-    "LayerNetwork",
     "LayerNorm",
+    "Network",
     "Parameters",
     "Residual",
     "Softmax",

@@ -35,7 +35,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from proofcheck import error_model
+from proofcheck import error_model, oracle
 from proofcheck._types import Float64Array
 from proofcheck.errors import ImplementationError
 from proofcheck.layers import (
@@ -44,12 +44,12 @@ from proofcheck.layers import (
     ActivationMap,
     Elementwise,
     LayerMap,
-    LayerNetwork,
     Parameters,
     layer_forward,
     layer_networks,
 )
 from proofcheck.layers import _oracle as layer_oracle
+from proofcheck.network import Network
 from proofcheck.properties._framework import (
     Check,
     Context,
@@ -84,8 +84,8 @@ def _types(ctx: Context) -> tuple[list[type[LayerMap]], list[ActivationMap]]:
     return layers or list(LAYER_TYPES), maps or list(ACTIVATION_MAPS)
 
 
-def _networks(min_depth: int = 1) -> Callable[[Context], st.SearchStrategy[LayerNetwork]]:
-    def strategy(ctx: Context) -> st.SearchStrategy[LayerNetwork]:
+def _networks(min_depth: int = 1) -> Callable[[Context], st.SearchStrategy[Network]]:
+    def strategy(ctx: Context) -> st.SearchStrategy[Network]:
         layers, maps = _types(ctx)
         # The rows of G.step (depth >= 2) use a layer's input product only from layer 2
         # on: a layer map under check is placed there, where its mistake can show.
@@ -113,7 +113,7 @@ def _parameter_products(subject: Subject, layer: LayerMap, a: Float64Array, para
             for name, shape in shapes.items()}
 
 
-def _oracle(net: LayerNetwork) -> layer_oracle.LayerOracle:
+def _oracle(net: Network) -> oracle.NetworkGradients:
     """The oracle's values for ``net``, after discarding a network outside the statement
     (D2) or with a unit within rounding of a kink.
 
@@ -132,13 +132,13 @@ def _oracle(net: LayerNetwork) -> layer_oracle.LayerOracle:
         Zs, As = layer_forward(net.layers, net.params, maps, net.X, np)
     if not outputs_inside_statement(As, net.cost, net.Y):
         assume(False)  # only when it discards: a check may be called outside a test
-    o = layer_oracle.network_gradients(net)
+    o = oracle.network_gradients(net)
     if error_model.layer_near_kink(net.activations, Zs, As, o.Zs, o.As):
         assume(False)
     return o
 
 
-def _scales(net: LayerNetwork, o: layer_oracle.LayerOracle,
+def _scales(net: Network, o: oracle.NetworkGradients,
             rounding: error_model.LayerRounding | None = None) -> tuple[list[Any], list[Any]]:
     """End-to-end scales of every delta and parameter gradient (index ``l - 1``): the term
     scales of :func:`~proofcheck.error_model.layer_network_scales`, judged with the
@@ -152,7 +152,7 @@ def _scales(net: LayerNetwork, o: layer_oracle.LayerOracle,
              for l, p in enumerate(rounding.grads)])
 
 
-def _end_to_end(net: LayerNetwork, o: layer_oracle.LayerOracle,
+def _end_to_end(net: Network, o: oracle.NetworkGradients,
                 make: Callable[[list[Any], list[Any]], list[Check]]) -> list[Check]:
     """``make(delta_scales, grad_scales)`` at the term scales, and, before a failure is
     called, again with the rounding of the two forward passes measured
@@ -160,7 +160,7 @@ def _end_to_end(net: LayerNetwork, o: layer_oracle.LayerOracle,
     checks = make(*_scales(net, o))
     if all(c.comparison.holds for c in checks):
         return checks
-    rounding = error_model.probed_rounding(net, layer_oracle.network_gradients)
+    rounding = error_model.probed_rounding(net, oracle.network_gradients)
     deltas, grads = _scales(net, o, rounding)
     checks = make(deltas, grads)
     if all(c.comparison.holds for c in checks):
@@ -168,7 +168,7 @@ def _end_to_end(net: LayerNetwork, o: layer_oracle.LayerOracle,
     return make(deltas, _with_terms(net, o, grads))
 
 
-def _with_terms(net: LayerNetwork, o: layer_oracle.LayerOracle,
+def _with_terms(net: Network, o: oracle.NetworkGradients,
                 grads: list[Any]) -> list[dict[str, Any]]:
     """The parameter gradients' scales, at least the terms each entry really sums.
 
@@ -194,7 +194,7 @@ def _with_terms(net: LayerNetwork, o: layer_oracle.LayerOracle,
 # --- G.base -------------------------------------------------------------------------
 
 
-def check_G_base_isolated(subject: Subject, net: LayerNetwork) -> list[Check]:
+def check_G_base_isolated(subject: Subject, net: Network) -> list[Check]:
     """G.base, isolated: ``J^{f^k}(z^k)^T grad_a c`` by the activation's hand-derived product,
     fed the oracle's ``z^k``, ``a^k`` and ``dC/dA^k``."""
     o, k = _oracle(net), net.depth
@@ -206,7 +206,7 @@ def check_G_base_isolated(subject: Subject, net: LayerNetwork) -> list[Check]:
                   scale=error_model.layer_product_scale(o.grad_a, o.As[k]))]
 
 
-def check_G_base_end_to_end(subject: Subject, net: LayerNetwork) -> list[Check]:
+def check_G_base_end_to_end(subject: Subject, net: Network) -> list[Check]:
     """G.base, end-to-end: the numpy backpropagation's ``delta^k``."""
     from proofcheck.layers import layer_backprop
 
@@ -218,7 +218,7 @@ def check_G_base_end_to_end(subject: Subject, net: LayerNetwork) -> list[Check]:
 # --- G.step -------------------------------------------------------------------------
 
 
-def check_G_step_isolated(subject: Subject, net: LayerNetwork) -> list[Check]:
+def check_G_step_isolated(subject: Subject, net: Network) -> list[Check]:
     """G.step, isolated: ``J^{f^l}(z^l)^T J^{phi^{l+1}}_a(a^l)^T delta^{l+1}`` from the
     hand-derived products, fed the oracle's ``delta^{l+1}``, for every ``l < k``."""
     o, checks = _oracle(net), []
@@ -236,7 +236,7 @@ def check_G_step_isolated(subject: Subject, net: LayerNetwork) -> list[Check]:
     return checks
 
 
-def check_G_step_end_to_end(subject: Subject, net: LayerNetwork) -> list[Check]:
+def check_G_step_end_to_end(subject: Subject, net: Network) -> list[Check]:
     """G.step, end-to-end: every delta of the numpy backpropagation."""
     from proofcheck.layers import layer_backprop
 
@@ -249,7 +249,7 @@ def check_G_step_end_to_end(subject: Subject, net: LayerNetwork) -> list[Check]:
 # --- G.param ------------------------------------------------------------------------
 
 
-def check_G_param_isolated(subject: Subject, net: LayerNetwork) -> list[Check]:
+def check_G_param_isolated(subject: Subject, net: Network) -> list[Check]:
     """G.param, isolated: ``J^{phi^l}_theta(a^{l-1})^T delta^l`` from the hand-derived
     products, fed the oracle's ``a^{l-1}`` and ``delta^l``, for every layer."""
     o, checks = _oracle(net), []
@@ -266,7 +266,7 @@ def check_G_param_isolated(subject: Subject, net: LayerNetwork) -> list[Check]:
     return checks
 
 
-def check_G_param_end_to_end(subject: Subject, net: LayerNetwork) -> list[Check]:
+def check_G_param_end_to_end(subject: Subject, net: Network) -> list[Check]:
     """G.param, end-to-end: every parameter gradient of the numpy backpropagation.
 
     Every gradient the oracle has is compared: one that the backpropagation did not
@@ -291,7 +291,7 @@ _MIX = ("a network of depth {d}..3 mixing the layer types and activations (Hypot
         "chooses the mix), a cost, and a batch; widths 1..4 and 1..2 examples, in one "
         "network of four widths 1..8 and 1..6 examples")
 
-_G_ROWS: tuple[tuple[str, Mode, Callable[[Subject, LayerNetwork], list[Check]], str, int], ...] = (
+_G_ROWS: tuple[tuple[str, Mode, Callable[[Subject, Network], list[Check]], str, int], ...] = (
     ("G.base", "isolated", check_G_base_isolated,
      "the output activation's hand-derived J^f(z^k)^T g, fed the oracle's z^k and dC/dA^k, "
      "with the oracle's delta^k", 1),

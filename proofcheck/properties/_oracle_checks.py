@@ -40,15 +40,15 @@ def check_oracle_against_finite_differences(subject: Subject, net: Network) -> l
     """Every network quantity of the JAX oracle equals its finite-difference value."""
     o = oracle.network_gradients(net)
     f = finite_differences.network_gradients(net)
-    everything = o.deltas + o.dWs + o.dbs + [o.grad_a]
+    everything = [*o.deltas, *(g for theta in o.grads for g in theta.values()), o.grad_a]
     tol = TOLERANCES["finite differences"]
     scale = max(abs(o.C), max(float(np.max(np.abs(x))) for x in everything),
                 f.rounding / tol.atol)
     checks = [_fd_check("dC/dA^k", f.grad_a, o.grad_a, scale)]
     for l in range(net.depth, 0, -1):
-        checks += [_fd_check(f"Delta^{l}", f.deltas[l - 1], o.deltas[l - 1], scale),
-                   _fd_check(f"dC/dW^{l}", f.dWs[l - 1], o.dWs[l - 1], scale),
-                   _fd_check(f"dC/db^{l}", f.dbs[l - 1], o.dbs[l - 1], scale)]
+        checks.append(_fd_check(f"Delta^{l}", f.deltas[l - 1], o.deltas[l - 1], scale))
+        checks += [_fd_check(f"dC/d{name}^{l}", f.grads[l - 1][name], value, scale)
+                   for name, value in o.grads[l - 1].items()]
     return checks
 
 

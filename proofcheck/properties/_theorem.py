@@ -54,8 +54,8 @@ def _saturated(ctx: Context) -> list[Network]:
     if not usable:
         return []
     z = float(-(2**5 + 8))
-    return [Network([np.zeros((1, 1))], [np.full(1, z)], ("sigmoid",), "binary_cross_entropy",
-                    np.zeros((1, 1)), np.ones((1, 1)))]
+    return [Network.paper([np.zeros((1, 1))], [np.full(1, z)], ("sigmoid",),
+                          "binary_cross_entropy", np.zeros((1, 1)), np.ones((1, 1)))]
 
 
 def _oracle(net: Network, kinks: KinkConvention | None = None) -> oracle.NetworkGradients:
@@ -73,9 +73,10 @@ class HandSide(NamedTuple):
 
 def _hand_side(net: Network) -> HandSide:
     """numpy's side; discards an example with a potential within rounding of a kink."""
-    Zs, As = forward_numpy(net.weights, net.biases, net.activations, net.X)
+    Zs, As = forward_numpy(net.weights, net.biases, net.activation_names, net.X)
     assume(not error_model.near_kink(net, Zs, As))
-    dfzs = [ACTIVATIONS[name].derivative(Z) for name, Z in zip(net.activations, Zs, strict=True)]
+    dfzs = [ACTIVATIONS[name].derivative(Z)
+            for name, Z in zip(net.activation_names, Zs, strict=True)]
     grad_a = COSTS[net.cost].gradient(As[-1], net.Y) / net.batch_size
     return HandSide(Zs, As, dfzs, grad_a)
 
@@ -120,12 +121,13 @@ def _protocol_deltas(s: Subject, net: Network, hand: HandSide) -> list[Float64Ar
 def _base_scale(net: Network, o: oracle.NetworkGradients) -> Float64Array:
     """Scale of the oracle-fed base case ``f^k'(Z^k) * dC/dA^k``."""
     k = net.depth
-    return step_scale(net.activations[k - 1], o.Zs[k - 1], o.dfzs[k - 1], np.abs(o.grad_a))
+    return step_scale(net.activation_names[k - 1], o.Zs[k - 1], o.derivatives[k - 1],
+                      np.abs(o.grad_a))
 
 
 def _step_scale(net: Network, l: int, o: oracle.NetworkGradients) -> Float64Array:
     """Scale of the oracle-fed step ``f^l'(Z^l) * (W^{l+1})^T Delta^{l+1}``."""
-    return step_scale(net.activations[l - 1], o.Zs[l - 1], o.dfzs[l - 1],
+    return step_scale(net.activation_names[l - 1], o.Zs[l - 1], o.derivatives[l - 1],
                       product_terms(net.weights[l].T, o.deltas[l]))
 
 
@@ -143,7 +145,7 @@ def _bias_scale(delta: Float64Array) -> Float64Array:
 def check_T1_base_isolated(s: Subject, net: Network) -> list[Check]:
     """T1.base, isolated: ``output_delta(f^k'(z^k), grad_a c)`` fed the oracle's values."""
     o, k = _oracle(net), net.depth
-    inputs = {"dfz": o.dfzs[k - 1], "grad_a": o.grad_a}
+    inputs = {"dfz": o.derivatives[k - 1], "grad_a": o.grad_a}
     actual = s.array("output_delta", inputs, o.deltas[k - 1].shape, "(n_k, N)")
     return [check(f"delta^{k}", actual, o.deltas[k - 1], function="output_delta", layer=k,
                   inputs=inputs, scale=_base_scale(net, o))]
@@ -185,7 +187,7 @@ def check_T1_step_isolated(s: Subject, net: Network) -> list[Check]:
     ``delta^{l+1}`` (the induction hypothesis) and ``f^l'``, for every ``l = k-1, ..., 1``."""
     o, checks = _oracle(net), []
     for l in range(net.depth - 1, 0, -1):
-        inputs = {"W_next": net.weights[l], "delta_next": o.deltas[l], "dfz": o.dfzs[l - 1]}
+        inputs = {"W_next": net.weights[l], "delta_next": o.deltas[l], "dfz": o.derivatives[l - 1]}
         actual = s.array("backward_delta", inputs, o.deltas[l - 1].shape, "(n_l, N)")
         checks.append(check(f"delta^{l}", actual, o.deltas[l - 1], function="backward_delta",
                             layer=l, inputs=inputs, scale=_step_scale(net, l, o)))
@@ -302,7 +304,7 @@ def _gradient_checks(dWs: list[Float64Array], dbs: list[Float64Array],
 def check_T1_grad(s: Subject, net: Network) -> list[Check]:
     """T1.grad: ``gradients`` equals the oracle's full gradient, every layer, one example."""
     hand = _hand_side(net)
-    dWs, dbs = s.gradients(net.weights, net.biases, net.activations, net.cost, net.X, net.Y)
+    dWs, dbs = s.gradients(net.weights, net.biases, net.activation_names, net.cost, net.X, net.Y)
     return _at_kinks(net, hand, lambda o: _gradient_checks(
         dWs, dbs, o.dWs, o.dbs, net, error_model.network_scales(net, o)))
 
@@ -316,16 +318,12 @@ register(Property(
 # --- T1.tail ----------------------------------------------------------------------
 
 
-def _tail(net: Network, X: Float64Array) -> Network:
-    return Network(net.weights[1:], net.biases[1:], net.activations[1:], net.cost, X, net.Y)
-
-
 def check_T1_tail_isolated(s: Subject, net: Network) -> list[Check]:
     """T1.tail, isolated: ``gradients`` of the tail network fed the oracle's ``a^1`` equals
     the oracle's gradients of layers 2..k of the whole network."""
     hand = _hand_side(net)
-    tail = _tail(net, _oracle(net).As[1])
-    dWs, dbs = s.gradients(tail.weights, tail.biases, tail.activations, tail.cost, tail.X,
+    tail = net.tail(_oracle(net).As[1])
+    dWs, dbs = s.gradients(tail.weights, tail.biases, tail.activation_names, tail.cost, tail.X,
                            tail.Y)
     return _at_kinks(net, hand, lambda o: _gradient_checks(
         dWs, dbs, o.dWs[1:], o.dbs[1:], tail, error_model.network_scales(net, o),
@@ -336,9 +334,9 @@ def check_T1_tail_end_to_end(s: Subject, net: Network) -> list[Check]:
     """T1.tail, end-to-end: the implementation's gradients of layers 2..k equal its gradients
     of the tail network fed its own ``a^1``."""
     hand, o = _hand_side(net), _oracle(net)
-    dWs, dbs = s.gradients(net.weights, net.biases, net.activations, net.cost, net.X, net.Y)
-    tail = _tail(net, hand.As[1])
-    tWs, tbs = s.gradients(tail.weights, tail.biases, tail.activations, tail.cost, tail.X,
+    dWs, dbs = s.gradients(net.weights, net.biases, net.activation_names, net.cost, net.X, net.Y)
+    tail = net.tail(hand.As[1])
+    tWs, tbs = s.gradients(tail.weights, tail.biases, tail.activation_names, tail.cost, tail.X,
                            tail.Y)
     return _gradient_checks(tWs, tbs, dWs[1:], dbs[1:], tail, error_model.network_scales(net, o),
                             first_layer=2, what=" (tail)")
@@ -365,7 +363,7 @@ def check_T2_isolated(s: Subject, net: Network) -> list[Check]:
     """T2, isolated: every step function provided, in data-matrix form, fed the oracle's
     ``Delta``s."""
     o, k, checks = _oracle(net), net.depth, []
-    inputs = {"dfz": o.dfzs[k - 1], "grad_a": o.grad_a}
+    inputs = {"dfz": o.derivatives[k - 1], "grad_a": o.grad_a}
     if s.provides("output_delta"):
         checks.append(check(f"Delta^{k}", s.array("output_delta", inputs,
                                                    o.deltas[k - 1].shape, "(n_k, N)"),
@@ -373,7 +371,8 @@ def check_T2_isolated(s: Subject, net: Network) -> list[Check]:
                             scale=_base_scale(net, o)))
     for l in range(k, 0, -1):
         if l < k and s.provides("backward_delta"):
-            inputs = {"W_next": net.weights[l], "delta_next": o.deltas[l], "dfz": o.dfzs[l - 1]}
+            inputs = {"W_next": net.weights[l], "delta_next": o.deltas[l],
+                      "dfz": o.derivatives[l - 1]}
             actual = s.array("backward_delta", inputs, o.deltas[l - 1].shape, "(n_l, N)")
             checks.append(check(f"Delta^{l}", actual, o.deltas[l - 1],
                                 function="backward_delta", layer=l, inputs=inputs,
@@ -395,12 +394,12 @@ def check_T2_end_to_end(s: Subject, net: Network) -> list[Check]:
     """T2, end-to-end: ``gradients`` of the batch equals the oracle's, and equals the mean of
     the implementation's per-example gradients."""
     hand = _hand_side(net)
-    dWs, dbs = s.gradients(net.weights, net.biases, net.activations, net.cost, net.X, net.Y)
+    dWs, dbs = s.gradients(net.weights, net.biases, net.activation_names, net.cost, net.X, net.Y)
     N = net.batch_size
     mean_W = [np.zeros_like(W) for W in net.weights]
     mean_b = [np.zeros_like(b) for b in net.biases]
     for i in range(N):
-        eW, eb = s.gradients(net.weights, net.biases, net.activations, net.cost,
+        eW, eb = s.gradients(net.weights, net.biases, net.activation_names, net.cost,
                              net.X[:, i:i + 1], net.Y[:, i:i + 1])
         for l in range(net.depth):
             mean_W[l] += eW[l] / N

@@ -48,17 +48,17 @@ def test_layer_backprop_returns_the_forward_pass_it_ran() -> None:
     read its deltas and gradients only)."""
     from hypothesis import given, settings
 
+    from proofcheck import oracle
     from proofcheck.backprop import layer_backprop
     from proofcheck.layers import ACTIVATION_MAPS, LAYER_TYPES
-    from proofcheck.layers import _oracle as layer_oracle
-    from proofcheck.network import LayerNetwork
+    from proofcheck.network import Network
     from proofcheck.strategies import layer_networks
     from proofcheck.tolerances import compare
 
     @settings(max_examples=20, database=None)
     @given(layer_networks(LAYER_TYPES, ACTIVATION_MAPS))
-    def forward_pass(net: LayerNetwork) -> None:
-        g, o = layer_backprop(net), layer_oracle.network_gradients(net)
+    def forward_pass(net: Network) -> None:
+        g, o = layer_backprop(net), oracle.network_gradients(net)
         assert len(g.Zs) == len(o.Zs) == net.depth and len(g.As) == len(o.As) == net.depth + 1
         for mine, theirs in zip(g.Zs + g.As, o.Zs + o.As, strict=True):
             assert compare(mine, theirs, "gradient").holds
