@@ -396,6 +396,8 @@ def layer_networks(
     max_width: int = 8,
     max_batch: int = 6,
     costs: Sequence[str] | None = None,
+    weight_bound: float = 1.0,
+    data_bound: float = 1.0,
     orders: int = 0,
 ) -> st.SearchStrategy[Network]:
     """Networks that mix the given layer types and activation maps, with data.
@@ -418,6 +420,12 @@ def layer_networks(
         Bounds of every width ``n_0, ..., n_k`` (default 8) and of ``N`` (6).
     costs : sequence of str, optional
         Draw only these costs (default: every registered one).
+    weight_bound : float
+        Every entry of a parameter ``theta^l`` lies within this times the layer
+        type's ``parameter_bound`` (default 1.0).
+    data_bound : float
+        Entries of ``X`` lie in ``[-data_bound, data_bound]``, and targets there
+        too, within the cost's own target range (default 1.0).
     orders : int
         In about half of the networks (a choice that shrinks to unscaled), each
         parameter array and ``X`` is scaled by ``10^e``, ``e`` drawn from
@@ -439,9 +447,11 @@ def layer_networks(
                               "a non-empty sequence of ActivationMap instances")
     _check_arguments(layer_types, activation_maps, focus, focus_from, min_depth, max_depth,
                      max_width, max_batch, orders)
-    return _draw_layer_network(_layer_plan(layer_types, activation_maps, focus, focus_from,
-                                           min_depth, max_depth, max_width, max_batch,
-                                           costs, orders))
+    check_positive("weight_bound", weight_bound)
+    check_positive("data_bound", data_bound)
+    plan = _layer_plan(layer_types, activation_maps, focus, focus_from, min_depth, max_depth,
+                       max_width, max_batch, costs, orders)
+    return _draw_layer_network(plan._replace(weight_bound=weight_bound, data_bound=data_bound))
 
 
 class _LayerPlan(NamedTuple):
@@ -462,6 +472,8 @@ class _LayerPlan(NamedTuple):
     max_batch: int
     orders: int
     exponents: list[int]
+    weight_bound: float = 1.0
+    data_bound: float = 1.0
 
 
 def _layer_plan(layer_types: list[Any], activation_maps: list[Any], focus: Any,
@@ -541,7 +553,8 @@ def _add_layer(draw: st.DrawFn, plan: _LayerPlan, b: _Building,
         configurations = configurations.filter(wide_enough)
     layer = draw(configurations, label=f"phi^{l} settings")
     b.params.append({name: draw(hnp.arrays(np.float64, shape, elements=elements(
-                         layer.parameter_bound(name) * b.size(draw, f"{name}^{l}"))))
+                         plan.weight_bound * layer.parameter_bound(name)
+                         * b.size(draw, f"{name}^{l}"))))
                      for name, shape in layer.parameter_shapes().items()})
     b.acts.append(f if f is not None else draw(st.sampled_from(plan.maps), label=f"f^{l}"))
     b.layers.append(layer)
@@ -606,8 +619,8 @@ def _draw_layer_network(draw: st.DrawFn, plan: _LayerPlan) -> Network:
     low_N = max(layer.min_batch for layer in b.layers)
     N = draw(st.integers(low_N, max(low_N, batch_bound)), label="N")
     X = draw(hnp.arrays(np.float64, (b.layers[0].n_in, N), elements=elements(
-        b.size(draw, "X"))))
-    Y = draw(_targets(cost, n, N))
+        plan.data_bound * b.size(draw, "X"))))
+    Y = draw(_targets(cost, n, N, plan.data_bound))
     net = Network(b.layers, b.params, b.acts, cost, X, Y)
     if scaled:
         # Scaled parameters can overflow a layer (exp in a softplus); such a network has
@@ -669,7 +682,7 @@ def _check_arguments(layer_types: Sequence[Any], activation_maps: Sequence[Any],
                               f"1..max_depth={max_depth}")
 
 
-def _targets(cost: str, n: int, N: int) -> st.SearchStrategy[Float64Array]:
+def _targets(cost: str, n: int, N: int, bound: float) -> st.SearchStrategy[Float64Array]:
     c = COSTS[cost]
     low, high = c.target_range
     if c.targets == "simplex":
@@ -679,4 +692,4 @@ def _targets(cost: str, n: int, N: int) -> st.SearchStrategy[Float64Array]:
 
         return hnp.arrays(np.float64, (n, N), elements=st.floats(0.0, 1.0)).map(normalize)
     return hnp.arrays(np.float64, (n, N), elements=st.floats(
-        max(low, -1.0), min(high, 1.0), allow_nan=False, allow_subnormal=False))
+        max(low, -bound), min(high, bound), allow_nan=False, allow_subnormal=False))

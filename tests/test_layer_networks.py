@@ -292,6 +292,10 @@ SHARED_INVALID_CALLS = [
     ({"max_depth": True}, r"^max_depth=True must be an integer"),
     ({"orders": True}, r"^orders=True must be an integer in 0\.\.100$"),
     ({"costs": "squared_error"}, r"^costs='squared_error' (is one name|must be a sequence)"),
+    ({"weight_bound": "1"}, r"^weight_bound='1' must be a finite number > 0$"),
+    ({"weight_bound": 0.0}, r"^weight_bound=0\.0 must be a finite number > 0$"),
+    ({"data_bound": True}, r"^data_bound=True must be a finite number > 0$"),
+    ({"data_bound": float("inf")}, r"^data_bound=inf must be a finite number > 0$"),
 ]
 
 
@@ -365,3 +369,27 @@ def test_layer_types_activation_maps_and_costs_may_be_any_iterable() -> None:
                lambda net: net.depth >= 2 and isinstance(net.layers[1], LayerNorm),
                settings=settings(database=None, derandomize=True, max_examples=500))
     assert net.cost == "squared_error"
+
+
+@settings(max_examples=30, database=None)
+@given(st.data())
+def test_the_bounds_scale_parameters_data_and_targets_as_networks_does(data: st.DataObject
+                                                                       ) -> None:
+    """``weight_bound`` and ``data_bound`` mean for ``layer_networks`` what they mean for
+    ``networks``: with ``orders=0`` every parameter entry lies within ``weight_bound``
+    times its layer type's bound, and ``X`` and (real-valued) targets within
+    ``data_bound``."""
+    weight_bound, data_bound = 2.0**-10, 2.0**10
+    net = data.draw(_networks(weight_bound=weight_bound, data_bound=data_bound,
+                              costs=["squared_error"]))
+    for layer, theta in zip(net.layers, net.params, strict=True):
+        for name, value in theta.items():
+            assert np.all(np.abs(value) <= weight_bound * layer.parameter_bound(name))
+    assert np.all(np.abs(net.X) <= data_bound) and np.all(np.abs(net.Y) <= data_bound)
+
+
+def test_data_bound_reaches_beyond_the_unit_interval() -> None:
+    big = find(_networks(data_bound=2.0**10, costs=["squared_error"]),
+               lambda n: float(np.max(np.abs(n.X))) > 1,
+               settings=settings(database=None, max_examples=500))
+    assert np.max(np.abs(big.X)) <= 2.0**10
