@@ -14,6 +14,7 @@ import pytest
 from hypothesis import strategies as st
 
 from proofcheck.errors import ImplementationError, InputError
+from proofcheck.network import Network
 from proofcheck.properties import _framework
 from proofcheck.properties._framework import (
     Check,
@@ -183,8 +184,9 @@ def test_an_owners_wrong_result_is_labelled_with_its_type() -> None:
 def _gradients(result: Any) -> tuple[list[Any], list[Any]]:
     weights = [np.ones((3, 2)), np.ones((1, 3))]
     biases = [np.zeros(3), np.zeros(1)]
-    return Subject(Returns(result)).gradients(weights, biases, ["tanh", "sigmoid"],
-                                              "squared_error", np.ones((2, 1)), np.ones((1, 1)))
+    net = Network.paper(weights, biases, ["tanh", "sigmoid"], "squared_error",
+                        np.ones((2, 1)), np.ones((1, 1)))
+    return Subject(Returns(result)).gradients(net)
 
 
 def test_gradients_with_one_array_too_few_is_a_wrong_result() -> None:

@@ -10,7 +10,7 @@ the modes and how a property's checks are judged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from proofcheck._types import Float64Array
 from proofcheck.errors import ImplementationError, InputError, one_line
+from proofcheck.network import Network
 from proofcheck.steps import STEP_IDS
 from proofcheck.tolerances import TOLERANCES, Comparison, Tolerance, compare, term_scale
 
@@ -207,12 +208,13 @@ class Subject:
         return result_array(label, self.call(function, args, owner=owner), shape,
                             str(shape) if shape_text is None else shape_text, args)
 
-    def gradients(self, weights: Sequence[Float64Array], biases: Sequence[Float64Array],
-                  activations: Sequence[str], cost: str, X: Float64Array,
-                  Y: Float64Array) -> tuple[list[Float64Array], list[Float64Array]]:
-        """Call ``gradients`` and check the two lists it returns."""
-        args = {"weights": list(weights), "biases": list(biases),
-                "activations": list(activations), "cost": cost, "X": X, "Y": Y}
+    def gradients(self, net: Network) -> tuple[list[Float64Array], list[Float64Array]]:
+        """Call ``gradients`` on the paper's network ``net`` (its arrays and names, as the
+        implementation protocol takes them) and check the two lists it returns."""
+        weights = net.weights
+        args = {"weights": weights, "biases": net.biases,
+                "activations": list(net.activation_names), "cost": net.cost, "X": net.X,
+                "Y": net.Y}
         result = self.call("gradients", args)
         k = len(weights)
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
@@ -235,7 +237,7 @@ class Subject:
                  for l, (dW, W) in enumerate(zip(dWs, weights, strict=True))]
         out_b = [result_array("gradients", db, b.shape, f"db^{l + 1} : (n_{l + 1},)",
                                args, label=f"dbs[{l}]")
-                 for l, (db, b) in enumerate(zip(dbs, biases, strict=True))]
+                 for l, (db, b) in enumerate(zip(dbs, net.biases, strict=True))]
         return out_W, out_b
 
 

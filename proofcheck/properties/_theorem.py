@@ -304,7 +304,7 @@ def _gradient_checks(dWs: list[Float64Array], dbs: list[Float64Array],
 def check_T1_grad(s: Subject, net: Network) -> list[Check]:
     """T1.grad: ``gradients`` equals the oracle's full gradient, every layer, one example."""
     hand = _hand_side(net)
-    dWs, dbs = s.gradients(net.weights, net.biases, net.activation_names, net.cost, net.X, net.Y)
+    dWs, dbs = s.gradients(net)
     return _at_kinks(net, hand, lambda o: _gradient_checks(
         dWs, dbs, o.dWs, o.dbs, net, error_model.network_scales(net, o)))
 
@@ -323,8 +323,7 @@ def check_T1_tail_isolated(s: Subject, net: Network) -> list[Check]:
     the oracle's gradients of layers 2..k of the whole network."""
     hand = _hand_side(net)
     tail = net.tail(_oracle(net).As[1])
-    dWs, dbs = s.gradients(tail.weights, tail.biases, tail.activation_names, tail.cost, tail.X,
-                           tail.Y)
+    dWs, dbs = s.gradients(tail)
     return _at_kinks(net, hand, lambda o: _gradient_checks(
         dWs, dbs, o.dWs[1:], o.dbs[1:], tail, error_model.network_scales(net, o),
         first_layer=2))
@@ -334,10 +333,9 @@ def check_T1_tail_end_to_end(s: Subject, net: Network) -> list[Check]:
     """T1.tail, end-to-end: the implementation's gradients of layers 2..k equal its gradients
     of the tail network fed its own ``a^1``."""
     hand, o = _hand_side(net), _oracle(net)
-    dWs, dbs = s.gradients(net.weights, net.biases, net.activation_names, net.cost, net.X, net.Y)
+    dWs, dbs = s.gradients(net)
     tail = net.tail(hand.As[1])
-    tWs, tbs = s.gradients(tail.weights, tail.biases, tail.activation_names, tail.cost, tail.X,
-                           tail.Y)
+    tWs, tbs = s.gradients(tail)
     return _gradient_checks(tWs, tbs, dWs[1:], dbs[1:], tail, error_model.network_scales(net, o),
                             first_layer=2, what=" (tail)")
 
@@ -394,13 +392,12 @@ def check_T2_end_to_end(s: Subject, net: Network) -> list[Check]:
     """T2, end-to-end: ``gradients`` of the batch equals the oracle's, and equals the mean of
     the implementation's per-example gradients."""
     hand = _hand_side(net)
-    dWs, dbs = s.gradients(net.weights, net.biases, net.activation_names, net.cost, net.X, net.Y)
+    dWs, dbs = s.gradients(net)
     N = net.batch_size
     mean_W = [np.zeros_like(W) for W in net.weights]
     mean_b = [np.zeros_like(b) for b in net.biases]
     for i in range(N):
-        eW, eb = s.gradients(net.weights, net.biases, net.activation_names, net.cost,
-                             net.X[:, i:i + 1], net.Y[:, i:i + 1])
+        eW, eb = s.gradients(net._replace(X=net.X[:, i:i + 1], Y=net.Y[:, i:i + 1]))
         for l in range(net.depth):
             mean_W[l] += eW[l] / N
             mean_b[l] += eb[l] / N
