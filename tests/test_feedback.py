@@ -15,7 +15,7 @@ from proofcheck import GradeResult
 from proofcheck.feedback import feedback_html, feedback_markdown
 from proofcheck.gradebook import score
 from proofcheck.report import Counterexample, diagnose
-from tests.test_grade_rubric import EVERYTHING, _rows
+from tests.test_gradebook import EVERYTHING, _rows
 
 NETWORK = {"depth": 2, "widths": [1, 2, 2], "activations": ["tanh", "identity"],
            "cost": "squared_error", "batch_size": 1, "layers": [], "params": [],

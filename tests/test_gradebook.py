@@ -1,7 +1,7 @@
-"""Partial credit by the proof's structure: the rubric (proofcheck/rubric.py), the points a
-result earns, the gradebook and Gradescope's JSON (proofcheck/gradebook.py). The results
-are built from report rows here: no check runs (tests/test_grade_course.py grades real
-submissions)."""
+"""Partial credit by the proof's structure (proofcheck/gradebook.py): the points a result
+earns under a rubric, the gradebook and Gradescope's JSON. The results are built from
+report rows here: no check runs (tests/test_grade_course.py grades real submissions);
+the rubric file itself is tests/test_rubric.py's."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from proofcheck import GradeResult, InputError
+from proofcheck import GradeResult
 from proofcheck.gradebook import class_results, gradebook_csv, gradescope_results, score
 from proofcheck.report import Counterexample, Row, consequences, diagnose
-from proofcheck.rubric import DEFAULT_RUBRIC, DEFAULT_RUBRIC_TOML, load_rubric, parse_rubric
+from proofcheck.rubric import DEFAULT_RUBRIC
 
 FUNCTIONS = ("output_delta", "backward_delta", "weight_grad", "bias_grad")
 STEP_FUNCTION = dict(zip(("T1.base", "T1.step", "T1.W", "T1.b"), FUNCTIONS, strict=True))
@@ -68,59 +68,6 @@ def _points(rows: list[Row], rubric: Any = DEFAULT_RUBRIC, **kw: Any) -> dict[st
 EVERYTHING = set(FUNCTIONS) | {"gradients"}
 FULL = {"T1.base": 3.0, "T1.step": 4.0, "T1.W": 3.0, "T1.b": 2.0, "T1.grad": 3.0,
         "T1.tail": 2.0, "T2": 3.0}
-
-
-# --- the rubric ------------------------------------------------------------------------
-
-
-def test_the_default_rubric_gives_points_to_the_theorem_only() -> None:
-    assert set(DEFAULT_RUBRIC.points) == {*FULL, "G.base", "G.step", "G.param"}
-    assert sum(DEFAULT_RUBRIC.points[s] for s in DEFAULT_RUBRIC.steps_for("implementation")) \
-        == 20
-    assert DEFAULT_RUBRIC.steps_for("layer") == ["G.base", "G.step", "G.param"]
-    assert DEFAULT_RUBRIC.not_provided == "implied"
-    assert parse_rubric(DEFAULT_RUBRIC_TOML) == DEFAULT_RUBRIC._replace(source="the rubric")
-
-
-def test_a_rubric_file_is_read_in_the_proofs_order(tmp_path: Path) -> None:
-    path = tmp_path / "course.toml"
-    path.write_text('[points]\nT2 = 5\n"T1.step" = 2.5\n[policy]\nnot_provided = "nothing"\n')
-    rubric = load_rubric(path)
-    assert (rubric.points, rubric.not_provided) == ({"T1.step": 2.5, "T2": 5.0}, "nothing")
-    assert str(path) in rubric.source
-
-
-BAD_RUBRICS = [
-    ("[points\n", "is not valid TOML"),
-    ('[policy]\nnot_provided = "implied"\n', r"has no \[points\] table"),
-    ('[points]\n"T9" = 1\n', r"\[points\] names 'T9', which is not a step ID; the theorem's "
-                             r"steps are T1.base, .*, G.param"),
-    ('[points]\n"L2" = 1\n', r"gives points to L2, a lemma about the mathematics"),
-    ('[points]\n"D1" = 1\n', r"gives points to D1, a definition about the mathematics"),
-    ('[points]\n"T2" = -1\n', r"\[points\] T2 = -1; expected a number of points, 0 or more"),
-    ('[points]\n"T2" = "three"\n', r"\[points\] T2 = 'three'; expected a number"),
-    ('[points]\n"T2" = true\n', r"\[points\] T2 = True; expected a number"),
-    ('[points]\n"T2" = inf\n', r"\[points\] T2 = inf; expected a number"),
-    ('[points]\n"T2" = 0\n', "no step has points"),
-    ('[points]\n"T2" = 1\n[policy]\nnot_provided = "half"\n',
-     r"not_provided is 'half'; expected one of 'implied', 'nothing'"),
-    ('[points]\n"T2" = 1\n[policy]\nlate = 1\n', r"\[policy\] has unknown keys \['late'\]"),
-    ('[points]\n"T2" = 1\n[bonus]\nx = 1\n', r"unknown tables or keys \['bonus'\]"),
-]
-
-
-@pytest.mark.parametrize(("text", "message"), BAD_RUBRICS, ids=[m for _, m in BAD_RUBRICS])
-def test_a_bad_rubric_is_an_input_error_naming_the_file(text: str, message: str,
-                                                        tmp_path: Path) -> None:
-    path = tmp_path / "bad.toml"
-    path.write_text(text)
-    with pytest.raises(InputError, match=f"the rubric '.*bad.toml'.*{message}"):
-        load_rubric(path)
-
-
-def test_a_missing_rubric_file_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"cannot read the rubric '.*nope.toml'"):
-        load_rubric(tmp_path / "nope.toml")
 
 
 # --- what a step earns -----------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""The rubric (proofcheck/rubric.py): the default, a course's TOML file read in the proof's
+order, and every bad file refused with an error naming it. What a rubric's points earn
+is tests/test_gradebook.py's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from proofcheck import InputError
+from proofcheck.rubric import DEFAULT_RUBRIC, DEFAULT_RUBRIC_TOML, load_rubric, parse_rubric
+from tests.test_gradebook import FULL
+
+# --- the rubric ------------------------------------------------------------------------
+
+
+def test_the_default_rubric_gives_points_to_the_theorem_only() -> None:
+    assert set(DEFAULT_RUBRIC.points) == {*FULL, "G.base", "G.step", "G.param"}
+    assert sum(DEFAULT_RUBRIC.points[s] for s in DEFAULT_RUBRIC.steps_for("implementation")) \
+        == 20
+    assert DEFAULT_RUBRIC.steps_for("layer") == ["G.base", "G.step", "G.param"]
+    assert DEFAULT_RUBRIC.not_provided == "implied"
+    assert parse_rubric(DEFAULT_RUBRIC_TOML) == DEFAULT_RUBRIC._replace(source="the rubric")
+
+
+def test_a_rubric_file_is_read_in_the_proofs_order(tmp_path: Path) -> None:
+    path = tmp_path / "course.toml"
+    path.write_text('[points]\nT2 = 5\n"T1.step" = 2.5\n[policy]\nnot_provided = "nothing"\n')
+    rubric = load_rubric(path)
+    assert (rubric.points, rubric.not_provided) == ({"T1.step": 2.5, "T2": 5.0}, "nothing")
+    assert str(path) in rubric.source
+
+
+BAD_RUBRICS = [
+    ("[points\n", "is not valid TOML"),
+    ('[policy]\nnot_provided = "implied"\n', r"has no \[points\] table"),
+    ('[points]\n"T9" = 1\n', r"\[points\] names 'T9', which is not a step ID; the theorem's "
+                             r"steps are T1.base, .*, G.param"),
+    ('[points]\n"L2" = 1\n', r"gives points to L2, a lemma about the mathematics"),
+    ('[points]\n"D1" = 1\n', r"gives points to D1, a definition about the mathematics"),
+    ('[points]\n"T2" = -1\n', r"\[points\] T2 = -1; expected a number of points, 0 or more"),
+    ('[points]\n"T2" = "three"\n', r"\[points\] T2 = 'three'; expected a number"),
+    ('[points]\n"T2" = true\n', r"\[points\] T2 = True; expected a number"),
+    ('[points]\n"T2" = inf\n', r"\[points\] T2 = inf; expected a number"),
+    ('[points]\n"T2" = 0\n', "no step has points"),
+    ('[points]\n"T2" = 1\n[policy]\nnot_provided = "half"\n',
+     r"not_provided is 'half'; expected one of 'implied', 'nothing'"),
+    ('[points]\n"T2" = 1\n[policy]\nlate = 1\n', r"\[policy\] has unknown keys \['late'\]"),
+    ('[points]\n"T2" = 1\n[bonus]\nx = 1\n', r"unknown tables or keys \['bonus'\]"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_RUBRICS, ids=[m for _, m in BAD_RUBRICS])
+def test_a_bad_rubric_is_an_input_error_naming_the_file(text: str, message: str,
+                                                        tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=f"the rubric '.*bad.toml'.*{message}"):
+        load_rubric(path)
+
+
+def test_a_missing_rubric_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"cannot read the rubric '.*nope.toml'"):
+        load_rubric(tmp_path / "nope.toml")
