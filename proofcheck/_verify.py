@@ -214,8 +214,8 @@ def verify(
     Parameters
     ----------
     impl : object, optional
-        Anything with some of the protocol functions (see
-        :mod:`proofcheck.protocol`); default :class:`proofcheck.MatrixBackprop`.
+        Anything with some protocol functions (:mod:`proofcheck.protocol`); default
+        :class:`proofcheck.MatrixBackprop`.
     profile : {"ci", "dev", "thorough"}, optional
         The Hypothesis profile; default ``$PROOFCHECK_PROFILE`` or ``dev``.
     steps : collection of step IDs, optional
@@ -230,25 +230,22 @@ def verify(
         Check this layer type (see :mod:`proofcheck.layers`) instead of an
         implementation: its lemma rows and the generalized theorem's rows.
     jobs : int or "auto"
-        Worker processes for the rows (default 1: here; ``impl`` runs here if it cannot
-        travel). ``"auto"`` (the command line's default): as many as the cores available,
-        fewer where the rows are too few to repay starting a process (:func:`auto_jobs`).
+        Worker processes for the rows (default 1: here, as is an ``impl`` that cannot
+        travel); ``"auto"``, the command line's default, is :func:`auto_jobs`'s choice.
 
     Raises
     ------
     ImplementationError
         If ``impl`` cannot be checked at all (exit status 2): no protocol function, a
-        signature that does not fit, a result that is not a float64 array (a wrong
-        shape or a NaN is a failing row instead).
+        signature that does not fit, a result that is not a float64 array.
     InputError
-        For an unknown profile or step ID. (Which rows run: the module's docstring.)
+        For an unknown profile or step ID. Which rows run: the module's docstring.
     """
     start = time.perf_counter()
     plan = plan_rows(impl, profile=profile, steps=steps, database=database, name=name,
                      seed=seed, layer=layer)
     traveller = plan.subject.impl if layer is None else layer
-    if jobs == "auto":
-        jobs = auto_jobs(plan)
+    jobs = auto_jobs(plan) if jobs == "auto" else jobs
     if jobs > 1 and len(plan.properties) > 1 and _can_travel(traveller):
         options = {"profile": plan.profile_name, "database": database, "seed": seed,
                    "name": plan.subject.name, "steps": steps}
@@ -258,8 +255,7 @@ def verify(
     report = Report(plan.subject.name, plan.profile_name, rows,
                     seconds=time.perf_counter() - start, seed=seed,
                     layer_target=layer is not None)
-    report.misconceptions = _misconceptions(report, plan.subject.impl if layer is None
-                                            else layer)
+    report.misconceptions = _misconceptions(report, traveller)
     return report
 
 

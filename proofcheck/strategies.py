@@ -406,8 +406,7 @@ def layer_networks(
 
     Parameters
     ----------
-    layer_types : sequence of :class:`LayerMap` subclasses (at least one)
-    activation_maps : sequence of :class:`ActivationMap` (at least one)
+    layer_types, activation_maps : sequences of LayerMap subclasses, of ActivationMap (non-empty)
     focus : LayerMap subclass or ActivationMap, optional
         A layer type (or activation map) that every network contains, at one
         layer after any number of others (shrinking to none before it).
@@ -420,26 +419,20 @@ def layer_networks(
         Bounds of every width ``n_0, ..., n_k`` (default 8) and of ``N`` (6).
     costs : sequence of str, optional
         Draw only these costs (default: every registered one).
-    weight_bound : float
-        Every entry of a parameter ``theta^l`` lies within this times the layer
-        type's ``parameter_bound`` (default 1.0).
-    data_bound : float
-        Entries of ``X`` lie in ``[-data_bound, data_bound]``, and targets there
-        too, within the cost's own target range (default 1.0).
+    weight_bound, data_bound : float
+        Every entry of ``theta^l`` lies within ``weight_bound`` times the layer type's
+        ``parameter_bound``; ``X`` and the targets within ``data_bound`` (default 1.0).
     orders : int
         In about half of the networks (a choice that shrinks to unscaled), each
         parameter array and ``X`` is scaled by ``10^e``, ``e`` drawn from
-        ``-orders..orders`` for each array and shrinking to 0, as
-        :func:`proofcheck.strategies.networks` scales its arrays (default 0:
-        entries within each layer's ``parameter_bound`` and ``X`` in ``[-1, 1]``).
+        ``-orders..orders`` and shrinking to 0, as :func:`networks` does (default 0).
 
     Raises
     ------
     hypothesis.errors.InvalidArgument
-        At the call, before anything is drawn, for an argument out of range or
-        of the wrong kind (checked as :func:`proofcheck.strategies.networks`
-        checks its own), unknown costs, or a layer type whose ``min_width`` or
-        ``min_batch`` exceeds ``max_width`` or ``max_batch``.
+        At the call, for an argument out of range or of the wrong kind (checked as
+        :func:`networks` checks its own), unknown costs, or a layer type whose
+        ``min_width`` or ``min_batch`` exceeds ``max_width`` or ``max_batch``.
     """
     layer_types = _listed("layer_types", layer_types,
                           "a non-empty sequence of LayerMap subclasses")

@@ -1,5 +1,6 @@
-"""The test-suite mirrors the package: ``tests/test_<name>.py`` tests ``proofcheck/<name>.py``
-(and ``proofcheck/_<name>.py``). A module whose tests live elsewhere says where, in
+"""The package's layout: no function longer than a page, and a test-suite that mirrors
+the package (``tests/test_<name>.py`` tests ``proofcheck/<name>.py`` and
+``proofcheck/_<name>.py``). A module whose tests live elsewhere says where, in
 :data:`ELSEWHERE`, so that a new module without tests fails here, not in review."""
 
 from __future__ import annotations
@@ -69,3 +70,18 @@ def test_a_module_named_elsewhere_has_no_test_module_of_its_own() -> None:
     top = {_mirror(m) for m in _modules() if "/" not in m}
     assert [m for m in ELSEWHERE if (tests / _mirror(m)).is_file()
             and not ("/" in m and _mirror(m) in top)] == []
+
+
+def test_no_function_of_the_package_is_longer_than_60_lines() -> None:
+    """A function that reads in a page (docstring included); a longer one is split into
+    named stages."""
+    import ast
+
+    long = []
+    for path in sorted((ROOT / "proofcheck").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > 60:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines})")
+    assert long == []
