@@ -265,28 +265,37 @@ def _affine(mode: str) -> Any:
     return layer, calls
 
 
-@pytest.mark.parametrize("mode", ["reverse", "finite differences"])
-def test_oracle_composes_a_wrapped_affine_layer_by_the_chain_rule(mode: str) -> None:
-    # A network [RowAffine, Affine] has the known answer of [Affine, Affine] with W^T:
-    # the wrapped layer's reference pullback composes with the registered layer's.
-    layer_type, calls = _affine(mode)
-    rng = np.random.default_rng(1)
+def _composes_as_affine(layer_type: Any, seed: int, tol: float
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A network [layer_type, Affine] has the known answer of [Affine, Affine] with W^T
+    (the wrapped layer computes ``a^T W``): the oracle's cost, deltas and gradients of the
+    two agree. Returns ``X, Y, W^1, b^1``."""
+    rng = np.random.default_rng(seed)
     X, Y = rng.uniform(-1, 1, (3, 4)), rng.uniform(0.1, 0.9, (2, 4))
     W1, b1 = rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, 2)
     W2, b2 = rng.uniform(-1, 1, (2, 2)), rng.uniform(-1, 1, 2)
     maps = [Elementwise("tanh"), Elementwise("sigmoid")]
     wrapped = Network([layer_type(3, 2), Affine(2, 2)], [{"W": W1, "b": b1},
-                           {"W": W2, "b": b2}], maps, "squared_error", X, Y)
+                      {"W": W2, "b": b2}], maps, "squared_error", X, Y)
     known = Network([Affine(3, 2), Affine(2, 2)], [{"W": W1.T, "b": b1},
-                         {"W": W2, "b": b2}], maps, "squared_error", X, Y)
+                    {"W": W2, "b": b2}], maps, "squared_error", X, Y)
     got, want = oracle.network_gradients(wrapped), oracle.network_gradients(known)
-    tol = 1e-9 if mode == "finite differences" else 1e-14
     np.testing.assert_allclose(got.C, want.C, rtol=1e-14)
     for d, e in zip(got.deltas, want.deltas, strict=True):
         np.testing.assert_allclose(d, e, rtol=tol, atol=tol)
     np.testing.assert_allclose(got.grads[0]["W"], want.grads[0]["W"].T, rtol=tol, atol=tol)
     np.testing.assert_allclose(got.grads[0]["b"], want.grads[0]["b"], rtol=tol, atol=tol)
     np.testing.assert_allclose(got.grads[1]["W"], want.grads[1]["W"], rtol=tol, atol=tol)
+    return X, Y, W1, b1
+
+
+@pytest.mark.parametrize("mode", ["reverse", "finite differences"])
+def test_oracle_composes_a_wrapped_affine_layer_by_the_chain_rule(mode: str) -> None:
+    # A network [RowAffine, Affine] has the known answer of [Affine, Affine] with W^T:
+    # the wrapped layer's reference pullback composes with the registered layer's.
+    layer_type, calls = _affine(mode)
+    tol = 1e-9 if mode == "finite differences" else 1e-14
+    X, Y, W1, b1 = _composes_as_affine(layer_type, 1, tol)
     da, _ = layer_oracle.layer_vjp(layer_type(3, 2), X, {"W": W1, "b": b1}, Y)
     np.testing.assert_allclose(da, W1 @ Y, rtol=tol, atol=tol)
     # The oracle ran the primal (or its finite differences), never the rule.
@@ -508,22 +517,8 @@ def test_torch_layer_joins_the_oracle_network_by_the_chain_rule(reference: str) 
     # [torch affine, Affine] has the known answer of [Affine, Affine] with W^T: the torch
     # layer's reference pullback composes with the registered layer's in JAX's network.
     layer_type, calls = _torch_affine(reference)
-    rng = np.random.default_rng(4)
-    X, Y = rng.uniform(-1, 1, (3, 4)), rng.uniform(0.1, 0.9, (2, 4))
-    W1, b1 = rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, 2)
-    W2, b2 = rng.uniform(-1, 1, (2, 2)), rng.uniform(-1, 1, 2)
-    maps = [Elementwise("tanh"), Elementwise("sigmoid")]
-    wrapped = Network([layer_type(3, 2), Affine(2, 2)], [{"W": W1, "b": b1},
-                           {"W": W2, "b": b2}], maps, "squared_error", X, Y)
-    known = Network([Affine(3, 2), Affine(2, 2)], [{"W": W1.T, "b": b1},
-                         {"W": W2, "b": b2}], maps, "squared_error", X, Y)
-    got, want = oracle.network_gradients(wrapped), oracle.network_gradients(known)
     tol = 1e-9 if reference == "finite differences" else 1e-14
-    np.testing.assert_allclose(got.C, want.C, rtol=1e-14)
-    for d, e in zip(got.deltas, want.deltas, strict=True):
-        np.testing.assert_allclose(d, e, rtol=tol, atol=tol)
-    np.testing.assert_allclose(got.grads[0]["W"], want.grads[0]["W"].T, rtol=tol, atol=tol)
-    np.testing.assert_allclose(got.grads[0]["b"], want.grads[0]["b"], rtol=tol, atol=tol)
+    X, Y, W1, b1 = _composes_as_affine(layer_type, 4, tol)
     assert calls == {"backward": 0}  # the oracle never ran the custom backward
     layer_type(3, 2).parameter_products(X, {"W": W1, "b": b1}, Y)
     assert calls == {"backward": 1}  # the products are the custom backward
