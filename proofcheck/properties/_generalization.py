@@ -45,11 +45,10 @@ from proofcheck.layers import (
     Elementwise,
     LayerMap,
     Parameters,
-    layer_forward,
     layer_networks,
 )
 from proofcheck.layers import _oracle as layer_oracle
-from proofcheck.network import Network
+from proofcheck.network import Network, forward
 from proofcheck.properties._framework import (
     Check,
     Context,
@@ -127,9 +126,8 @@ def _oracle(net: Network) -> oracle.NetworkGradients:
     :func:`proofcheck.error_model.layer_near_kink`, as the theorem's rows discard such
     potentials of the paper's networks.
     """
-    maps = [(lambda Z, f=f: f.forward(Z, np)) for f in net.activations]
     with np.errstate(all="ignore"):
-        Zs, As = layer_forward(net.layers, net.params, maps, net.X, np)
+        Zs, As = forward(net, np)
     if not outputs_inside_statement(As, net.cost, net.Y):
         assume(False)  # only when it discards: a check may be called outside a test
     o = oracle.network_gradients(net)
