@@ -51,7 +51,7 @@ It is what the G.* rows check against the oracle when no layer type is given.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -59,10 +59,7 @@ from proofcheck import _validate
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS, LEAKY_SLOPE
 from proofcheck.costs import COSTS
-from proofcheck.network import Network, forward_numpy, layer_forward
-
-if TYPE_CHECKING:
-    from proofcheck.layers._protocol import ActivationMap
+from proofcheck.network import Network, forward, forward_numpy
 
 __all__ = ["LayerGradients", "MatrixBackprop", "layer_backprop"]
 
@@ -251,8 +248,7 @@ class LayerGradients(NamedTuple):
 
 def layer_backprop(net: Network) -> LayerGradients:
     """Backpropagation by the generalized theorem, numpy only, from hand-derived products."""
-    maps = [_numpy_map(f) for f in net.activations]
-    Zs, As = layer_forward(net.layers, net.params, maps, net.X, np)
+    Zs, As = forward(net, np)
     k, N = net.depth, net.batch_size
     c = COSTS[net.cost]
     c.validate(As[k], net.Y)
@@ -267,7 +263,3 @@ def layer_backprop(net: Network) -> LayerGradients:
             back = layer.input_product(As[l - 1], theta, deltas[l - 1])
             deltas[l - 2] = net.activations[l - 2].product(Zs[l - 2], As[l - 1], back)
     return LayerGradients(Zs, As, deltas, grads)
-
-
-def _numpy_map(f: ActivationMap) -> Any:
-    return lambda Z: f.forward(Z, np)
