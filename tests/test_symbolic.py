@@ -9,6 +9,7 @@ import sympy as sp
 
 import proofcheck
 from proofcheck.catalog import backward_delta_without_derivative, weight_grad_wrong_sign
+from proofcheck.properties import PROPERTIES
 from proofcheck.properties._symbolic import _exact_check
 
 EXACT_STEPS = ["L1", "L4", "L5", "L7", "T1.base", "T1.step", "T1.W", "T1.b"]
@@ -18,9 +19,11 @@ def _exact_rows(report: proofcheck.Report) -> dict[str, str]:
     return {r.step: r.status for r in report.rows if r.mode == "exact"}
 
 
-def test_reference_holds_exactly() -> None:
-    report = proofcheck.verify(profile="ci", steps=EXACT_STEPS, database=False)
-    assert _exact_rows(report) == {step: "holds" for step in EXACT_STEPS}
+# That the package's own implementation holds on every exact row is asserted by
+# tests/test_reference.py::test_reference_holds (every row of every checked step,
+# the exact ones among them); this file checks that the exact rows exist and can fail.
+def test_every_step_with_an_exact_identity_has_an_exact_row() -> None:
+    assert sorted({p.step for p in PROPERTIES if p.mode == "exact"}) == sorted(EXACT_STEPS)
 
 
 def test_exact_rows_fail_on_wrong_steps() -> None:

@@ -56,6 +56,8 @@ only_mutate = {target}
 pytest_add_cli_args_test_selection =
 {tests}
 pytest_add_cli_args =
+    -m
+    mutation or not (soak or batch)
     -p
     no:cacheprovider
     -p

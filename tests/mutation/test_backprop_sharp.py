@@ -6,6 +6,13 @@ mutation testing, which stops at the first failing
 test, spends on a killed mutant only the time of the step that kills it. The
 isolated rows come first within a step (they are the quickest to fail).
 Under the suite's profile; mutation testing runs them with ``CI=true``.
+
+The step tests are marked ``mutation`` and left out of the default run: there
+each repeats a row set that ``tests/test_reference.py::test_reference_holds``
+already checks with the same call (that test asserts every row of every checked
+step, these among them), about 45 s of the suite's processes for nothing new.
+``tests/mutation/run.py`` selects them (its clean run fails if one does not
+hold), and ``pytest -m mutation tests/mutation`` runs them by hand.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from proofcheck.steps import STEPS
 THEOREM_STEPS = [s.id for s in STEPS if s.kind == "theorem"]
 
 
+@pytest.mark.mutation
 @pytest.mark.parametrize("step", THEOREM_STEPS)
 def test_reference_holds_on_the_theorem(profile: str, step: str) -> None:
     report = proofcheck.verify(proofcheck.MatrixBackprop(), profile=profile, steps=[step],
@@ -31,6 +39,7 @@ def test_reference_holds_on_the_theorem(profile: str, step: str) -> None:
 GENERALIZED_STEPS = [s.id for s in STEPS if s.id.startswith("G.")]
 
 
+@pytest.mark.mutation
 @pytest.mark.parametrize("step", GENERALIZED_STEPS)
 def test_layer_backprop_holds_on_the_generalized_theorem(profile: str, step: str) -> None:
     """The network rows of G.* run :func:`proofcheck.backprop.layer_backprop` (the
