@@ -58,7 +58,9 @@ left and the right derivative (``Activation.subdifferential``) is a correct
   a failure, and the report says no convention matched.
 * **Within rounding of the kink**: a potential that is the cancellation of
   non-zero terms and lies within ``KINK_MARGIN`` of the kink (relative to its
-  terms), or a subnormal one (XLA flushes it to the kink itself), may round
+  terms), or one closer to it than the tolerances' ``FLOOR`` (about
+  ``1e-292``: XLA flushes a subnormal product to zero, where numpy keeps it or
+  even rounds it up to the smallest normal number), may round
   to different sides in numpy and in XLA, which then take different one-sided
   derivatives although both are right. Such examples are discarded
   (:func:`near_kink`); they are a property of float rounding, not of the proof.
@@ -79,7 +81,7 @@ import numpy as np
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
-from proofcheck.tolerances import TOLERANCES, term_scale
+from proofcheck.tolerances import FLOOR, TOLERANCES, term_scale
 
 if TYPE_CHECKING:  # the oracles import JAX; the error model reads only their results
     from proofcheck.network import Network
@@ -135,7 +137,6 @@ CEILING = 1e-2
 #: potential is within rounding of the kink.
 KINK_MARGIN = 1e-12
 
-_TINY = float(np.finfo(np.float64).tiny)
 #: Where a propagated error is so large that the arithmetic would overflow (a
 #: saturated output whose perturbation leaves the cost's domain), it is capped here;
 #: such an entry is not judged.
@@ -385,8 +386,8 @@ def near_kink(net: Network, Zs: Sequence[Float64Array], As: Sequence[Float64Arra
     Within ``KINK_MARGIN`` of its terms after cancellation, within ``MARGIN`` times
     its forward error (:func:`forward_errors`: a cancelled potential of one layer
     carries the rounding of its terms into the next, whose own cancellation may
-    then land on either side), or subnormal (XLA flushes it to the kink, numpy
-    keeps its sign). Such an example is discarded.
+    then land on either side), or closer to it than ``FLOOR`` (XLA flushes subnormal
+    products to zero, numpy keeps them). Such an example is discarded.
     """
     dfzs = [ACTIVATIONS[name].derivative(Z)
             for name, Z in zip(net.activation_names, Zs, strict=True)]
@@ -399,15 +400,20 @@ def within_rounding_of_kink(name: str, Z: Float64Array, terms: Float64Array,
                             error: Float64Array | float = 0.0) -> bool:
     """Whether a potential of ``Z`` (with ``terms``, forward ``error``) lies within rounding
     of the kink of activation ``name``: within ``KINK_MARGIN`` of its terms, within
-    ``MARGIN`` times its forward error, or subnormal (XLA flushes it to the kink, numpy
-    keeps its sign). A potential exactly at the kink counts only if its terms are not
-    all 0 (it is there by cancellation, which another order of summation may miss)."""
+    ``MARGIN`` times its forward error, or closer to it than ``FLOOR``. The last is XLA's
+    flushing: a product of the potential that is subnormal is 0 in XLA, and numpy keeps
+    it, or rounds it up to the smallest normal number (``W = -(1 - 2^-53)``, ``X = -tiny``:
+    numpy's ``z`` is ``tiny``, XLA's 0, and the two derivatives took opposite sides of a
+    relu's kink; found by ``proofcheck verify``'s ``dev`` draws on L2). Each flushed
+    product moves the potential by at most ``tiny``, and ``FLOOR = tiny / u`` bounds any
+    number of them. A potential exactly at the kink counts only if its terms are not all
+    0 (it is there by cancellation, which another order of summation may miss)."""
     kink = ACTIVATIONS[name].kink
     if kink is None:
         return False
     distance = np.abs(Z - kink)
     rounding = np.maximum(KINK_MARGIN * terms, MARGIN * np.asarray(error))
-    near = ((distance <= rounding) | (distance < _TINY)) & (terms > 0)
+    near = ((distance <= rounding) | (distance < FLOOR)) & (terms > 0)
     return bool(np.any(near))
 
 

@@ -212,6 +212,26 @@ def test_L2_leaves_out_a_kink_activation_at_a_subnormal_potential() -> None:
     assert all(c.comparison.holds for c in checks)
 
 
+def test_L2_leaves_out_a_kink_activation_where_numpy_rounds_up_to_the_smallest_normal(
+        ) -> None:
+    """Found by ``proofcheck verify`` (``dev`` draws): W X = (-(1 - 2^-53)) (-tiny) lies
+    below tiny and numpy rounds it up to tiny itself, a normal number (relu' = 1), while
+    XLA flushes it to the kink (relu' = 0). The potential is not subnormal in numpy, but
+    it is within the flushing's reach (closer than FLOOR): relu and leaky_relu are left
+    out, the other activations are checked."""
+    from proofcheck.properties import Subject
+    from proofcheck.properties._lemmas import DifferentialPoint, check_L2_identification
+
+    tiny = np.finfo(np.float64).tiny
+    W, X = np.array([[-(1 - 2.0**-53)]]), np.array([[-tiny]])
+    assert (W @ X)[0, 0] == tiny  # normal in numpy
+    p = DifferentialPoint(("relu", "leaky_relu", "tanh"), W, np.array([0.0]), X,
+                          np.array([[0.0]]))
+    checks = run_check(check_L2_identification, Subject(None), p)
+    assert {c.quantity for c in checks} == {"M(X) vec(dX) (tanh)", "M(X) (tanh)"}
+    assert all(c.comparison.holds for c in checks)
+
+
 def test_a_bias_gradient_is_judged_at_its_own_terms_when_the_input_is_zero() -> None:
     """Found when the layer types' oracle was compiled per structure: X = 0 through two
     dropouts that keep nothing, into a convolution before a softmax under categorical
