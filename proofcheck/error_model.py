@@ -583,13 +583,27 @@ def layer_network_scales(net: Network, o: NetworkGradients) -> tuple[list[float]
     :func:`layer_product_scale` of ``delta^{l+1}`` with the layer's parameters and
     ``a^l`` (a non-elementwise activation such as softmax multiplies by ``a``), carried
     down by :func:`chain_scales`; a parameter gradient inherits its delta's ratio.
+
+    Where ``delta^{l+1}`` cancelled to exactly 0 although its terms did not vanish,
+    what it carries into ``delta^l`` is its rounding, of the size of its own scale,
+    not its value: the terms of ``delta^l`` are then at least that scale times the
+    layer's possible factors. Found by ``proofcheck verify``'s ``dev`` draws: an affine
+    layer of zeros into a LayerNorm, a softmax of equal outputs against ``Y = 1/7``.
+    The oracle's ``a - y`` was exactly 0, numpy's a few ``u``, and LayerNorm's
+    ``1 / sqrt(eps)`` carried it into ``delta^1 = -1.9e-30``, judged at scale 0.
     """
     k, N = net.depth, net.batch_size
     g = COSTS[net.cost].gradient(np.abs(o.As[-1]), -np.abs(net.Y)) / N
+    values = [o.deltas[l - 1] for l in range(k, 0, -1)]
     terms = [term_scale(np.maximum(np.abs(o.As[k]), 1.0), g)]
     for l in range(k - 1, 0, -1):
-        terms.append(layer_product_scale(o.deltas[l], *net.params[l].values(), o.As[l]))
-    deltas = chain_scales(terms, [o.deltas[l - 1] for l in range(k, 0, -1)])[::-1]
+        factors = (*net.params[l].values(), o.As[l])
+        term = layer_product_scale(o.deltas[l], *factors)
+        if not np.any(o.deltas[l]):
+            carried = chain_scales(terms, values[:len(terms)])[-1]
+            term = max(term, carried * at_least_one(*factors))
+        terms.append(term)
+    deltas = chain_scales(terms, values)[::-1]
     grads = []
     for l in range(1, k + 1):
         size = float(np.max(np.abs(o.deltas[l - 1]), initial=0.0))

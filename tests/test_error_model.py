@@ -266,6 +266,34 @@ def test_a_bias_gradient_is_judged_at_its_own_terms_when_the_input_is_zero() -> 
     assert not checks[0].comparison.holds
 
 
+def test_a_delta_below_a_cancelled_zero_is_judged_at_the_rounding_it_carries(
+        ) -> None:
+    """Found by ``proofcheck verify`` (``dev`` draws): X = 0 through an affine layer of
+    zeros into a LayerNorm of equal inputs, a softmax of equal outputs against Y = 1/7
+    under categorical cross-entropy. The oracle's delta^2 = a - y is exactly 0, numpy's
+    a few u; LayerNorm's 1 / sqrt(eps) carries that into delta^1 = -1.9e-30, which was
+    judged at scale 0 (5e8 x tolerance). delta^1 inherits delta^2's rounding; a delta^1
+    off by the size of what it carries still fails."""
+    from proofcheck import oracle
+    from proofcheck.layers import ACTIVATION_MAPS, Affine, LayerNorm, Network, layer_backprop
+    from proofcheck.properties import Subject, check
+    from proofcheck.properties._generalization import _end_to_end, check_G_step_end_to_end
+
+    maps = {f.describe(): f for f in ACTIVATION_MAPS}
+    net = Network([Affine(1, 7), LayerNorm(7, False)],
+                  [{"W": np.zeros((7, 1)), "b": np.zeros(7)}, {}],
+                  [maps["identity"], maps["softmax"]], "categorical_cross_entropy",
+                  np.zeros((1, 1)), np.full((7, 1), 1 / 7))
+    o = oracle.network_gradients(net)
+    assert not np.any(o.deltas[1])  # the oracle's a - y cancelled to exactly 0
+    checks = run_check(check_G_step_end_to_end, Subject(None), net)
+    assert all(c.comparison.holds for c in checks), [c.comparison for c in checks]
+    wrong = layer_backprop(net).deltas[0] + 1e-3
+    checks = _end_to_end(net, o, lambda deltas, grads: [
+        check("delta^1", wrong, o.deltas[0], layer=1, scale=deltas[0])])
+    assert not checks[0].comparison.holds
+
+
 def test_a_layer_network_outside_the_statement_is_discarded_not_failed() -> None:
     """Found by the layer rows' dev soak (seed 20): b = -709 before a sigmoid under
     cross-entropy rounds a to 0 with y = 0, where the cost's gradient (a - y) / (a (1 - a))
