@@ -97,6 +97,7 @@ __all__ = [
     "LayerRounding",
     "NetworkScales",
     "U",
+    "carried_delta",
     "derivative_rounding",
     "describe_convention",
     "forward_errors",
@@ -628,6 +629,29 @@ def second_look(scale: float, terms: Float64Array, count: int) -> Float64Array:
     factors that no input shows, such as LayerNorm's ``1 / sigma``), times the number
     ``count`` of entries summed. A wrong product is off by the size of its terms."""
     return np.maximum(scale, count * np.asarray(terms, dtype=np.float64))
+
+
+def carried_delta(delta: Float64Array, scale: float, count: int) -> Float64Array:
+    """The sizes of ``delta^l`` that a parameter gradient's second look weighs its
+    Jacobian with: ``|delta^l|``, but at least ``scale / count``.
+
+    ``scale`` is the scale ``delta^l`` itself is judged at, ``count`` the multiple
+    :func:`second_look` takes of the terms. Where ``delta^l`` cancelled (a softmax of
+    equal outputs against equal targets gives ``a - y`` of a few ``u``), both sides
+    carry an absolute error of the size of that scale in every entry, and a parameter
+    Jacobian carries it into the gradient with its own entries: 1 for a bias, which
+    has no factor of ``a^{l-1}``. Weighing by the value alone judged such a bias
+    gradient at a few ``u`` times ``u`` (``dev`` seeds 61, 94, 99: a residual layer
+    of zeros on ``X = 0``, a softmax against ``Y = 1/n``).
+
+    The floor adds at most ``|J_theta|^T 1`` times ``scale`` to the second look:
+    for a parameter whose Jacobian is ``a^{l-1}`` that is no more than the first
+    look's term scale (``n max|a^{l-1}|`` times ``scale``) already allows, so only
+    the parameters that have no factor of ``a^{l-1}`` are judged more loosely, and
+    only where their delta is smaller than the scale it is judged at.
+    """
+    floor = scale / max(count, 1) if np.isfinite(scale) else 0.0
+    return np.maximum(np.abs(np.asarray(delta, dtype=np.float64)), floor)
 
 
 class LayerRounding(NamedTuple):

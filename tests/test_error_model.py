@@ -294,6 +294,34 @@ def test_a_delta_below_a_cancelled_zero_is_judged_at_the_rounding_it_carries(
     assert not checks[0].comparison.holds
 
 
+@pytest.mark.parametrize(("n", "x", "y"), [(3, 0.0, np.nextafter(1 / 3, 1)),
+                                           (6, 1.463803e-49, 1 / 6)])
+def test_a_bias_gradient_of_a_cancelled_delta_is_judged_at_the_rounding_it_carries(
+        n: int, x: float, y: float) -> None:
+    """Found by the ``dev`` soak on new seeds (61, 94, 99): a residual layer of zeros on
+    X = 0 (or 1.5e-49), a softmax of equal outputs against Y = 1/n (or one ulp above,
+    where the oracle's gradient of the cost is 0 and numpy's a - y is not). The oracle's and
+    numpy's a - y are both a few u but differ; the bias gradient sums delta^1 alone,
+    and the second look weighed its Jacobian by delta^1's value, so one ulp of a - y
+    failed at 2e8-4e8 x tolerance. A bias gradient off by 1e-3 still fails."""
+    from proofcheck.layers import ACTIVATION_MAPS, Network, Residual
+    from proofcheck.properties import Subject, check
+    from proofcheck.properties._generalization import _end_to_end, check_G_param_end_to_end
+
+    maps = {f.describe(): f for f in ACTIVATION_MAPS}
+    X = np.zeros((n, 1))
+    X[0, 0] = x
+    net = Network([Residual(n)], [{"W": np.zeros((n, n)), "b": np.zeros(n)}],
+                  [maps["softmax"]], "categorical_cross_entropy", X, np.full((n, 1), y))
+    checks = run_check(check_G_param_end_to_end, Subject(None), net)
+    assert all(c.comparison.holds for c in checks), [c.comparison for c in checks]
+    o = oracle.network_gradients(net)
+    wrong = o.grads[0]["b"] + 1e-3
+    checks = _end_to_end(net, o, lambda deltas, grads: [
+        check("dC/db^1", wrong, o.grads[0]["b"], layer=1, scale=grads[0]["b"])])
+    assert not checks[0].comparison.holds
+
+
 def test_a_layer_network_outside_the_statement_is_discarded_not_failed() -> None:
     """Found by the layer rows' dev soak (seed 20): b = -709 before a sigmoid under
     cross-entropy rounds a to 0 with y = 0, where the cost's gradient (a - y) / (a (1 - a))

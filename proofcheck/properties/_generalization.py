@@ -177,13 +177,17 @@ def _with_terms(net: Network, o: oracle.NetworkGradients,
     order rounds to 0 and another to 5.6e-17. Before a gradient is called wrong, it
     is judged, as a layer lemma's second look judges a product
     (:func:`~proofcheck.error_model.second_look`), at ``|J_theta|^T |delta^l|`` from
-    the oracle's pullbacks; a wrong gradient is off by the size of its terms.
+    the oracle's pullbacks; a wrong gradient is off by the size of its terms. Where
+    ``delta^l`` cancelled, its entries count with at least its own scale
+    (:func:`~proofcheck.error_model.carried_delta`).
     """
+    delta_scales, _ = error_model.layer_network_scales(net, o)
     judged = []
     for l, (layer, theta) in enumerate(zip(net.layers, net.params, strict=True)):
-        a, delta = o.As[l], o.deltas[l]
-        _, terms = layer_oracle.layer_vjp_terms(layer, a, theta, delta)
+        a = o.As[l]
         count = max(a.shape[0] * a.shape[1], 1)
+        delta = error_model.carried_delta(o.deltas[l], delta_scales[l], count)
+        _, terms = layer_oracle.layer_vjp_terms(layer, a, theta, delta)
         judged.append({k: error_model.second_look(grads[l][k], terms[k], count)
                        for k in grads[l]})
     return judged
