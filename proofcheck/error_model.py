@@ -641,8 +641,8 @@ def carried_delta(delta: Float64Array, scale: float, count: int) -> Float64Array
     carry an absolute error of the size of that scale in every entry, and a parameter
     Jacobian carries it into the gradient with its own entries: 1 for a bias, which
     has no factor of ``a^{l-1}``. Weighing by the value alone judged such a bias
-    gradient at a few ``u`` times ``u`` (``dev`` seeds 61, 94, 99: a residual layer
-    of zeros on ``X = 0``, a softmax against ``Y = 1/n``).
+    gradient at a scale of a few ``u`` (a tolerance of about ``1e-25``; ``dev`` seeds
+    61, 94, 99: a residual layer of zeros on ``X = 0``, a softmax against ``Y = 1/n``).
 
     The floor adds at most ``|J_theta|^T 1`` times ``scale`` to the second look:
     for a parameter whose Jacobian is ``a^{l-1}`` that is no more than the first

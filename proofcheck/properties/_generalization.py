@@ -136,12 +136,13 @@ def _oracle(net: Network) -> oracle.NetworkGradients:
     return o
 
 
-def _scales(net: Network, o: oracle.NetworkGradients,
+def _scales(terms: tuple[list[Any], list[Any]], o: oracle.NetworkGradients,
             rounding: error_model.LayerRounding | None = None) -> tuple[list[Any], list[Any]]:
     """End-to-end scales of every delta and parameter gradient (index ``l - 1``): the term
-    scales of :func:`~proofcheck.error_model.layer_network_scales`, judged with the
-    measured ``rounding`` when it is given (:func:`~proofcheck.error_model.judged_scale`)."""
-    deltas, grads = error_model.layer_network_scales(net, o)
+    scales ``terms`` of :func:`~proofcheck.error_model.layer_network_scales`, judged with
+    the measured ``rounding`` when it is given
+    (:func:`~proofcheck.error_model.judged_scale`)."""
+    deltas, grads = terms
     if rounding is None:
         return deltas, [dict.fromkeys(g, grads[l]) for l, g in enumerate(o.grads)]
     return ([error_model.judged_scale(d, p) for d, p in zip(deltas, rounding.deltas,
@@ -155,19 +156,20 @@ def _end_to_end(net: Network, o: oracle.NetworkGradients,
     """``make(delta_scales, grad_scales)`` at the term scales, and, before a failure is
     called, again with the rounding of the two forward passes measured
     (:func:`~proofcheck.error_model.probed_rounding`)."""
-    checks = make(*_scales(net, o))
+    terms = error_model.layer_network_scales(net, o)
+    checks = make(*_scales(terms, o))
     if all(c.comparison.holds for c in checks):
         return checks
     rounding = error_model.probed_rounding(net, oracle.network_gradients)
-    deltas, grads = _scales(net, o, rounding)
+    deltas, grads = _scales(terms, o, rounding)
     checks = make(deltas, grads)
     if all(c.comparison.holds for c in checks):
         return checks
-    return make(deltas, _with_terms(net, o, grads))
+    return make(deltas, _with_terms(net, o, grads, terms[0]))
 
 
-def _with_terms(net: Network, o: oracle.NetworkGradients,
-                grads: list[Any]) -> list[dict[str, Any]]:
+def _with_terms(net: Network, o: oracle.NetworkGradients, grads: list[Any],
+                delta_scales: list[Any]) -> list[dict[str, Any]]:
     """The parameter gradients' scales, at least the terms each entry really sums.
 
     A parameter's gradient may not have ``a^{l-1}`` as a factor (a bias sums
@@ -179,9 +181,9 @@ def _with_terms(net: Network, o: oracle.NetworkGradients,
     (:func:`~proofcheck.error_model.second_look`), at ``|J_theta|^T |delta^l|`` from
     the oracle's pullbacks; a wrong gradient is off by the size of its terms. Where
     ``delta^l`` cancelled, its entries count with at least its own scale
-    (:func:`~proofcheck.error_model.carried_delta`).
+    (:func:`~proofcheck.error_model.carried_delta`), ``delta_scales`` being the deltas'
+    term scales (:func:`~proofcheck.error_model.layer_network_scales`).
     """
-    delta_scales, _ = error_model.layer_network_scales(net, o)
     judged = []
     for l, (layer, theta) in enumerate(zip(net.layers, net.params, strict=True)):
         a = o.As[l]
