@@ -19,8 +19,9 @@ It is slow (tens of minutes on two cores) and deselected by default; run it
 with ``nox -s soak`` or ``pytest -m soak tests/test_soak.py``. The seeds are
 ``base .. base + 49`` with ``base`` from ``$PROOFCHECK_SOAK_SEED_BASE``
 (default 0), so a later soak can explore new examples while any one run stays
-reproducible: a failing seed is re-run with the soak test itself, e.g.
-``PROOFCHECK_SOAK_SEED_BASE=50 pytest -m soak tests/test_soak.py -k "dev_seed and 61"``.
+reproducible: a failing seed is re-run with the soak test itself, e.g. for seed 61
+of base 50: ``PROOFCHECK_SOAK_SEED_BASE=50 pytest -m soak tests/test_soak.py
+-k "reference_holds_under_dev_seed and 61"``.
 ``proofcheck verify --profile dev --seed SEED`` draws a different stream for the
 same seed (seed 99 of base 50 failed here and passed there; most likely because
 Hypothesis draws some values from constants of the loaded modules, and pytest loads
