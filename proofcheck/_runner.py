@@ -28,6 +28,7 @@ from proofcheck.properties._framework import (
     Check,
     Context,
     NotApplicable,
+    NotJudged,
     Property,
     Subject,
     UserCodeFailure,
@@ -60,6 +61,10 @@ class RowOutcome:
         Every tolerance kind the row's checks compared with, by name.
     kink_conventions : list of str
         The distinct kink conventions the checks reported, in the order seen.
+    notes : dict of str to int
+        The numerical facts the verdicts relied on (a check's ``note``, or an
+        example not judged, :class:`~proofcheck.properties.NotJudged`), each the
+        first of its kind seen, with how many examples relied on one of that kind.
     """
 
     examples: int = 0
@@ -71,6 +76,15 @@ class RowOutcome:
     tolerance: Tolerance | None = None
     tolerances: dict[str, Tolerance] = field(default_factory=dict)
     kink_conventions: list[str] = field(default_factory=list)
+    notes: dict[str, int] = field(default_factory=dict)
+    _note_kinds: dict[str, str] = field(default_factory=dict)
+
+    def note(self, text: str) -> None:
+        """Count one example that relied on ``text``; notes that differ only in the values
+        they quote (from `` (e.g.`` on) are one kind."""
+        kind = text.split(" (e.g.")[0]
+        first = self._note_kinds.setdefault(kind, text)
+        self.notes[first] = self.notes.get(first, 0) + 1
 
     def record(self, checks: list[Check]) -> Check | None:
         """Count one example's checks; return the one with the largest error ratio."""
@@ -82,6 +96,8 @@ class RowOutcome:
             for part in (c.kink_convention or "").split("; "):
                 if part and part not in self.kink_conventions:
                     self.kink_conventions.append(part)
+        for text in dict.fromkeys(c.note for c in checks if c.note):
+            self.note(text)
         if not checks:
             return None
         worst = max(checks, key=lambda c: c.comparison.ratio)
@@ -139,6 +155,9 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
             checks = prop.check(subject, example)
         except NotApplicable as reason:
             outcome.not_applicable = str(reason)
+            return
+        except NotJudged as reason:
+            outcome.note(str(reason))
             return
         except UserCodeFailure as crash:
             raise _Falsified(example, None, crash) from None

@@ -385,6 +385,8 @@ def _run_row(plan: Plan, prop: Any) -> Row:
         row.tolerance = outcome.tolerance.name
         row.rtol, row.atol = outcome.tolerance.rtol, outcome.tolerance.atol
     row.kink_convention = list(outcome.kink_conventions)
+    row.notes = [f"{text} ({count} example{'s' if count != 1 else ''})"
+                 for text, count in outcome.notes.items()]
     if outcome.not_applicable is not None:
         row.status, row.message = "not provided", outcome.not_applicable
     elif outcome.counterexample is not None:

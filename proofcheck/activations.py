@@ -30,6 +30,7 @@ No activation warns or returns a non-finite value for any finite input.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -68,6 +69,10 @@ class Activation:
         The left and the right derivative at the kink: every value between them
         is a correct ``f'(kink)`` (see :mod:`proofcheck.error_model` for the
         conventions an implementation may use).
+    range : (float, float)
+        The closed interval ``f`` maps into (``[0, 1]`` for the sigmoid); a
+        forward formula's value is correct only inside it (see
+        :mod:`proofcheck.forward_precision`).
     """
 
     name: str
@@ -76,6 +81,7 @@ class Activation:
     derivative: Callable[[Float64Array], Float64Array]
     kink: float | None = None
     subdifferential: tuple[float, float] | None = None
+    range: tuple[float, float] = (-math.inf, math.inf)
 
     def __call__(self, z: Float64Array) -> Float64Array:
         """Evaluate ``f(z)`` with numpy. ``z : (n_l, N)``."""
@@ -174,16 +180,20 @@ def _d_sin(z: Float64Array) -> Float64Array:
 ACTIVATIONS.register(Activation("identity", "f(z) = z; f'(z) = 1", _identity, _d_identity))
 ACTIVATIONS.register(Activation(
     "sigmoid", "f(z) = 1 / (1 + e^-z); f'(z) = f(z) (1 - f(z)) = e^-|z| / (1 + e^-|z|)^2",
-    _sigmoid, _d_sigmoid))
-ACTIVATIONS.register(Activation("tanh", "f(z) = tanh z; f'(z) = 1 - tanh^2 z", _tanh, _d_tanh))
+    _sigmoid, _d_sigmoid, range=(0.0, 1.0)))
+ACTIVATIONS.register(Activation("tanh", "f(z) = tanh z; f'(z) = 1 - tanh^2 z", _tanh, _d_tanh,
+                                range=(-1.0, 1.0)))
 ACTIVATIONS.register(Activation(
     "relu", "f(z) = max(z, 0); f'(z) = 1 if z > 0 else 0", _relu, _d_relu, kink=0.0,
-    subdifferential=(0.0, 1.0)))
+    subdifferential=(0.0, 1.0), range=(0.0, math.inf)))
 ACTIVATIONS.register(Activation(
     "leaky_relu", "f(z) = z if z > 0 else 0.01 z; f'(z) = 1 if z > 0 else 0.01",
     _leaky_relu, _d_leaky_relu, kink=0.0, subdifferential=(LEAKY_SLOPE, 1.0)))
 ACTIVATIONS.register(Activation(
-    "softplus", "f(z) = log(1 + e^z); f'(z) = 1 / (1 + e^-z)", _softplus, _d_softplus))
+    "softplus", "f(z) = log(1 + e^z); f'(z) = 1 / (1 + e^-z)", _softplus, _d_softplus,
+    range=(0.0, math.inf)))
 ACTIVATIONS.register(Activation(
-    "elu", "f(z) = z if z > 0 else e^z - 1; f'(z) = 1 if z > 0 else e^z", _elu, _d_elu))
-ACTIVATIONS.register(Activation("sin", "f(z) = sin z; f'(z) = cos z", _sin, _d_sin))
+    "elu", "f(z) = z if z > 0 else e^z - 1; f'(z) = 1 if z > 0 else e^z", _elu, _d_elu,
+    range=(-ELU_ALPHA, math.inf)))
+ACTIVATIONS.register(Activation("sin", "f(z) = sin z; f'(z) = cos z", _sin, _d_sin,
+                                range=(-1.0, 1.0)))

@@ -10,6 +10,7 @@ hand-derived ``grad_a c`` of each example as the columns of an
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,6 +52,9 @@ class Cost:
     targets : {"box", "simplex"}
         How the strategies draw targets: uniformly in :attr:`target_range`
         (``"box"``) or as probability vectors, one per column (``"simplex"``).
+    domain : tuple of float
+        The open interval of outputs ``a`` where ``grad_a c`` is defined
+        (``(0, 1)`` for binary cross-entropy); unbounded by default.
     """
 
     name: str
@@ -62,6 +66,7 @@ class Cost:
     target_range: tuple[float, float]
     output_activations: tuple[str, ...] | None = None
     targets: str = "box"
+    domain: tuple[float, float] = (-math.inf, math.inf)
 
     def __call__(self, A: Float64Array, Y: Float64Array) -> Float64Array:
         """Per-example costs with numpy, after :attr:`validate`. ``(n_k, N) -> (N,)``."""
@@ -126,7 +131,8 @@ COSTS.register(Cost(
     "binary_cross_entropy",
     "c(a, y) = -sum_i [y_i log a_i + (1 - y_i) log(1 - a_i)]; grad_a c = (a - y) / (a (1 - a))",
     _binary_cross_entropy, _d_binary_cross_entropy, _validate_binary_cross_entropy,
-    neutral=(0.5, 0.5), target_range=(0.0, 1.0), output_activations=("sigmoid",)))
+    neutral=(0.5, 0.5), target_range=(0.0, 1.0), output_activations=("sigmoid",),
+    domain=(0.0, 1.0)))
 
 
 # --- categorical cross-entropy (with a softmax output, see proofcheck.layers) ---------
@@ -158,4 +164,4 @@ COSTS.register(Cost(
     "categorical_cross_entropy", "c(a, y) = -sum_i y_i log a_i; grad_a c = -y / a",
     _categorical_cross_entropy, _d_categorical_cross_entropy,
     _validate_categorical_cross_entropy, neutral=(1.0, 0.0), target_range=(0.0, 1.0),
-    output_activations=("softmax",), targets="simplex"))
+    output_activations=("softmax",), targets="simplex", domain=(0.0, math.inf)))

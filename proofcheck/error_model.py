@@ -6,7 +6,11 @@ oracle's, entry by entry (:func:`proofcheck.tolerances.compare`)::
     |actual - expected| <= atol * scale + rtol * |value|      (atol = rtol = 1e-9)
 
 This module computes ``scale`` for every entry, and nothing else in the
-package does scale arithmetic. The rule has three parts.
+package does scale arithmetic; its companion :mod:`proofcheck.forward_precision`
+adds, for the rows that run an implementation's own forward pass, the range a
+result may take when the implementation's activation formulas are accurate to
+``c u max(|a|, 1)`` rather than to the reference's rounding (see the
+guarantee). The rule has three parts.
 
 1. **Terms.** ``T`` is the size of the terms the entry sums: for a product,
    the same product of absolute values (``|W|^T |delta|`` for ``W^T delta``);
@@ -39,6 +43,16 @@ terms (1 per cent). An entry with ``P > CEILING * T`` is not judged. A wrong
 step (a missing transpose, ``f`` for ``f'``, a missing factor, a clipped
 probability) changes entries by the size of their terms, so no such mistake
 can hide under the bound in any regime the strategies draw.
+
+For the rows that call ``gradients`` (the implementation's own forward pass),
+an entry so reported gets a second look first: it holds if it lies, to the same
+bound, in the range the exact gradient takes over forward passes whose
+activations are within ``c u max(|a|, 1)`` of the exact ones (the accuracy of
+``alpha (exp(z) - 1)`` for an elu, ``(1 + tanh(z/2)) / 2`` for a sigmoid,
+``2 / (1 + exp(-2z)) - 1`` for a tanh), and the row then carries a note; see
+:mod:`proofcheck.forward_precision` for the rule and what it costs (the clipped
+probability is still reported wherever its output is between ``1e-24`` and
+``5e-16``).
 
 Kinks
 -----

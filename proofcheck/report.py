@@ -60,9 +60,19 @@ Each ``Row``::
         "result": str | null          # a result that cannot be compared: what was
                                       # returned and what was expected
       },
-      "kink_convention": [str, ...]   # the conventions used at potentials exactly at a
+      "kink_convention": [str, ...],  # the conventions used at potentials exactly at a
                                       # kink, e.g. "relu'(0) = 1: the right derivative"
+      "notes": [str, ...]             # numerical facts the verdict relied on beyond the
+                                      # reference's rounding, each with how many examples
+                                      # ("layer 2's elu ... (3 examples)")
     }
+
+Changes from ``proofcheck-report/3``
+------------------------------------
+- ``notes``: a list per row, empty unless the verdict relied on the forward pass's
+  precision (:mod:`proofcheck.forward_precision`): a result that holds only because
+  the implementation's activation formula is accurate to the allowance, or an
+  example not judged because its forward formula left the cost's domain there.
 
 Changes from ``proofcheck-report/2``
 ------------------------------------
@@ -115,7 +125,7 @@ from proofcheck.steps import STEP_IDS, get_step
 __all__ = ["SCHEMA", "Counterexample", "Diagnosis", "Report", "Row"]
 
 #: The schema identifier written into every JSON report.
-SCHEMA = "proofcheck-report/3"
+SCHEMA = "proofcheck-report/4"
 
 #: What a failure of each step means, in the proof's terms.
 MEANING: dict[str, str] = {
@@ -168,7 +178,8 @@ class Row:
     ``tolerance`` is the kind of tolerance the row's checks compared with (the
     kind of the check with the largest error ratio, if they used several), and
     ``rtol``, ``atol`` are that kind's. ``kink_convention`` lists the conventions
-    its checks used at potentials exactly at a kink.
+    its checks used at potentials exactly at a kink; ``notes`` the numerical facts
+    its verdict relied on beyond the reference's rounding.
     """
 
     step: str
@@ -190,6 +201,7 @@ class Row:
     message: str | None = None
     counterexample: Counterexample | None = None
     kink_convention: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -537,6 +549,9 @@ class Report:
         for r in self.rows:
             if r.kink_convention:
                 lines.append(f"At kinks: {r.label} uses {'; '.join(r.kink_convention)}.")
+        for r in self.rows:
+            for note in r.notes:
+                lines.append(f"Note: {r.label} {note}.")
         d = self.diagnosis
         for r in self.failing():
             # The root cause's counterexample in full; the others (consequences)

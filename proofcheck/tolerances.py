@@ -44,7 +44,7 @@ import numpy as np
 
 from proofcheck._types import Float64Array
 
-__all__ = ["FLOOR", "TOLERANCES", "Comparison", "Tolerance", "compare",
+__all__ = ["FLOOR", "TOLERANCES", "Comparison", "Tolerance", "compare", "compare_within",
            "term_scale"]
 
 #: Differences below this are rounding of subnormal numbers (XLA flushes them to zero).
@@ -179,18 +179,43 @@ def compare(actual: Float64Array, expected: Float64Array, kind: str | Tolerance 
         raise ValueError(f"compare: actual has shape {a.shape}, expected has shape {e.shape}")
     if a.size == 0:
         return Comparison(0.0, 0.0, (), 0.0, 0.0, tol)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _judged(a, e, np.abs(a - e), tol, scale)
+
+
+def compare_within(actual: Float64Array, low: Float64Array, high: Float64Array,
+                   expected: Float64Array, kind: str | Tolerance = "gradient", *,
+                   scale: float | Float64Array | None = None) -> Comparison:
+    """Like :func:`compare`, with the error of each entry its distance to the interval
+    ``[low, high]`` (0 inside it) instead of to ``expected``.
+
+    The range of values a correct computation may take
+    (:mod:`proofcheck.forward_precision`); the bound is :func:`compare`'s, with the
+    magnitude of ``actual`` and ``expected``. An unbounded side (``-inf`` or ``inf``)
+    bounds nothing on that side; the other is still judged.
+    """
+    tol = TOLERANCES[kind] if isinstance(kind, str) else kind
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        distance = np.maximum(np.maximum(low - a, a - high), 0.0)
+        return _judged(a, e, np.where(np.isnan(distance), np.inf, distance), tol, scale)
+
+
+def _judged(a: Float64Array, e: Float64Array, error: Float64Array, tol: Tolerance,
+            scale: float | Float64Array | None) -> Comparison:
+    """The comparison of ``a`` with ``e`` whose entries are off by ``error``."""
     # A NaN or an infinity on either side never holds (its ratio is inf), and it takes
     # no part in the scale of the other entries.
     finite = np.isfinite(a) & np.isfinite(e)
-    with np.errstate(invalid="ignore", over="ignore"):
-        magnitude = np.where(finite, np.maximum(np.abs(a), np.abs(e)), 0.0)
-        largest = float(np.max(magnitude, initial=0.0))
-        scale = largest if scale is None else np.maximum(scale, magnitude)
-        error = np.where(finite, np.abs(a - e), np.inf)
-        bound = tol.atol * scale + tol.rtol * magnitude + FLOOR
-        ratio = np.where(finite, error / bound, np.inf)
+    magnitude = np.where(finite, np.maximum(np.abs(a), np.abs(e)), 0.0)
+    largest = float(np.max(magnitude, initial=0.0))
+    scale = largest if scale is None else np.maximum(scale, magnitude)
+    error = np.where(finite, error, np.inf)
+    bound = tol.atol * scale + tol.rtol * magnitude + FLOOR
+    ratio = np.where(finite, error / bound, np.inf)
     ratio = np.where(np.isnan(ratio), np.inf, ratio)  # a NaN scale judges nothing
     flat = int(np.argmax(ratio))
     index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
-    return Comparison(float(ratio[index]), float(np.max(error)), index, float(a[index]),
-                      float(e[index]), tol)
+    return Comparison(float(ratio[index]), float(np.max(np.where(finite, np.abs(a - e), np.inf))),
+                      index, float(a[index]), float(e[index]), tol)

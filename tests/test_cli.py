@@ -144,15 +144,18 @@ def test_nan_on_some_networks_is_a_failing_row_with_the_json_written(tmp_path: P
     assert "gradients returned dWs[0] with nan at index [0, 0]" in out.stdout
     assert "where the oracle is finite" in out.stdout
     data = json.loads((tmp_path / "r.json").read_text())
-    assert data["schema"] == "proofcheck-report/3" and data["exit_status"] == 1
+    assert data["schema"] == "proofcheck-report/4" and data["exit_status"] == 1
     [row] = [r for r in data["rows"] if r["status"] == "fails"]
     assert (row["step"], row["mode"]) == ("T1.grad", "end-to-end")
     ce = row["counterexample"]
     assert ce["function"] == "gradients" and ce["result"].startswith("gradients returned dWs[0]")
-    # The saturated network every T1.grad run checks first (|z| = 40 > 5): an explicit
-    # example has no @reproduce_failure blob, the row's rerun command finds it again.
-    assert ce["network"] is not None and ce["network"]["depth"] == 1
-    assert ce["reproduce"] is None
+    # Not the saturated network every T1.grad run checks first (|z| = 40 > 5): there the
+    # output lies within the forward allowance of cross-entropy's edge, where a NaN may be
+    # a correct forward formula's (not judged, with a note); a drawn network, shrunk.
+    assert ce["network"] is not None
+    assert ce["network"]["cost"] != "binary_cross_entropy" \
+        or ce["network"]["params"][-1]["b"] != [-40.0]
+    assert ce["reproduce"] is not None
     diagnosis = data["diagnosis"]
     assert diagnosis["root_cause"] == "T1.grad"
     assert ce["result"] in diagnosis["message"]

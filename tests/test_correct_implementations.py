@@ -1,6 +1,7 @@
 """No false alarms: correct implementations in other styles pass every step they provide.
 
-Each entry of :data:`tests.correct_implementations.CORRECT` is checked as
+Each entry of :data:`tests.correct_implementations.CORRECT` and of the forward-formula
+zoo (:data:`tests.formula_zoo.ZOO`) is checked as
 :func:`proofcheck.verify` checks it, under the suite's profile with
 ``SUITE_EXAMPLES`` examples per row (the full runs are in the soak). Only the theorem's steps
 are run: the lemma rows check the package's own activations, costs and the
@@ -28,6 +29,7 @@ from proofcheck.report import Report, Row
 from proofcheck.steps import STEPS
 from proofcheck.tolerances import compare
 from tests.correct_implementations import CORRECT, Entry
+from tests.formula_zoo import ZOO
 
 THEOREM_STEPS = [s.id for s in STEPS if s.kind == "theorem"]
 
@@ -79,7 +81,7 @@ def _verify(entry: Entry, profile: str) -> Report:
     return Report(plan.subject.name, plan.profile_name, run_rows(fewer))
 
 
-@pytest.mark.parametrize("entry", CORRECT, ids=[e.name for e in CORRECT])
+@pytest.mark.parametrize("entry", CORRECT + ZOO, ids=[e.name for e in CORRECT + ZOO])
 def test_correct_implementation_passes(entry: Entry, profile: str) -> None:
     report = _verify(entry, profile)
     failing = report.failing()
@@ -124,9 +126,9 @@ def _small_network() -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, np
 def test_implementations_agree_with_each_other(activations: list[str], cost: str) -> None:
     """A cheap cross-check without the oracle: every entry gives the reference's gradients."""
     weights, biases, X, Y = _small_network()
-    results = [e.impl.gradients(weights, biases, activations, cost, X, Y) for e in CORRECT]
+    results = [e.impl.gradients(weights, biases, activations, cost, X, Y) for e in CORRECT + ZOO]
     reference = proofcheck.MatrixBackprop().gradients(weights, biases, activations, cost, X, Y)
-    for entry, (dWs, dbs) in zip(CORRECT, results, strict=True):
+    for entry, (dWs, dbs) in zip(CORRECT + ZOO, results, strict=True):
         for got, want in zip([*dWs, *dbs], [*reference[0], *reference[1]], strict=True):
             comparison = compare(got, want, "gradient")
             assert comparison.holds, f"{entry.name}: {comparison}"

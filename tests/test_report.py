@@ -155,7 +155,7 @@ def test_a_checks_kink_convention_and_tolerance_kind_reach_the_row(
     assert (not_run.tolerance, not_run.rtol, not_run.atol) == (
         "derivative", TOLERANCES["derivative"].rtol, TOLERANCES["derivative"].atol)
     data = report.to_dict()
-    assert data["schema"] == SCHEMA == "proofcheck-report/3"
+    assert data["schema"] == SCHEMA == "proofcheck-report/4"
     rows = {(r["step"], r["mode"]): r for r in data["rows"]}
     assert sorted(rows["T1.grad", "end-to-end"]["kink_convention"]) == sorted([RIGHT, MIDPOINT])
     assert rows["T1.grad", "end-to-end"]["tolerance"] == "jacobian"

@@ -13,7 +13,11 @@ Every correct implementation of the test catalog
 (:data:`tests.correct_implementations.CORRECT`, the right-derivative and the
 midpoint kink conventions among them) is checked the same way under
 ``IMPLEMENTATION_SEEDS`` seeds of its own, on the theorem's rows (the lemma rows
-never call an implementation).
+never call an implementation). The forward-formula zoo
+(:data:`tests.formula_zoo.ZOO`: correct backpropagation on the textbook and
+library formulas, which lose relative precision where the reference's do not)
+runs under all the ``dev`` seeds: it is where a false alarm of the error model
+would show.
 
 It is slow (tens of minutes on two cores) and deselected by default; run it
 with ``nox -s soak`` or ``pytest -m soak tests/test_soak.py``. The seeds are
@@ -43,6 +47,7 @@ import proofcheck
 from proofcheck.report import Report
 from proofcheck.steps import STEPS
 from tests.correct_implementations import CORRECT, Entry
+from tests.formula_zoo import ZOO
 
 pytestmark = pytest.mark.soak
 
@@ -116,6 +121,15 @@ def test_reference_holds_under_thorough(tally: Tally,
 def test_correct_implementation_holds_under_dev_seed(entry: Entry, seed: int, tally: Tally,
                                                      record_property: pytest.RecordProperty
                                                      ) -> None:
+    report = proofcheck.verify(entry.impl, profile="dev", seed=seed, steps=THEOREM_STEPS,
+                               database=False)
+    _check(report, f"{entry.name} dev seed {seed}", tally, record_property)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("entry", ZOO, ids=[e.name for e in ZOO])
+def test_formula_zoo_holds_under_dev_seed(entry: Entry, seed: int, tally: Tally,
+                                          record_property: pytest.RecordProperty) -> None:
     report = proofcheck.verify(entry.impl, profile="dev", seed=seed, steps=THEOREM_STEPS,
                                database=False)
     _check(report, f"{entry.name} dev seed {seed}", tally, record_property)

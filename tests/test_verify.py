@@ -217,15 +217,15 @@ def test_json_report_follows_the_schema(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
     report.write_json(path)
     data = json.loads(path.read_text())
-    assert data["schema"] == "proofcheck-report/3"
+    assert data["schema"] == "proofcheck-report/4"
     assert data["exit_status"] == 1 and data["ok"] is False
     assert data["diagnosis"]["root_cause"] == "T1.step"
     keys = {"step", "mode", "title", "statement", "status", "examples", "max_ratio",
             "max_error", "tolerance", "rtol", "atol", "oracle", "property_name", "needs",
-            "layer", "seconds", "message", "counterexample", "kink_convention"}
+            "layer", "seconds", "message", "counterexample", "kink_convention", "notes"}
     for row in data["rows"]:
         assert set(row) == keys
-        assert row["kink_convention"] == []
+        assert row["kink_convention"] == [] and row["notes"] == []
         if row["mode"] == "exact":
             assert (row["tolerance"], row["rtol"], row["atol"]) == ("exact", 0.0, 0.0)
         else:

@@ -74,7 +74,7 @@ def load_report(app: Sphinx) -> None:
     if not path.exists():
         raise RuntimeError(f"proofcheck verify wrote no report at {path}")
     report = json.loads(path.read_text(encoding="utf-8"))
-    if report.get("schema") != "proofcheck-report/3":
+    if report.get("schema") != "proofcheck-report/4":
         raise RuntimeError(f"{path} is not a proofcheck report (schema {report.get('schema')!r})")
     rows = {_row_key(r["step"], r["mode"], r.get("layer")): r for r in report["rows"]}
     missing = [p.key for p in PROPERTIES if _row_key(p.step, p.mode, p.layer) not in rows]

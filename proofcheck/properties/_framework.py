@@ -31,6 +31,7 @@ __all__ = [
     "Context",
     "Mode",
     "NotApplicable",
+    "NotJudged",
     "Property",
     "Subject",
     "UserCodeFailure",
@@ -67,6 +68,10 @@ class Check(NamedTuple):
         exactly at a kink, when the comparison accepted one
         (``"relu'(0) = 1: the right derivative"``); the report lists the
         conventions each row saw.
+    note : str or None
+        A numerical fact the verdict relied on beyond the reference's rounding
+        (a forward formula accurate to the allowance of
+        :mod:`proofcheck.forward_precision`); the report lists each row's notes.
     """
 
     quantity: str
@@ -77,6 +82,7 @@ class Check(NamedTuple):
     expected: Float64Array
     comparison: Comparison
     kink_convention: str | None = None
+    note: str | None = None
 
 
 def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
@@ -105,6 +111,13 @@ class NotApplicable(Exception):
     "not provided"."""
 
 
+class NotJudged(Exception):
+    """The example is outside what the row can judge, for a reason that is not the
+    implementation's fault (the message, a note for the report): its forward formula
+    left the statement where a correct one may (:func:`proofcheck.forward_precision.
+    leaves_domain`). The row counts it and shows the note; it is not a failure."""
+
+
 class UserCodeFailure(Exception):
     """The implementation raised inside one of its functions: a failing example."""
 
@@ -128,11 +141,15 @@ class WrongResult(UserCodeFailure):
     message : str
         What was returned and what was expected ("gradients returned dWs[0]
         with shape (3, 2); expected (2, 3) (dW^1 : (n_1, n_0))").
+    nonfinite : bool
+        Whether the array was rejected for a NaN or an infinity (not its shape).
     """
 
-    def __init__(self, function: str, message: str, inputs: dict[str, Float64Array]) -> None:
+    def __init__(self, function: str, message: str, inputs: dict[str, Float64Array], *,
+                 nonfinite: bool = False) -> None:
         super().__init__(function, message, inputs)
         self.message = message
+        self.nonfinite = nonfinite
 
 
 @dataclass
@@ -312,7 +329,7 @@ def result_array(function: str, value: Any, shape: tuple[int, ...], shape_text: 
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
         raise WrongResult(function, (
             f"{returned} with {float(value[index])!r} at index {list(index)} (shape {shape}) "
-            "where the oracle is finite"), _arrays(args))
+            "where the oracle is finite"), _arrays(args), nonfinite=True)
     return value
 
 
