@@ -57,8 +57,11 @@ Each ``Row``::
         "reproduce": str | null,      # the @reproduce_failure decorator for this example
                                       # (null for a row's explicit example, which every
                                       # run checks first)
-        "result": str | null          # a result that cannot be compared: what was
+        "result": str | null,         # a result that cannot be compared: what was
                                       # returned and what was expected
+        "called": [str, ...] | null   # the protocol functions that ran on this
+                                      # example, those the implementation's own code
+                                      # called included (null: not recorded)
       },
       "kink_convention": [str, ...]   # the conventions used at potentials exactly at a
                                       # kink, e.g. "relu'(0) = 1: the right derivative"
@@ -159,6 +162,7 @@ class Counterexample:
     exception: str | None = None
     reproduce: str | None = None
     result: str | None = None
+    called: list[str] | None = None
 
 
 @dataclass
@@ -219,12 +223,14 @@ def diagnose(rows: list[Row], *, layer_target: bool = False) -> Diagnosis:
     consequence" when it runs the root cause's code, and "also fails"
     otherwise (a second mistake, to be looked at on its own):
 
-    - a row runs a protocol function when the function is in its ``needs``;
-      the root cause's function is the one its counterexample names (else its
-      ``needs``). Rows that call ``gradients`` call the user's whole
-      implementation, which is a function of its own: they do not run
-      ``backward_delta`` or ``bias_grad`` even where those are wrong, so they
-      are never a consequence of them;
+    - a row runs a protocol function when the function ran on its failing
+      example: the check called it, or the implementation's own code did (a
+      ``gradients`` that calls ``self.weight_grad``), as recorded while the
+      example ran (``Counterexample.called``; where nothing was recorded, the
+      row's ``needs``). The root cause's function is the one its
+      counterexample names (else its ``needs``). A ``gradients`` that computes
+      everything itself does not run ``backward_delta`` or ``bias_grad`` even
+      where those are wrong, so its rows are not a consequence of them;
     - a layer type's product (a G.* root cause, whose rows have no ``needs``)
       is run by the G.* network rows on networks that contain the layer type:
       all of them in a run for one layer type (``layer_target``), else those
@@ -390,10 +396,17 @@ def _consequences(root: Row, others: list[Row], layer_target: bool) -> str:
                      (f"{root.step} runs no function of the implementation",) * 2)
     rest = [r for r in others if all(r is not f for f in follows)]
     text = ""
-    if follows:
-        one = len(follows) == 1
-        text += (f" {_join([r.label for r in follows])} {'fails' if one else 'fail'} only as a "
-                 f"consequence ({because[0 if one else 1].format(named)}; fix the root cause "
+    # A row that runs the function only through the implementation's own gradients
+    # (recorded while it ran) is said to, apart from those that call it themselves.
+    inner = ([] if root.step.startswith("G.") else
+             [r for r in follows if not _root_functions(root) & set(r.needs)])
+    for group, reason in (([r for r in follows if all(r is not i for i in inner)], because),
+                          (inner, ("its gradients calls {0}", "their gradients call {0}"))):
+        if not group:
+            continue
+        one = len(group) == 1
+        text += (f" {_join([r.label for r in group])} {'fails' if one else 'fail'} only as a "
+                 f"consequence ({reason[0 if one else 1].format(named)}; fix the root cause "
                  "first).")
     if rest:
         one = len(rest) == 1
@@ -406,13 +419,31 @@ def _consequences(root: Row, others: list[Row], layer_target: bool) -> str:
 
 def _follows(root: Row, others: list[Row], layer_target: bool) -> list[Row]:
     """The rows of ``others`` that run the root cause's code (see :func:`diagnose`)."""
-    c = root.counterexample
     if root.step.startswith("G."):
         owners = _owners(root)
         return [r for r in others if r.step.startswith("G.") and r.layer is None
                 and (layer_target or _contains(r, owners))]
-    functions = {c.function} if c is not None and c.function else set(root.needs)
-    return [r for r in others if functions & set(r.needs)]
+    functions = _root_functions(root)
+    return [r for r in others if functions & _ran(r)]
+
+
+def _root_functions(root: Row) -> set[str]:
+    """The protocol functions a root cause's failure is in: the one its counterexample
+    names, else those it calls."""
+    c = root.counterexample
+    return {c.function} if c is not None and c.function else set(root.needs)
+
+
+def _ran(row: Row) -> set[str]:
+    """The protocol functions that ran on ``row``'s failing example: those recorded while
+    it ran (the implementation's own calls included, see
+    :class:`proofcheck.properties.Subject`), else, where nothing was recorded (a report
+    written before calls were recorded, an implementation whose functions cannot be
+    wrapped), those the check calls (``needs``)."""
+    c = row.counterexample
+    if c is not None and c.called is not None:
+        return set(c.called)
+    return set(row.needs)
 
 
 def _join(items: list[str]) -> str:
