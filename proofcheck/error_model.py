@@ -525,6 +525,7 @@ class LayerConventions(NamedTuple):
         return CONVENTIONS[self.names[l]](left, right)
 
     def with_layer(self, l: int, activation: str, convention: str) -> LayerConventions:
+        """These conventions, and ``convention`` for layer ``l`` of ``activation``."""
         return LayerConventions({**self.activations, l: activation},
                                 {**self.names, l: convention})
 

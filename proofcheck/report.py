@@ -59,9 +59,11 @@ Each ``Row``::
                                       # run checks first)
         "result": str | null,         # a result that cannot be compared: what was
                                       # returned and what was expected
-        "called": [str, ...] | null   # the protocol functions that ran on this
+        "called": [str, ...] | null,  # the protocol functions that ran on this
                                       # example, those the implementation's own code
                                       # called included (null: not recorded)
+        "found_by": str | null        # the row that found this example, when another
+                                      # did ("T2 isolated": its example with N = 1)
       },
       "kink_convention": [str, ...]   # the conventions used at potentials exactly at a
                                       # kink, e.g. "relu'(0) = 1: the right derivative"
@@ -113,6 +115,7 @@ from typing import Any
 
 import numpy as np
 
+from proofcheck.protocol import PROTOCOL_FUNCTIONS
 from proofcheck.steps import STEP_IDS, get_step
 
 __all__ = ["SCHEMA", "Counterexample", "Diagnosis", "Report", "Row"]
@@ -163,6 +166,7 @@ class Counterexample:
     reproduce: str | None = None
     result: str | None = None
     called: list[str] | None = None
+    found_by: str | None = None
 
 
 @dataclass
@@ -296,8 +300,14 @@ def consequences(rows: list[Row], *, layer_target: bool = False) -> list[Row]:
 def _isolated_diagnosis(root: Row, failing: list[Row], layer_target: bool) -> Diagnosis:
     """An isolated (or lemma) row is the root cause: its step, its function, the rest."""
     c = root.counterexample
+    step = _step_at_one_example(root)
     if root.layer is not None:
         text = _layer_lemma_text(root)
+    elif step is not None:
+        # N = 1: T2 isolated checked the theorem itself, not the data-matrix form.
+        text = (f"{root.step} fails in isolation on a network with one example (N = 1), "
+                "where the data-matrix form is the theorem itself: a failure of "
+                f"{step}: {MEANING.get(step, 'this step is wrong')}.")
     else:
         text = (f"{root.step} fails in isolation: "
                 f"{MEANING.get(root.step, 'this step is wrong')}.")
@@ -305,8 +315,32 @@ def _isolated_diagnosis(root: Row, failing: list[Row], layer_target: bool) -> Di
         text += f" The function at fault is {c.function}" + (
             f": {c.result}." if c.result else
             f": it raised {c.exception}." if c.exception else ".")
+    if c is not None and c.found_by:
+        text += (f" The example was found by {c.found_by}, on a network with one example "
+                 f"(N = 1), where the data-matrix form is the theorem itself; {root.step}'s "
+                 "own examples had not reached the mistake.")
     text += _consequences(root, [r for r in failing if r is not root], layer_target)
     return Diagnosis(root.step, root.mode, text, root.layer)
+
+
+#: The T1 step of each step function (the protocol's table).
+_STEP_OF_FUNCTION = {f.name: f.step for f in PROTOCOL_FUNCTIONS if f.name != "gradients"}
+
+
+def _step_at_one_example(root: Row) -> str | None:
+    """The T1 step a T2 isolated failure belongs to when its example has one column.
+
+    With ``N = 1`` the data-matrix form is the theorem itself, so a step function that
+    fails there fails its T1 step (``verify`` then runs that step's isolated row again
+    on the example, which becomes the root cause; this names it where that row was not
+    run, e.g. ``--steps T2``).
+    """
+    c = root.counterexample
+    if (root.step, root.mode) != ("T2", "isolated") or c is None or not c.network:
+        return None
+    if c.network.get("batch_size") != 1:
+        return None
+    return _STEP_OF_FUNCTION.get(c.function or "")
 
 
 def _end_to_end_diagnosis(first: Row, failing: list[Row]) -> Diagnosis:

@@ -18,8 +18,11 @@ from hypothesis import HealthCheck, Phase, settings
 import proofcheck
 from proofcheck import GradeResult
 from proofcheck._runner import run_property
+from proofcheck._verify import plan_rows
 from proofcheck.gradebook import score
+from proofcheck.network import Network
 from proofcheck.properties import PROPERTIES, Context, Property, Subject
+from proofcheck.report import Counterexample, Row, diagnose
 
 
 class Reshaped(proofcheck.MatrixBackprop):
@@ -174,3 +177,55 @@ def test_each_property_compares_with_the_tolerance_kind_it_declares(prop: Proper
     assert outcome.examples > 0
     assert set(outcome.tolerances) == {prop.declared_tolerance.name}
     assert outcome.tolerance == prop.declared_tolerance
+
+
+class DerivativeClippedAtZero(proofcheck.MatrixBackprop):
+    """T1.step with ``f'`` clipped at 0: wrong only where ``f' < 0`` (``sin`` past pi / 2)."""
+
+    def backward_delta(self, W_next: Any, delta_next: Any, dfz: Any) -> Any:
+        return np.asarray(np.maximum(dfz, 0.0) * (W_next.T @ delta_next))
+
+
+def _sin_at_two() -> Network:
+    """Depth 4, one example: ``z^3 = 2`` under ``sin``, where ``f' = cos 2 < 0``."""
+    return Network.paper([np.ones((1, 1))] * 4, [np.zeros(1)] * 4,
+                         ("identity", "identity", "sin", "identity"), "squared_error",
+                         np.array([[2.0]]), np.zeros((1, 1)))
+
+
+def _found_by_T2_only() -> list[Row]:
+    """T1.step isolated held (its examples did not reach ``f' < 0``); T2 isolated failed on
+    a network with N = 1, in backward_delta at layer 3."""
+    net = _sin_at_two()
+    counterexample = Counterexample(net.summary(), quantity="Delta^3", function="backward_delta",
+                                    layer=3, called=["backward_delta"])
+    return [Row("T1.step", "isolated", "", "", "holds", examples=20, needs=["backward_delta"]),
+            Row("T2", "isolated", "", "", "fails", examples=3, needs=["backward_delta"],
+                counterexample=counterexample)]
+
+
+def test_at_one_example_the_data_matrix_form_is_not_blamed() -> None:
+    """Where the T1 step's row was not run: the diagnosis names the step of the function."""
+    message = diagnose(_found_by_T2_only()[1:]).message
+    assert message.startswith(
+        "T2 fails in isolation on a network with one example (N = 1), where the data-matrix "
+        "form is the theorem itself: a failure of T1.step: the induction step is wrong"), message
+    assert "a sum or a mean over the N examples" not in message
+
+
+def test_at_one_example_the_T1_row_runs_on_it_with_fewer_layers_and_is_the_root_cause() -> None:
+    from proofcheck._verify import _at_one_example  # the follow-up run_rows makes
+
+    plan = plan_rows(DerivativeClippedAtZero(), profile="ci", steps=["T1.step", "T2"],
+                     database=False)
+    rows = _at_one_example(plan, _found_by_T2_only())
+    step = rows[0]
+    assert step.status == "fails" and step.counterexample is not None
+    assert step.counterexample.found_by == "T2 isolated"
+    network = step.counterexample.network
+    assert network is not None
+    assert (network["depth"], network["activations"]) == (2, ["sin", "identity"])
+    d = diagnose(rows)
+    assert (d.root_cause, d.mode) == ("T1.step", "isolated")
+    assert "The example was found by T2 isolated" in d.message
+    assert "T2 isolated fails only as a consequence (it calls backward_delta" in d.message
