@@ -88,9 +88,11 @@ def _at_kinks(net: Network, hand: HandSide,
 
     Without such units, one comparison with the oracle. With them, the layers' conventions
     are chosen from the output layer down: layer ``l``'s is one under which the checks of
-    layers ``l..k`` hold (they do not depend on the layers below). A layer where every
-    convention holds (its kink did not matter) keeps the left derivative and is not named;
-    where two hold, the first is tried first and the second if the layers below fail. The
+    layers ``l..k`` hold (they do not depend on the layers below). A layer where both
+    one-sided derivatives hold (its kink did not matter) keeps the left derivative and is
+    not named; where only some conventions hold, the first is tried first and the next if
+    the layers below fail. The oracle runs once per distinct choice (the left derivative
+    of a layer not yet chosen is its parent's choice). The
     checks of the conventions found carry their names. If a layer has no convention that
     holds, the checks with the left derivative there are returned, saying that none
     matched in that layer.
@@ -123,18 +125,24 @@ def _at_kinks(net: Network, hand: HandSide,
             failures.append(_named(checks, chosen))
             return None
         l = layers[i]
-        tried = [(kind, chosen.with_layer(l, names[l], kind)) for kind, _ in accepted[l]]
-        holding = [c for _, c in tried if _hold_from(outcome(c), l)]
-        if not holding:
+
+        def holds(kind: str) -> bool:
+            return _hold_from(outcome(chosen.with_layer(l, names[l], kind)), l)
+
+        # Both one-sided derivatives hold: so does every value between them (the
+        # gradients are affine in f'(kink)), and the kink of layer l changes nothing.
+        if holds("left") and holds("right"):
+            return search(i + 1, chosen)
+        held = False
+        for kind, _ in accepted[l]:  # evaluated only as far as needed
+            if holds(kind):
+                held = True
+                found = search(i + 1, chosen.with_layer(l, names[l], kind))
+                if found is not None:
+                    return found
+        if not held:
             label = error_model.describe_convention(None, [names[l]], layer=l)
             failures.append([x._replace(kink_convention=label) for x in outcome(chosen)])
-            return None
-        if len(holding) == len(tried):  # the kink of layer l changes nothing
-            return search(i + 1, chosen)
-        for c in holding:
-            found = search(i + 1, c)
-            if found is not None:
-                return found
         return None
 
     found = search(0, error_model.LayerConventions({}, {}))
