@@ -41,11 +41,13 @@ _BLOB = re.compile(r"@reproduce_failure\([^)]*\)")
 
 
 class _Falsified(Exception):
-    def __init__(self, example: Any, worst: Check | None, crash: UserCodeFailure | None) -> None:
+    def __init__(self, example: Any, worst: Check | None, crash: UserCodeFailure | None,
+                 called: list[str] | None) -> None:
         super().__init__("falsified")
         self.example = example
         self.worst = worst
         self.crash = crash
+        self.called = called
 
 
 @dataclass
@@ -108,6 +110,10 @@ class RowOutcome:
         return worst
 
 
+def _calls(subject: Subject) -> list[str] | None:
+    return None if subject.called is None else list(subject.called)
+
+
 def _tolist(x: Any) -> Any:
     if isinstance(x, np.ndarray):
         return x.tolist()
@@ -124,9 +130,11 @@ def _counterexample(f: _Falsified, reproduce: str | None) -> Counterexample:
         inputs = {k: _tolist(v) for k, v in f.crash.inputs.items()}
         if isinstance(f.crash, WrongResult):
             return Counterexample(net, function=f.crash.function, inputs=inputs,
-                                  result=f.crash.message, reproduce=reproduce)
+                                  result=f.crash.message, reproduce=reproduce,
+                                  called=f.called)
         return Counterexample(net, function=f.crash.function, inputs=inputs,
-                              exception=f.crash.last_line, reproduce=reproduce)
+                              exception=f.crash.last_line, reproduce=reproduce,
+                              called=f.called)
     w = f.worst
     assert w is not None
     c = w.comparison
@@ -135,7 +143,7 @@ def _counterexample(f: _Falsified, reproduce: str | None) -> Counterexample:
         inputs={k: _tolist(v) for k, v in w.inputs.items()}, actual=_tolist(w.actual),
         expected=_tolist(w.expected), index=list(c.location), actual_value=c.actual_value,
         expected_value=c.expected_value, max_error=c.max_error, ratio=c.ratio,
-        reproduce=reproduce)
+        reproduce=reproduce, called=f.called)
 
 
 def run_property(prop: Property, subject: Subject, profile: settings, *, context: Context,
@@ -151,6 +159,7 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
     strategy = prop.strategy(context)
 
     def body(example: Any) -> None:
+        subject.start_example()  # the calls of this example only
         try:
             checks = prop.check(subject, example)
         except NotApplicable as reason:
@@ -160,7 +169,7 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
             outcome.note(str(reason))
             return
         except UserCodeFailure as crash:
-            raise _Falsified(example, None, crash) from None
+            raise _Falsified(example, None, crash, _calls(subject)) from None
         except ImplementationError as exc:
             exc.example = example  # type: ignore[attr-defined]
             raise
@@ -170,7 +179,7 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
         ratio = worst.comparison.ratio
         target(min(float(ratio), 1e300) if np.isfinite(ratio) else 1e300, label="error ratio")
         if not worst.comparison.holds:
-            raise _Falsified(example, worst, None)
+            raise _Falsified(example, worst, None, _calls(subject))
 
     test = given(strategy)(body)
     for explicit in prop.examples(context) if prop.examples is not None else []:

@@ -334,7 +334,9 @@ def _contained(messages: list[dict[str, Any]], stopped: str | None, returncode: 
             stopped = f"exited with status {returncode}"
     return Contained(
         planned=list(plan.get("rows", [])),
-        rows=[m["row"] for m in messages if m.get("kind") == "row"],
+        # A row sent again (run again on another row's example) replaces the first.
+        rows=list({row_key(m["row"]): m["row"] for m in messages
+                   if m.get("kind") == "row"}.values()),
         profile=plan.get("profile"), layer_target=bool(plan.get("layer_target")),
         error=error, stopped=stopped,
         output=bytes(reader.head).decode("utf-8", errors="replace"),

@@ -249,7 +249,7 @@ def verify(
     if jobs > 1 and len(plan.properties) > 1 and _can_travel(traveller):
         options = {"profile": plan.profile_name, "database": database, "seed": seed,
                    "name": plan.subject.name, "steps": steps}
-        rows = _parallel_rows(plan, jobs, progress, options)
+        rows = _at_one_example(plan, _parallel_rows(plan, jobs, progress, options), progress)
     else:
         rows = run_rows(plan, progress=progress)
     report = Report(plan.subject.name, plan.profile_name, rows,
@@ -355,7 +355,124 @@ def run_rows(plan: Plan, *, keys: Collection[str] | None = None,
         rows.append(_run_row(plan, prop))
         if progress is not None:
             progress(i, len(selected), prop.step, prop.mode, rows[-1])
-    return rows
+    return _at_one_example(plan, rows, progress)
+
+
+#: The T1 step of each step function, which T2 isolated checks in data-matrix form.
+_STEP_OF = {f.name: f.step for f in PROTOCOL_FUNCTIONS if f.name != "gradients"}
+
+
+def _at_one_example(plan: Plan, rows: list[Row],
+                    progress: ProgressCallback | None = None) -> list[Row]:
+    """The rows, with a T1 row run again on T2 isolated's failing example of one example.
+
+    With ``N = 1`` the data-matrix form is the theorem itself: a step function that
+    fails T2 isolated on a network with one example fails its T1 step there. When the
+    T1 step's isolated row holds (its own examples did not reach the mistake, e.g. a
+    derivative clipped at 0, wrong only where ``f' < 0``), it is run again with that
+    network as its first example, after removing the layers the failure does not need
+    (:func:`_fewer_layers`, as Hypothesis shrinks the T1 rows' examples): the row then
+    fails with its own counterexample (``found_by`` names T2 isolated), the root cause is
+    the T1 step, and T2 isolated fails as its consequence. Nothing changes when T2
+    isolated holds, its example has more than one column, the T1 row is not in ``rows``
+    or already fails, or the failure does not show on the T1 row.
+    """
+    t2 = next((r for r in rows if (r.step, r.mode, r.layer) == ("T2", "isolated", None)), None)
+    c = t2.counterexample if t2 is not None and t2.status == "fails" else None
+    if (c is None or not c.network or c.network.get("batch_size") != 1
+            or c.function not in _STEP_OF):
+        return rows
+    step = _STEP_OF[c.function]
+    index = next((i for i, r in enumerate(rows)
+                  if (r.step, r.mode, r.layer) == (step, "isolated", None)), None)
+    prop = next((p for p in plan.properties if p.key == f"{step}/isolated"), None)
+    net = _paper_network(c.network)
+    if index is None or prop is None or net is None or rows[index].status != "holds":
+        return rows
+    smaller = _fewer_layers(prop, plan.subject, net)
+    if smaller is None:
+        return rows
+    before = rows[index]
+    def examples(context: Any) -> list[Any]:
+        return [smaller, *(prop.examples(context) if prop.examples is not None else [])]
+
+    row = _run_row(plan, dataclasses.replace(prop, examples=examples))
+    if row.status != "fails" or row.counterexample is None:
+        return rows
+    row.counterexample.found_by = "T2 isolated"
+    row.examples += before.examples
+    row.seconds = round(row.seconds + before.seconds, 3)
+    if progress is not None:
+        progress(index + 1, len(rows), row.step, row.mode, row)
+    return [row if i == index else r for i, r in enumerate(rows)]
+
+
+def _paper_network(summary: dict[str, Any]) -> Any:
+    """The paper's network a counterexample's ``network`` summary describes, else None."""
+    import numpy as np
+
+    from proofcheck.network import Network
+
+    if not all(str(layer).startswith("Affine(") for layer in summary.get("layers", [])):
+        return None
+    if not all(name in ACTIVATIONS for name in summary.get("activations", [])):
+        return None
+    return Network.paper([np.array(theta["W"], dtype=np.float64) for theta in summary["params"]],
+                         [np.array(theta["b"], dtype=np.float64) for theta in summary["params"]],
+                         tuple(summary["activations"]), summary["cost"],
+                         np.array(summary["X"], dtype=np.float64),
+                         np.array(summary["Y"], dtype=np.float64))
+
+
+def _fewer_layers(prop: Any, subject: Any, net: Any) -> Any:
+    """``net`` with every layer removed whose removal keeps ``prop`` failing (None if it
+    does not fail on ``net``): the first layer (its output becomes the input ``X``), or a
+    layer ``j`` whose input and output widths are equal (the output layer only where the
+    layer below has the same activation, so that the cost's statement still holds)."""
+    if not _fails(prop, subject, net):
+        return None
+    shrunk = True
+    while shrunk:
+        shrunk = False
+        for candidate in _without_a_layer(net):
+            if _fails(prop, subject, candidate):
+                net, shrunk = candidate, True
+                break
+    return net
+
+
+def _without_a_layer(net: Any) -> list[Any]:
+    from proofcheck.network import Network, forward_numpy
+
+    k, names = net.depth, net.activation_names
+    if k < 2:
+        return []
+    _, As = forward_numpy(net.weights, net.biases, names, net.X)
+    smaller = [net.tail(As[1])]
+    for j in range(2, k + 1):  # layer j: widths n_{j-1} -> n_j
+        if net.widths[j - 1] != net.widths[j] or (j == k and names[k - 2] != names[k - 1]):
+            continue
+        keep = [l for l in range(k) if l != j - 1]
+        smaller.append(Network.paper([net.weights[l] for l in keep],
+                                     [net.biases[l] for l in keep],
+                                     tuple(names[l] for l in keep), net.cost, net.X, net.Y))
+    return smaller
+
+
+def _fails(prop: Any, subject: Any, net: Any) -> bool:
+    """Whether ``prop``'s check fails on ``net`` (a wrong value, a crash or a wrong result
+    of the implementation; anything else, such as an example outside the statement, is not
+    a failure)."""
+    from proofcheck.properties import UserCodeFailure
+
+    subject.start_example()
+    try:
+        checks = prop.check(subject, net)
+    except UserCodeFailure:
+        return True
+    except Exception:
+        return False
+    return any(not c.comparison.holds for c in checks)
 
 
 def _run_row(plan: Plan, prop: Any) -> Row:

@@ -62,14 +62,21 @@ left and the right derivative (``Activation.subdifferential``) is a correct
 
 * **Exactly at the kink** (the potential is exactly 0, e.g. ``W = 0, b = 0``):
   an implementation's ``gradients`` may use the left derivative, the right
-  one or their midpoint, one value per activation for every unit at its kink
-  (:func:`kink_conventions`). The rows that call ``gradients`` compare with
-  the oracle under each convention (the oracle differentiates the same
-  forward map, with the chosen derivative at that one point) and accept the
-  first that matches; the report names it ("relu'(0) = 1: the right
-  derivative"). Mixing values unit by unit, or any other value of the
+  one or their midpoint, one value per layer for every unit of that layer at
+  its kink (:func:`layer_conventions`): hidden layers with ``z > 0`` and the
+  output layer with ``z >= 0`` is a valid generalized gradient too. The rows
+  that call ``gradients`` compare with the oracle under the conventions (the
+  oracle differentiates the same forward map, with the chosen derivative at
+  that one point of each layer), choosing from the output layer down: the
+  gradients of layers ``l..k`` depend on the conventions of those layers
+  only (:func:`kink_layers`), so layer ``l``'s is the one under which they
+  match, at most three comparisons per layer with units at a kink. The
+  report names what was used, per activation when its layers agree ("relu'(0)
+  = 1: the right derivative"), else per layer ("layer 1: relu'(0) = 0 (the
+  left derivative), layer 2: relu'(0) = 1 (the right derivative)").
+  Mixing values unit by unit within a layer, or any other value of the
   subdifferential, is not accepted; a value outside it (``relu'(0) = 2``) is
-  a failure, and the report says no convention matched.
+  a failure, and the report says no convention matched in that layer.
 * **Within rounding of the kink**: a potential that is the cancellation of
   non-zero terms and lies within ``KINK_MARGIN`` of the kink (relative to its
   terms), or one closer to it than the tolerances' ``FLOOR`` (about
@@ -108,16 +115,20 @@ __all__ = [
     "KINK_MARGIN",
     "MARGIN",
     "KinkConvention",
+    "LayerConventions",
     "LayerRounding",
     "NetworkScales",
     "U",
     "carried_delta",
     "derivative_rounding",
     "describe_convention",
+    "describe_layer_conventions",
     "forward_errors",
     "judged_scale",
     "kink_activations",
     "kink_conventions",
+    "kink_layers",
+    "layer_conventions",
     "layer_near_kink",
     "layer_network_scales",
     "layer_product_scale",
@@ -498,14 +509,88 @@ def kink_conventions(activations: Sequence[str]) -> list[KinkConvention]:
     return choices
 
 
+def kink_layers(net: Network, Zs: Sequence[Float64Array]) -> list[int]:
+    """The layers ``l`` (from 1) with a unit exactly at their activation's kink, from the
+    output layer down (the order in which a layer's convention can be told apart: the
+    gradients of layers ``l..k`` depend on the conventions of those layers only)."""
+    return [l for l in range(net.depth, 0, -1)
+            if ACTIVATIONS[net.activation_names[l - 1]].kink is not None
+            and np.any(ACTIVATIONS[net.activation_names[l - 1]].kink == Zs[l - 1])]
+
+
+class LayerConventions(NamedTuple):
+    """The convention at the kink chosen for each layer where it matters.
+
+    Attributes
+    ----------
+    activations : dict of int to str
+        The activation of each layer ``l`` named here.
+    names : dict of int to str
+        The convention of layer ``l``, a key of :data:`CONVENTIONS`.
+    """
+
+    activations: dict[int, str]
+    names: dict[int, str]
+
+    def derivative(self, l: int) -> float:
+        """The value of ``f^l'`` at the kink that layer ``l``'s convention gives."""
+        name = self.activations[l]
+        left, right = ACTIVATIONS[name].subdifferential or (0.0, 0.0)
+        return CONVENTIONS[self.names[l]](left, right)
+
+    def with_layer(self, l: int, activation: str, convention: str) -> LayerConventions:
+        """These conventions, and ``convention`` for layer ``l`` of ``activation``."""
+        return LayerConventions({**self.activations, l: activation},
+                                {**self.names, l: convention})
+
+
+def layer_conventions(activation: str) -> list[tuple[str, float]]:
+    """The accepted conventions of ``activation`` at its kink and their value of ``f'``,
+    the left one first."""
+    left, right = ACTIVATIONS[activation].subdifferential or (0.0, 0.0)
+    return [(kind, rule(left, right)) for kind, rule in CONVENTIONS.items()]
+
+
+def describe_layer_conventions(conventions: LayerConventions) -> str:
+    """What an implementation uses at its kinks, layer by layer.
+
+    An activation whose layers all use one convention is named as
+    :func:`describe_convention` names it (``"relu'(0) = 1: the right derivative"``);
+    one whose layers differ is named layer by layer (``"layer 1: relu'(0) = 0 (the left
+    derivative), layer 2: relu'(0) = 1 (the right derivative)"``).
+    """
+    by_activation: dict[str, list[int]] = {}
+    for l in sorted(conventions.names):
+        by_activation.setdefault(conventions.activations[l], []).append(l)
+    parts = []
+    for name in (n for n in ACTIVATIONS if n in by_activation):
+        layers = by_activation[name]
+        kinds = {conventions.names[l] for l in layers}
+        if len(kinds) == 1:
+            kind = kinds.pop()
+            value = conventions.derivative(layers[0])
+            parts.append(describe_convention(KinkConvention({name: kind}, {name: value})))
+            continue
+        kink = _number(ACTIVATIONS[name].kink or 0.0)
+        parts.append(", ".join(
+            f"layer {l}: {name}'({kink}) = {_number(conventions.derivative(l))} "
+            f"({_kind_words(conventions.names[l])})" for l in layers))
+    return "; ".join(parts)
+
+
+def _kind_words(kind: str) -> str:
+    return ("the midpoint of the one-sided derivatives" if kind == "midpoint" else
+            f"the {kind} derivative")
+
+
 def _number(x: float) -> str:
     return f"{x:g}"
 
 
 def describe_convention(convention: KinkConvention | None,
-                        activations: Sequence[str] = ()) -> str:
+                        activations: Sequence[str] = (), layer: int | None = None) -> str:
     """``"relu'(0) = 1: the right derivative"``; for ``None``, that none of the accepted
-    conventions for ``activations`` matched."""
+    conventions for ``activations`` matched (at ``layer``, when one is named)."""
     if convention is None:
         parts = []
         for name in activations:
@@ -513,7 +598,8 @@ def describe_convention(convention: KinkConvention | None,
             values = sorted({_number(v.derivatives[name])
                              for v in kink_conventions([name])}, key=float)
             parts.append(f"{name}'({_number(kink)}) = {', '.join(values[:-1])} or {values[-1]}")
-        return ("a value at a kink that no accepted convention gives (accepted: "
+        where = f" in layer {layer}" if layer is not None else ""
+        return (f"a value at a kink{where} that no accepted convention gives (accepted: "
                 + "; ".join(parts) + ")")
     return "; ".join(
         f"{name}'({_number(ACTIVATIONS[name].kink or 0.0)}) = "

@@ -258,6 +258,7 @@ def network_gradients(
     net: Network,
     *,
     kink_derivatives: Mapping[str, float] | None = None,
+    layer_kink_derivatives: Sequence[float | None] | None = None,
 ) -> NetworkGradients:
     """The oracle's forward pass, deltas and gradients of the mean cost ``C`` (D4, G.*).
 
@@ -279,17 +280,30 @@ def network_gradients(
         map, the left one). The oracle differentiates the same function, written
         as ``f(kink) + s (z - kink)`` at that one point, so it stays autodiff of
         the forward map.
+    layer_kink_derivatives : sequence of float or None, optional
+        The same, layer by layer (``k`` entries, the one of layer ``l`` at
+        ``l - 1``; ``None``: JAX's own derivative there), for an implementation
+        whose layers use different conventions. Given together with
+        ``kink_derivatives``, it decides the layers where it is not ``None``.
     """
     if net.is_paper:
-        return _paper_gradients(net, kink_derivatives or {})
-    if kink_derivatives:
+        chosen = kink_derivatives or {}
+        per_layer = [chosen.get(name) for name in net.activation_names]
+        if layer_kink_derivatives is not None:
+            if len(layer_kink_derivatives) != net.depth:
+                raise ValueError(f"layer_kink_derivatives has {len(layer_kink_derivatives)} "
+                                 f"entries; expected one per layer, k = {net.depth}")
+            per_layer = [mine if mine is not None else other
+                         for mine, other in zip(layer_kink_derivatives, per_layer, strict=True)]
+        return _paper_gradients(net, per_layer)
+    if kink_derivatives or layer_kink_derivatives:
         raise ValueError("kink_derivatives applies to the paper's network only "
                          f"(affine layers and elementwise activations), not {net.describe()}")
     return _layer_gradients(net)
 
 
 @in_float64
-def _paper_gradients(net: Network, kink_derivatives: Mapping[str, float]) -> NetworkGradients:
+def _paper_gradients(net: Network, kink_derivatives: Sequence[float | None]) -> NetworkGradients:
     tables = _tables()
     weights, biases, activations = net.weights, net.biases, net.activation_names
     cost, X, Y = net.cost, net.X, net.Y
@@ -301,8 +315,8 @@ def _paper_gradients(net: Network, kink_derivatives: Mapping[str, float]) -> Net
     Ws = [_pad(W, (P, P)) for W in weights] + [np.zeros((P, P))] * padded
     bs = [_pad(b, (P,)) for b in biases] + [np.zeros(P)] * padded
     neutral = np.array(COSTS[cost].neutral, dtype=np.float64)
-    kinks = [_kink(name, kink_derivatives) for name in activations]
-    kinks += [_kink(activations[-1], {})] * padded
+    kinks = [_kink(name, s) for name, s in zip(activations, kink_derivatives, strict=True)]
+    kinks += [_kink(activations[-1], None)] * padded
     act_idx = _activation_index(tables, [*activations, *[activations[-1]] * padded])
     with jax.numpy_rank_promotion("raise"):
         C, Zs, As, dfz, grad_a, dE, dW, db = _network_function(tables)(
@@ -354,15 +368,15 @@ def _layer_gradients(net: Network) -> NetworkGradients:
                             to_numpy(grads), np.asarray(grad_a))
 
 
-def _kink(name: str, chosen: Mapping[str, float]) -> Float64Array:
+def _kink(name: str, chosen: float | None) -> Float64Array:
     """``(point, f(point), f'(point))`` for a chosen kink derivative, else ``(NaN, 0, 0)``:
     no potential equals NaN, and the zeros keep the unused branch's derivative finite."""
     activation = ACTIVATIONS[name]
-    if activation.kink is None or name not in chosen:
+    if activation.kink is None or chosen is None:
         return np.array([np.nan, 0.0, 0.0])
     point = activation.kink
     value = float(activation(np.full((1, 1), point))[0, 0])
-    return np.array([point, value, chosen[name]], dtype=np.float64)
+    return np.array([point, value, chosen], dtype=np.float64)
 
 
 # --- lemma-level oracles ------------------------------------------------------

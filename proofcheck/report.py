@@ -57,8 +57,13 @@ Each ``Row``::
         "reproduce": str | null,      # the @reproduce_failure decorator for this example
                                       # (null for a row's explicit example, which every
                                       # run checks first)
-        "result": str | null          # a result that cannot be compared: what was
+        "result": str | null,         # a result that cannot be compared: what was
                                       # returned and what was expected
+        "called": [str, ...] | null,  # the protocol functions that ran on this
+                                      # example, those the implementation's own code
+                                      # called included (null: not recorded)
+        "found_by": str | null        # the row that found this example, when another
+                                      # did ("T2 isolated": its example with N = 1)
       },
       "kink_convention": [str, ...],  # the conventions used at potentials exactly at a
                                       # kink, e.g. "relu'(0) = 1: the right derivative"
@@ -120,6 +125,7 @@ from typing import Any
 
 import numpy as np
 
+from proofcheck.protocol import PROTOCOL_FUNCTIONS
 from proofcheck.steps import STEP_IDS, get_step
 
 __all__ = ["SCHEMA", "Counterexample", "Diagnosis", "Report", "Row"]
@@ -169,6 +175,8 @@ class Counterexample:
     exception: str | None = None
     reproduce: str | None = None
     result: str | None = None
+    called: list[str] | None = None
+    found_by: str | None = None
 
 
 @dataclass
@@ -231,12 +239,14 @@ def diagnose(rows: list[Row], *, layer_target: bool = False) -> Diagnosis:
     consequence" when it runs the root cause's code, and "also fails"
     otherwise (a second mistake, to be looked at on its own):
 
-    - a row runs a protocol function when the function is in its ``needs``;
-      the root cause's function is the one its counterexample names (else its
-      ``needs``). Rows that call ``gradients`` call the user's whole
-      implementation, which is a function of its own: they do not run
-      ``backward_delta`` or ``bias_grad`` even where those are wrong, so they
-      are never a consequence of them;
+    - a row runs a protocol function when the function ran on its failing
+      example: the check called it, or the implementation's own code did (a
+      ``gradients`` that calls ``self.weight_grad``), as recorded while the
+      example ran (``Counterexample.called``; where nothing was recorded, the
+      row's ``needs``). The root cause's function is the one its
+      counterexample names (else its ``needs``). A ``gradients`` that computes
+      everything itself does not run ``backward_delta`` or ``bias_grad`` even
+      where those are wrong, so its rows are not a consequence of them;
     - a layer type's product (a G.* root cause, whose rows have no ``needs``)
       is run by the G.* network rows on networks that contain the layer type:
       all of them in a run for one layer type (``layer_target``), else those
@@ -302,8 +312,14 @@ def consequences(rows: list[Row], *, layer_target: bool = False) -> list[Row]:
 def _isolated_diagnosis(root: Row, failing: list[Row], layer_target: bool) -> Diagnosis:
     """An isolated (or lemma) row is the root cause: its step, its function, the rest."""
     c = root.counterexample
+    step = _step_at_one_example(root)
     if root.layer is not None:
         text = _layer_lemma_text(root)
+    elif step is not None:
+        # N = 1: T2 isolated checked the theorem itself, not the data-matrix form.
+        text = (f"{root.step} fails in isolation on a network with one example (N = 1), "
+                "where the data-matrix form is the theorem itself: a failure of "
+                f"{step}: {MEANING.get(step, 'this step is wrong')}.")
     else:
         text = (f"{root.step} fails in isolation: "
                 f"{MEANING.get(root.step, 'this step is wrong')}.")
@@ -311,8 +327,32 @@ def _isolated_diagnosis(root: Row, failing: list[Row], layer_target: bool) -> Di
         text += f" The function at fault is {c.function}" + (
             f": {c.result}." if c.result else
             f": it raised {c.exception}." if c.exception else ".")
+    if c is not None and c.found_by:
+        text += (f" The example was found by {c.found_by}, on a network with one example "
+                 f"(N = 1), where the data-matrix form is the theorem itself; {root.step}'s "
+                 "own examples had not reached the mistake.")
     text += _consequences(root, [r for r in failing if r is not root], layer_target)
     return Diagnosis(root.step, root.mode, text, root.layer)
+
+
+#: The T1 step of each step function (the protocol's table).
+_STEP_OF_FUNCTION = {f.name: f.step for f in PROTOCOL_FUNCTIONS if f.name != "gradients"}
+
+
+def _step_at_one_example(root: Row) -> str | None:
+    """The T1 step a T2 isolated failure belongs to when its example has one column.
+
+    With ``N = 1`` the data-matrix form is the theorem itself, so a step function that
+    fails there fails its T1 step (``verify`` then runs that step's isolated row again
+    on the example, which becomes the root cause; this names it where that row was not
+    run, e.g. ``--steps T2``).
+    """
+    c = root.counterexample
+    if (root.step, root.mode) != ("T2", "isolated") or c is None or not c.network:
+        return None
+    if c.network.get("batch_size") != 1:
+        return None
+    return _STEP_OF_FUNCTION.get(c.function or "")
 
 
 def _end_to_end_diagnosis(first: Row, failing: list[Row]) -> Diagnosis:
@@ -402,10 +442,17 @@ def _consequences(root: Row, others: list[Row], layer_target: bool) -> str:
                      (f"{root.step} runs no function of the implementation",) * 2)
     rest = [r for r in others if all(r is not f for f in follows)]
     text = ""
-    if follows:
-        one = len(follows) == 1
-        text += (f" {_join([r.label for r in follows])} {'fails' if one else 'fail'} only as a "
-                 f"consequence ({because[0 if one else 1].format(named)}; fix the root cause "
+    # A row that runs the function only through the implementation's own gradients
+    # (recorded while it ran) is said to, apart from those that call it themselves.
+    inner = ([] if root.step.startswith("G.") else
+             [r for r in follows if not _root_functions(root) & set(r.needs)])
+    for group, reason in (([r for r in follows if all(r is not i for i in inner)], because),
+                          (inner, ("its gradients calls {0}", "their gradients call {0}"))):
+        if not group:
+            continue
+        one = len(group) == 1
+        text += (f" {_join([r.label for r in group])} {'fails' if one else 'fail'} only as a "
+                 f"consequence ({reason[0 if one else 1].format(named)}; fix the root cause "
                  "first).")
     if rest:
         one = len(rest) == 1
@@ -418,13 +465,31 @@ def _consequences(root: Row, others: list[Row], layer_target: bool) -> str:
 
 def _follows(root: Row, others: list[Row], layer_target: bool) -> list[Row]:
     """The rows of ``others`` that run the root cause's code (see :func:`diagnose`)."""
-    c = root.counterexample
     if root.step.startswith("G."):
         owners = _owners(root)
         return [r for r in others if r.step.startswith("G.") and r.layer is None
                 and (layer_target or _contains(r, owners))]
-    functions = {c.function} if c is not None and c.function else set(root.needs)
-    return [r for r in others if functions & set(r.needs)]
+    functions = _root_functions(root)
+    return [r for r in others if functions & _ran(r)]
+
+
+def _root_functions(root: Row) -> set[str]:
+    """The protocol functions a root cause's failure is in: the one its counterexample
+    names, else those it calls."""
+    c = root.counterexample
+    return {c.function} if c is not None and c.function else set(root.needs)
+
+
+def _ran(row: Row) -> set[str]:
+    """The protocol functions that ran on ``row``'s failing example: those recorded while
+    it ran (the implementation's own calls included, see
+    :class:`proofcheck.properties.Subject`), else, where nothing was recorded (a report
+    written before calls were recorded, an implementation whose functions cannot be
+    wrapped), those the check calls (``needs``)."""
+    c = row.counterexample
+    if c is not None and c.called is not None:
+        return set(c.called)
+    return set(row.needs)
 
 
 def _join(items: list[str]) -> str:

@@ -14,7 +14,9 @@ others out of the total).
 
 **What a step earns.** Its points when every row of it holds, or fails only as
 a consequence of the root cause in another step (:func:`proofcheck.report.consequences`:
-the student made one mistake, not five); nothing when one of its rows is the
+the student made one mistake, not five; decided, as the report's diagnosis is, from
+the functions that ran on the row's failing example, those the submission's own
+``gradients`` called included); nothing when one of its rows is the
 root cause, fails on its own, or did not finish (a time or memory limit, an
 exit).
 

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 import proofcheck
 from proofcheck import MatrixBackprop, error_model, oracle
 from proofcheck.catalog import LoopBackprop, clipped_probabilities, relu_derivative_two_at_kink
+from proofcheck.costs import COSTS
 from proofcheck.error_model import CEILING, MARGIN, U, judged_scale
 from proofcheck.strategies import Network, networks
 from proofcheck.tolerances import TOLERANCES, compare
@@ -434,3 +435,72 @@ def test_a_residual_products_cancellation_at_a_zero_input_is_judged_at_its_terms
     assert check("J_a^T delta", numpy_value, fused, scale=scale).comparison.holds
     # An input product off by 1e-6 of delta's size still fails at that scale.
     assert not check("J_a^T delta", fused + 1e-6 * 0.75, fused, scale=scale).comparison.holds
+
+
+class HiddenLeftOutputRight:
+    """Student code for relu networks with two helpers: ``relu'(z)`` as ``z > 0`` in the
+    hidden layers and ``z >= 0`` at the output. Every unit's value is in the
+    subdifferential: a valid generalized gradient, with a convention per layer."""
+
+    supported_activations = frozenset(RELU_NETWORKS)
+
+    def gradients(self, weights: list[np.ndarray], biases: list[np.ndarray],
+                  activations: list[str], cost: str, X: np.ndarray,
+                  Y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        def hidden(name: str, Z: np.ndarray) -> np.ndarray:
+            return (Z > 0).astype(float) if name == "relu" else np.ones_like(Z)
+
+        def output(name: str, Z: np.ndarray) -> np.ndarray:
+            return (Z >= 0).astype(float) if name == "relu" else np.ones_like(Z)
+
+        Zs, As = MatrixBackprop().forward(weights, biases, activations, X)
+        k, N = len(weights), X.shape[1]
+        grad_a = COSTS[cost].gradient(As[k], Y) / N
+        delta = output(activations[k - 1], Zs[k - 1]) * grad_a
+        dWs, dbs = [np.empty(0)] * k, [np.empty(0)] * k
+        for l in range(k, 0, -1):
+            dWs[l - 1], dbs[l - 1] = delta @ As[l - 1].T, delta.sum(axis=1)
+            if l > 1:
+                delta = hidden(activations[l - 2], Zs[l - 2]) * (weights[l - 1].T @ delta)
+        return dWs, dbs
+
+
+def _kinks_in_both_layers() -> Network:
+    """Hidden unit 1 and the output unit exactly at relu's kink (their terms all 0), and
+    both matter: W^2 reaches the hidden one, and the output's delta reaches dW^2 through the
+    other hidden unit, ``a^1_2 = 1``."""
+    return Network.paper([np.array([[0.0], [1.0]]), np.array([[2.0, 0.0]])],
+                         [np.zeros(2), np.zeros(1)], ("relu", "relu"), "squared_error",
+                         np.array([[1.0]]), np.array([[1.0]]))
+
+
+def test_a_kink_convention_per_layer_holds_and_is_named_per_layer() -> None:
+    """relu'(0) = 0 in the hidden layer and 1 at the output: accepted, and named by layer
+    (one convention per activation for the whole network failed it)."""
+    from proofcheck.properties import Subject
+    from proofcheck.properties._theorem import check_T1_grad
+
+    checks = run_check(check_T1_grad, Subject(HiddenLeftOutputRight()), _kinks_in_both_layers())
+    assert all(c.comparison.holds for c in checks), [c.quantity for c in checks
+                                                     if not c.comparison.holds]
+    assert {c.kink_convention for c in checks} == {
+        "layer 1: relu'(0) = 0 (the left derivative), "
+        "layer 2: relu'(0) = 1 (the right derivative)"}
+
+
+def test_relu_derivative_two_fails_in_the_layer_where_it_is_used() -> None:
+    from proofcheck.properties import Subject
+    from proofcheck.properties._theorem import check_T1_grad
+
+    checks = run_check(check_T1_grad, Subject(relu_derivative_two_at_kink),
+                       _kinks_in_both_layers())
+    assert not all(c.comparison.holds for c in checks)
+    assert {c.kink_convention for c in checks} == {
+        "a value at a kink in layer 2 that no accepted convention gives "
+        "(accepted: relu'(0) = 0, 0.5 or 1)"}
+
+
+def test_an_implementation_with_a_kink_convention_per_layer_holds_at_every_row() -> None:
+    report = proofcheck.verify(HiddenLeftOutputRight(), profile="ci", database=False)
+    assert report.exit_status == 0, report.render()
+    assert report.misconceptions == []

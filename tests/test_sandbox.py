@@ -391,3 +391,18 @@ def test_a_ctrl_c_delivered_to_another_thread_still_interrupts_the_grader() -> N
         assert time.monotonic() - start < 5
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_a_row_sent_again_replaces_the_first_in_its_place() -> None:
+    """``verify`` runs a T1 row again on T2 isolated's example with N = 1 and sends it again."""
+    import io
+
+    from proofcheck._sandbox import _contained, _OutputReader
+
+    first = {"step": "T1.step", "mode": "isolated", "layer": None, "status": "holds"}
+    other = {"step": "T2", "mode": "isolated", "layer": None, "status": "fails"}
+    again = {**first, "status": "fails"}
+    messages = [{"kind": "plan", "rows": []}, {"kind": "row", "row": first},
+                {"kind": "row", "row": other}, {"kind": "row", "row": again}, {"kind": "done"}]
+    contained = _contained(messages, None, 0, _OutputReader(io.BytesIO(b"")), 0.0)
+    assert contained.rows == [again, other]

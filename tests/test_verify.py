@@ -239,7 +239,7 @@ def test_json_report_follows_the_schema(tmp_path: Path) -> None:
                                   "batch_size", "params", "X", "Y"}
     assert set(ce) == {"network", "quantity", "function", "layer", "inputs", "actual",
                        "expected", "index", "actual_value", "expected_value", "max_error",
-                       "ratio", "exception", "reproduce", "result"}
+                       "ratio", "exception", "reproduce", "result", "called", "found_by"}
     assert ce["reproduce"].startswith("@reproduce_failure(")
 
 

@@ -10,8 +10,10 @@ the modes and how a property's checks are judged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -21,6 +23,7 @@ from numpy.typing import NDArray
 from proofcheck._types import Float64Array
 from proofcheck.errors import ImplementationError, InputError, one_line
 from proofcheck.network import Network
+from proofcheck.protocol import PROTOCOL_FUNCTIONS
 from proofcheck.steps import STEP_IDS
 from proofcheck.tolerances import TOLERANCES, Comparison, Tolerance, compare, term_scale
 
@@ -168,10 +171,61 @@ class Subject:
       of lists or tuples) raises :class:`~proofcheck.errors.ImplementationError`:
       the implementation does not follow the protocol, and nothing of it can be
       compared.
+
+    It also records which protocol functions ran (:attr:`called`): while a
+    protocol function of the implementation runs, every protocol function it
+    provides is wrapped on the implementation object (an instance attribute,
+    or a module's global), so that a call its own code makes, such as a
+    ``gradients`` that calls ``self.weight_grad``, is recorded as well as the
+    calls the check makes; the wrappers are removed when the call returns, so
+    the object is left as it was. The report decides from these facts whether
+    a failing row ran the root cause's function
+    (:func:`proofcheck.report.consequences`).
+
+    Attributes
+    ----------
+    called : list of str or None
+        The protocol functions that ran since :meth:`start_example`, in the
+        order first called; ``None`` when the implementation's functions cannot
+        be wrapped (an object without an instance dictionary, a frozen
+        dataclass, a read-only property), so that only what the check calls
+        directly is known.
     """
 
     impl: Any
     name: str = "implementation"
+    called: list[str] | None = field(default_factory=list, repr=False, compare=False)
+
+    def start_example(self) -> None:
+        """Forget the calls recorded so far (a new example starts)."""
+        self.called = [] if self.called is not None else None
+
+    def _note(self, function: str) -> None:
+        if self.called is not None and function not in self.called:
+            self.called.append(function)
+
+    @contextlib.contextmanager
+    def _recording(self) -> Iterator[None]:
+        """Wrap the implementation's protocol functions while its code runs (see above)."""
+        impl, saved = self.impl, []
+        try:
+            for f in PROTOCOL_FUNCTIONS:
+                if not self.provides(f.name):
+                    continue
+                own = vars(impl)
+                saved.append((f.name, f.name in own, own.get(f.name)))
+                setattr(impl, f.name, _recorder(self, f.name, getattr(impl, f.name)))
+        except (AttributeError, TypeError):  # no instance dictionary, or attributes refused
+            self.called = None
+        try:
+            yield
+        finally:
+            for name, had, value in reversed(saved):
+                with contextlib.suppress(AttributeError, TypeError):
+                    if had:
+                        setattr(impl, name, value)
+                    else:
+                        delattr(impl, name)
 
     def provides(self, function: str) -> bool:
         return callable(getattr(self.impl, function, None))
@@ -205,8 +259,12 @@ class Subject:
         target = self.impl if owner is None else owner
         label = function if owner is None else f"{type(owner).__name__}.{function}"
         copies = {k: _copy(v) for k, v in args.items()}
+        recording = self._recording() if owner is None else contextlib.nullcontext()
         try:
-            return getattr(target, function)(*copies.values())
+            if owner is None:
+                self._note(function)
+            with recording:
+                return getattr(target, function)(*copies.values())
         except (ImplementationError, InputError):
             raise
         except Exception as exc:  # the user's code crashed: a failing row, not our crash
@@ -256,6 +314,17 @@ class Subject:
                                args, label=f"dbs[{l}]")
                  for l, (db, b) in enumerate(zip(dbs, net.biases, strict=True))]
         return out_W, out_b
+
+
+def _recorder(subject: Subject, function: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    """``original``, which notes on ``subject`` that ``function`` ran."""
+
+    @functools.wraps(original)
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        subject._note(function)
+        return original(*args, **kwargs)
+
+    return recorded
 
 
 def _copy(value: Any) -> Any:

@@ -21,7 +21,7 @@ from proofcheck import error_model, forward_precision, oracle
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
-from proofcheck.error_model import KinkConvention, judged_scale, product_terms, step_scale
+from proofcheck.error_model import judged_scale, product_terms, step_scale
 from proofcheck.network import Network, forward_numpy
 from proofcheck.properties._framework import (
     Check,
@@ -95,8 +95,8 @@ def _explicit(ctx: Context) -> list[Network]:
     return _saturated(ctx) + _every_activation(ctx)
 
 
-def _oracle(net: Network, kinks: KinkConvention | None = None) -> oracle.NetworkGradients:
-    return oracle.network_gradients(net, kink_derivatives=kinks.derivatives if kinks else None)
+def _oracle(net: Network) -> oracle.NetworkGradients:
+    return oracle.network_gradients(net)
 
 
 class HandSide(NamedTuple):
@@ -121,23 +121,80 @@ def _hand_side(net: Network) -> HandSide:
 def _at_kinks(net: Network, hand: HandSide,
               compare_with: Callable[[oracle.NetworkGradients], list[Check]]) -> list[Check]:
     """Compare an implementation's own gradients with the oracle, under the kink convention
-    they use where units are exactly at a kink (see :mod:`proofcheck.error_model`).
+    each layer uses where its units are exactly at a kink (see :mod:`proofcheck.error_model`).
 
-    Without such units, one comparison with the oracle. With them, one per accepted
-    convention: the first that holds is the implementation's, and its checks carry the
-    convention's name, unless every convention holds (the kink did not matter); if none
-    holds, the left derivative's checks are returned, saying that none matched.
+    Without such units, one comparison with the oracle. With them, the layers' conventions
+    are chosen from the output layer down: layer ``l``'s is one under which the checks of
+    layers ``l..k`` hold (they do not depend on the layers below). A layer where both
+    one-sided derivatives hold (its kink did not matter) keeps the left derivative and is
+    not named; where only some conventions hold, the first is tried first and the next if
+    the layers below fail. The oracle runs once per distinct choice (the left derivative
+    of a layer not yet chosen is its parent's choice). The
+    checks of the conventions found carry their names. If a layer has no convention that
+    holds, the checks with the left derivative there are returned, saying that none
+    matched in that layer.
     """
-    names = error_model.kink_activations(net, hand.Zs)
-    if not names:
+    layers = error_model.kink_layers(net, hand.Zs)
+    if not layers:
         return compare_with(_oracle(net))
-    outcomes = [(c, compare_with(_oracle(net, c))) for c in error_model.kink_conventions(names)]
-    holding = [(c, checks) for c, checks in outcomes
-               if all(x.comparison.holds for x in checks)]
-    if len(holding) == len(outcomes):
-        return outcomes[0][1]
-    convention, checks = holding[0] if holding else outcomes[0]
-    label = error_model.describe_convention(convention if holding else None, names)
+    names = {l: net.activation_names[l - 1] for l in layers}
+    accepted = {l: error_model.layer_conventions(names[l]) for l in layers}
+    seen: dict[tuple[float, ...], list[Check]] = {}
+
+    def outcome(chosen: error_model.LayerConventions) -> list[Check]:
+        values = tuple(chosen.derivative(l) if l in chosen.names else accepted[l][0][1]
+                       for l in layers)
+        if values not in seen:
+            per_layer: list[float | None] = [None] * net.depth
+            for l, value in zip(layers, values, strict=True):
+                per_layer[l - 1] = value
+            seen[values] = compare_with(
+                oracle.network_gradients(net, layer_kink_derivatives=per_layer))
+        return seen[values]
+
+    failures: list[list[Check]] = []
+
+    def search(i: int, chosen: error_model.LayerConventions) -> list[Check] | None:
+        if i == len(layers):
+            checks = outcome(chosen)
+            if _hold_from(checks, 1):
+                return _named(checks, chosen)
+            failures.append(_named(checks, chosen))
+            return None
+        l = layers[i]
+
+        def holds(kind: str) -> bool:
+            return _hold_from(outcome(chosen.with_layer(l, names[l], kind)), l)
+
+        # Both one-sided derivatives hold: so does every value between them (the
+        # gradients are affine in f'(kink)), and the kink of layer l changes nothing.
+        if holds("left") and holds("right"):
+            return search(i + 1, chosen)
+        held = False
+        for kind, _ in accepted[l]:  # evaluated only as far as needed
+            if holds(kind):
+                held = True
+                found = search(i + 1, chosen.with_layer(l, names[l], kind))
+                if found is not None:
+                    return found
+        if not held:
+            label = error_model.describe_convention(None, [names[l]], layer=l)
+            failures.append([x._replace(kink_convention=label) for x in outcome(chosen)])
+        return None
+
+    found = search(0, error_model.LayerConventions({}, {}))
+    return found if found is not None else failures[0]
+
+
+def _hold_from(checks: list[Check], l: int) -> bool:
+    """Whether every check of the layers ``l..k`` holds."""
+    return all(x.comparison.holds for x in checks if x.layer is None or x.layer >= l)
+
+
+def _named(checks: list[Check], chosen: error_model.LayerConventions) -> list[Check]:
+    if not chosen.names:
+        return checks
+    label = error_model.describe_layer_conventions(chosen)
     return [x._replace(kink_convention=label) for x in checks]
 
 
