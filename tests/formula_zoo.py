@@ -39,16 +39,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from tests.correct_implementations import Entry
+from tests.correct_implementations import ACTIVATION_NAMES, COST_NAMES, LEAK, Entry
 
 Array = NDArray[np.float64]
 Rule = Callable[[Array], Array]
-
-ACTIVATION_NAMES = frozenset(
-    {"identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "elu", "sin"})
-COST_NAMES = frozenset({"squared_error", "binary_cross_entropy"})
-
-LEAK = 0.01
 
 
 def _quiet(rule: Rule) -> Rule:
