@@ -204,10 +204,10 @@ def _class() -> tuple[list[GradeResult], list[Any]]:
 def test_the_gradebook_has_a_header_a_row_per_submission_a_column_per_step() -> None:
     results, scores = _class()
     table = list(csv.reader(io.StringIO(gradebook_csv(results, scores))))
-    assert table[0] == ["submission", *FULL, "total", "max_score", "verdict"]
-    assert table[1] == ["subs/alice.py", "3", "4", "3", "2", "3", "2", "3", "20", "20",
-                        "every step holds"]
-    assert table[2][:3] == ["subs/bob.py", "3", "0"]
+    assert table[0] == ["student", "submission", *FULL, "total", "max_score", "verdict"]
+    assert table[1] == ["alice", "subs/alice.py", "3", "4", "3", "2", "3", "2", "3", "20",
+                        "20", "every step holds"]
+    assert table[2][:4] == ["bob", "subs/bob.py", "3", "0"]
     assert table[2][-3:] == ["16", "20", "root cause T1.step"]
     assert table[3][-3:] == ["0", "20", "timed out after 60 s"]
     assert len(table) == 4
