@@ -229,3 +229,54 @@ def test_a_single_files_missing_data_file_says_why(tmp_path: Path,
     [ana] = proofcheck.grade(["subs/ana.py"], profile="ci", steps=STEPS, timeout=300)
     assert ana.exit_status == 2 and "FileNotFoundError" in ana.message
     assert any("empty working folder" in note for note in ana.notes)
+
+
+# --- 3. a regrade merges into the gradebook --------------------------------------------
+
+
+def _csv(out: Path) -> list[list[str]]:
+    return [line.split(",") for line in (out / "grades.csv").read_text().splitlines()]
+
+
+def test_a_regrade_replaces_its_students_row_and_keeps_every_other(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    _folder(tmp_path / "subs", {"ana.py": GOOD, "ben.py": WRONG, "cy.py": WRONG + "# cy\n"})
+    common = ["--profile", "ci", "--steps", "T1.b", "--out", "out", "-j", "2", "-q"]
+    assert main(["grade", "subs", *common]) == 1
+    before = _csv(tmp_path / "out")
+    summary_before = json.loads((tmp_path / "out" / "summary.json").read_text())
+    capsys.readouterr()
+    (tmp_path / "subs" / "ben.py").write_text(GOOD + "# corrected\n")  # a late correction
+    assert main(["grade", "subs/ben.py", *common]) == 0
+    first_line = capsys.readouterr().out.splitlines()[0]
+    assert first_line.startswith("Updating the gradebook in out/ (3 submissions)")
+    after = _csv(tmp_path / "out")
+    assert [row[0] for row in after] == ["student", "ana", "ben", "cy"]
+    assert after[1] == before[1] and after[3] == before[3]
+    assert (before[2][-1], after[2][-1]) == ("root cause T1.b", "every step holds")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [s["student"] for s in summary["submissions"]] == ["ana", "ben", "cy"]
+    assert summary["submissions"][0] == summary_before["submissions"][0]
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["extra_data"]["students"] == ["ana", "ben", "cy"]
+    assert len(results["tests"]) == 3
+    # --fresh starts over: the one submission graded, in Gradescope's one-submission form.
+    assert main(["grade", "subs/ben.py", *common, "--fresh"]) == 0
+    assert [row[0] for row in _csv(tmp_path / "out")] == ["student", "ben"]
+    assert "tests" in json.loads((tmp_path / "out" / "results.json").read_text())
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["score"] == 2.0
+
+
+def test_a_regrade_under_another_rubric_is_refused(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    _folder(tmp_path / "subs", {"ana.py": "this does not load\n"})
+    assert main(["grade", "subs/ana.py", "--out", "out", "-q", "--steps", "T1.b"]) == 2
+    (tmp_path / "rubric.toml").write_text('[points]\n"T1.b" = 5\n')
+    capsys.readouterr()
+    assert main(["grade", "subs/ana.py", "--out", "out", "--rubric", "rubric.toml"]) == 2
+    err = capsys.readouterr().err
+    assert "graded under another rubric" in err and "--fresh" in err
