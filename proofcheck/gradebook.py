@@ -54,8 +54,8 @@ from proofcheck.rubric import COMPOSITIONS, DEFAULT_RUBRIC, IMPLIED_BY, Rubric
 from proofcheck.steps import get_step
 
 __all__ = ["GradeResult", "Score", "StepScore", "class_results", "declared_line",
-           "gradebook_csv", "gradescope_results", "row_from_dict", "score", "student_id",
-           "verdict_line"]
+           "gradebook_csv", "gradescope_results", "required_share", "row_from_dict", "score",
+           "student_id", "verdict_line"]
 
 
 class GradeResult(NamedTuple):
@@ -169,6 +169,9 @@ class Score(NamedTuple):
     steps : list of StepScore
         The rubric's steps that concern it and were checked, in the proof's order.
     total, max_score : float
+    left_out : str
+        What a declared restriction left out of the rubric's requirements and what
+        it cost (empty when nothing: see :mod:`proofcheck.rubric`).
     """
 
     target: str
@@ -176,6 +179,7 @@ class Score(NamedTuple):
     steps: list[StepScore]
     total: float
     max_score: float
+    left_out: str = ""
 
 
 def row_from_dict(data: dict[str, Any]) -> Row:
@@ -211,8 +215,40 @@ def score(result: GradeResult, rubric: Rubric = DEFAULT_RUBRIC,
     else:
         scored = _score_steps([s for s in concerned if s in planned], rows, unfinished,
                               result.stopped, rubric, kind == "layer")
+    share, left_out = required_share(result.declared, rubric)
+    if share < 1:
+        scored = [s._replace(points=round(s.points * share, 2),
+                             verdict=f"{s.verdict}; {_share(share)} of its points (declared "
+                                     "restriction)") for s in scored]
     return Score(result.target, kind, scored, sum(s.points for s in scored),
-                 sum(s.max_points for s in scored))
+                 sum(s.max_points for s in scored), left_out)
+
+
+def required_share(declared: dict[str, list[str]] | None, rubric: Rubric) -> tuple[float, str]:
+    """The share of its points a declared restriction leaves a submission under ``rubric``'s
+    requirements (see :mod:`proofcheck.rubric`), and what it left out, in words."""
+    share, parts = 1.0, []
+    for kind, required in (("activations", rubric.require_activations),
+                           ("costs", rubric.require_costs)):
+        chosen = (declared or {}).get(kind)
+        if not required or chosen is None:
+            continue
+        missing = [name for name in required if name not in chosen]
+        if missing:
+            share *= (len(required) - len(missing)) / len(required)
+            parts.append(f"the {kind} {', '.join(missing)}")
+    if not parts:
+        return 1.0, ""
+    return share, (f"The rubric requires every submission to support {' and '.join(parts)}, "
+                   f"which this one declares it does not support; it earns {_share(share)} "
+                   "of each step's points.")
+
+
+def _share(share: float) -> str:
+    from fractions import Fraction
+
+    fraction = Fraction(share).limit_denominator(1000)
+    return str(fraction) if fraction.denominator > 1 else f"{share:g}"
 
 
 def _kind(rows: list[Row], unfinished: set[str], rubric: Rubric) -> str:

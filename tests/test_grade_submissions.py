@@ -280,3 +280,32 @@ def test_a_regrade_under_another_rubric_is_refused(tmp_path: Path,
     assert main(["grade", "subs/ana.py", "--out", "out", "--rubric", "rubric.toml"]) == 2
     err = capsys.readouterr().err
     assert "graded under another rubric" in err and "--fresh" in err
+
+
+# --- 4. students cannot choose what they are tested on ---------------------------------
+
+
+def test_a_declared_restriction_costs_what_the_rubric_requires_and_is_shown_everywhere(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    _folder(tmp_path / "subs", {"ana.py": GOOD,
+                                "ben.py": 'supported_activations = {"identity"}\n\n' + GOOD})
+    (tmp_path / "rubric.toml").write_text('[points]\n"T1.b" = 8\n[require]\n'
+                                          'activations = "all"\n')
+    assert main(["grade", "subs", "--rubric", "rubric.toml", "--profile", "ci", "--out",
+                 "out", "-j", "2", "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "ben declares activations identity only" in printed
+    out = tmp_path / "out"
+    rows = _csv(out)
+    assert rows[1][-3:] == ["8", "8", "every step holds"]
+    assert rows[2][-3:] == ["1", "8", "every step holds; declares activations identity only"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["submissions"][1]["declared"] == {"activations": ["identity"]}
+    results = json.loads((out / "subs_ben.py.results.json").read_text())
+    assert results["score"] == 1.0 and "declares activations identity only" in \
+        results["output"]
+    feedback = (out / "subs_ben.py.feedback.md").read_text()
+    assert "supported_activations = {'identity'}" in feedback
+    assert "it earns 1/8 of each step's points" in feedback
