@@ -309,3 +309,51 @@ def test_a_declared_restriction_costs_what_the_rubric_requires_and_is_shown_ever
     feedback = (out / "subs_ben.py.feedback.md").read_text()
     assert "supported_activations = {'identity'}" in feedback
     assert "it earns 1/8 of each step's points" in feedback
+
+
+# --- 6. the smaller things a teacher meets ---------------------------------------------
+
+
+def test_a_change_to_the_callers_arrays_is_a_warning_not_a_penalty(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _folder(tmp_path / "subs", {"ana.py": ("def bias_grad(delta):\n    db = delta.sum(axis=1)\n"
+                                           "    delta[:] = 0.0\n    return db\n"),
+                                "ben.py": GOOD})
+    ana, ben = proofcheck.grade(["subs"], profile="ci", steps=STEPS, jobs=2, timeout=300,
+                                out_dir="out")
+    assert (ana.exit_status, ana.total) == (0, 2.0)
+    assert ana.notes == ["bias_grad changes its argument delta in place: the caller's data "
+                         "is not as it passed them after the call. Work on a copy (or build "
+                         "new arrays) instead."]
+    assert ben.notes == []
+    assert "bias_grad changes its argument delta in place" in (
+        tmp_path / "out" / "subs_ana.py.feedback.md").read_text()
+
+
+def test_a_progress_line_per_finished_submission_with_the_time_left(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    _folder(tmp_path / "subs", {"ana.py": GOOD, "ben.py": WRONG})
+    assert main(["grade", "subs", "--profile", "ci", "--steps", "T1.b", "--out", "out",
+                 "-j", "1"]) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[")]
+    assert [line.split(":")[0] for line in lines] == ["[1/2] ana", "[2/2] ben"]
+    assert lines[0].endswith(" left)") and "every step holds" in lines[0]
+    assert "root cause T1.b" in lines[1] and "left" not in lines[1]
+
+
+def test_a_reordered_weights_list_and_an_overwritten_target_are_noticed() -> None:
+    from proofcheck._sandbox import _changes_in_place
+
+    class Reverses(proofcheck.MatrixBackprop):
+        def gradients(self, weights, biases, activations, cost, X, Y):  # type: ignore[no-untyped-def]
+            result = super().gradients(weights, biases, activations, cost, X, Y)
+            weights.reverse()
+            Y[:] = 0.0
+            return result
+
+    assert _changes_in_place(proofcheck.MatrixBackprop()) == []
+    [warning] = _changes_in_place(Reverses())
+    assert warning.startswith("gradients changes its arguments weights, Y in place")
