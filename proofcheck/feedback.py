@@ -75,6 +75,8 @@ def _blocks(result: GradeResult, sc: Score, docs_url: str) -> list[_Block]:
         blocks += [_Block("heading", "Notes"), _Block("list", list(result.notes))]
     if result.misconception:
         blocks += _misconception(result.misconception)
+    elif result.root_cause and result.exit_status == 1 and not result.stopped:
+        blocks += [_Block("heading", "The mistake, unnamed"), _Block("paragraph", UNNAMED)]
     root = _root_row(result)
     if root is not None and root.counterexample is not None:
         blocks += [_Block("heading", f"Counterexample: {root.label}"),
@@ -100,6 +102,13 @@ def _declared_text(declared: dict[str, list[str]], left_out: str) -> str:
     text = (f"Your code declares {' and '.join(parts)}: the check drew only networks of "
             "these, so nothing was checked on the others.")
     return f"{text} {left_out}" if left_out else text
+
+
+#: What the feedback says when no entry of the catalog matches the root cause.
+UNNAMED = ("None of the classic mistakes proofcheck knows gives your output on this "
+           "counterexample, so this one has no name here (rather than the name of a near "
+           "miss). The diagnosis says which step is wrong; the counterexample below shows "
+           "the inputs, your output and the expected one.")
 
 
 def _misconception(named: dict[str, Any]) -> list[_Block]:

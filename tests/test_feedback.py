@@ -184,3 +184,11 @@ def test_a_declared_restriction_and_the_notes_are_in_the_feedback() -> None:
     assert "- weight_grad changes its argument delta in place" in text
     assert "<li>weight_grad changes its argument delta in place</li>" in feedback_html(
         result, sc)
+
+
+def test_a_mistake_the_catalog_does_not_know_is_said_to_be_unnamed() -> None:
+    result = _failing()
+    text = feedback_markdown(result, score(result))
+    assert "## The mistake, unnamed" in text and "rather than the name of a near miss" in text
+    named = _failing(misconception=NAMED)
+    assert "unnamed" not in feedback_markdown(named, score(named))
