@@ -119,7 +119,16 @@ def collect_submissions(items: Iterable[str], *, attribute: str | None = None,
             skipped += passed
         else:
             submissions.append(_single(item, attribute))
-    return submissions, skipped
+    return _unique(submissions), skipped
+
+
+def _unique(submissions: list[Submission]) -> list[Submission]:
+    """Each student id once: two submissions of the same name (``alice.py`` and a folder
+    ``alice/``, or two folders of that name in two classes) are told apart by their
+    targets, since a regrade matches its rows by the id."""
+    names = [s.student for s in submissions]
+    return [s._replace(student=s.target) if names.count(s.student) > 1 else s
+            for s in submissions]
 
 
 def _with_attr(target: str, attribute: str | None) -> str:
@@ -129,8 +138,8 @@ def _with_attr(target: str, attribute: str | None) -> str:
 def _single(item: str, attribute: str | None) -> Submission:
     """A file, a notebook or a module named on the command line."""
     path = item.partition(":")[0]
-    student = Path(path).stem if path.endswith(ENTRY_SUFFIXES) else path
-    return Submission(student, _with_attr(item, attribute))
+    target = _with_attr(item, attribute)
+    return Submission(Path(path).stem if path.endswith(ENTRY_SUFFIXES) else target, target)
 
 
 def _entry_files(folder: Path) -> list[Path]:
@@ -325,7 +334,7 @@ def _named_by(current: Path, folder: Path) -> list[Path]:
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             names.add(node.module.split(".")[0])
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and 0 < len(node.value) < 200 and "\n" not in node.value:
+                and 0 < len(node.value) < 1000 and "\n" not in node.value:
             strings.add(node.value)
     found: list[Path] = []
     for name in sorted(names):
