@@ -13,8 +13,15 @@ engine when one machine is not enough, for example Dask's::
 The task takes and returns plain data, so it travels to any worker that has
 proofcheck and the targets' code installed (or shares the folder the targets
 are in); the target's process is then started on that worker, with the same
-limits of time and memory (:mod:`proofcheck._sandbox`). Targets whose source
-is the same (:func:`source_hash`) are checked once.
+limits of time and memory (:mod:`proofcheck._sandbox`). What a submission is (a
+student's folder, a file, a notebook) and what was skipped is
+:mod:`proofcheck._submissions`'s; submissions that are byte-identical throughout
+(:func:`source_hash`) are checked once, and listed for the teacher.
+
+With an output folder, the class's files are written after every check ended;
+a gradebook already there (graded under the same rubric) is updated, not
+replaced: the rows of the students graded now take the place of theirs, and
+the others are kept (:func:`gradebook_in`).
 """
 
 from __future__ import annotations
