@@ -529,6 +529,8 @@ def render_summary(results: Sequence[GradeResult], skipped: Sequence[Skipped] = 
                      f"{points:>6}  {cause}")
     passed = sum(r.exit_status == 0 for r in results)
     lines.append(f"{passed} of {len(results)} targets hold every provided step.")
+    lines += [f"{student_id(r)} could not be checked: {r.message.splitlines()[0]}"
+              for r in results if r.exit_status == 2 and r.message.startswith("the folder ")]
     lines += [f"{student_id(r)} {declared_line(r.declared)}" for r in results if r.declared]
     lines += [f"Identical hand-ins (checked once, the same marks): {', '.join(group)}"
               for group in identical_groups(results)]

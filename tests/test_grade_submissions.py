@@ -15,6 +15,7 @@ import pytest
 
 import proofcheck
 from proofcheck import _grade
+from proofcheck._grade import render_summary
 from proofcheck._loading import notebook_code
 from proofcheck._submissions import Submission, collect_submissions, submission_hash
 from proofcheck.cli import main
@@ -166,6 +167,9 @@ def test_an_ambiguous_students_folder_gets_a_row_naming_the_candidates(tmp_path:
     [result] = [r for r in proofcheck.grade([rosa]) if r.student == "rosa"]
     assert result.exit_status == 2 and "a.py, b.py" in result.message
     assert "--entry" in result.message
+    assert f"rosa could not be checked: the folder {str(tmp_path / 'subs' / 'rosa')!r}: its " \
+           "entry file is ambiguous: a.py, b.py each define a function of the protocol; " \
+           "name the entry with --entry" in render_summary([result])
     found, _ = collect_submissions([str(tmp_path / "subs")], entry="b.py")
     assert next(s for s in found if s.student == "rosa").target.endswith("b.py")
 
