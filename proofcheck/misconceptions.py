@@ -377,9 +377,10 @@ def _told_apart(method: Callable[..., Any], function: str, probe: dict[str, Any]
     mine = _call(method, probe, _single)
     if mine is None:
         return found
-    kept = [e for e in found if isinstance(e, Mistake)
-            and (theirs := _call(getattr(e.impl, function), probe, _single)) is not None
-            and _same(mine, theirs)]
+    kept: list[Mistake | LayerMistake] = [
+        e for e in found if isinstance(e, Mistake)
+        and (theirs := _call(getattr(e.impl, function), probe, _single)) is not None
+        and _same(mine, theirs)]
     return kept or found
 
 
