@@ -16,8 +16,9 @@ A **submission** is one of
   module (see :func:`proofcheck._loading.notebook_code`); the student is its
   name without the suffix.
 
-A folder named on the command line is a student's folder when it holds an
-entry file and no student folders of its own; otherwise it is the class's
+A folder named on the command line is a student's folder when it holds the
+``--entry`` file, or (without ``--entry``) an entry file and no student
+folders of its own; otherwise it is the class's
 folder, and each of its entries is a submission or is *skipped* with the
 reason (a helper whose name starts with ``_``, a file that is not Python, a
 folder with nothing to grade, ...): nothing in it is passed over in silence.
@@ -153,14 +154,17 @@ def _holds_work(folder: Path) -> bool:
 
 
 def _is_student_folder(folder: Path, attribute: str | None, entry: str | None) -> bool:
-    """A folder named on the command line is a student's when it holds its entry file and
-    no folder of the class's kind (a student's folder of its own)."""
+    """A folder named on the command line is a student's when it holds the ``--entry``
+    file, or else when it holds its entry file and no folder of the class's kind (a
+    student's folder of its own)."""
+    if entry is not None and (folder / entry).is_file():
+        return True
     if any(p.is_dir() and p.name not in _TOOL_FOLDERS and not p.name.startswith(".")
            and not (p / "__init__.py").exists() and _holds_work(p)
            for p in folder.iterdir()):
         return False
     if entry is not None:
-        return (folder / entry).is_file()
+        return False
     return len(entry_candidates(folder, attribute)) == 1 or len(_entry_files(folder)) == 1
 
 

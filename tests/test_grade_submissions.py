@@ -361,3 +361,14 @@ def test_a_reordered_weights_list_and_an_overwritten_target_are_noticed() -> Non
     assert _changes_in_place(proofcheck.MatrixBackprop()) == []
     [warning] = _changes_in_place(Reverses())
     assert warning.startswith("gradients changes its arguments weights, Y in place")
+
+
+def test_with_entry_a_folder_holding_it_is_one_student_whatever_else_it_holds(
+        tmp_path: Path) -> None:
+    """Gradescope's upload folder: the entry file beside a helper folder of modules (a
+    namespace package, no __init__.py) is one student, not a class."""
+    folder = _folder(tmp_path / "submission", {"backprop.py": USES_PACKAGE,
+                                               "mylib/act.py": "SCALE = 1.0\n"})
+    found, skipped = collect_submissions([str(folder)], entry="backprop.py")
+    assert found == [Submission("submission", str(folder / "backprop.py"), str(folder))]
+    assert skipped == []
