@@ -1,8 +1,10 @@
 """Each submission checked in a process and a working folder of its own, within limits.
 
 :func:`run_contained` starts a fresh Python process (``python -c``
-running :func:`child_main`) for one target, in an empty working folder made for
-it, and watches it:
+running :func:`child_main`) for one target, in a working folder made for it
+(empty for a single file, a copy of the student's folder for a folder
+submission, so that its data files open by relative paths) and removed
+afterwards, and watches it:
 
 - **time**: past ``timeout`` seconds of wall time the process (and every
   process it started) is killed: "timed out after 60 s";
@@ -20,6 +22,11 @@ it, and watches it:
 - **its end**: a process that ends before it reports the last row
   (``sys.exit(3)``, ``os._exit``, a signal it sends itself) "exited with
   status 3" or "was killed by signal 9 (SIGKILL)".
+
+Besides the rows, the process reports the restriction the target declares
+(``supported_activations``, ``supported_costs``) and, after the rows, whether
+its step functions change the arrays they are given (one call each on a small
+network, compared with copies): a warning for its feedback, not a verdict.
 
 The process writes each row to a results file as soon as the row is done, so
 the rows finished before a limit was reached keep their verdicts; the rows
