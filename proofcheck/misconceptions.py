@@ -96,11 +96,13 @@ and the messages say so:
 
 A step function's counterexample is often too small to tell two entries
 apart (``bias_grad_not_summed``, ``delta[:, 0]``, and ``bias_grad_mean`` on a
-batch of two equal columns, whose first column is their mean). When several
-entries give the submission's output there, the submission and those entries
-are called once more on arguments of the same shapes whose entries all differ
-(fixed, not drawn), and only the entries that still agree are named: a
-submission that divides by N twice is never told that it does not sum.
+batch of two equal columns, whose first column is their mean), or a mistake
+the catalog does not know from one it knows. So the submission and the
+entries that give its output there are called once more on arguments of the
+same shapes whose entries all differ (fixed, not drawn), and only the entries
+that still agree are named: a submission that divides by N twice is never
+told that it does not sum, and one whose mistake agrees with an entry only on
+the counterexample is named by none.
 
 A mistake is named on every step function it concerns: when the match is in
 one step function, the submission's other step functions are called on such
@@ -348,7 +350,7 @@ def _theorem_matches(impl: object, row: Row, c: Counterexample) -> list[Match]:
         theirs = _call(getattr(entry.impl, function), args, unpack)
         if theirs is not None and _same(mine, theirs):
             found.append(entry)
-    if len(found) > 1 and function in _STEP_FUNCTIONS:
+    if found and function in _STEP_FUNCTIONS:
         found = _told_apart(method, function, _probe(args), found)
     matches = _messages(_ordered(found, row.step, function), function, mine, where)
     if matches and function in _STEP_FUNCTIONS:
@@ -372,16 +374,16 @@ def _probe(args: dict[str, Any]) -> dict[str, Float64Array]:
 def _told_apart(method: Callable[..., Any], function: str, probe: dict[str, Any],
                 found: list[Mistake | LayerMistake]) -> list[Mistake | LayerMistake]:
     """Of the entries that give the submission's output on the counterexample, those that
-    still do on ``probe`` (all of them if none does: a mistake the catalog does not know
-    that happens to agree with them on the counterexample)."""
+    still do on ``probe``: none, for a mistake the catalog does not know that happens to
+    agree with an entry on a small counterexample (a near miss is not a name)."""
     mine = _call(method, probe, _single)
     if mine is None:
-        return found
+        return []
     kept: list[Mistake | LayerMistake] = [
         e for e in found if isinstance(e, Mistake)
         and (theirs := _call(getattr(e.impl, function), probe, _single)) is not None
         and _same(mine, theirs)]
-    return kept or found
+    return kept
 
 
 #: Arguments of each step function on a network of widths 3 -> 4 -> 2 and a batch of 5.

@@ -263,3 +263,14 @@ def test_a_dropout_point_finds_its_mask_from_the_oracles_value() -> None:
     assert names(catalog.DropoutWithoutMask, row) == ["DropoutWithoutMask"]
     assert names(HalvedMask, row) == []
     assert names(Dropout, row) == []
+
+
+def test_a_mistake_that_agrees_with_an_entry_only_on_the_counterexample_is_unnamed() -> None:
+    """The largest entry of each row: on a batch of two equal columns it is the first
+    column and the mean, and nowhere else; no entry is named after it."""
+
+    class Largest(proofcheck.MatrixBackprop):
+        def bias_grad(self, delta):  # type: ignore[no-untyped-def]
+            return delta.max(axis=1)
+
+    assert names(Largest(), failing_row("T2", "bias_grad", {"delta": [[-0.5, -0.5]]})) == []
