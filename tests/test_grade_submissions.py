@@ -372,3 +372,14 @@ def test_with_entry_a_folder_holding_it_is_one_student_whatever_else_it_holds(
     found, skipped = collect_submissions([str(folder)], entry="backprop.py")
     assert found == [Submission("submission", str(folder / "backprop.py"), str(folder))]
     assert skipped == []
+
+
+def test_a_gradebook_of_an_earlier_proofcheck_is_refused_not_overwritten(tmp_path: Path
+                                                                         ) -> None:
+    from proofcheck._grade import gradebook_in
+    from proofcheck.rubric import DEFAULT_RUBRIC
+
+    (tmp_path / "summary.json").write_text('[{"target": "subs/ana.py"}]')
+    with pytest.raises(proofcheck.InputError, match=r"written by an earlier proofcheck.*--fresh"):
+        gradebook_in(tmp_path, DEFAULT_RUBRIC)
+    assert gradebook_in(tmp_path / "nothing-here", DEFAULT_RUBRIC) is None
