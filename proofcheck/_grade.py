@@ -13,21 +13,27 @@ engine when one machine is not enough, for example Dask's::
 The task takes and returns plain data, so it travels to any worker that has
 proofcheck and the targets' code installed (or shares the folder the targets
 are in); the target's process is then started on that worker, with the same
-limits of time and memory (:mod:`proofcheck._sandbox`). Targets whose source
-is the same (:func:`source_hash`) are checked once.
+limits of time and memory (:mod:`proofcheck._sandbox`). What a submission is (a
+student's folder, a file, a notebook) and what was skipped is
+:mod:`proofcheck._submissions`'s; submissions that are byte-identical throughout
+(:func:`source_hash`) are checked once, and listed for the teacher.
+
+With an output folder, the class's files are written after every check ended;
+a gradebook already there (graded under the same rubric) is updated, not
+replaced: the rows of the students graded now take the place of theirs, and
+the others are kept (:func:`gradebook_in`).
 """
 
 from __future__ import annotations
 
-import ast
-import hashlib
 import json
 import os
 import re
-from collections.abc import Collection, Iterable, Sequence
+import time
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from proofcheck._sandbox import (
     DEFAULT_MEMORY_MB,
@@ -38,40 +44,46 @@ from proofcheck._sandbox import (
     start_again,
     stop_all,
 )
+from proofcheck._submissions import (
+    Skipped,
+    Submission,
+    collect_submissions,
+    submission_hash,
+)
 from proofcheck.errors import InputError
 from proofcheck.feedback import feedback_html, feedback_markdown
 from proofcheck.gradebook import (
     GradeResult,
     Score,
+    StepScore,
     class_results,
+    declared_line,
     gradebook_csv,
     gradescope_results,
     row_from_dict,
     score,
+    student_id,
 )
 from proofcheck.rubric import DEFAULT_RUBRIC, Rubric
 
-__all__ = ["GradeResult", "expand_targets", "grade", "grade_target", "source_hash"]
+__all__ = ["GradeResult", "Progress", "Skipped", "Submission", "expand_targets", "grade",
+           "grade_target", "gradebook_in", "source_hash"]
+
+#: Called once per finished check: (checks done, checks in all, the results named by
+#: it, an estimate of the seconds left or ``None``).
+Progress = Callable[[int, int, list[GradeResult], float | None], None]
 
 
-def expand_targets(items: Iterable[str], attribute: str | None = None) -> list[str]:
-    """Targets from command-line items: a folder stands for every ``*.py`` file in it."""
-    targets: list[str] = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            files = sorted(p for p in path.glob("*.py") if not p.name.startswith("_"))
-            if not files:
-                raise InputError(f"folder {item!r} holds no .py files to grade")
-            targets += [f"{p}:{attribute}" if attribute else str(p) for p in files]
-        else:
-            targets.append(f"{item}:{attribute}" if attribute and ":" not in item else item)
-    return targets
+def expand_targets(items: Iterable[str], attribute: str | None = None,
+                   entry: str | None = None) -> list[str]:
+    """Targets from command-line items (see :func:`proofcheck._submissions.collect_submissions`):
+    a class's folder stands for its submissions, a student's folder for its entry file."""
+    return [s.target for s in collect_submissions(items, attribute=attribute, entry=entry)[0]]
 
 
 def grade_target(target: str, profile: str | None = None, steps: Collection[str] | None = None,
                  cwd: str | None = None, *, timeout: float | None = None,
-                 memory: float | None = None) -> dict[str, Any]:
+                 memory: float | None = None, folder: str | None = None) -> dict[str, Any]:
     """Check one target in a process of its own; return its :class:`GradeResult` as a dict.
 
     The task an executor runs (in a thread of the local pool, or on a Dask
@@ -91,15 +103,18 @@ def grade_target(target: str, profile: str | None = None, steps: Collection[str]
         The limits, in seconds and megabytes (defaults:
         :func:`proofcheck._sandbox.default_timeout` and
         :data:`~proofcheck._sandbox.DEFAULT_MEMORY_MB`).
+    folder : str, optional
+        A student's folder: the check runs in a copy of it (see
+        :func:`proofcheck._sandbox.run_contained`).
     """
     from proofcheck.report import Report
 
     run = run_contained(
         target, profile=profile, steps=steps, cwd=cwd or os.getcwd(),
         timeout=timeout if timeout is not None else default_timeout(profile),
-        memory=memory if memory is not None else DEFAULT_MEMORY_MB)
+        memory=memory if memory is not None else DEFAULT_MEMORY_MB, folder=folder)
     if run.error is not None:
-        return _printed(GradeResult(target, 2, None, 0, 0, run.error, None), run)
+        return _printed(GradeResult(target, 2, None, 0, 0, run.error, None), run, folder, cwd)
     rows = [row_from_dict(r) for r in run.rows]
     report = Report(target, run.profile or profile or "", rows, seconds=run.seconds,
                     layer_target=run.layer_target)
@@ -115,7 +130,7 @@ def grade_target(target: str, profile: str | None = None, steps: Collection[str]
     return _printed(GradeResult(target, status, d.root_cause,
                                 sum(r.status == "holds" for r in checked), len(checked),
                                 message, report.to_dict(), stopped=run.stopped,
-                                unfinished=unfinished), run)
+                                unfinished=unfinished), run, folder, cwd)
 
 
 def _stopped_message(run: Contained, unfinished: list[str], diagnosis: str | None) -> str:
@@ -128,55 +143,65 @@ def _stopped_message(run: Contained, unfinished: list[str], diagnosis: str | Non
     return text + (f" Diagnosis of those: {diagnosis}" if diagnosis else "")
 
 
-def _printed(result: GradeResult, run: Contained) -> dict[str, Any]:
-    """``result`` with what the run printed and its time, as a dict."""
+def _printed(result: GradeResult, run: Contained, folder: str | None,
+             cwd: str | None) -> dict[str, Any]:
+    """``result`` with what the run printed, its time, what it declared and the notes, as a
+    dict."""
+    notes = _notebook_notes(result.target, cwd) + list(run.warnings)
+    if folder is None and _missing_file(result):
+        notes.append(NO_DATA_FILES)
     return result._replace(output=run.output, output_bytes=run.output_bytes,
-                           seconds=round(run.seconds, 3),
-                           misconception=run.misconception)._asdict()
+                           seconds=round(run.seconds, 3), misconception=run.misconception,
+                           declared=run.declared, notes=notes)._asdict()
 
 
-def source_hash(target: str, cwd: str | None = None) -> str:
+#: The note of a single file's check that met a ``FileNotFoundError``.
+NO_DATA_FILES = (
+    "A file was not found (FileNotFoundError). A single file's check runs in an empty "
+    "working folder made for it, not in the folder the file is in, so a data file opened "
+    "by a relative path (open('consts.json')) is not there. Open it relative to the code "
+    "(pathlib.Path(__file__).parent / 'consts.json'), or hand in a folder: a student's "
+    "folder is checked in a copy of itself, where its data files open.")
+
+
+def _missing_file(result: GradeResult) -> bool:
+    """Whether the check met a ``FileNotFoundError`` (at the import or in a call)."""
+    if "FileNotFoundError" in result.message:
+        return True
+    for row in (result.report or {}).get("rows", []):
+        c = row.get("counterexample") or {}
+        if "FileNotFoundError" in f"{row.get('message')} {c.get('exception')}":
+            return True
+    return False
+
+
+def _notebook_notes(target: str, cwd: str | None) -> list[str]:
+    """A notebook's lines that are not Python and were left out, as one note."""
+    path = target.partition(":")[0]
+    if not path.endswith(".ipynb"):
+        return []
+    from proofcheck._loading import notebook_code
+
+    try:
+        left_out = notebook_code(os.path.join(cwd or os.getcwd(), path))[1]
+    except (OSError, ValueError):
+        return []
+    if not left_out:
+        return []
+    return ["The notebook's code cells were run in order as one module, without the lines "
+            "that are IPython's own commands, not Python (shell lines, magics): "
+            + "; ".join(left_out) + "."]
+
+
+def source_hash(target: str, cwd: str | None = None, folder: str | None = None) -> str:
     """What identifies a target's code: the same hash, the same check.
 
-    A file target: its attribute, its bytes and those of the files of its
-    folder that it imports (``import utils``, ``from _helpers import f``, and
-    what those import in turn). A module target: its name (every check
-    imports it from the same environment).
+    See :func:`proofcheck._submissions.submission_hash`: a student's folder
+    (``folder``) by every file in it; a file or a notebook by its attribute, its
+    bytes and those of the files of its folder it uses (the modules and packages
+    it imports, the files its source names); a module target by its name.
     """
-    path, _, attr = target.partition(":")
-    if not path.endswith(".py"):
-        return "module:" + target
-    file = Path(cwd or os.getcwd()) / path
-    digest = hashlib.sha256(attr.encode() + b"\0")
-    try:
-        parts = _sources(file)
-        digest.update(file.read_bytes() + b"\0")
-        for helper in parts[1:]:
-            digest.update(helper.name.encode() + b"\0" + helper.read_bytes() + b"\0")
-    except OSError:
-        return "file:" + str(file)  # the check itself says why it cannot be read
-    return digest.hexdigest()
-
-
-def _sources(file: Path) -> list[Path]:
-    """``file`` and the files of its folder it imports, directly or through each other."""
-    seen = [file]
-    for current in seen:
-        try:
-            tree = ast.parse(current.read_bytes())
-        except (SyntaxError, ValueError):
-            continue
-        names = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names.add(node.module.split(".")[0])
-        for name in sorted(names):
-            helper = file.parent / f"{name}.py"
-            if helper.is_file() and helper not in seen:
-                seen.append(helper)
-    return seen
+    return submission_hash(Submission("", target, folder), cwd)
 
 
 def _file_name(target: str) -> str:
@@ -184,7 +209,7 @@ def _file_name(target: str) -> str:
 
 
 def grade(
-    targets: Sequence[str],
+    targets: Sequence[str | Submission],
     *,
     profile: str | None = None,
     steps: Collection[str] | None = None,
@@ -195,16 +220,21 @@ def grade(
     memory: float | None = None,
     rubric: Rubric | None = None,
     docs_url: str = "",
+    entry: str | None = None,
+    fresh: bool = False,
+    skipped: Sequence[Skipped] = (),
+    progress: Progress | None = None,
 ) -> list[GradeResult]:
-    """Check every target, each in a process of its own; return the results in order.
+    """Check every submission, each in a process of its own; return the results in order.
 
     Parameters
     ----------
-    targets : list of str
-        ``MODULE:ATTR``, ``MODULE`` or ``path/to/file.py[:ATTR]`` (see
-        :func:`proofcheck.load_implementation`); a layer type is checked as ``verify
-        --layer`` checks one. Targets with the same source (:func:`source_hash`) are
-        checked once.
+    targets : list of str or Submission
+        ``MODULE:ATTR``, ``MODULE``, ``path/to/file.py[:ATTR]``, a notebook
+        ``path/to/kai.ipynb[:ATTR]`` (see :func:`proofcheck.load_implementation`),
+        a student's folder or a class's folder (see :mod:`proofcheck._submissions`);
+        a layer type is checked as ``verify --layer`` checks one. Submissions that are
+        byte-identical throughout (:func:`source_hash`) are checked once.
     profile : str, optional
         The Hypothesis profile, as for :func:`proofcheck.verify`.
     steps : collection of step IDs, optional
@@ -219,7 +249,9 @@ def grade(
         Write there each target's JSON report (``<name>.json``), Gradescope results
         (``<name>.results.json``) and feedback (``<name>.feedback.md`` and ``.html``),
         and the class's ``grades.csv``, ``results.json`` (see
-        :mod:`proofcheck.gradebook`) and ``summary.json``. Its parent must exist.
+        :mod:`proofcheck.gradebook`) and ``summary.json``. Its parent must exist. A
+        gradebook already there (of the same rubric) is updated: the rows of the
+        students graded now are replaced, the others kept (see :func:`gradebook_in`).
     timeout, memory : float, optional
         Each target's limits in seconds of wall time and megabytes of resident
         memory (defaults: :func:`proofcheck._sandbox.default_timeout` and
@@ -229,40 +261,77 @@ def grade(
         :data:`proofcheck.rubric.DEFAULT_RUBRIC`).
     docs_url : str
         Where the course serves the docs, for the feedback's links (default: relative).
+    entry : str, optional
+        The entry file's name in each student's folder (default: found, see
+        :mod:`proofcheck._submissions`).
+    fresh : bool
+        Start ``out_dir``'s gradebook over instead of updating it.
+    skipped : list of Skipped
+        Entries of the class's folder already passed over, for ``summary.json``.
+    progress : callable, optional
+        Called as each check finishes (see :data:`Progress`).
     """
     if not targets:
         raise InputError("grade needs at least one target")
     _check_limits(timeout, memory)
-    start_again()  # after an interrupted run in this process, processes may run again
     folder, rubric = _out_folder(out_dir), rubric or DEFAULT_RUBRIC
+    before = gradebook_in(folder, rubric) if folder is not None and not fresh else None
+    submissions, passed = _submissions(targets, entry)
+    start_again()  # after an interrupted run in this process, processes may run again
     chosen = list(rubric.points) if steps is None else list(steps)
-    checked = _check_each_source(targets, executor, jobs, profile, chosen, timeout, memory)
+    checked = _check_each_source(submissions, executor, jobs, profile, chosen, timeout,
+                                 memory, progress)
     scores = [score(r, rubric, chosen) for r in checked]
     results = [r._replace(total=sc.total, max_score=sc.max_score)
                for r, sc in zip(checked, scores, strict=True)]
     if folder is not None:
-        _write(folder, results, scores, rubric, docs_url)
+        _write(folder, results, scores, rubric, docs_url, [*skipped, *passed], before)
     return results
 
 
-def _check_each_source(targets: Sequence[str], executor: Executor | None, jobs: int | None,
-                       profile: str | None, steps: list[str], timeout: float | None,
-                       memory: float | None) -> list[GradeResult]:
-    """Each target's result, from one check of the first target of each source."""
+def _submissions(targets: Sequence[str | Submission],
+                 entry: str | None) -> tuple[list[Submission], list[Skipped]]:
+    found: list[Submission] = []
+    passed: list[Skipped] = []
+    for t in targets:
+        if isinstance(t, Submission):
+            found.append(t)
+        else:
+            more, left = collect_submissions([t], entry=entry)
+            found += more
+            passed += left
+    return found, passed
+
+
+def _check_each_source(submissions: Sequence[Submission], executor: Executor | None,
+                       jobs: int | None, profile: str | None, steps: list[str],
+                       timeout: float | None, memory: float | None,
+                       progress: Progress | None) -> list[GradeResult]:
+    """Each submission's result, from one check of the first submission of each source."""
     cwd = os.getcwd()
-    hashes = [source_hash(t, cwd) for t in targets]
-    first: dict[str, str] = {}  # each source once, in the order of the targets
-    for h, t in zip(hashes, targets, strict=True):
-        first.setdefault(h, t)
+    hashes = [submission_hash(s, cwd) for s in submissions]
+    first: dict[str, Submission] = {}  # each source once, in the order of the targets
+    for h, sub in zip(hashes, submissions, strict=True):
+        if sub.problem is None:
+            first.setdefault(h, sub)
+    named: dict[str, list[Submission]] = {}
+    for h, sub in zip(hashes, submissions, strict=True):
+        named.setdefault(h, []).append(sub)
+    task = _Checks(first, named, profile, steps, cwd, timeout, memory, progress)
     if executor is None:
         with ThreadPoolExecutor(max_workers=max(1, min(jobs or os.cpu_count() or 1,
-                                                       len(first)))) as own:
-            done = _check_sources(first, own, profile, steps, cwd, timeout, memory,
-                                  own_pool=True)
+                                                       len(first) or 1))) as own:
+            done = task.run(own, own_pool=True)
     else:
-        done = _check_sources(first, executor, profile, steps, cwd, timeout, memory,
-                              own_pool=False)
-    return [_for_target(done[h], t, h) for t, h in zip(targets, hashes, strict=True)]
+        done = task.run(executor, own_pool=False)
+    return [_not_checked(sub) if sub.problem is not None else _for_target(done[h], sub, h)
+            for sub, h in zip(submissions, hashes, strict=True)]
+
+
+def _not_checked(sub: Submission) -> GradeResult:
+    """A student's folder whose entry could not be chosen: a row that says why."""
+    return GradeResult(sub.target, 2, None, 0, 0, f"the folder {sub.folder!r}: {sub.problem}",
+                       None, student=sub.student)
 
 
 #: Seconds between the grader's checks for a Ctrl-C while it waits for the checks.
@@ -273,27 +342,107 @@ def _check_each_source(targets: Sequence[str], executor: Executor | None, jobs: 
 _INTERRUPT_POLL = 0.2
 
 
-def _check_sources(first: dict[str, str], executor: Executor, profile: str | None,
-                   steps: list[str], cwd: str, timeout: float | None, memory: float | None,
-                   *, own_pool: bool) -> dict[str, GradeResult]:
-    """Each source's result (by its hash), from one check of its first target."""
+class _Checks(NamedTuple):
+    """The checks of one grading run: one per source, and who is told as each ends."""
+
+    first: dict[str, Submission]
+    named: dict[str, list[Submission]]
+    profile: str | None
+    steps: list[str]
+    cwd: str
+    timeout: float | None
+    memory: float | None
+    progress: Progress | None
+
+    def run(self, executor: Executor, *, own_pool: bool) -> dict[str, GradeResult]:
+        """Each source's result (by its hash), from one check of its first submission."""
+        start = time.monotonic()
+        try:
+            futures = {h: executor.submit(grade_target, sub.target, self.profile, self.steps,
+                                          self.cwd, timeout=self.timeout,
+                                          memory=self.memory, folder=sub.folder)
+                       for h, sub in self.first.items()}
+            by_future = {f: h for h, f in futures.items()}
+            pending = set(futures.values())
+            while pending:  # timed waits: see _INTERRUPT_POLL
+                finished, pending = wait(pending, timeout=_INTERRUPT_POLL)
+                for f in sorted(finished, key=lambda f: list(futures).index(by_future[f])):
+                    self._tell(by_future[f], f.result(), len(futures) - len(pending),
+                               len(futures), start)
+            return {h: GradeResult(**f.result()) for h, f in futures.items()}
+        except BaseException:
+            if own_pool:  # interrupted (Ctrl-C): the submissions' processes end with the grader
+                executor.shutdown(wait=False, cancel_futures=True)
+                stop_all()
+            raise
+
+    def _tell(self, digest: str, data: dict[str, Any], done: int, total: int,
+              start: float) -> None:
+        if self.progress is None:
+            return
+        elapsed = time.monotonic() - start
+        left = elapsed / done * (total - done) if done < total else 0.0
+        result = GradeResult(**data)
+        self.progress(done, total, [_for_target(result, sub, digest)
+                                    for sub in self.named[digest]], left)
+
+
+def gradebook_in(folder: Path | None, rubric: Rubric) -> list[dict[str, Any]] | None:
+    """The gradebook already in ``folder`` (its ``summary.json`` entries), or ``None``.
+
+    Raises
+    ------
+    InputError
+        If it was graded under another rubric (a regrade would mix two scales), or
+        its ``summary.json`` cannot be read: start over with ``--fresh``.
+    """
+    if folder is None or not (folder / "summary.json").is_file():
+        return None
     try:
-        futures = {h: executor.submit(grade_target, t, profile, steps, cwd,
-                                      timeout=timeout, memory=memory)
-                   for h, t in first.items()}
-        pending = set(futures.values())
-        while pending:  # timed waits: see _INTERRUPT_POLL
-            pending = wait(pending, timeout=_INTERRUPT_POLL).not_done
-        return {h: GradeResult(**f.result()) for h, f in futures.items()}
-    except BaseException:
-        if own_pool:  # interrupted (Ctrl-C): the submissions' processes end with the grader
-            executor.shutdown(wait=False, cancel_futures=True)
-            stop_all()
-        raise
+        data = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"the output folder {str(folder)!r} holds a summary.json that cannot "
+                         f"be read ({exc}); choose another --out, or start it over with "
+                         "--fresh") from None
+    if not isinstance(data, dict) or "submissions" not in data:
+        raise InputError(f"the output folder {str(folder)!r} holds a gradebook written by an "
+                         "earlier proofcheck, which cannot be updated; start it over with "
+                         "--fresh, or choose another --out")
+    if data.get("rubric") != rubric_fingerprint(rubric):
+        raise InputError(
+            f"the output folder {str(folder)!r} holds a gradebook graded under another "
+            f"rubric than {rubric.source}; a regrade into it would mix two scales. Grade "
+            "with that rubric, start the folder over with --fresh, or choose another --out")
+    return list(data["submissions"])
+
+
+def rubric_fingerprint(rubric: Rubric) -> dict[str, Any]:
+    """What makes two rubrics grade alike (its points, policy and requirements)."""
+    return {"points": dict(rubric.points), "not_provided": rubric.not_provided,
+            "require": {kind: list(getattr(rubric, f"require_{kind}", ()))
+                        for kind in ("activations", "costs")}}
+
+
+def _entry(result: GradeResult, sc: Score) -> dict[str, Any]:
+    """A submission's entry in ``summary.json``: its result (without the report and what it
+    printed) and its points by step."""
+    entry = {k: v for k, v in result._asdict().items() if k not in ("report", "output")}
+    entry["kind"] = sc.kind
+    entry["scores"] = [s._asdict() for s in sc.steps]
+    return entry
+
+
+def _from_entry(entry: dict[str, Any]) -> tuple[GradeResult, Score]:
+    fields = {k: v for k, v in entry.items() if k in GradeResult._fields}
+    result = GradeResult(**{**fields, "report": None})
+    steps = [StepScore(**s) for s in entry.get("scores", [])]
+    return result, Score(result.target, entry.get("kind", "implementation"), steps,
+                         sum(s.points for s in steps), sum(s.max_points for s in steps))
 
 
 def _write(folder: Path, results: list[GradeResult], scores: list[Score], rubric: Rubric,
-           docs_url: str) -> None:
+           docs_url: str, skipped: list[Skipped],
+           before: list[dict[str, Any]] | None) -> None:
     """Every file of ``out_dir`` (see :func:`grade`), after every target's check ended."""
     folder.mkdir(exist_ok=True)
     for r, sc in zip(results, scores, strict=True):
@@ -306,20 +455,44 @@ def _write(folder: Path, results: list[GradeResult], scores: list[Score], rubric
             feedback_markdown(r, sc, docs_url=docs_url), encoding="utf-8")
         (folder / f"{stem}.feedback.html").write_text(
             feedback_html(r, sc, docs_url=docs_url), encoding="utf-8")
-    summary = [{k: v for k, v in r._asdict().items() if k not in ("report", "output")}
-               for r in results]
+    entries = _merged(before or [], [_entry(r, sc) for r, sc in zip(results, scores,
+                                                                     strict=True)])
+    merged = [_from_entry(e) for e in entries]
+    all_results, all_scores = [m[0] for m in merged], [m[1] for m in merged]
+    summary = {"rubric": rubric_fingerprint(rubric), "submissions": entries,
+               "skipped": [s._asdict() for s in skipped],
+               "identical": identical_groups(all_results)}
     (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (folder / "grades.csv").write_text(gradebook_csv(results, scores, rubric))
+    (folder / "grades.csv").write_text(gradebook_csv(all_results, all_scores, rubric))
     (folder / "results.json").write_text(
-        json.dumps(class_results(results, scores), indent=2) + "\n")
+        json.dumps(class_results(all_results, all_scores), indent=2) + "\n")
 
 
-def _for_target(result: GradeResult, target: str, digest: str) -> GradeResult:
-    """A shared check's result, named for ``target``."""
+def _merged(before: list[dict[str, Any]], now: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The gradebook's entries: those before, each replaced by the new one of the same
+    student (in its place), then the new students'."""
+    new = {e["student"]: e for e in now}
+    kept = [new.pop(e["student"], e) for e in before]
+    return kept + [e for e in now if e["student"] in new]
+
+
+def identical_groups(results: Sequence[GradeResult]) -> list[list[str]]:
+    """The students whose submissions are byte-identical (one check for each group), in
+    groups of two or more, in the gradebook's order."""
+    groups: dict[str, list[str]] = {}
+    for r in results:
+        if r.source_hash and not r.source_hash.startswith(("module:", "file:")):
+            groups.setdefault(r.source_hash, []).append(student_id(r))
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def _for_target(result: GradeResult, sub: Submission, digest: str) -> GradeResult:
+    """A shared check's result, named for the submission ``sub``."""
     report = result.report
-    if report is not None and result.target != target:
-        report = {**report, "subject": target}
-    return result._replace(target=target, report=report, source_hash=digest)
+    if report is not None and result.target != sub.target:
+        report = {**report, "subject": sub.target}
+    return result._replace(target=sub.target, report=report, source_hash=digest,
+                           student=sub.student)
 
 
 def _check_limits(timeout: float | None, memory: float | None) -> None:
@@ -342,8 +515,9 @@ def _out_folder(out_dir: str | Path | None) -> Path | None:
     return folder
 
 
-def render_summary(results: Sequence[GradeResult]) -> str:
-    """The summary table: one line per target."""
+def render_summary(results: Sequence[GradeResult], skipped: Sequence[Skipped] = ()) -> str:
+    """The summary table: one line per target; then the restrictions the submissions
+    declare, the identical hand-ins, and each entry skipped with the reason."""
     width = max(len("target"), *(len(r.target) for r in results))
     lines = [f"{'target':<{width}}  exit  holds  points  root cause", "-" * (width + 38)]
     for r in results:
@@ -355,4 +529,10 @@ def render_summary(results: Sequence[GradeResult]) -> str:
                      f"{points:>6}  {cause}")
     passed = sum(r.exit_status == 0 for r in results)
     lines.append(f"{passed} of {len(results)} targets hold every provided step.")
+    lines += [f"{student_id(r)} could not be checked: {r.message.splitlines()[0]}"
+              for r in results if r.exit_status == 2 and r.message.startswith("the folder ")]
+    lines += [f"{student_id(r)} {declared_line(r.declared)}" for r in results if r.declared]
+    lines += [f"Identical hand-ins (checked once, the same marks): {', '.join(group)}"
+              for group in identical_groups(results)]
+    lines += [f"skipped {s.path}: {s.reason}" for s in skipped]
     return "\n".join(lines)

@@ -5,7 +5,9 @@ searched first. A file is imported the way ``python path/to/file.py`` runs it:
 its own folder first on the import path, so that a submission's helper next
 to it (``from _helpers import ...``, ``import utils``) is found. The file
 becomes a module named after its path (``proofcheck_target_...``), not
-``__main__``, so its ``if __name__ == "__main__":`` block does not run.
+``__main__``, so its ``if __name__ == "__main__":`` block does not run. A
+Jupyter notebook (``kai.ipynb``) is imported as a file is, from its code cells
+(:func:`notebook_code`).
 
 Two submissions that each ship a helper of the same name (``utils.py``) each
 get their own, also when one process loads both: before a file is imported,
@@ -83,7 +85,7 @@ def _resolve(spec: str, option: str) -> Any:
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
-        if module_name.endswith(".py"):
+        if module_name.endswith((".py", ".ipynb")):
             module = import_file(module_name)
         else:
             module = importlib.import_module(module_name)
@@ -133,20 +135,75 @@ def import_file(path: str) -> ModuleType:
     sys.path.insert(0, folder)
     importlib.invalidate_caches()  # a helper written since the last import is seen
     name = "proofcheck_target_" + "".join(c if c.isalnum() else "_" for c in file)
-    spec = importlib.util.spec_from_file_location(name, file)
-    if spec is None or spec.loader is None:
+    if file.endswith(".ipynb"):
+        spec = importlib.util.spec_from_loader(name, loader=None, origin=file)
+    else:
+        spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or (spec.loader is None and not file.endswith(".ipynb")):
         raise ImportError(f"cannot import {path!r} as Python")
     module = importlib.util.module_from_spec(spec)
     before = set(sys.modules)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        if spec.loader is None:  # a notebook: its code cells, as one module
+            module.__file__ = file
+            exec(compile(notebook_code(file)[0], file, "exec"), module.__dict__)
+        else:
+            spec.loader.exec_module(module)
     except BaseException:
         sys.modules.pop(name, None)
         raise
     finally:
         _remember_helpers(folder, set(sys.modules) - before - {name})
     return module
+
+
+def notebook_code(path: str) -> tuple[str, list[str]]:
+    """A Jupyter notebook's code cells as the source of one module, and what was left out.
+
+    The cells run in order, as one file; no kernel is needed. The lines IPython
+    reads as its own commands are not Python and are left out (each replaced by
+    ``pass`` at its indentation, so that the lines keep their numbers): a shell
+    line (``!pip install ...``), a line magic (``%matplotlib inline``), and the
+    whole of a cell that starts with a cell magic (``%%bash``). The list names
+    each one, for the feedback.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a notebook (JSON with a list of ``cells``).
+    """
+    import json
+
+    with open(path, encoding="utf-8") as f:
+        try:
+            data = json.load(f)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path!r} is not a Jupyter notebook (not JSON: {exc})") from None
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(cells, list):
+        raise ValueError(f"{path!r} is not a Jupyter notebook (no list of cells)")
+    chunks: list[str] = []
+    left_out: list[str] = []
+    number = 0
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        number += 1
+        source = cell.get("source", "")
+        text = "".join(source) if isinstance(source, list) else str(source)
+        lines = text.splitlines()
+        if lines and lines[0].lstrip().startswith("%%"):
+            left_out.append(f"code cell {number}: the cell magic {lines[0].strip()!r} "
+                            f"(the whole cell, {len(lines)} lines)")
+            lines = ["pass"] * len(lines)
+        for i, line in enumerate(lines):
+            stripped = line.lstrip()
+            if stripped.startswith(("!", "%")):
+                left_out.append(f"code cell {number}, line {i + 1}: {stripped!r}")
+                lines[i] = line[:len(line) - len(stripped)] + "pass"
+        chunks.append("\n".join(lines))
+    return "\n\n".join(chunks) + "\n", left_out
 
 
 #: For each folder of a file target: the modules its import loaded from that folder.

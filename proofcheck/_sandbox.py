@@ -1,8 +1,10 @@
 """Each submission checked in a process and a working folder of its own, within limits.
 
 :func:`run_contained` starts a fresh Python process (``python -c``
-running :func:`child_main`) for one target, in an empty working folder made for
-it, and watches it:
+running :func:`child_main`) for one target, in a working folder made for it
+(empty for a single file, a copy of the student's folder for a folder
+submission, so that its data files open by relative paths) and removed
+afterwards, and watches it:
 
 - **time**: past ``timeout`` seconds of wall time the process (and every
   process it started) is killed: "timed out after 60 s";
@@ -20,6 +22,11 @@ it, and watches it:
 - **its end**: a process that ends before it reports the last row
   (``sys.exit(3)``, ``os._exit``, a signal it sends itself) "exited with
   status 3" or "was killed by signal 9 (SIGKILL)".
+
+Besides the rows, the process reports the restriction the target declares
+(``supported_activations``, ``supported_costs``) and, after the rows, whether
+its step functions change the arrays they are given (one call each on a small
+network, compared with copies): a warning for its feedback, not a verdict.
 
 The process writes each row to a results file as soon as the row is done, so
 the rows finished before a limit was reached keep their verdicts; the rows
@@ -113,6 +120,11 @@ class Contained(NamedTuple):
     misconception : dict or None
         The classic mistake the root cause matches (``message``, ``name``,
         ``explanation``, ``also``), when the catalog's matcher names one.
+    declared : dict or None
+        The restriction the target declares: ``{"activations": [names], "costs":
+        [names]}``, only the kinds its ``supported_*`` sets restrict.
+    warnings : list of str
+        What the check noticed that costs nothing: arguments changed in place.
     """
 
     planned: list[str]
@@ -125,10 +137,13 @@ class Contained(NamedTuple):
     output_bytes: int
     seconds: float
     misconception: dict[str, Any] | None = None
+    declared: dict[str, list[str]] | None = None
+    warnings: list[str] = []  # noqa: RUF012 (a NamedTuple default, never mutated)
 
 
 def run_contained(target: str, *, profile: str | None, steps: Collection[str] | None,
-                  cwd: str, timeout: float, memory: float) -> Contained:
+                  cwd: str, timeout: float, memory: float,
+                  folder: str | None = None) -> Contained:
     """Check ``target`` in a process and a working folder of its own; see the module docstring.
 
     Parameters
@@ -144,13 +159,26 @@ def run_contained(target: str, *, profile: str | None, steps: Collection[str] | 
         Seconds of wall time.
     memory : float
         Megabytes of resident memory.
+    folder : str, optional
+        A student's folder (relative paths from ``cwd``): the process runs in a copy
+        of it, made for it and removed afterwards, and ``target`` (a file in the
+        folder) is loaded from the copy, so that its modules import and its data
+        files open by relative paths.
     """
     start = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="proofcheck-grade-"))
     work = scratch / "work"
-    work.mkdir()
+    absolute = _absolute(target, cwd)
+    if folder is not None:
+        source = Path(cwd) / folder
+        shutil.copytree(source, work, symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        path, sep, attr = absolute.partition(":")
+        absolute = str(work / os.path.relpath(path, source)) + sep + attr
+    else:
+        work.mkdir()
     results = scratch / "results.jsonl"
-    request = {"target": _absolute(target, cwd), "name": target, "timeout": timeout,
+    request = {"target": absolute, "name": target, "timeout": timeout,
                "profile": profile,
                "steps": sorted(steps) if steps is not None else None, "cwd": cwd,
                "results": str(results)}
@@ -181,7 +209,7 @@ def run_contained(target: str, *, profile: str | None, steps: Collection[str] | 
 def _absolute(target: str, cwd: str) -> str:
     """A file target's path made absolute (the process runs in another folder)."""
     path, sep, attr = target.partition(":")
-    if path.endswith(".py") and not os.path.isabs(path):
+    if path.endswith((".py", ".ipynb")) and not os.path.isabs(path):
         return os.path.join(cwd, path) + sep + attr
     return target
 
@@ -341,7 +369,10 @@ def _contained(messages: list[dict[str, Any]], stopped: str | None, returncode: 
         error=error, stopped=stopped,
         output=bytes(reader.head).decode("utf-8", errors="replace"),
         output_bytes=reader.total, seconds=seconds,
-        misconception=next((m for m in messages if m.get("kind") == "misconception"), None))
+        misconception=next((m for m in messages if m.get("kind") == "misconception"), None),
+        declared=next((m["restriction"] for m in messages if m.get("kind") == "declared"),
+                      None),
+        warnings=[m["message"] for m in messages if m.get("kind") == "warning"])
 
 
 def row_key(row: Any) -> str:
@@ -384,16 +415,103 @@ def _check(request: dict[str, Any]) -> None:
             if row is not None:
                 send({"kind": "row", "row": asdict(row)})
 
+        if layer is None:
+            declared = _declared(impl)
+            if declared:
+                send({"kind": "declared", "restriction": declared})
         rows = run_rows(plan, progress=progress)
         named = _misconception(impl if layer is None else layer, rows, layer is not None)
         if named is not None:
             send({"kind": "misconception", **named})
+        if layer is None:
+            for warning in _changes_in_place(impl):
+                send({"kind": "warning", "message": warning})
     except ProofcheckError as exc:
         # Name the file as the grader did, not by the absolute path it was loaded from.
         given, loaded = request["name"].partition(":")[0], request["target"].partition(":")[0]
         send({"kind": "error", "message": str(exc).replace(loaded, given)})
     send({"kind": "done"})
     out.close()
+
+
+def _declared(impl: Any) -> dict[str, list[str]]:
+    """The restriction ``impl`` declares: for ``activations`` and ``costs``, the names its
+    ``supported_*`` set leaves out of the registry's (only the restricted ones)."""
+    from proofcheck.activations import ACTIVATIONS
+    from proofcheck.costs import COSTS
+
+    declared = {}
+    for kind, registry in (("activations", ACTIVATIONS), ("costs", COSTS)):
+        chosen = getattr(impl, f"supported_{kind}", None)
+        if chosen is None:
+            continue
+        try:
+            names = sorted(str(n) for n in chosen)
+        except TypeError:
+            continue
+        if set(registry) - set(names):
+            declared[kind] = names
+    return declared
+
+
+def _changes_in_place(impl: Any) -> list[str]:
+    """Which of ``impl``'s functions change an argument the caller passed (an array
+    overwritten, a list reordered): one call each on a small network, on copies
+    compared afterwards. Not a failure (the check passes each call arrays of its
+    own), but code that overwrites its caller's data breaks a training loop."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n0, n1, n2, N = 3, 4, 2, 5
+    W1, W2 = rng.normal(size=(n1, n0)), rng.normal(size=(n2, n1))
+    b1, b2 = rng.normal(size=n1), rng.normal(size=n2)
+    X, Y = rng.normal(size=(n0, N)), rng.normal(size=(n2, N))
+    calls: dict[str, dict[str, Any]] = {
+        "output_delta": {"dfz": rng.uniform(0.5, 1.0, (n2, N)),
+                         "grad_a": rng.normal(size=(n2, N))},
+        "backward_delta": {"W_next": W2, "delta_next": rng.normal(size=(n2, N)),
+                           "dfz": rng.uniform(0.5, 1.0, (n1, N))},
+        "weight_grad": {"delta": rng.normal(size=(n1, N)), "a_prev": X},
+        "bias_grad": {"delta": rng.normal(size=(n1, N))},
+        "gradients": {"weights": [W1, W2], "biases": [b1, b2],
+                      "activations": ["tanh", "identity"], "cost": "squared_error",
+                      "X": X, "Y": Y},
+    }
+    found = []
+    for name, args in calls.items():
+        function = getattr(impl, name, None)
+        if not callable(function):
+            continue
+        args = {k: _copy(v) for k, v in args.items()}
+        before = {k: _copy(v) for k, v in args.items()}
+        # Its rows say what is wrong with it, an exception too; only changes matter here.
+        with contextlib.suppress(Exception):
+            function(**args)
+        changed = [k for k in args if not _same(args[k], before[k])]
+        if changed:
+            found.append(f"{name} changes its argument{'s' if len(changed) > 1 else ''} "
+                         f"{', '.join(changed)} in place: the caller's "
+                         f"{'data are' if len(changed) > 1 else 'data is'} not as it passed "
+                         "them after the call. Work on a copy (or build new arrays) instead.")
+    return found
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value.copy() if hasattr(value, "copy") else value
+
+
+def _same(now: Any, then: Any) -> bool:
+    import numpy as np
+
+    if isinstance(then, list):
+        return isinstance(now, list) and len(now) == len(then) and all(
+            _same(a, b) for a, b in zip(now, then, strict=True))
+    if isinstance(then, np.ndarray):
+        return isinstance(now, np.ndarray) and now.shape == then.shape and \
+            bool(np.array_equal(now, then, equal_nan=True))
+    return bool(now == then)
 
 
 def _misconception(subject: Any, rows: list[Any], layer_target: bool) -> dict[str, Any] | None:

@@ -24,7 +24,9 @@ Three kinds, as in real code:
   type's lemma row under G.base, G.step or G.param fails.
 
 The mistakes keep every array's shape where the widths allow it, so each is a
-wrong *value* (exit status 1), not a protocol violation (exit status 2).
+wrong *value* (exit status 1), not a protocol violation (exit status 2); the
+one whose mistake is a shape (``bias_grad_unsummed``, an ``(n_l, N)`` array
+where an ``(n_l,)`` vector belongs) fails its step as a wrong result too.
 
 :data:`CATALOG` lists the implementations' mistakes (:class:`Mistake`),
 :data:`LAYER_CATALOG` the layer types' (:class:`LayerMistake`).
@@ -64,6 +66,7 @@ __all__ = [
     "bce_missing_factor",
     "bias_grad_mean",
     "bias_grad_not_summed",
+    "bias_grad_unsummed",
     "clipped_probabilities",
     "docs_link",
     "f_instead_of_fprime",
@@ -172,6 +175,13 @@ class bias_grad_not_summed(MatrixBackprop):  # noqa: N801
 
     def bias_grad(self, delta: Float64Array) -> Float64Array:
         return delta[:, 0].copy()
+
+
+class bias_grad_unsummed(MatrixBackprop):  # noqa: N801
+    """T1.b: the bias gradient left as delta, one column per example, never summed."""
+
+    def bias_grad(self, delta: Float64Array) -> Float64Array:
+        return delta.copy()
 
 
 class bias_grad_mean(MatrixBackprop):  # noqa: N801
@@ -576,6 +586,14 @@ CATALOG: tuple[Mistake, ...] = (
         "contributes to its gradient, dC/db^l = Delta^l 1_N, the sum of Delta^l over its "
         "columns. Taking one column keeps one example's contribution; it is right for one "
         "example, so only a batch shows it. Fix: delta.sum(axis=1)."),
+    Mistake(
+        "bias_grad_unsummed", bias_grad_unsummed(), "T1.b",
+        "the bias gradient returned as delta, one column per example, not summed",
+        "bias_grad", "delta",
+        "The bias b^l has one entry per unit, and so has its gradient: dC/db^l = Delta^l 1_N, "
+        "the sum of Delta^l over its N columns, an (n_l,) vector. Returning Delta^l itself "
+        "gives an (n_l, N) array, one column per example: the examples' contributions are "
+        "there, but never added up. Fix: delta.sum(axis=1)."),
     Mistake(
         "bias_grad_mean", bias_grad_mean(), "T2",
         "bias gradient averaged instead of summed over the examples",

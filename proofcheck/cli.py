@@ -16,7 +16,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from proofcheck.compilation import start_own_process
 from proofcheck.profiles import DEFAULT_PROFILE, ENVIRONMENT_VARIABLE, PROFILES
@@ -77,10 +77,20 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
                     "report and feedback; print a summary. Exit status: the largest of the "
                     "targets' (0, 1 or 2).")
     g.add_argument("targets", nargs="+", metavar="TARGET",
-                   help="MODULE:ATTR, MODULE, path/to/file.py[:ATTR], or a folder (every .py "
-                        "file in it)")
+                   help="a class's folder (each student's folder, .py file and notebook in "
+                        "it), a student's folder, path/to/file.py[:ATTR], a notebook "
+                        "path/to/file.ipynb[:ATTR], MODULE:ATTR or MODULE")
     g.add_argument("--attr", metavar="NAME",
                    help="the attribute to check in every file of a folder (default: the module)")
+    g.add_argument("--entry", metavar="NAME",
+                   help="the entry file in every student's folder, e.g. backprop.py (default: "
+                        "the one file of the folder that defines the protocol's functions, or "
+                        "the --attr object)")
+    g.add_argument("--fresh", action="store_true",
+                   help="start the gradebook in --out over (default: a regrade into a graded "
+                        "folder replaces the rows of the students graded and keeps the others)")
+    g.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress line per finished submission")
     g.add_argument("--profile", choices=sorted(PROFILES), default=None)
     g.add_argument("--steps", metavar="ID[,ID...]",
                    help="check only these step IDs (default: the rubric's)")
@@ -154,15 +164,45 @@ def _verify(args: argparse.Namespace) -> int:
     return report.exit_status
 
 
+def _grade_progress(stream: TextIO):  # type: ignore[no-untyped-def]
+    def report(done: int, total: int, results: list[Any], left: float | None) -> None:
+        # One line per finished check (an identical group's students share one).
+        from proofcheck.gradebook import student_id, verdict_line
+
+        first = results[0]
+        who = ", ".join(student_id(r) for r in results)
+        eta = f"; about {_duration(left)} left" if left else ""
+        stream.write(f"[{done}/{total}] {who}: {verdict_line(first)} "
+                     f"({first.seconds:.0f} s{eta})\n")
+        stream.flush()
+
+    return report
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
 def _grade(args: argparse.Namespace) -> int:
-    from proofcheck._grade import expand_targets, grade, render_summary
+    from pathlib import Path
+
+    from proofcheck._grade import grade, gradebook_in, render_summary
+    from proofcheck._submissions import collect_submissions
     from proofcheck._verify import available_cores
     from proofcheck.errors import ProofcheckError
-    from proofcheck.rubric import load_rubric
+    from proofcheck.rubric import DEFAULT_RUBRIC, load_rubric
 
     try:
         rubric = load_rubric(args.rubric) if args.rubric else None
-        targets = expand_targets(args.targets, args.attr)
+        targets, skipped = collect_submissions(args.targets, attribute=args.attr,
+                                               entry=args.entry)
+        before = None if args.fresh or not Path(args.out).is_dir() else \
+            gradebook_in(Path(args.out), rubric or DEFAULT_RUBRIC)
+        if before:
+            sys.stdout.write(f"Updating the gradebook in {args.out}/ ({len(before)} "
+                             "submissions): the rows of the students graded now are replaced, "
+                             "the others kept (--fresh starts it over).\n")
+            sys.stdout.flush()
         steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else None
         executor = None
         if args.dask:
@@ -177,13 +217,14 @@ def _grade(args: argparse.Namespace) -> int:
         results = grade(targets, profile=args.profile, steps=steps, executor=executor,
                         jobs=args.jobs or available_cores(), out_dir=args.out,
                         timeout=args.timeout, memory=args.memory, rubric=rubric,
-                        docs_url=args.docs_url)
+                        docs_url=args.docs_url, fresh=args.fresh, skipped=skipped,
+                        progress=None if args.quiet else _grade_progress(sys.stderr))
     except ProofcheckError as exc:
         if args.debug:
             traceback.print_exc()
         sys.stderr.write(f"proofcheck: error: {exc}\n")
         return 2
-    sys.stdout.write(render_summary(results) + f"\nGradebook {args.out}/grades.csv, "
+    sys.stdout.write(render_summary(results, skipped) + f"\nGradebook {args.out}/grades.csv, "
                      f"Gradescope results {args.out}/results.json, reports and feedback in "
                      f"{args.out}/\n")
     return max(r.exit_status for r in results)

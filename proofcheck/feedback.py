@@ -6,16 +6,21 @@
 1. the points (``16 of 20``) and the verdict in one line;
 2. a table with one line per step of the rubric: the step (linked to its
    section of the proof in the docs), its statement, the points, the verdict;
-3. the diagnosis (the root cause in the proof's terms, and which other failures
+3. what the code was checked on, when it declares a restriction
+   (``supported_activations``, ``supported_costs``), and what leaving out the
+   rubric's requirements cost;
+4. the diagnosis (the root cause in the proof's terms, and which other failures
    only follow from it), or why the check stopped (a time or memory limit, an
-   exit);
-4. the misconception, when the catalog's matcher names one: which classic
+   exit), and the grader's notes (a notebook's lines left out, arguments
+   changed in place, a data file not found);
+5. the misconception, when the catalog's matcher names one: which classic
    mistake the submission's output matches on the counterexample, and why it
    is wrong;
-5. the counterexample of the root cause, as small matrices: the network, the
-   inputs of the failing call, what the submission returned and what the
-   oracle expected, and the command that re-runs that step;
-6. the beginning of what the submission printed, if it printed anything.
+6. the counterexample of the root cause, as small matrices: the network, every
+   parameter of it (``W^l``, ``b^l``: what puts a unit at a kink) and its data
+   ``X``, ``Y``, the inputs of the failing call, what the submission returned
+   and what the oracle expected, and the command that re-runs that step;
+7. the beginning of what the submission printed, if it printed anything.
 
 Links to the proof are relative to the docs' top folder (``proof/theorem.html#T1.step``)
 unless a base address is given (``docs_url``: where the course serves the docs).
@@ -61,11 +66,17 @@ def _blocks(result: GradeResult, sc: Score, docs_url: str) -> list[_Block]:
         _Block("table", (["step", "statement", "points", "verdict"], [
             [(s.step, _docs_link(s.step, docs_url)), get_step(s.step).statement,
              f"{s.points:g} / {s.max_points:g}", s.verdict] for s in sc.steps])),
-        _Block("heading", "Diagnosis"),
-        _Block("paragraph", result.message),
     ]
+    if result.declared:
+        blocks += [_Block("heading", "What your code was checked on"),
+                   _Block("paragraph", _declared_text(result.declared, sc.left_out))]
+    blocks += [_Block("heading", "Diagnosis"), _Block("paragraph", result.message)]
+    if result.notes:
+        blocks += [_Block("heading", "Notes"), _Block("list", list(result.notes))]
     if result.misconception:
         blocks += _misconception(result.misconception)
+    elif result.root_cause and result.exit_status == 1 and not result.stopped:
+        blocks += [_Block("heading", "The mistake, unnamed"), _Block("paragraph", UNNAMED)]
     root = _root_row(result)
     if root is not None and root.counterexample is not None:
         blocks += [_Block("heading", f"Counterexample: {root.label}"),
@@ -82,6 +93,22 @@ def _blocks(result: GradeResult, sc: Score, docs_url: str) -> list[_Block]:
                 if result.output_bytes > len(shown) else "")
         blocks += [_Block("heading", "What your code printed" + more), _Block("pre", shown)]
     return blocks
+
+
+def _declared_text(declared: dict[str, list[str]], left_out: str) -> str:
+    """The restriction a submission declared, and what it cost under the rubric."""
+    parts = [f"supported_{kind} = {{{', '.join(repr(n) for n in names)}}}"
+             for kind, names in declared.items()]
+    text = (f"Your code declares {' and '.join(parts)}: the check drew only networks of "
+            "these, so nothing was checked on the others.")
+    return f"{text} {left_out}" if left_out else text
+
+
+#: What the feedback says when no entry of the catalog matches the root cause.
+UNNAMED = ("None of the classic mistakes proofcheck knows gives your output on this "
+           "counterexample, so this one has no name here (rather than the name of a near "
+           "miss). The diagnosis says which step is wrong; the counterexample below shows "
+           "the inputs, your output and the expected one.")
 
 
 def _misconception(named: dict[str, Any]) -> list[_Block]:
@@ -112,6 +139,11 @@ def _counterexample_text(c: Counterexample) -> str:
     n = c.network
     if n is not None:
         lines.append(f"network: {network_line(n)}")
+        for l, theta in enumerate(n.get("params", []), start=1):
+            lines += [line for name, value in theta.items()
+                      for line in _labelled(f"{name}^{l}", value)]
+        lines += [line for name in ("X", "Y") if name in n and name not in c.inputs
+                  for line in _labelled(name, n[name])]
     if c.quantity:
         where = f" in layer l={c.layer}" if c.layer is not None else ""
         lines.append(f"quantity: {c.quantity}{where}"
@@ -182,6 +214,8 @@ _WRITERS: dict[str, tuple[Callable[[Any], str], Callable[[Any], str]]] = {
     "linked": (_markdown_link, _html_link),
     "pre": (lambda c: f"```text\n{c}\n```", lambda c: f"<pre>{html.escape(c)}</pre>"),
     "table": (_markdown_table, _html_table),
+    "list": (lambda c: "\n".join(f"- {item}" for item in c),
+             lambda c: "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in c) + "</ul>"),
 }
 
 

@@ -6,15 +6,21 @@ per step of the rubric (:mod:`proofcheck.rubric` says what a step earns).
 
 ``DIR/grades.csv``
     The gradebook: a header row, then one row per submission, in the order of
-    the targets. Columns: ``submission`` (the target), one column per step ID
+    the targets (a regrade into the same folder replaces its students' rows in
+    their places and keeps the others). Columns: ``student`` (the student's id:
+    the folder's name for a student's folder, the file's name without its suffix
+    for a file or a notebook; what a learning platform's import matches, see the
+    grading guide), ``submission`` (the target), one column per step ID
     of the rubric (the points earned; empty where the step does not concern
     that submission, e.g. ``G.*`` for an implementation), ``total``,
     ``max_score`` and ``verdict`` (one line: "every step holds", "root cause
-    T1.step", "timed out after 300 s", "could not be checked: ...")::
+    T1.step", "timed out after 300 s", "could not be checked: ...", followed by
+    the restriction the submission declares, if any: "; declares activations
+    identity only")::
 
-        submission,T1.base,T1.step,T1.W,T1.b,T1.grad,T1.tail,T2,total,max_score,verdict
-        subs/alice.py,3,4,3,2,3,2,3,20,20,every step holds
-        subs/bob.py,3,0,3,2,3,2,3,16,20,root cause T1.step
+        student,submission,T1.base,T1.step,T1.W,T1.b,T1.grad,T1.tail,T2,total,max_score,verdict
+        alice,subs/alice.py,3,4,3,2,3,2,3,20,20,every step holds
+        bob,subs/bob.py,3,0,3,2,3,2,3,16,20,root cause T1.step
 
 ``DIR/results.json``
     The results in the format Gradescope's autograder reads
@@ -47,8 +53,9 @@ from proofcheck.report import Counterexample, Row, consequences, diagnose
 from proofcheck.rubric import COMPOSITIONS, DEFAULT_RUBRIC, IMPLIED_BY, Rubric
 from proofcheck.steps import get_step
 
-__all__ = ["GradeResult", "Score", "StepScore", "class_results", "gradebook_csv",
-           "gradescope_results", "row_from_dict", "score", "verdict_line"]
+__all__ = ["GradeResult", "Score", "StepScore", "class_results", "declared_line",
+           "gradebook_csv", "gradescope_results", "required_share", "row_from_dict", "score",
+           "student_id", "verdict_line"]
 
 
 class GradeResult(NamedTuple):
@@ -92,6 +99,17 @@ class GradeResult(NamedTuple):
     total, max_score : float or None
         The points it earned under the rubric, and the most it could earn (see
         :mod:`proofcheck.gradebook`); ``None`` from :func:`grade_target` alone.
+    student : str
+        The student's id in the gradebook: the folder's name for a student's
+        folder, the file's name without its suffix for a file or a notebook.
+    declared : dict or None
+        The restriction the submission declares (``{"activations": [names],
+        "costs": [names]}``, the kinds its ``supported_*`` sets restrict): the
+        check drew networks of those only.
+    notes : list of str
+        What the grader noticed beside the verdict, for the student and the
+        teacher: lines of a notebook left out, arguments changed in place, a
+        data file that the check's working folder does not hold.
     """
 
     target: str
@@ -110,6 +128,9 @@ class GradeResult(NamedTuple):
     misconception: dict[str, Any] | None = None
     total: float | None = None
     max_score: float | None = None
+    student: str = ""
+    declared: dict[str, list[str]] | None = None
+    notes: list[str] = []  # noqa: RUF012 (a NamedTuple default, never mutated)
 
 
 class StepScore(NamedTuple):
@@ -148,6 +169,9 @@ class Score(NamedTuple):
     steps : list of StepScore
         The rubric's steps that concern it and were checked, in the proof's order.
     total, max_score : float
+    left_out : str
+        What a declared restriction left out of the rubric's requirements and what
+        it cost (empty when nothing: see :mod:`proofcheck.rubric`).
     """
 
     target: str
@@ -155,6 +179,7 @@ class Score(NamedTuple):
     steps: list[StepScore]
     total: float
     max_score: float
+    left_out: str = ""
 
 
 def row_from_dict(data: dict[str, Any]) -> Row:
@@ -190,8 +215,40 @@ def score(result: GradeResult, rubric: Rubric = DEFAULT_RUBRIC,
     else:
         scored = _score_steps([s for s in concerned if s in planned], rows, unfinished,
                               result.stopped, rubric, kind == "layer")
+    share, left_out = required_share(result.declared, rubric)
+    if share < 1:
+        scored = [s._replace(points=round(s.points * share, 2),
+                             verdict=f"{s.verdict}; {_share(share)} of its points (declared "
+                                     "restriction)") for s in scored]
     return Score(result.target, kind, scored, sum(s.points for s in scored),
-                 sum(s.max_points for s in scored))
+                 sum(s.max_points for s in scored), left_out)
+
+
+def required_share(declared: dict[str, list[str]] | None, rubric: Rubric) -> tuple[float, str]:
+    """The share of its points a declared restriction leaves a submission under ``rubric``'s
+    requirements (see :mod:`proofcheck.rubric`), and what it left out, in words."""
+    share, parts = 1.0, []
+    for kind, required in (("activations", rubric.require_activations),
+                           ("costs", rubric.require_costs)):
+        chosen = (declared or {}).get(kind)
+        if not required or chosen is None:
+            continue
+        missing = [name for name in required if name not in chosen]
+        if missing:
+            share *= (len(required) - len(missing)) / len(required)
+            parts.append(f"the {kind} {', '.join(missing)}")
+    if not parts:
+        return 1.0, ""
+    return share, (f"The rubric requires every submission to support {' and '.join(parts)}, "
+                   f"which this one declares it does not support; it earns {_share(share)} "
+                   "of each step's points.")
+
+
+def _share(share: float) -> str:
+    from fractions import Fraction
+
+    fraction = Fraction(share).limit_denominator(1000)
+    return str(fraction) if fraction.denominator > 1 else f"{share:g}"
 
 
 def _kind(rows: list[Row], unfinished: set[str], rubric: Rubric) -> str:
@@ -261,14 +318,25 @@ def _join(items: list[str]) -> str:
 
 
 def verdict_line(result: GradeResult) -> str:
-    """The gradebook's one-line verdict of a target."""
+    """The gradebook's one-line verdict of a target (and the restriction it declares)."""
     if result.stopped:
-        return result.stopped
-    if result.exit_status == 2:
-        return "could not be checked: " + result.message.splitlines()[0]
-    if result.root_cause:
-        return f"root cause {result.root_cause}"
-    return "every step holds"
+        line = result.stopped
+    elif result.exit_status == 2:
+        line = "could not be checked: " + result.message.splitlines()[0]
+    elif result.root_cause:
+        line = f"root cause {result.root_cause}"
+    else:
+        line = "every step holds"
+    declared = declared_line(result.declared)
+    return f"{line}; {declared}" if declared else line
+
+
+def declared_line(declared: dict[str, list[str]] | None) -> str:
+    """A declared restriction in words: "declares activations identity only"."""
+    if not declared:
+        return ""
+    parts = [f"{kind} {', '.join(names) or 'none'} only" for kind, names in declared.items()]
+    return "declares " + " and ".join(parts)
 
 
 def _number(value: float) -> str:
@@ -284,12 +352,23 @@ def gradebook_csv(results: Sequence[GradeResult], scores: Sequence[Score],
                if s in used or (not used and any(s in rubric.steps_for(k) for k in kinds))]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["submission", *columns, "total", "max_score", "verdict"])
+    writer.writerow(["student", "submission", *columns, "total", "max_score", "verdict"])
     for result, sc in zip(results, scores, strict=True):
         by_step = {s.step: _number(s.points) for s in sc.steps}
-        writer.writerow([result.target, *(by_step.get(c, "") for c in columns),
+        writer.writerow([student_id(result), result.target,
+                         *(by_step.get(c, "") for c in columns),
                          _number(sc.total), _number(sc.max_score), verdict_line(result)])
     return out.getvalue()
+
+
+def student_id(result: GradeResult) -> str:
+    """The gradebook's ``student``: the folder's name, or the file's name without its
+    suffix (a result made without one: from its target)."""
+    if result.student:
+        return result.student
+    path = result.target.partition(":")[0]
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0] if name.endswith((".py", ".ipynb")) else path
 
 
 def _step_output(step: StepScore, result: GradeResult) -> str:
@@ -328,9 +407,11 @@ def gradescope_results(result: GradeResult, sc: Score, *, prefix: str = "") -> d
         "output_format": "md",
         "test_output_format": "md",
         "tests": tests,
-        "extra_data": {"target": result.target, "exit_status": result.exit_status,
+        "extra_data": {"target": result.target, "student": student_id(result),
+                       "exit_status": result.exit_status,
                        "root_cause": result.root_cause, "stopped": result.stopped,
-                       "max_score": sc.max_score},
+                       "max_score": sc.max_score, "declared": result.declared,
+                       "notes": list(result.notes)},
     }
 
 
@@ -343,4 +424,5 @@ def class_results(results: Sequence[GradeResult], scores: Sequence[Score]) -> di
     return {"output": f"{len(results)} submissions; each one's own results are in its "
                       "<report name>.results.json.",
             "output_format": "md", "test_output_format": "md", "tests": tests,
-            "extra_data": {"submissions": [r.target for r in results]}}
+            "extra_data": {"submissions": [r.target for r in results],
+                           "students": [student_id(r) for r in results]}}

@@ -81,21 +81,35 @@ How often the named mistake is the true one
 -------------------------------------------
 Measured on the catalog itself: each entry checked on its root cause's step
 (``verify(entry, profile="ci", steps=[root_cause])``), then matched on the
-counterexample of the root cause's row. Every one of the 26 entries is named
+counterexample of the root cause's row. Every one of the 27 entries is named
 on its own counterexample, and the reference implementation on none of
-them. 22 are named alone. On 4 of the 26 entries another entry matches too,
+them. 24 are named alone. On 3 of the 27 entries another entry matches too,
 and the messages say so:
 
-* ``bias_grad_not_summed`` and ``bias_grad_mean`` name each other: their
-  shrunk batch has two equal columns, whose first column is their mean;
 * ``monolithic_output_without_derivative`` is named with
   ``output_delta_without_derivative``, the same mistake in the step function;
 * ``activation_off_by_one`` is named with those two: on its network the first
   activation is the identity, so the output layer, taking the first layer's
-  derivative, multiplies by 1, which is forgetting the output's ``f'``.
+  derivative, multiplies by 1, which is forgetting the output's ``f'``;
+* ``sum_instead_of_mean`` is named with ``f_instead_of_fprime``: on its shrunk
+  network both give the same gradients.
 
-The true entry comes first in all but one (``bias_grad_mean``: a tie of two
-mistakes of the same step and function, listed in catalog order).
+A step function's counterexample is often too small to tell two entries
+apart (``bias_grad_not_summed``, ``delta[:, 0]``, and ``bias_grad_mean`` on a
+batch of two equal columns, whose first column is their mean), or a mistake
+the catalog does not know from one it knows. So the submission and the
+entries that give its output there are called once more on arguments of the
+same shapes whose entries all differ (fixed, not drawn), and only the entries
+that still agree are named: a submission that divides by N twice is never
+told that it does not sum, and one whose mistake agrees with an entry only on
+the counterexample is named by none.
+
+A mistake is named on every step function it concerns: when the match is in
+one step function, the submission's other step functions are called on such
+arguments too, and an entry of the same root cause that one of them
+reproduces (the mean taken twice in ``weight_grad`` as in ``bias_grad``) is
+added to the message.
+
 Which shrunk counterexamples coincide follows the ``ci`` stream, so the
 test-suite asserts on every run only that each entry is named, and the
 reference never (``tests/test_mutants.py``, ``tests/test_layers.py``);
@@ -336,7 +350,75 @@ def _theorem_matches(impl: object, row: Row, c: Counterexample) -> list[Match]:
         theirs = _call(getattr(entry.impl, function), args, unpack)
         if theirs is not None and _same(mine, theirs):
             found.append(entry)
-    return _messages(_ordered(found, row.step, function), function, mine, where)
+    if found and function in _STEP_FUNCTIONS:
+        found = _told_apart(method, function, _probe(args), found)
+    matches = _messages(_ordered(found, row.step, function), function, mine, where)
+    if matches and function in _STEP_FUNCTIONS:
+        also = _same_mistake_elsewhere(impl, matches[0].entry, function)
+        if also:
+            matches[0] = matches[0]._replace(message=f"{matches[0].message} {also}")
+    return matches
+
+
+def _probe(args: dict[str, Any]) -> dict[str, Float64Array]:
+    """Arguments of the counterexample's shapes whose entries all differ (fixed, not
+    drawn: a shrunk example repeats values, such as a batch of two equal columns)."""
+    # Magnitudes in [1, 2) with random signs; no new number literal here, since
+    # Hypothesis mixes the package's literals into what it draws (tests/conftest.py).
+    rng = np.random.default_rng(0)
+    return {name: (1.0 + rng.random(np.shape(value))) * rng.choice([-1.0, 1.0],
+                                                                   np.shape(value))
+            for name, value in args.items()}
+
+
+def _told_apart(method: Callable[..., Any], function: str, probe: dict[str, Any],
+                found: list[Mistake | LayerMistake]) -> list[Mistake | LayerMistake]:
+    """Of the entries that give the submission's output on the counterexample, those that
+    still do on ``probe``: none, for a mistake the catalog does not know that happens to
+    agree with an entry on a small counterexample (a near miss is not a name)."""
+    mine = _call(method, probe, _single)
+    if mine is None:
+        return []
+    kept: list[Mistake | LayerMistake] = [
+        e for e in found if isinstance(e, Mistake)
+        and (theirs := _call(getattr(e.impl, function), probe, _single)) is not None
+        and _same(mine, theirs)]
+    return kept
+
+
+#: Arguments of each step function on a network of widths 3 -> 4 -> 2 and a batch of 5.
+_SHAPES: dict[str, dict[str, tuple[int, ...]]] = {
+    "output_delta": {"dfz": (2, 5), "grad_a": (2, 5)},
+    "backward_delta": {"W_next": (2, 4), "delta_next": (2, 5), "dfz": (4, 5)},
+    "weight_grad": {"delta": (4, 5), "a_prev": (3, 5)},
+    "bias_grad": {"delta": (4, 5)},
+}
+
+
+def _same_mistake_elsewhere(impl: object, entry: Mistake | LayerMistake,
+                            function: str) -> str:
+    """The entries of the same root cause in the submission's other step functions that
+    those functions reproduce (a mean taken twice in ``weight_grad`` as in
+    ``bias_grad``), as a sentence; empty when none does."""
+    found = []
+    for other, shapes in _SHAPES.items():
+        method = getattr(impl, other, None)
+        if other == function or not callable(method):
+            continue
+        args = _probe({name: np.zeros(shape) for name, shape in shapes.items()})
+        mine = _call(method, args, _single)
+        reference = _call(getattr(MatrixBackprop(), other), args, _single)
+        if mine is None or reference is None or _same(mine, reference):
+            continue
+        for e in CATALOG:
+            if e.function == other and e.root_cause == entry.root_cause and \
+                    (theirs := _call(getattr(e.impl, other), args, _single)) is not None \
+                    and _same(mine, theirs):
+                found.append(f"your `{other}` returns exactly what `{e.code}` returns: "
+                             f"{e.mistake} (fix it there too)")
+                break
+    return ("The same kind of mistake is elsewhere too: " + "; ".join(found) + "."
+            if found else "")
 
 
 # --- the layer types' rows ----------------------------------------------------------

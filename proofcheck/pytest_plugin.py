@@ -370,7 +370,8 @@ def option_items(session: pytest.Session) -> list[pytest.Item]:
     items: list[pytest.Item] = []
     for kind in ("impl", "layer"):
         for spec in session.config.getoption(f"proofcheck_{kind}") or []:
-            node = OptionTarget.from_parent(session, name=spec, nodeid=spec, kind=kind,
+            node_id = _node_id(spec, session.config.rootpath)
+            node = OptionTarget.from_parent(session, name=node_id, nodeid=node_id, kind=kind,
                                             spec=spec)
             session.ihook.pytest_collectstart(collector=node)
             report = session.ihook.pytest_make_collect_report(collector=node)
@@ -378,6 +379,21 @@ def option_items(session: pytest.Session) -> list[pytest.Item]:
             if report.passed:
                 items += [i for i in report.result if isinstance(i, pytest.Item)]
     return items
+
+
+def _node_id(spec: str, rootpath: Path) -> str:
+    """A target's node id: a file's path relative to the rootdir, as pytest names a test
+    file (and its JUnit class name follows), whatever folder pytest was started in; the
+    absolute path of a file outside the rootdir; a module's spec as given."""
+    path, sep, attr = spec.partition(":")
+    if not path.endswith((".py", ".ipynb")):
+        return spec
+    file = Path(path).resolve()
+    try:
+        relative = file.relative_to(rootpath.resolve()).as_posix()
+    except ValueError:
+        relative = file.as_posix()
+    return relative + sep + attr
 
 
 def terminal_summary(reporter: Any, results: list[dict[str, Any]]) -> None:

@@ -38,6 +38,23 @@ policy ``not_provided``:
   step). ``T2`` and the ``G.*`` steps are implied by nothing: every submission
   that can be checked has rows of its own for them.
 - ``"nothing"``: no points; use it to require the step functions.
+
+**What every submission must support.** A submission may declare the networks
+it supports (``supported_activations``, ``supported_costs``), and the check
+then draws only those. A ``[require]`` table names the activations and costs
+every submission must support (a list of names, or ``"all"``, every one
+proofcheck knows)::
+
+    [require]
+    activations = "all"
+    costs = ["squared_error", "binary_cross_entropy"]
+
+A submission whose declared restriction leaves some of them out earns, on
+every step, the share of its points that it supports: the required
+activations it supports over those required, times the same for the costs
+(``{"identity"}`` against eight required activations: an eighth). Its
+feedback says what it left out and what that cost. Without ``[require]`` a
+restriction costs nothing, but every output still shows it.
 """
 
 from __future__ import annotations
@@ -112,11 +129,16 @@ class Rubric(NamedTuple):
         What a step the submission does not provide earns (module docstring).
     source : str
         Where the rubric came from, for messages ("the default rubric", a path).
+    require_activations, require_costs : tuple of str
+        The activations and costs every submission must support (module docstring);
+        empty: none required.
     """
 
     points: dict[str, float]
     not_provided: str = "implied"
     source: str = "the default rubric"
+    require_activations: tuple[str, ...] = ()
+    require_costs: tuple[str, ...] = ()
 
     def steps_for(self, kind: str) -> list[str]:
         """The rubric's steps that concern a target of ``kind`` ("implementation" or "layer")."""
@@ -142,10 +164,10 @@ def parse_rubric(text: str, source: str = "the rubric") -> Rubric:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{source} is not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"points", "policy"})
+    unknown = sorted(set(data) - {"points", "policy", "require"})
     if unknown:
         raise InputError(f"{source} has unknown tables or keys {unknown}; expected [points] "
-                         "and optionally [policy]")
+                         "and optionally [policy] and [require]")
     if not isinstance(data.get("points"), dict):
         raise InputError(f"{source} has no [points] table; expected e.g. [points] "
                          '"T1.step" = 4')
@@ -160,7 +182,36 @@ def parse_rubric(text: str, source: str = "the rubric") -> Rubric:
     if not_provided not in POLICIES:
         raise InputError(f"{source}: [policy] not_provided is {not_provided!r}; expected one "
                          f"of {', '.join(repr(p) for p in POLICIES)}")
-    return Rubric(points, not_provided, source)
+    activations, costs = _requirements(data.get("require", {}), source)
+    return Rubric(points, not_provided, source, activations, costs)
+
+
+def _requirements(table: object, source: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ``[require]`` table's activations and costs, checked against the registries."""
+    from proofcheck.activations import ACTIVATIONS
+    from proofcheck.costs import COSTS
+
+    if not isinstance(table, dict):
+        raise InputError(f"{source}: require must be a table, [require]")
+    extra = sorted(set(table) - {"activations", "costs"})
+    if extra:
+        raise InputError(f"{source}: [require] has unknown keys {extra}; expected activations "
+                         "and costs")
+    found = []
+    for kind, registry in (("activations", ACTIVATIONS), ("costs", COSTS)):
+        value = table.get(kind, [])
+        known = list(registry)
+        if value == "all":
+            value = known
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError(f"{source}: [require] {kind} = {value!r}; expected a list of "
+                             f'names or "all"')
+        unknown_names = [v for v in value if v not in known]
+        if unknown_names:
+            raise InputError(f"{source}: [require] {kind} names {unknown_names}, which "
+                             f"proofcheck does not know; known: {', '.join(known)}")
+        found.append(tuple(v for v in known if v in value))
+    return found[0], found[1]
 
 
 def _points(table: Mapping[str, object], source: str) -> dict[str, float]:

@@ -60,7 +60,7 @@ def test_grade_a_folder_with_a_process_pool(tmp_path: Path, monkeypatch: pytest.
     assert verdicts == {"alice": (0, None), "bob": (1, "T2"), "carol": (2, None)}
     assert "could not import" in results[2].message
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert [s["exit_status"] for s in summary] == [0, 1, 2]
+    assert [s["exit_status"] for s in summary["submissions"]] == [0, 1, 2]
     assert (tmp_path / "out" / "submissions_bob.py.json").exists()
     assert "1 of 3 targets hold" in render_summary(results)
 

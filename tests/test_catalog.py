@@ -39,14 +39,13 @@ ROOT = Path(__file__).resolve().parents[1]
 #: suite asserts only that each entry is named (tests/test_mutants.py, test_layers.py),
 #: since which shrunk examples coincide follows the ci stream.
 SHARED: dict[str, tuple[str, ...]] = {
-    # The shrunk batch has two equal columns: delta[:, 0] is their mean.
-    "bias_grad_not_summed": ("bias_grad_mean",),
-    "bias_grad_mean": ("bias_grad_not_summed",),
     # One mistake written two ways: in a loop, and in output_delta.
     "monolithic_output_without_derivative": ("output_delta_without_derivative",),
     # An identity first layer: the output layer takes its derivative, 1, by mistake.
     "activation_off_by_one": ("monolithic_output_without_derivative",
                               "output_delta_without_derivative"),
+    # A gradients row: on its shrunk network both give the same gradients.
+    "sum_instead_of_mean": ("f_instead_of_fprime",),
 }
 
 

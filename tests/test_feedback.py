@@ -153,3 +153,42 @@ def test_the_misconception_hook_passes_on_what_the_matcher_names(
     fake.name_misconception = lambda impl, row: 1 / 0  # type: ignore[attr-defined]
     assert _misconception("the submission", rows, False) is None
     assert _misconception("the submission", _rows(EVERYTHING), False) is None
+
+
+def test_the_counterexample_shows_every_parameter_of_the_network() -> None:
+    """W and b put the units at a kink: the student needs them to reproduce the example."""
+    network = {**NETWORK, "layers": ["Affine(1 -> 2)", "Affine(2 -> 2)"],
+               "params": [{"W": [[0.25], [-1.5]], "b": [0.0, 2.0]},
+                          {"W": [[1.0, 0.0], [0.0, 1.0]], "b": [-0.125, 0.0]}]}
+    result = _failing()
+    assert result.report is not None
+    for row in result.report["rows"]:
+        if row["counterexample"] is not None:
+            row["counterexample"]["network"] = network
+    text = feedback_markdown(result, score(result))
+    assert "W^1 = [[ 0.25]\n       [-1.5 ]]" in text
+    assert "b^1 = [0. 2.]" in text and "b^2 = [-0.125  0.   ]" in text
+    assert "X = [[0.5]]" in text and "Y = [[0.]\n     [1.]]" in text
+
+
+def test_a_declared_restriction_and_the_notes_are_in_the_feedback() -> None:
+    from proofcheck.rubric import parse_rubric
+
+    rubric = parse_rubric('[points]\n"T1.b" = 2\n[require]\nactivations = "all"\n')
+    result = _failing(declared={"activations": ["identity"]},
+                      notes=["weight_grad changes its argument delta in place"])
+    sc = score(result, rubric)
+    text = feedback_markdown(result, sc)
+    assert "Your code declares supported_activations = {'identity'}" in text
+    assert "it earns 1/8 of each step's points" in text
+    assert "- weight_grad changes its argument delta in place" in text
+    assert "<li>weight_grad changes its argument delta in place</li>" in feedback_html(
+        result, sc)
+
+
+def test_a_mistake_the_catalog_does_not_know_is_said_to_be_unnamed() -> None:
+    result = _failing()
+    text = feedback_markdown(result, score(result))
+    assert "## The mistake, unnamed" in text and "rather than the name of a near miss" in text
+    named = _failing(misconception=NAMED)
+    assert "unnamed" not in feedback_markdown(named, score(named))

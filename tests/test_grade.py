@@ -27,14 +27,18 @@ def folder(tmp_path: Path) -> Path:
 # --- targets ---------------------------------------------------------------------------
 
 
-def test_a_folder_stands_for_its_python_files_sorted_without_private_ones(folder: Path
+def test_a_folder_stands_for_its_python_files_and_students_folders_sorted(folder: Path
                                                                           ) -> None:
-    assert expand_targets([str(folder)]) == [str(folder / "alice.py"), str(folder / "bob.py")]
+    """The private helper and the text file are skipped (with the reason: see
+    tests/test_grade_submissions.py); the student's folder ``inner`` is graded."""
+    assert expand_targets([str(folder)]) == [str(folder / "alice.py"), str(folder / "bob.py"),
+                                             str(folder / "inner" / "carol.py")]
 
 
 def test_an_attribute_is_added_to_each_file_of_a_folder(folder: Path) -> None:
     assert expand_targets([str(folder)], "Backprop") == [
-        f"{folder / 'alice.py'}:Backprop", f"{folder / 'bob.py'}:Backprop"]
+        f"{folder / 'alice.py'}:Backprop", f"{folder / 'bob.py'}:Backprop",
+        f"{folder / 'inner' / 'carol.py'}:Backprop"]
 
 
 def test_an_attribute_is_added_to_a_target_without_one() -> None:
@@ -48,7 +52,7 @@ def test_targets_that_are_not_folders_pass_through_in_order() -> None:
 
 def test_a_folder_without_python_files_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "_private.py").write_text("")
-    with pytest.raises(InputError, match=r"folder .* holds no \.py files to grade"):
+    with pytest.raises(InputError, match=r"folder .* holds no submissions to grade"):
         expand_targets([str(tmp_path)])
 
 
@@ -125,7 +129,7 @@ def test_grade_keeps_the_order_of_the_targets_and_writes_a_summary(
         results = grade(targets, executor=pool, out_dir=tmp_path / "out")
     assert [r.target for r in results] == targets
     assert all(r.exit_status == 2 for r in results)
-    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())["submissions"]
     assert [entry["target"] for entry in summary] == targets
     assert all("report" not in entry for entry in summary)
     # No report of a target that could not be checked; its grades, results and feedback.

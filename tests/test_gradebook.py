@@ -16,7 +16,7 @@ import pytest
 from proofcheck import GradeResult
 from proofcheck.gradebook import class_results, gradebook_csv, gradescope_results, score
 from proofcheck.report import Counterexample, Row, consequences, diagnose
-from proofcheck.rubric import DEFAULT_RUBRIC
+from proofcheck.rubric import DEFAULT_RUBRIC, parse_rubric
 
 FUNCTIONS = ("output_delta", "backward_delta", "weight_grad", "bias_grad")
 STEP_FUNCTION = dict(zip(("T1.base", "T1.step", "T1.W", "T1.b"), FUNCTIONS, strict=True))
@@ -204,10 +204,10 @@ def _class() -> tuple[list[GradeResult], list[Any]]:
 def test_the_gradebook_has_a_header_a_row_per_submission_a_column_per_step() -> None:
     results, scores = _class()
     table = list(csv.reader(io.StringIO(gradebook_csv(results, scores))))
-    assert table[0] == ["submission", *FULL, "total", "max_score", "verdict"]
-    assert table[1] == ["subs/alice.py", "3", "4", "3", "2", "3", "2", "3", "20", "20",
-                        "every step holds"]
-    assert table[2][:3] == ["subs/bob.py", "3", "0"]
+    assert table[0] == ["student", "submission", *FULL, "total", "max_score", "verdict"]
+    assert table[1] == ["alice", "subs/alice.py", "3", "4", "3", "2", "3", "2", "3", "20",
+                        "20", "every step holds"]
+    assert table[2][:4] == ["bob", "subs/bob.py", "3", "0"]
     assert table[2][-3:] == ["16", "20", "root cause T1.step"]
     assert table[3][-3:] == ["0", "20", "timed out after 60 s"]
     assert len(table) == 4
@@ -246,3 +246,28 @@ def test_grade_with_a_bad_rubric_exits_two_with_one_message(
     err = capsys.readouterr().err
     assert "gives points to L1, a lemma about the mathematics" in err
     assert not (tmp_path / "out").exists()
+
+
+# --- what the rubric requires ------------------------------------------------------------
+
+
+def test_a_declared_restriction_costs_the_share_of_what_it_leaves_out() -> None:
+    rubric = parse_rubric('[points]\n"T1.b" = 4\n"T2" = 4\n[require]\nactivations = '
+                          '["identity", "tanh", "sigmoid", "relu"]\ncosts = "all"\n')
+    result = _result(_rows(EVERYTHING))
+    assert score(result, rubric).total == 8
+    restricted = result._replace(declared={"activations": ["identity", "tanh"],
+                                           "costs": ["squared_error"]})
+    sc = score(restricted, rubric)
+    # Two of four activations, one of three costs: a sixth of each step.
+    assert [s.points for s in sc.steps] == [0.67, 0.67]
+    assert sc.steps[0].verdict == "holds; 1/6 of its points (declared restriction)"
+    assert "tanh" not in sc.left_out and "sigmoid, relu" in sc.left_out
+    # Without [require], a restriction costs nothing but is shown in the gradebook.
+    free = score(restricted, DEFAULT_RUBRIC)
+    assert free.total == 20
+    line = gradebook_csv([restricted], [free]).splitlines()[1]
+    assert line.endswith('"every step holds; declares activations identity, tanh only and '
+                         'costs squared_error only"')
+    assert gradescope_results(restricted, free)["extra_data"]["declared"] == \
+        restricted.declared

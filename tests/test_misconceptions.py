@@ -103,19 +103,56 @@ def test_a_correct_implementation_is_never_named_even_where_mistakes_do_not_show
     assert names(catalog.f_instead_of_fprime, row) == ["f_instead_of_fprime"]
 
 
-def test_two_mistakes_that_this_counterexample_cannot_tell_apart_are_both_named() -> None:
+def test_two_mistakes_that_a_step_functions_counterexample_cannot_tell_apart_are_told_apart(
+) -> None:
     """With two equal columns, the first column is the mean: both bias mistakes give the
-    same output, and each message says so; a batch with different columns tells them
-    apart."""
+    same output there. A second call, on arguments of the same shapes whose entries all
+    differ, tells them apart: a submission that divides by N twice is never told that it
+    did not sum (with the fix it already has)."""
     equal = failing_row("T2", "bias_grad", {"delta": [[-0.5, -0.5]]})
     matches = name_misconception(catalog.bias_grad_mean(), equal)
-    assert [m.entry.name for m in matches] == ["bias_grad_not_summed", "bias_grad_mean"]
-    for match in matches:
-        assert "this counterexample cannot tell the two apart" in match.message
-    assert "The same output comes from `bias_grad_mean`" in matches[0].message
+    assert [m.entry.name for m in matches] == ["bias_grad_mean"]
+    assert "delta[:, 0]" not in matches[0].message
+    assert names(catalog.bias_grad_not_summed(), equal) == ["bias_grad_not_summed"]
     different = failing_row("T2", "bias_grad", {"delta": [[-0.5, 1.5]]})
     assert names(catalog.bias_grad_mean(), different) == ["bias_grad_mean"]
     assert names(catalog.bias_grad_not_summed(), different) == ["bias_grad_not_summed"]
+
+
+def test_a_mistake_made_in_two_step_functions_is_named_in_both() -> None:
+    """A student who divides by m in weight_grad and in bias_grad (the mean cost's 1/N
+    taken twice): the bias gradient's row names the mean, and the message says that
+    weight_grad does the same."""
+
+    class TwiceByM(proofcheck.MatrixBackprop):
+        def weight_grad(self, delta, a_prev):  # type: ignore[no-untyped-def]
+            m = delta.shape[1]
+            return (delta @ a_prev.T) / m
+
+        def bias_grad(self, delta):  # type: ignore[no-untyped-def]
+            m = delta.shape[1]
+            return delta.sum(axis=1) / m
+
+    [match] = name_misconception(TwiceByM(), failing_row("T2", "bias_grad",
+                                                         {"delta": [[-0.5, -0.5]]}))
+    assert match.entry.name == "bias_grad_mean"
+    assert "your `weight_grad` returns exactly what `(delta @ a_prev.T) / N` returns: the " \
+           "weight gradient divided by N twice" in match.message
+    # A submission whose other functions are right hears about this one only.
+    [alone] = name_misconception(catalog.bias_grad_mean(), failing_row(
+        "T2", "bias_grad", {"delta": [[-0.5, -0.5]]}))
+    assert "elsewhere" not in alone.message
+
+
+def test_a_bias_gradient_never_summed_is_named() -> None:
+    """``return delta``: an (n_l, N) array where the (n_l,) sum belongs."""
+
+    class Unsummed(proofcheck.MatrixBackprop):
+        def bias_grad(self, delta):  # type: ignore[no-untyped-def]
+            return delta
+
+    row = failing_row("T1.b", "bias_grad", {"delta": [[0.5, -1.0], [2.0, 0.25]]})
+    assert names(Unsummed(), row) == ["bias_grad_unsummed"]
 
 
 def test_the_most_specific_of_two_matches_comes_first() -> None:
@@ -226,3 +263,14 @@ def test_a_dropout_point_finds_its_mask_from_the_oracles_value() -> None:
     assert names(catalog.DropoutWithoutMask, row) == ["DropoutWithoutMask"]
     assert names(HalvedMask, row) == []
     assert names(Dropout, row) == []
+
+
+def test_a_mistake_that_agrees_with_an_entry_only_on_the_counterexample_is_unnamed() -> None:
+    """The largest entry of each row: on a batch of two equal columns it is the first
+    column and the mean, and nowhere else; no entry is named after it."""
+
+    class Largest(proofcheck.MatrixBackprop):
+        def bias_grad(self, delta):  # type: ignore[no-untyped-def]
+            return delta.max(axis=1)
+
+    assert names(Largest(), failing_row("T2", "bias_grad", {"delta": [[-0.5, -0.5]]})) == []

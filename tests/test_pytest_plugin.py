@@ -247,3 +247,19 @@ def test_the_module_pytest_loads_and_the_plugin_know_the_same_declarations() -> 
     from proofcheck import pytest_plugin
 
     assert tuple(pytest_plugin.DECLARATIONS) == _proofcheck_pytestplugin.DECLARATIONS
+
+
+def test_a_file_targets_node_ids_are_relative_to_the_rootdir(tmp_path: Path) -> None:
+    """Started in a subfolder and given the submission's path from there, the node ids (and
+    the JUnit class names made from them) are the path from the rootdir, as a test file's
+    are; never ``../subs/...`` (pytest's own terminal lines show them relative to the
+    folder it was started in, as it does for test files)."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "alice.py").write_text(PROJECT["onlybias.py"])
+    (tmp_path / "grading").mkdir()
+    done = run_pytest(tmp_path / "grading", "-q", "--proofcheck-impl", "../subs/alice.py",
+                      "-k", "T1.b-exact", "--rootdir", str(tmp_path), "--junitxml", "out.xml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert junit(tmp_path / "grading" / "out.xml") == {
+        ("subs.alice", "proofcheck[T1.b-exact]"): "passed"}

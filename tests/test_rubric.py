@@ -32,6 +32,15 @@ def test_a_rubric_file_is_read_in_the_proofs_order(tmp_path: Path) -> None:
     assert str(path) in rubric.source
 
 
+def test_a_rubric_can_require_activations_and_costs() -> None:
+    rubric = parse_rubric('[points]\nT2 = 1\n[require]\nactivations = ["tanh", "identity"]\n'
+                          'costs = "all"\n')
+    assert rubric.require_activations == ("identity", "tanh")  # the registry's order
+    assert rubric.require_costs == ("squared_error", "binary_cross_entropy",
+                                    "categorical_cross_entropy")
+    assert DEFAULT_RUBRIC.require_activations == DEFAULT_RUBRIC.require_costs == ()
+
+
 BAD_RUBRICS = [
     ("[points\n", "is not valid TOML"),
     ('[policy]\nnot_provided = "implied"\n', r"has no \[points\] table"),
@@ -48,6 +57,12 @@ BAD_RUBRICS = [
      r"not_provided is 'half'; expected one of 'implied', 'nothing'"),
     ('[points]\n"T2" = 1\n[policy]\nlate = 1\n', r"\[policy\] has unknown keys \['late'\]"),
     ('[points]\n"T2" = 1\n[bonus]\nx = 1\n', r"unknown tables or keys \['bonus'\]"),
+    ('[points]\n"T2" = 1\n[require]\nactivations = ["tanh", "swish"]\n',
+     r"\[require\] activations names \['swish'\], which proofcheck does not know"),
+    ('[points]\n"T2" = 1\n[require]\ncosts = "some"\n',
+     r"\[require\] costs = 'some'; expected a list of names or \"all\""),
+    ('[points]\n"T2" = 1\n[require]\nlayers = ["Affine"]\n',
+     r"\[require\] has unknown keys \['layers'\]"),
 ]
 
 

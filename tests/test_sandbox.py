@@ -20,6 +20,7 @@ import proofcheck
 from proofcheck import GradeResult, _grade
 from proofcheck._grade import expand_targets, source_hash
 from proofcheck._sandbox import _read_results, default_timeout, run_contained
+from proofcheck._submissions import Submission
 
 STEPS = ["T1.b"]
 
@@ -133,8 +134,8 @@ def test_the_others_are_graded_as_if_the_misbehaving_ones_were_not_there(
     assert json.loads((out / "subs_alice.py.json").read_text())["ok"] is True
     assert json.loads((out / "subs_bob.py.json").read_text())["diagnosis"][
         "root_cause"] == "T1.b"
-    assert [s["target"] for s in json.loads((out / "summary.json").read_text())] == \
-        sorted(f"subs/{name}.py" for name in crowd)
+    assert [s["target"] for s in json.loads((out / "summary.json").read_text())[
+        "submissions"]] == sorted(f"subs/{name}.py" for name in crowd)
     assert Path.cwd() == tmp_path
 
 
@@ -386,8 +387,10 @@ def test_a_ctrl_c_delivered_to_another_thread_still_interrupts_the_grader() -> N
         start = time.monotonic()
         helper.start()
         with pytest.raises(KeyboardInterrupt):
-            _grade._check_sources({"h": "target.py"}, Pending(), "ci",  # type: ignore[arg-type]
-                                  STEPS, ".", 1.0, 100.0, own_pool=False)
+            checks = _grade._Checks({"h": Submission("t", "target.py")},
+                                    {"h": [Submission("t", "target.py")]}, "ci", STEPS, ".",
+                                    1.0, 100.0, None)
+            checks.run(Pending(), own_pool=False)  # type: ignore[arg-type]
         assert time.monotonic() - start < 5
     finally:
         signal.signal(signal.SIGINT, previous)
