@@ -7,6 +7,11 @@ outside its tolerance, an exception in the implementation, or a result of the
 wrong shape or with NaN) raises :class:`_Falsified`; Hypothesis then shrinks it
 and, at the end, replays the minimal failing example, whose exception is the one
 we catch: so the counterexample in the report is the shrunk one.
+
+An example on which the oracle's value is not finite
+(:class:`~proofcheck.properties.OutsideOracleRange`) is neither a pass nor a
+failure: it is counted in ``outside_oracle_range`` and rejected, as an
+``assume`` rejects, so Hypothesis draws another in its place.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from hypothesis import example as explicit_example
-from hypothesis import given, settings, target
+from hypothesis import given, reject, settings, target
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, HypothesisException
 
@@ -28,6 +33,7 @@ from proofcheck.properties._framework import (
     Check,
     Context,
     NotApplicable,
+    OutsideOracleRange,
     Property,
     Subject,
     UserCodeFailure,
@@ -35,6 +41,9 @@ from proofcheck.properties._framework import (
 )
 from proofcheck.report import Counterexample
 from proofcheck.tolerances import Tolerance
+
+#: The distinct overruling notes a row keeps (each names a layer and the entries).
+MAX_OVERRULED = 5
 
 _BLOB = re.compile(r"@reproduce_failure\([^)]*\)")
 
@@ -60,6 +69,15 @@ class RowOutcome:
         Every tolerance kind the row's checks compared with, by name.
     kink_conventions : list of str
         The distinct kink conventions the checks reported, in the order seen.
+    outside_oracle_range : int
+        Examples discarded, not judged, because a value of the oracle was not finite
+        (``examples`` counts only the judged ones).
+    outside_oracle_reason : str or None
+        What was not finite on the first of them.
+    overruled : list of str
+        Where a check held against one-sided finite differences of a layer's forward
+        map after the reference's autodiff disagreed (:attr:`Check.overruled`),
+        distinct, at most :data:`MAX_OVERRULED`, in the order seen.
     """
 
     examples: int = 0
@@ -71,6 +89,9 @@ class RowOutcome:
     tolerance: Tolerance | None = None
     tolerances: dict[str, Tolerance] = field(default_factory=dict)
     kink_conventions: list[str] = field(default_factory=list)
+    outside_oracle_range: int = 0
+    outside_oracle_reason: str | None = None
+    overruled: list[str] = field(default_factory=list)
 
     def record(self, checks: list[Check]) -> Check | None:
         """Count one example's checks; return the one with the largest error ratio."""
@@ -82,6 +103,9 @@ class RowOutcome:
             for part in (c.kink_convention or "").split("; "):
                 if part and part not in self.kink_conventions:
                     self.kink_conventions.append(part)
+            if (c.overruled and c.overruled not in self.overruled
+                    and len(self.overruled) < MAX_OVERRULED):
+                self.overruled.append(c.overruled)
         if not checks:
             return None
         worst = max(checks, key=lambda c: c.comparison.ratio)
@@ -140,6 +164,14 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
         except NotApplicable as reason:
             outcome.not_applicable = str(reason)
             return
+        except OutsideOracleRange as outside:
+            outcome.outside_oracle_range += 1
+            if outcome.outside_oracle_reason is None:
+                outcome.outside_oracle_reason = str(outside)
+            # Discarded, not judged: the oracle has no finite value to compare with here
+            # (its autodiff of the forward maps as written overflowed), so this example
+            # can show neither a mistake nor its absence; Hypothesis draws another.
+            reject()
         except UserCodeFailure as crash:
             raise _Falsified(example, None, crash) from None
         except ImplementationError as exc:

@@ -385,6 +385,9 @@ def _run_row(plan: Plan, prop: Any) -> Row:
         row.tolerance = outcome.tolerance.name
         row.rtol, row.atol = outcome.tolerance.rtol, outcome.tolerance.atol
     row.kink_convention = list(outcome.kink_conventions)
+    row.outside_oracle_range = outcome.outside_oracle_range
+    row.outside_oracle_reason = outcome.outside_oracle_reason
+    row.overruled = list(outcome.overruled)
     if outcome.not_applicable is not None:
         row.status, row.message = "not provided", outcome.not_applicable
     elif outcome.counterexample is not None:

@@ -60,9 +60,19 @@ Each ``Row``::
         "result": str | null          # a result that cannot be compared: what was
                                       # returned and what was expected
       },
-      "kink_convention": [str, ...]   # the conventions used at potentials exactly at a
+      "kink_convention": [str, ...],  # the conventions used at potentials exactly at a
                                       # kink, e.g. "relu'(0) = 1: the right derivative"
+      "outside_oracle_range": int,    # examples discarded, not judged: a value of the
+                                      # oracle was not finite (not in "examples")
+      "outside_oracle_reason": str | null,  # what was not finite on the first of them
+      "overruled": [str, ...]         # where the reference's autodiff of a layer's
+                                      # forward map was overruled by one-sided finite
+                                      # differences (layer, product, entries)
     }
+
+Added since ``proofcheck-report/3`` (the schema is bumped when released)
+-----------------------------------------------------------------------
+- ``outside_oracle_range``, ``outside_oracle_reason`` and ``overruled`` in each row.
 
 Changes from ``proofcheck-report/2``
 ------------------------------------
@@ -190,6 +200,9 @@ class Row:
     message: str | None = None
     counterexample: Counterexample | None = None
     kink_convention: list[str] = field(default_factory=list)
+    outside_oracle_range: int = 0
+    outside_oracle_reason: str | None = None
+    overruled: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -199,6 +212,30 @@ class Row:
     @property
     def failed(self) -> bool:
         return self.status in ("fails", "error")
+
+    @property
+    def mostly_outside_oracle_range(self) -> bool:
+        """Whether more than half of the examples drawn were outside the oracle's range."""
+        return self.outside_oracle_range > self.examples
+
+    def notes(self) -> list[str]:
+        """What the row's verdict rests on beyond its comparisons, one sentence each:
+        examples outside the oracle's range, and where the reference was overruled."""
+        notes = []
+        n = self.outside_oracle_range
+        if n:
+            notes.append(f"{self.label}: {n} example{'s' if n != 1 else ''} outside the "
+                         "oracle's range (discarded, not judged"
+                         + (f"; first: {self.outside_oracle_reason}" if
+                            self.outside_oracle_reason else "") + ").")
+        if self.mostly_outside_oracle_range:
+            notes.append(f"{self.label}: more than half of its examples ({n} of "
+                         f"{n + self.examples}) were outside the oracle's range; its verdict "
+                         f"rests on the {self.examples} judged.")
+        for where in self.overruled:
+            notes.append(f"{self.label}: autodiff of the forward map overruled by one-sided "
+                         f"finite differences: {where}.")
+        return notes
 
 
 @dataclass
@@ -537,6 +574,8 @@ class Report:
         for r in self.rows:
             if r.kink_convention:
                 lines.append(f"At kinks: {r.label} uses {'; '.join(r.kink_convention)}.")
+        for r in self.rows:
+            lines += [f"Note: {note}" for note in r.notes()]
         d = self.diagnosis
         for r in self.failing():
             # The root cause's counterexample in full; the others (consequences)

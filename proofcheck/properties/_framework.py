@@ -31,12 +31,14 @@ __all__ = [
     "Context",
     "Mode",
     "NotApplicable",
+    "OutsideOracleRange",
     "Property",
     "Subject",
     "UserCodeFailure",
     "WrongResult",
     "check",
     "register",
+    "require_in_oracle_range",
     "result_array",
 ]
 
@@ -67,6 +69,11 @@ class Check(NamedTuple):
         exactly at a kink, when the comparison accepted one
         (``"relu'(0) = 1: the right derivative"``); the report lists the
         conventions each row saw.
+    overruled : str or None
+        Where the comparison was decided against one-sided finite differences of a
+        layer's forward map, because the reference (autodiff of that forward map)
+        disagreed with a value that lies within the one-sided derivatives there
+        (:mod:`proofcheck.properties._third_opinion`); the report lists them.
     """
 
     quantity: str
@@ -77,6 +84,7 @@ class Check(NamedTuple):
     expected: Float64Array
     comparison: Comparison
     kink_convention: str | None = None
+    overruled: str | None = None
 
 
 def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
@@ -103,6 +111,41 @@ def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
 class NotApplicable(Exception):
     """A row cannot run on this implementation (the reason is the message): it reads
     "not provided"."""
+
+
+class OutsideOracleRange(Exception):
+    """The oracle's value on this example is not finite: the example is discarded, not judged.
+
+    The oracle is JAX's autodiff of the forward maps as their authors wrote them; a
+    formula that is fine in float64 can have a derivative that autodiff cannot form
+    there (``1 / (1 + exp(-q))`` at ``q = -710``: ``exp(710)`` overflows and its
+    derivative is ``inf / inf``). Such an example says nothing about the products
+    under check, and no function may be blamed for an input the oracle made: the
+    runner counts it (the row's ``outside_oracle_range``) and rejects it, and
+    Hypothesis draws another. The message says which value was not finite.
+    """
+
+
+def require_in_oracle_range(values: dict[str, Any], where: str) -> None:
+    """Raise :class:`OutsideOracleRange` if an oracle value in ``values`` is not finite.
+
+    ``values`` maps a name in the paper's notation (``"delta^2"``, ``"dC/dW^1"``)
+    to an array of the oracle's (or a list or dict of them); ``where`` says what
+    the oracle differentiated, for the message.
+    """
+    for name, value in values.items():
+        if isinstance(value, dict):
+            require_in_oracle_range({f"{name}[{k!r}]": v for k, v in value.items()}, where)
+            continue
+        if isinstance(value, list | tuple):
+            require_in_oracle_range({f"{name}[{i}]": v for i, v in enumerate(value)}, where)
+            continue
+        x = np.asarray(value, dtype=np.float64)
+        bad = ~np.isfinite(x)
+        if np.any(bad):
+            index = [int(i) for i in np.argwhere(bad)[0]]
+            raise OutsideOracleRange(f"the oracle's {name} is {float(x[tuple(index)])!r} at "
+                                     f"index {index} ({where})")
 
 
 class UserCodeFailure(Exception):

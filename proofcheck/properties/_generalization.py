@@ -58,6 +58,7 @@ from proofcheck.properties._framework import (
     WrongResult,
     check,
     register,
+    require_in_oracle_range,
     result_array,
 )
 from proofcheck.strategies import elements, outputs_inside_statement, size_bounds
@@ -125,12 +126,27 @@ def _oracle(net: Network) -> oracle.NetworkGradients:
     isolated failed the reference in a ``dev`` soak.) Within rounding of a kink, by
     :func:`proofcheck.error_model.layer_near_kink`, as the theorem's rows discard such
     potentials of the paper's networks.
+
+    Outside the oracle's range, counted: where a value of the oracle is not finite
+    (:class:`~proofcheck.properties.OutsideOracleRange`). The oracle differentiates
+    the forward maps as written, and a formula that float64 evaluates well may have
+    no finite autodiff derivative there: a layer written with ``1 / (1 + exp(-q))``
+    at ``q = -710`` (``b = -305``, ``X = -405`` are drawn) has the value 0 and the
+    derivative 0, but JAX forms ``inf / inf``. The example is not judged, and no
+    function is fed the oracle's NaN.
     """
     with np.errstate(all="ignore"):
         Zs, As = forward(net, np)
     if not outputs_inside_statement(As, net.cost, net.Y):
         assume(False)  # only when it discards: a check may be called outside a test
     o = oracle.network_gradients(net)
+    require_in_oracle_range({
+        **{f"a^{l}": A for l, A in enumerate(o.As)},
+        **{f"z^{l}": Z for l, Z in enumerate(o.Zs, start=1)},
+        **{f"delta^{l}": d for l, d in enumerate(o.deltas, start=1)},
+        **{f"dC/d{name}^{l}": v for l, g in enumerate(o.grads, start=1)
+           for name, v in g.items()},
+        "dC/dA^k": o.grad_a}, f"JAX autodiff of {net.describe()}")
     if error_model.layer_near_kink(net.activations, Zs, As, o.Zs, o.As):
         assume(False)
     return o
@@ -391,6 +407,9 @@ def _activation_points(maps: Sequence[ActivationMap]) -> st.SearchStrategy[Activ
 def _layer_lemma_check(subject: Subject, p: ProductPoint, products: str) -> list[Check]:
     """Compare the ``products`` (``"input"`` or ``"parameters"``) of a layer with ``jax.vjp``."""
     da, dtheta = layer_oracle.layer_vjp(p.layer, p.a, p.params, p.delta)
+    require_in_oracle_range({"J_a^T delta": da, **{f"J_{k}^T delta": v
+                                                   for k, v in dtheta.items()}},
+                            f"JAX autodiff of {p.layer.describe()}'s forward map")
     inputs = {"a": p.a, "delta": p.delta, **{k: np.asarray(v) for k, v in p.params.items()}}
     name = type(p.layer).__name__
     # The products' terms are of the size of a and delta, times a parameter where one
@@ -436,6 +455,8 @@ def check_layer_parameter_lemma(subject: Subject, p: ProductPoint) -> list[Check
 
 def _activation_lemma_check(subject: Subject, p: ActivationPoint) -> list[Check]:
     expected = layer_oracle.activation_vjp(p.activation, p.z, p.g)
+    require_in_oracle_range({"J^f(z)^T g": expected},
+                            f"JAX autodiff of {p.activation.describe()}'s forward map")
     a = np.asarray(p.activation.forward(p.z, np), dtype=np.float64)
     inputs = {"z": p.z, "g": p.g}
     actual = subject.array("product", {"z": p.z, "a": a, "g": p.g}, p.z.shape, owner=p.activation)
