@@ -146,7 +146,8 @@ def _oracle(net: Network) -> oracle.NetworkGradients:
         **{f"delta^{l}": d for l, d in enumerate(o.deltas, start=1)},
         **{f"dC/d{name}^{l}": v for l, g in enumerate(o.grads, start=1)
            for name, v in g.items()},
-        "dC/dA^k": o.grad_a}, f"JAX autodiff of {net.describe()}")
+        "dC/dA^k": o.grad_a},
+        f"JAX autodiff of the layers {', '.join(layer.describe() for layer in net.layers)}")
     if error_model.layer_near_kink(net.activations, Zs, As, o.Zs, o.As):
         assume(False)
     return o
