@@ -91,7 +91,7 @@ def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
           kind: str = "gradient", function: str | None = None, layer: int | None = None,
           inputs: dict[str, Float64Array] | None = None,
           scale: float | Float64Array | None = None,
-          kink_convention: str | None = None) -> Check:
+          kink_convention: str | None = None, overruled: str | None = None) -> Check:
     """Compare ``actual`` with ``expected`` and record what was compared.
 
     The comparison's scale is at least :func:`~proofcheck.tolerances.term_scale`
@@ -105,7 +105,7 @@ def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
         scale = term_scale(*arrays)
     return Check(quantity, function, layer, dict(inputs or {}), np.asarray(actual),
                  np.asarray(expected), compare(actual, expected, kind, scale=scale),
-                 kink_convention)
+                 kink_convention, overruled)
 
 
 class NotApplicable(Exception):
