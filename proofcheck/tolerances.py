@@ -111,9 +111,10 @@ TOLERANCES: dict[str, Tolerance] = {
                "one_sided_derivatives): Richardson-extrapolated one-sided differences with "
                "a relative step of 1e-5 have truncation and rounding errors near 1e-10 of "
                "the magnitudes involved, and each value comes with its own error estimate, "
-               "added to this; 1e-7 leaves a margin of 1e3, as for the central differences, while a rule that is wrong away "
-               "from a kink (a sign, a dropped term) or outside the one-sided derivatives at "
-               "one (relu'(0) = 2) is off by order one."),
+               "added to this; 1e-7 leaves a margin of 1e3, as for the central differences, "
+               "while a rule that is wrong away from a kink (a sign, a dropped term) or "
+               "outside the one-sided derivatives at one (relu'(0) = 2) is off by order "
+               "one."),
     "identity": Tolerance(
         rtol=1e-12, atol=1e-12,
         reason="L1 compares two ways of forming the same entries of a product of three "

@@ -126,7 +126,7 @@ def test_the_network_reaches_the_gate_at_q_minus_710() -> None:
 def test_an_oracle_nan_is_never_fed_to_a_product(check: Any) -> None:
     # The oracle's delta^2 is NaN here; today it reached Affine.input_product (G.step)
     # and Affine.parameter_products (G.param), which were then blamed for it.
-    with pytest.raises(OutsideOracleRange, match="oracle's .* is nan"):
+    with pytest.raises(OutsideOracleRange, match=r"oracle's .* is nan"):
         check(Subject(None, "NaiveGatedUnit"), at_overflow(NaiveGatedUnit))
 
 
