@@ -42,8 +42,8 @@ from proofcheck.properties._framework import (
 from proofcheck.report import Counterexample
 from proofcheck.tolerances import Tolerance
 
-#: The distinct overruling notes a row keeps (each names a layer and the entries).
-MAX_OVERRULED = 5
+#: The examples whose overruling notes a row keeps (each names a layer and the entries).
+MAX_OVERRULED = 1
 
 _BLOB = re.compile(r"@reproduce_failure\([^)]*\)")
 
@@ -76,8 +76,10 @@ class RowOutcome:
         What was not finite on the first of them.
     overruled : list of str
         Where a check held against one-sided finite differences of a layer's forward
-        map after the reference's autodiff disagreed (:attr:`Check.overruled`),
-        distinct, at most :data:`MAX_OVERRULED`, in the order seen.
+        map after the reference's autodiff disagreed (:attr:`Check.overruled`):
+        the first :data:`MAX_OVERRULED` examples' notes.
+    overruled_examples : int
+        The examples on which some check was decided so.
     """
 
     examples: int = 0
@@ -92,6 +94,7 @@ class RowOutcome:
     outside_oracle_range: int = 0
     outside_oracle_reason: str | None = None
     overruled: list[str] = field(default_factory=list)
+    overruled_examples: int = 0
 
     def record(self, checks: list[Check]) -> Check | None:
         """Count one example's checks; return the one with the largest error ratio."""
@@ -103,9 +106,11 @@ class RowOutcome:
             for part in (c.kink_convention or "").split("; "):
                 if part and part not in self.kink_conventions:
                     self.kink_conventions.append(part)
-            if (c.overruled and c.overruled not in self.overruled
-                    and len(self.overruled) < MAX_OVERRULED):
-                self.overruled.append(c.overruled)
+        notes = list(dict.fromkeys(c.overruled for c in checks if c.overruled))
+        if notes:
+            self.overruled_examples += 1
+            if len(self.overruled) < MAX_OVERRULED:
+                self.overruled.append("; ".join(notes))
         if not checks:
             return None
         worst = max(checks, key=lambda c: c.comparison.ratio)

@@ -388,6 +388,7 @@ def _run_row(plan: Plan, prop: Any) -> Row:
     row.outside_oracle_range = outcome.outside_oracle_range
     row.outside_oracle_reason = outcome.outside_oracle_reason
     row.overruled = list(outcome.overruled)
+    row.overruled_examples = outcome.overruled_examples
     if outcome.not_applicable is not None:
         row.status, row.message = "not provided", outcome.not_applicable
     elif outcome.counterexample is not None:

@@ -65,14 +65,17 @@ Each ``Row``::
       "outside_oracle_range": int,    # examples discarded, not judged: a value of the
                                       # oracle was not finite (not in "examples")
       "outside_oracle_reason": str | null,  # what was not finite on the first of them
-      "overruled": [str, ...]         # where the reference's autodiff of a layer's
+      "overruled": [str, ...],        # where the reference's autodiff of a layer's
                                       # forward map was overruled by one-sided finite
-                                      # differences (layer, product, entries)
+                                      # differences (layer, product, entries, the
+                                      # one-sided derivatives), on the first example
+      "overruled_examples": int       # examples on which that happened
     }
 
 Added since ``proofcheck-report/3`` (the schema is bumped when released)
 -----------------------------------------------------------------------
-- ``outside_oracle_range``, ``outside_oracle_reason`` and ``overruled`` in each row.
+- ``outside_oracle_range``, ``outside_oracle_reason``, ``overruled`` and
+  ``overruled_examples`` in each row.
 
 Changes from ``proofcheck-report/2``
 ------------------------------------
@@ -203,6 +206,7 @@ class Row:
     outside_oracle_range: int = 0
     outside_oracle_reason: str | None = None
     overruled: list[str] = field(default_factory=list)
+    overruled_examples: int = 0
 
     @property
     def label(self) -> str:
@@ -232,9 +236,12 @@ class Row:
             notes.append(f"{self.label}: more than half of its examples ({n} of "
                          f"{n + self.examples}) were outside the oracle's range; its verdict "
                          f"rests on the {self.examples} judged.")
-        for where in self.overruled:
-            notes.append(f"{self.label}: autodiff of the forward map overruled by one-sided "
-                         f"finite differences: {where}.")
+        if self.overruled:
+            m = max(self.overruled_examples, len(self.overruled))
+            notes.append(f"{self.label}: in {m} example{'s' if m != 1 else ''} a layer's rule "
+                         "disagreed with the reference (autodiff of its forward map) and "
+                         "agreed with the forward map's one-sided finite differences, which "
+                         f"overruled the reference; first: {'; '.join(self.overruled)}.")
         return notes
 
 
