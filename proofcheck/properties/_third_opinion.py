@@ -147,12 +147,14 @@ def _scalar(layer: LayerMap, a: Float64Array, params: Parameters, delta: Float64
 def _note(layer: LayerMap, argument: str, actual: Float64Array, expected: Float64Array,
           sides: list[tuple[tuple[int, ...], OneSided]]) -> str:
     """``"ReLU(3 -> 3): J_a^T delta at a[0, 1]: the rule's 0 is the left derivative ..."``."""
-    named = ", ".join(f"{argument}{list(index)}" for index, _ in sides[:NAMED_ENTRIES])
+    in_order = sorted(index for index, _ in sides)
+    named = ", ".join(f"{argument}{list(index)}" for index in in_order[:NAMED_ENTRIES])
     more = len(sides) - NAMED_ENTRIES
     where = named + (f" and {more} more" if more > 0 else "")
-    index, d = sides[0]
+    index, d = sides[0]  # the entry that was disputed most
     value, reference = float(actual[index]), float(expected[index])
-    return (f"{layer.describe()}: J_{argument}^T delta at {where}: the rule's {value:.6g} "
+    at = f" (at {argument}{list(index)})" if len(sides) > 1 else ""
+    return (f"{layer.describe()}: J_{argument}^T delta at {where}: the rule's {value:.6g}{at} "
             f"is {_side(value, d)} of the forward map (left {d.left:.6g}, right "
             f"{d.right:.6g}, one-sided differences); its autodiff gave {reference:.6g}")
 
