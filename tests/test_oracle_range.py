@@ -185,3 +185,27 @@ def test_a_row_mostly_outside_the_oracles_range_says_so() -> None:
     assert "more than half" in report.render()
     assert Row("G.step", "isolated", "t", "s", "holds", examples=3,
                outside_oracle_range=3).mostly_outside_oracle_range is False
+
+
+def test_the_pytest_summary_gives_the_rows_notes() -> None:
+    from dataclasses import asdict
+
+    from proofcheck.pytest_plugin import terminal_summary
+    from proofcheck.report import Row
+
+    class Reporter:
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+
+        def write_sep(self, sep: str, title: str) -> None:
+            self.lines.append(title)
+
+        def write_line(self, line: str) -> None:
+            self.lines.append(line)
+
+    row = Row("G.step", "isolated", "t", "s", "holds", examples=57, outside_oracle_range=3)
+    reporter = Reporter()
+    terminal_summary(reporter, [{"target": "--layer", "subject": "mod:Layer", "order": 0,
+                                 "profile": "ci", "seed": None, "layer_target": True,
+                                 "row": asdict(row)}])
+    assert any("3 examples outside the oracle's range" in line for line in reporter.lines)
