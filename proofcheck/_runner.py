@@ -96,6 +96,16 @@ class RowOutcome:
     overruled: list[str] = field(default_factory=list)
     overruled_examples: int = 0
 
+    def discard(self, outside: OutsideOracleRange) -> None:
+        """Count one example outside the oracle's range (keep the first one's reason).
+
+        The oracle's autodiff of the forward maps as written overflowed on it: the
+        example is rejected, as an ``assume`` rejects, and Hypothesis draws another.
+        """
+        self.outside_oracle_range += 1
+        if self.outside_oracle_reason is None:
+            self.outside_oracle_reason = str(outside)
+
     def record(self, checks: list[Check]) -> Check | None:
         """Count one example's checks; return the one with the largest error ratio."""
         self.examples += 1
@@ -170,12 +180,9 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
             outcome.not_applicable = str(reason)
             return
         except OutsideOracleRange as outside:
-            outcome.outside_oracle_range += 1
-            if outcome.outside_oracle_reason is None:
-                outcome.outside_oracle_reason = str(outside)
-            # Discarded, not judged: the oracle has no finite value to compare with here
-            # (its autodiff of the forward maps as written overflowed), so this example
-            # can show neither a mistake nor its absence; Hypothesis draws another.
+            outcome.discard(outside)
+            # Not judged: with no finite oracle value it can show neither a mistake nor
+            # its absence (RowOutcome.discard); Hypothesis draws another.
             reject()
         except UserCodeFailure as crash:
             raise _Falsified(example, None, crash) from None
