@@ -99,8 +99,9 @@ class RowOutcome:
     def discard(self, outside: OutsideOracleRange) -> None:
         """Count one example outside the oracle's range (keep the first one's reason).
 
-        The oracle's autodiff of the forward maps as written overflowed on it: the
-        example is rejected, as an ``assume`` rejects, and Hypothesis draws another.
+        The oracle's autodiff of the forward maps as written overflowed on it, so with
+        no finite value to compare with it can show neither a mistake nor its absence:
+        the example is rejected, as an ``assume`` rejects, and Hypothesis draws another.
         """
         self.outside_oracle_range += 1
         if self.outside_oracle_reason is None:
@@ -180,9 +181,7 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
             outcome.not_applicable = str(reason)
             return
         except OutsideOracleRange as outside:
-            outcome.discard(outside)
-            # Not judged: with no finite oracle value it can show neither a mistake nor
-            # its absence (RowOutcome.discard); Hypothesis draws another.
+            outcome.discard(outside)  # not judged (why: RowOutcome.discard)
             reject()
         except UserCodeFailure as crash:
             raise _Falsified(example, None, crash) from None
