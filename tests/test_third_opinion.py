@@ -156,6 +156,8 @@ def test_a_value_is_within_the_one_sided_derivatives_between_them_and_not_beyond
     assert not within_one_sided(2.0, 0.0, 1.0, 1e-12, 1.0)
     assert not within_one_sided(-1e-3, 0.0, 1.0, 1e-12, 1.0)
     assert not within_one_sided(float("nan"), 0.0, 1.0, 1e-12, 1.0)
+    # An estimate too imprecise decides nothing, even for a value between the two.
+    assert not within_one_sided(0.5, 0.0, 1.0, 0.01, 1.0)
 
 
 # --- a layer at a point with exact zeros ---------------------------------------------
