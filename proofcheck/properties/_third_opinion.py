@@ -20,7 +20,8 @@ float64, of the scalar ``<delta, phi(a; theta)>`` along that entry of ``a`` or
 ``theta``: that scalar's partial derivative is the product's entry. A rule that
 lies within the two one-sided derivatives, up to their error estimate and the
 ``"one-sided differences"`` tolerance
-(:func:`proofcheck.tolerances.within_one_sided`), holds there; the check then
+(:func:`proofcheck.tolerances.within_one_sided`; an estimate less precise than
+:data:`~proofcheck.tolerances.TRUSTED_ONE_SIDED` decides nothing), holds there; the check then
 compares with the reference's values where they were not disputed and the
 accepted rule's where they were, and says so (:attr:`Check.overruled`, which
 the report lists per row). One entry outside its one-sided derivatives, and the
