@@ -28,6 +28,14 @@ the report lists per row). One entry outside its one-sided derivatives, and the
 reference's verdict stands: a rule wrong away from a kink (a sign, a dropped
 term) or outside the subdifferential at one (``relu'(0) = 2``) still fails.
 
+Only layer types of the user's are heard so: a type made by ``from_jax`` or
+``from_torch``, or any :class:`~proofcheck.layers.LayerMap` that is not one of
+the package's registered :data:`~proofcheck.layers.LAYER_TYPES`. Those are
+written so that autodiff of their forward maps takes the products' own values
+at their kinks, as the package's activations are; a disagreement there is a
+mistake of one or the other, and their lemma rows keep checking the oracle too
+(``tests/test_lemma_mutants.py`` breaks it and expects them to fail).
+
 The entries are checked worst first and the check stops at the first that is
 outside, so a wrong rule costs one entry's differences (seven evaluations of
 the forward map); only a rule that is right pays for all its disputed entries.
@@ -43,10 +51,10 @@ import numpy as np
 
 from proofcheck._types import Float64Array
 from proofcheck.finite_differences import OneSided, one_sided_partial
-from proofcheck.layers import LayerMap, Parameters
+from proofcheck.layers import LAYER_TYPES, LayerMap, Parameters
 from proofcheck.tolerances import entry_ratios, within_one_sided
 
-__all__ = ["Verdict", "adjudicate", "forward_value", "overrule"]
+__all__ = ["Verdict", "adjudicate", "forward_value", "heard", "overrule"]
 
 #: Entries an overruling note names before "and N more".
 NAMED_ENTRIES = 2
@@ -67,6 +75,12 @@ class Verdict(NamedTuple):
 
     expected: Float64Array
     note: str
+
+
+def heard(layer: LayerMap) -> bool:
+    """Whether the third opinion is asked for ``layer``: not one of the package's own
+    registered layer types (see the module's docstring)."""
+    return type(layer) not in LAYER_TYPES
 
 
 def forward_value(layer: LayerMap, a: Float64Array, params: Parameters) -> Float64Array:
@@ -108,7 +122,8 @@ def adjudicate(layer: LayerMap, a: Float64Array, params: Parameters, delta: Floa
     """
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
-    if actual.shape != expected.shape or not np.all(np.isfinite(actual)):
+    if (not heard(layer) or actual.shape != expected.shape
+            or not np.all(np.isfinite(actual))):
         return None
     ratios = entry_ratios(actual, expected, kind, scale=scale)
     disputed = sorted((tuple(int(i) for i in index) for index in np.argwhere(ratios > 1.0)),
@@ -182,6 +197,8 @@ def overrule(layer: LayerMap, a: Float64Array, params: Parameters, delta: Float6
     the notes (the products that were not disputed unchanged, without a note), or
     ``None`` if some product is disputed and not accepted.
     """
+    if not heard(layer):
+        return None
     expected: dict[str, Float64Array] = {}
     notes = []
     for argument, (actual, reference, scale) in products.items():
