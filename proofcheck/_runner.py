@@ -7,17 +7,23 @@ outside its tolerance, an exception in the implementation, or a result of the
 wrong shape or with NaN) raises :class:`_Falsified`; Hypothesis then shrinks it
 and, at the end, replays the minimal failing example, whose exception is the one
 we catch: so the counterexample in the report is the shrunk one.
+
+An example on which the oracle's value is not finite
+(:class:`~proofcheck.properties.OutsideOracleRange`) is neither a pass nor a
+failure: it is counted in ``outside_oracle_range`` and rejected, as an
+``assume`` rejects, so Hypothesis draws another in its place.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from hypothesis import example as explicit_example
-from hypothesis import given, settings, target
+from hypothesis import given, reject, settings, target
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, HypothesisException
 
@@ -29,6 +35,7 @@ from proofcheck.properties._framework import (
     Context,
     NotApplicable,
     NotJudged,
+    OutsideOracleRange,
     Property,
     Subject,
     UserCodeFailure,
@@ -36,6 +43,9 @@ from proofcheck.properties._framework import (
 )
 from proofcheck.report import Counterexample
 from proofcheck.tolerances import Tolerance
+
+#: The examples whose overruling notes a row keeps (each names a layer and the entries).
+MAX_OVERRULED = 1
 
 _BLOB = re.compile(r"@reproduce_failure\([^)]*\)")
 
@@ -67,6 +77,17 @@ class RowOutcome:
         The numerical facts the verdicts relied on (a check's ``note``, or an
         example not judged, :class:`~proofcheck.properties.NotJudged`), each the
         first of its kind seen, with how many examples relied on one of that kind.
+    outside_oracle_range : int
+        Examples discarded, not judged, because a value of the oracle was not finite
+        (``examples`` counts only the judged ones).
+    outside_oracle_reason : str or None
+        What was not finite on the first of them.
+    overruled : list of str
+        Where a check held against one-sided finite differences of a layer's forward
+        map after the reference's autodiff disagreed (:attr:`Check.overruled`):
+        the first :data:`MAX_OVERRULED` examples' notes.
+    overruled_examples : int
+        The examples on which some check was decided so.
     """
 
     examples: int = 0
@@ -87,6 +108,21 @@ class RowOutcome:
         kind = text.split(" (e.g.")[0]
         first = self._note_kinds.setdefault(kind, text)
         self.notes[first] = self.notes.get(first, 0) + 1
+    outside_oracle_range: int = 0
+    outside_oracle_reason: str | None = None
+    overruled: list[str] = field(default_factory=list)
+    overruled_examples: int = 0
+
+    def discard(self, outside: OutsideOracleRange) -> None:
+        """Count one example outside the oracle's range (keep the first one's reason).
+
+        The oracle's autodiff of the forward maps as written overflowed on it, so with
+        no finite value to compare with it can show neither a mistake nor its absence:
+        the example is rejected, as an ``assume`` rejects, and Hypothesis draws another.
+        """
+        self.outside_oracle_range += 1
+        if self.outside_oracle_reason is None:
+            self.outside_oracle_reason = str(outside)
 
     def record(self, checks: list[Check]) -> Check | None:
         """Count one example's checks; return the one with the largest error ratio."""
@@ -100,6 +136,11 @@ class RowOutcome:
                     self.kink_conventions.append(part)
         for text in dict.fromkeys(c.note for c in checks if c.note):
             self.note(text)
+        notes = list(dict.fromkeys(c.overruled for c in checks if c.overruled))
+        if notes:
+            self.overruled_examples += 1
+            if len(self.overruled) < MAX_OVERRULED:
+                self.overruled.append("; ".join(notes))
         if not checks:
             return None
         worst = max(checks, key=lambda c: c.comparison.ratio)
@@ -146,6 +187,19 @@ def _counterexample(f: _Falsified, reproduce: str | None) -> Counterexample:
         reproduce=reproduce, called=f.called)
 
 
+def _discarding(check: Any, outcome: RowOutcome) -> Any:
+    """``check``, with an example outside the oracle's range counted and rejected."""
+    def discarding(subject: Subject, example: Any) -> list[Check]:
+        try:
+            checks: list[Check] = check(subject, example)
+        except OutsideOracleRange as outside:
+            outcome.discard(outside)  # not judged (why: RowOutcome.discard)
+            reject()
+        return checks
+
+    return discarding
+
+
 def run_property(prop: Property, subject: Subject, profile: settings, *, context: Context,
                  database_key: str, seed: int | None = None) -> RowOutcome:
     """Run ``prop`` on ``subject`` with the Hypothesis settings ``profile``.
@@ -157,6 +211,10 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
     """
     outcome = RowOutcome()
     strategy = prop.strategy(context)
+    # The discarding check is wrapped around the property's, not written into `body`:
+    # with `derandomize`, Hypothesis seeds its draws from body's source, and the rows'
+    # draws (recorded in the docs and tests) should not change with this.
+    prop = dataclasses.replace(prop, check=_discarding(prop.check, outcome))
 
     def body(example: Any) -> None:
         subject.start_example()  # the calls of this example only

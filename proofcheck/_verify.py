@@ -504,6 +504,10 @@ def _run_row(plan: Plan, prop: Any) -> Row:
     row.kink_convention = list(outcome.kink_conventions)
     row.notes = [f"{text} ({count} example{'s' if count != 1 else ''})"
                  for text, count in outcome.notes.items()]
+    row.outside_oracle_range = outcome.outside_oracle_range
+    row.outside_oracle_reason = outcome.outside_oracle_reason
+    row.overruled = list(outcome.overruled)
+    row.overruled_examples = outcome.overruled_examples
     if outcome.not_applicable is not None:
         row.status, row.message = "not provided", outcome.not_applicable
     elif outcome.counterexample is not None:

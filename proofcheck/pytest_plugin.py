@@ -273,6 +273,7 @@ def render_failure(row: Row, target: Target, rerun: str) -> str:
         lines.append(f"  {row.message}")
     if row.counterexample is not None:
         lines += _counterexample_lines(row.counterexample)
+    lines += [f"  note: {note}" for note in row.all_notes()]
     lines.append(f"  rerun: {rerun}")
     if target.spec is not None:
         option = _OPTIONS[target.kind]
@@ -413,6 +414,9 @@ def terminal_summary(reporter: Any, results: list[dict[str, Any]]) -> None:
         origin = "" if where.startswith("--") else f" ({where})"
         reporter.write_line(f"{subject}{origin}: {held} of {len(provided)} checked rows hold, "
                             f"{len(rows) - len(provided)} not provided.")
+        for r in rows:
+            for note in r.all_notes():
+                reporter.write_line(f"  Note: {note}")
         if not report.ok:
             reporter.write_line(f"  Diagnosis: {report.diagnosis.message}")
 

@@ -5,7 +5,7 @@ JSON schema (``proofcheck verify --json PATH``, :meth:`Report.to_dict`)
 The top-level object::
 
     {
-      "schema": "proofcheck-report/3",
+      "schema": "proofcheck-report/4",
       "subject": str,            # what was checked ("proofcheck.MatrixBackprop()", "mod:attr")
       "profile": str,            # "ci", "dev" or "thorough"
       "seed": int | null,        # the --seed given, if any
@@ -67,9 +67,17 @@ Each ``Row``::
       },
       "kink_convention": [str, ...],  # the conventions used at potentials exactly at a
                                       # kink, e.g. "relu'(0) = 1: the right derivative"
-      "notes": [str, ...]             # numerical facts the verdict relied on beyond the
+      "notes": [str, ...],            # numerical facts the verdict relied on beyond the
                                       # reference's rounding, each with how many examples
                                       # ("layer 2's elu ... (3 examples)")
+      "outside_oracle_range": int,    # examples discarded, not judged: a value of the
+                                      # oracle was not finite (not in "examples")
+      "outside_oracle_reason": str | null,  # what was not finite on the first of them
+      "overruled": [str, ...],        # where the reference's autodiff of a layer's
+                                      # forward map was overruled by one-sided finite
+                                      # differences (layer, product, entries, the
+                                      # one-sided derivatives), on the first example
+      "overruled_examples": int       # examples on which that happened
     }
 
 Changes from ``proofcheck-report/3``
@@ -78,6 +86,13 @@ Changes from ``proofcheck-report/3``
   precision (:mod:`proofcheck.forward_precision`): a result that holds only because
   the implementation's activation formula is accurate to the allowance, or an
   example not judged because its forward formula left the cost's domain there.
+- ``outside_oracle_range``, ``outside_oracle_reason``: examples where the oracle's
+  value was not finite are discarded, counted, and not in ``examples``.
+- ``overruled``, ``overruled_examples``: where one-sided finite differences of a user
+  layer's forward map overruled autodiff of it.
+- ``counterexample.called`` (the protocol functions that ran on the failing example,
+  the implementation's own calls included; null if they could not be recorded) and
+  ``counterexample.found_by`` (the row whose example a T1 row was re-run on).
 
 Changes from ``proofcheck-report/2``
 ------------------------------------
@@ -210,6 +225,10 @@ class Row:
     counterexample: Counterexample | None = None
     kink_convention: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    outside_oracle_range: int = 0
+    outside_oracle_reason: str | None = None
+    overruled: list[str] = field(default_factory=list)
+    overruled_examples: int = 0
 
     @property
     def label(self) -> str:
@@ -219,6 +238,34 @@ class Row:
     @property
     def failed(self) -> bool:
         return self.status in ("fails", "error")
+
+    @property
+    def mostly_outside_oracle_range(self) -> bool:
+        """Whether more than half of the examples drawn were outside the oracle's range."""
+        return self.outside_oracle_range > self.examples
+
+    def all_notes(self) -> list[str]:
+        """What the row's verdict rests on beyond its comparisons, one sentence each: the
+        forward pass's precision (:attr:`notes`), examples outside the oracle's range,
+        and where the reference was overruled."""
+        notes = [f"{self.label} {note}." for note in self.notes]
+        n = self.outside_oracle_range
+        if n:
+            notes.append(f"{self.label}: {n} example{'s' if n != 1 else ''} outside the "
+                         "oracle's range (discarded, not judged"
+                         + (f"; first: {self.outside_oracle_reason}" if
+                            self.outside_oracle_reason else "") + ").")
+        if self.mostly_outside_oracle_range:
+            notes.append(f"{self.label}: more than half of its examples ({n} of "
+                         f"{n + self.examples}) were outside the oracle's range; its verdict "
+                         f"rests on the {self.examples} judged.")
+        if self.overruled:
+            m = max(self.overruled_examples, len(self.overruled))
+            notes.append(f"{self.label}: in {m} example{'s' if m != 1 else ''} a layer's rule "
+                         "disagreed with the reference (autodiff of its forward map) and "
+                         "agreed with the forward map's one-sided finite differences, which "
+                         f"overruled the reference; first: {'; '.join(self.overruled)}.")
+        return notes
 
 
 @dataclass
@@ -615,8 +662,7 @@ class Report:
             if r.kink_convention:
                 lines.append(f"At kinks: {r.label} uses {'; '.join(r.kink_convention)}.")
         for r in self.rows:
-            for note in r.notes:
-                lines.append(f"Note: {r.label} {note}.")
+            lines += [f"Note: {note}" for note in r.all_notes()]
         d = self.diagnosis
         for r in self.failing():
             # The root cause's counterexample in full; the others (consequences)

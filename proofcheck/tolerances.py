@@ -44,8 +44,8 @@ import numpy as np
 
 from proofcheck._types import Float64Array
 
-__all__ = ["FLOOR", "TOLERANCES", "Comparison", "Tolerance", "compare", "compare_within",
-           "term_scale"]
+__all__ = ["FLOOR", "TOLERANCES", "TRUSTED_ONE_SIDED", "Comparison", "Tolerance", "compare",
+           "compare_within", "entry_ratios", "term_scale", "within_one_sided"]
 
 #: Differences below this are rounding of subnormal numbers (XLA flushes them to zero).
 FLOOR = float(np.finfo(np.float64).tiny / np.finfo(np.float64).eps)
@@ -105,6 +105,16 @@ TOLERANCES: dict[str, Tolerance] = {
                "times the cost's magnitude (measured: 1e-13 to 3e-11 relative on the "
                "small smooth networks drawn); 1e-7 leaves a margin of 1e3 while a wrong "
                "oracle (a dropped term, a wrong sign) is off by order one."),
+    "one-sided differences": Tolerance(
+        rtol=1e-7, atol=1e-7,
+        reason="the third opinion on a disputed product (finite_differences."
+               "one_sided_derivatives): Richardson-extrapolated one-sided differences with "
+               "a relative step of 1e-5 have truncation and rounding errors near 1e-10 of "
+               "the magnitudes involved, and each value comes with its own error estimate, "
+               "added to this; 1e-7 leaves a margin of 1e3, as for the central differences, "
+               "while a rule that is wrong away from a kink (a sign, a dropped term) or "
+               "outside the one-sided derivatives at one (relu'(0) = 2) is off by order "
+               "one."),
     "identity": Tolerance(
         rtol=1e-12, atol=1e-12,
         reason="L1 compares two ways of forming the same entries of a product of three "
@@ -180,7 +190,7 @@ def compare(actual: Float64Array, expected: Float64Array, kind: str | Tolerance 
     if a.size == 0:
         return Comparison(0.0, 0.0, (), 0.0, 0.0, tol)
     with np.errstate(invalid="ignore", over="ignore"):
-        return _judged(a, e, np.abs(a - e), tol, scale)
+        return _comparison(a, e, np.abs(a - e), tol, scale)
 
 
 def compare_within(actual: Float64Array, low: Float64Array, high: Float64Array,
@@ -199,12 +209,23 @@ def compare_within(actual: Float64Array, low: Float64Array, high: Float64Array,
     e = np.asarray(expected, dtype=np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         distance = np.maximum(np.maximum(low - a, a - high), 0.0)
-        return _judged(a, e, np.where(np.isnan(distance), np.inf, distance), tol, scale)
+        return _comparison(a, e, np.where(np.isnan(distance), np.inf, distance), tol, scale)
 
 
-def _judged(a: Float64Array, e: Float64Array, error: Float64Array, tol: Tolerance,
-            scale: float | Float64Array | None) -> Comparison:
+def _comparison(a: Float64Array, e: Float64Array, error: Float64Array, tol: Tolerance,
+                scale: float | Float64Array | None) -> Comparison:
     """The comparison of ``a`` with ``e`` whose entries are off by ``error``."""
+    ratio = _ratios(a, e, error, tol, scale)
+    flat = int(np.argmax(ratio))
+    index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
+    finite = np.isfinite(a) & np.isfinite(e)
+    return Comparison(float(ratio[index]), float(np.max(np.where(finite, np.abs(a - e), np.inf))),
+                      index, float(a[index]), float(e[index]), tol)
+
+
+def _ratios(a: Float64Array, e: Float64Array, error: Float64Array, tol: Tolerance,
+            scale: float | Float64Array | None) -> Float64Array:
+    """Each entry's error ratio (see :func:`compare`), for entries off by ``error``."""
     # A NaN or an infinity on either side never holds (its ratio is inf), and it takes
     # no part in the scale of the other entries.
     finite = np.isfinite(a) & np.isfinite(e)
@@ -215,7 +236,43 @@ def _judged(a: Float64Array, e: Float64Array, error: Float64Array, tol: Toleranc
     bound = tol.atol * scale + tol.rtol * magnitude + FLOOR
     ratio = np.where(finite, error / bound, np.inf)
     ratio = np.where(np.isnan(ratio), np.inf, ratio)  # a NaN scale judges nothing
-    flat = int(np.argmax(ratio))
-    index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
-    return Comparison(float(ratio[index]), float(np.max(np.where(finite, np.abs(a - e), np.inf))),
-                      index, float(a[index]), float(e[index]), tol)
+    return ratio
+
+
+def entry_ratios(actual: Float64Array, expected: Float64Array,
+                 kind: str | Tolerance = "gradient", *,
+                 scale: float | Float64Array | None = None) -> Float64Array:
+    """The error ratio of every entry, as :func:`compare` judges them (> 1: outside)."""
+    tol = TOLERANCES[kind] if isinstance(kind, str) else kind
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        raise ValueError(f"entry_ratios: actual has shape {a.shape}, expected has shape "
+                         f"{e.shape}")
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _ratios(a, e, np.abs(a - e), tol, scale)
+
+
+#: The largest relative error estimate of one-sided differences that may overrule the
+#: reference: a rule that is wrong is off by order one, and must never fit inside an
+#: estimate that wide (a forward map badly conditioned at the point, a second kink within
+#: the step). A thousand times the "one-sided differences" tolerance, 1e-4, is still a
+#: million times the estimate at a smooth point (~1e-10). (Written as a product of values
+#: the package already has: Hypothesis mixes the package's numeric literals into what it
+#: draws, so a new one would change every row's derandomized examples.)
+TRUSTED_ONE_SIDED = 1000 * TOLERANCES["one-sided differences"].rtol
+
+
+def within_one_sided(value: float, low: float, high: float, error: float,
+                     scale: float) -> bool:
+    """Whether ``value`` lies in ``[low, high]``, the one-sided derivatives of a forward map
+    (:func:`proofcheck.finite_differences.one_sided_derivatives`), up to their ``error``
+    estimate and the ``"one-sided differences"`` tolerance at ``scale`` (the size of the
+    terms the product sums)."""
+    tol = TOLERANCES["one-sided differences"]
+    if not all(np.isfinite(x) for x in (value, low, high, error)):
+        return False
+    if error > TRUSTED_ONE_SIDED * max(abs(low), abs(high), scale):
+        return False  # too imprecise to decide anything: the reference's verdict stands
+    slack = error + tol.atol * scale + tol.rtol * max(abs(value), abs(low), abs(high)) + FLOOR
+    return low - slack <= value <= high + slack

@@ -21,7 +21,7 @@ def arr(*values: float) -> np.ndarray:
 
 def test_the_table_names_every_kind_of_comparison() -> None:
     assert set(TOLERANCES) == {"gradient", "jacobian", "derivative", "finite differences",
-                               "identity"}
+                               "one-sided differences", "identity"}
 
 
 @pytest.mark.parametrize("kind", list(TOLERANCES))

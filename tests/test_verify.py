@@ -222,10 +222,12 @@ def test_json_report_follows_the_schema(tmp_path: Path) -> None:
     assert data["diagnosis"]["root_cause"] == "T1.step"
     keys = {"step", "mode", "title", "statement", "status", "examples", "max_ratio",
             "max_error", "tolerance", "rtol", "atol", "oracle", "property_name", "needs",
-            "layer", "seconds", "message", "counterexample", "kink_convention", "notes"}
+            "layer", "seconds", "message", "counterexample", "kink_convention", "notes",
+            "outside_oracle_range", "outside_oracle_reason", "overruled", "overruled_examples"}
     for row in data["rows"]:
         assert set(row) == keys
         assert row["kink_convention"] == [] and row["notes"] == []
+        assert (row["outside_oracle_range"], row["overruled"]) == (0, [])
         if row["mode"] == "exact":
             assert (row["tolerance"], row["rtol"], row["atol"]) == ("exact", 0.0, 0.0)
         else:

@@ -35,12 +35,14 @@ __all__ = [
     "Mode",
     "NotApplicable",
     "NotJudged",
+    "OutsideOracleRange",
     "Property",
     "Subject",
     "UserCodeFailure",
     "WrongResult",
     "check",
     "register",
+    "require_in_oracle_range",
     "result_array",
 ]
 
@@ -75,6 +77,11 @@ class Check(NamedTuple):
         A numerical fact the verdict relied on beyond the reference's rounding
         (a forward formula accurate to the allowance of
         :mod:`proofcheck.forward_precision`); the report lists each row's notes.
+    overruled : str or None
+        Where the comparison was decided against one-sided finite differences of a
+        layer's forward map, because the reference (autodiff of that forward map)
+        disagreed with a value that lies within the one-sided derivatives there
+        (:mod:`proofcheck.properties._third_opinion`); the report lists them.
     """
 
     quantity: str
@@ -86,13 +93,14 @@ class Check(NamedTuple):
     comparison: Comparison
     kink_convention: str | None = None
     note: str | None = None
+    overruled: str | None = None
 
 
 def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
           kind: str = "gradient", function: str | None = None, layer: int | None = None,
           inputs: dict[str, Float64Array] | None = None,
           scale: float | Float64Array | None = None,
-          kink_convention: str | None = None) -> Check:
+          kink_convention: str | None = None, overruled: str | None = None) -> Check:
     """Compare ``actual`` with ``expected`` and record what was compared.
 
     The comparison's scale is at least :func:`~proofcheck.tolerances.term_scale`
@@ -106,7 +114,7 @@ def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
         scale = term_scale(*arrays)
     return Check(quantity, function, layer, dict(inputs or {}), np.asarray(actual),
                  np.asarray(expected), compare(actual, expected, kind, scale=scale),
-                 kink_convention)
+                 kink_convention, overruled)
 
 
 class NotApplicable(Exception):
@@ -119,6 +127,41 @@ class NotJudged(Exception):
     implementation's fault (the message, a note for the report): its forward formula
     left the statement where a correct one may (:func:`proofcheck.forward_precision.
     leaves_domain`). The row counts it and shows the note; it is not a failure."""
+
+
+class OutsideOracleRange(Exception):
+    """The oracle's value on this example is not finite: the example is discarded, not judged.
+
+    The oracle is JAX's autodiff of the forward maps as their authors wrote them; a
+    formula that is fine in float64 can have a derivative that autodiff cannot form
+    there (``1 / (1 + exp(-q))`` at ``q = -710``: ``exp(710)`` overflows and its
+    derivative is ``inf / inf``). Such an example says nothing about the products
+    under check, and no function may be blamed for an input the oracle made: the
+    runner counts it (the row's ``outside_oracle_range``) and rejects it, and
+    Hypothesis draws another. The message says which value was not finite.
+    """
+
+
+def require_in_oracle_range(values: dict[str, Any], where: str) -> None:
+    """Raise :class:`OutsideOracleRange` if an oracle value in ``values`` is not finite.
+
+    ``values`` maps a name in the paper's notation (``"delta^2"``, ``"dC/dW^1"``)
+    to an array of the oracle's (or a list or dict of them); ``where`` says what
+    the oracle differentiated, for the message.
+    """
+    for name, value in values.items():
+        if isinstance(value, dict):
+            require_in_oracle_range({f"{name}[{k!r}]": v for k, v in value.items()}, where)
+            continue
+        if isinstance(value, list | tuple):
+            require_in_oracle_range({f"{name}[{i}]": v for i, v in enumerate(value)}, where)
+            continue
+        x = np.asarray(value, dtype=np.float64)
+        bad = ~np.isfinite(x)
+        if np.any(bad):
+            index = [int(i) for i in np.argwhere(bad)[0]]
+            raise OutsideOracleRange(f"the oracle's {name} is {float(x[tuple(index)])!r} at "
+                                     f"index {index} ({where})")
 
 
 class UserCodeFailure(Exception):
