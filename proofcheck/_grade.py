@@ -208,23 +208,13 @@ def _file_name(target: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", target).strip("_") + ".json"
 
 
-def grade(
-    targets: Sequence[str | Submission],
-    *,
-    profile: str | None = None,
-    steps: Collection[str] | None = None,
-    executor: Executor | None = None,
-    jobs: int | None = None,
-    out_dir: str | Path | None = None,
-    timeout: float | None = None,
-    memory: float | None = None,
-    rubric: Rubric | None = None,
-    docs_url: str = "",
-    entry: str | None = None,
-    fresh: bool = False,
-    skipped: Sequence[Skipped] = (),
-    progress: Progress | None = None,
-) -> list[GradeResult]:
+def grade(targets: Sequence[str | Submission], *, profile: str | None = None,
+          steps: Collection[str] | None = None, executor: Executor | None = None,
+          jobs: int | None = None, out_dir: str | Path | None = None,
+          timeout: float | None = None, memory: float | None = None,
+          rubric: Rubric | None = None, docs_url: str = "", entry: str | None = None,
+          fresh: bool = False, skipped: Sequence[Skipped] = (),
+          progress: Progress | None = None) -> list[GradeResult]:
     """Check every submission, each in a process of its own; return the results in order.
 
     Parameters
@@ -235,37 +225,28 @@ def grade(
         a student's folder or a class's folder (see :mod:`proofcheck._submissions`);
         a layer type is checked as ``verify --layer`` checks one. Submissions that are
         byte-identical throughout (:func:`source_hash`) are checked once.
-    profile : str, optional
-        The Hypothesis profile, as for :func:`proofcheck.verify`.
-    steps : collection of step IDs, optional
-        The steps to check (default: the rubric's). The lemmas and the oracle's checks
-        (the mathematics, the same for every target) are not run.
-    executor : concurrent.futures.Executor, optional
+    profile, steps
+        As for :func:`proofcheck.verify` (default steps: the rubric's); the lemmas and
+        the oracle's checks (the same for every target) are not run.
+    executor, jobs
         Where the tasks that start and watch the targets' processes run (default:
-        ``jobs`` threads of this process).
-    jobs : int, optional
-        Size of the default pool (default: the cores available).
+        ``jobs`` threads of this process, by default one per core).
     out_dir : path, optional
-        Write there each target's JSON report (``<name>.json``), Gradescope results
-        (``<name>.results.json``) and feedback (``<name>.feedback.md`` and ``.html``),
-        and the class's ``grades.csv``, ``results.json`` (see
-        :mod:`proofcheck.gradebook`) and ``summary.json``. Its parent must exist. A
-        gradebook already there (of the same rubric) is updated: the rows of the
-        students graded now are replaced, the others kept (see :func:`gradebook_in`).
+        Write there each target's JSON report, Gradescope results and feedback, and the
+        class's ``grades.csv``, ``results.json`` (:mod:`proofcheck.gradebook`) and
+        ``summary.json``. Its parent must exist. A gradebook already there (of the same
+        rubric) is updated: the rows of the students graded now are replaced, the
+        others kept (:func:`gradebook_in`), unless ``fresh``.
     timeout, memory : float, optional
-        Each target's limits in seconds of wall time and megabytes of resident
-        memory (defaults: :func:`proofcheck._sandbox.default_timeout` and
+        Each target's limits in seconds of wall time and megabytes of resident memory
+        (defaults: :func:`proofcheck._sandbox.default_timeout`,
         :data:`~proofcheck._sandbox.DEFAULT_MEMORY_MB`).
-    rubric : Rubric, optional
-        Points per step, for each result's ``total`` and ``max_score`` (default
-        :data:`proofcheck.rubric.DEFAULT_RUBRIC`).
-    docs_url : str
-        Where the course serves the docs, for the feedback's links (default: relative).
+    rubric, docs_url
+        Points per step (default :data:`proofcheck.rubric.DEFAULT_RUBRIC`); where the
+        course serves the docs, for the feedback's links (default: relative).
     entry : str, optional
         The entry file's name in each student's folder (default: found, see
         :mod:`proofcheck._submissions`).
-    fresh : bool
-        Start ``out_dir``'s gradebook over instead of updating it.
     skipped : list of Skipped
         Entries of the class's folder already passed over, for ``summary.json``.
     progress : callable, optional

@@ -188,16 +188,24 @@ def _counterexample(f: _Falsified, reproduce: str | None) -> Counterexample:
 
 
 def _discarding(check: Any, outcome: RowOutcome) -> Any:
-    """``check``, with an example outside the oracle's range counted and rejected."""
+    """``check``, with an example outside the oracle's range counted and rejected, and one
+    the row cannot judge (:class:`~proofcheck.properties.NotJudged`) noted."""
     def discarding(subject: Subject, example: Any) -> list[Check]:
         try:
             checks: list[Check] = check(subject, example)
         except OutsideOracleRange as outside:
             outcome.discard(outside)  # not judged (why: RowOutcome.discard)
             reject()
+        except NotJudged as reason:
+            outcome.note(str(reason))  # its forward formula left the statement
+            return []
         return checks
 
     return discarding
+
+
+def _seeded(test: Any, seed: int | None) -> Any:
+    return test if seed is None else hypothesis_seed(seed)(test)
 
 
 def run_property(prop: Property, subject: Subject, profile: settings, *, context: Context,
@@ -223,9 +231,6 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
         except NotApplicable as reason:
             outcome.not_applicable = str(reason)
             return
-        except NotJudged as reason:
-            outcome.note(str(reason))
-            return
         except UserCodeFailure as crash:
             raise _Falsified(example, None, crash, _calls(subject)) from None
         except ImplementationError as exc:
@@ -242,9 +247,7 @@ def run_property(prop: Property, subject: Subject, profile: settings, *, context
     test = given(strategy)(body)
     for explicit in prop.examples(context) if prop.examples is not None else []:
         test = explicit_example(explicit)(test)
-    test = settings(profile)(test)
-    if seed is not None:
-        test = hypothesis_seed(seed)(test)
+    test = _seeded(settings(profile)(test), seed)
     set_database_key(test, database_key)
     try:
         test()

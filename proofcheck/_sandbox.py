@@ -168,15 +168,7 @@ def run_contained(target: str, *, profile: str | None, steps: Collection[str] | 
     start = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="proofcheck-grade-"))
     work = scratch / "work"
-    absolute = _absolute(target, cwd)
-    if folder is not None:
-        source = Path(cwd) / folder
-        shutil.copytree(source, work, symlinks=True,
-                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-        path, sep, attr = absolute.partition(":")
-        absolute = str(work / os.path.relpath(path, source)) + sep + attr
-    else:
-        work.mkdir()
+    absolute = _working_copy(_absolute(target, cwd), cwd, folder, work)
     results = scratch / "results.jsonl"
     request = {"target": absolute, "name": target, "timeout": timeout,
                "profile": profile,
@@ -204,6 +196,19 @@ def run_contained(target: str, *, profile: str | None, steps: Collection[str] | 
         shutil.rmtree(scratch, ignore_errors=True)
     return _contained(messages, stopped, process.returncode, reader,
                       time.perf_counter() - start)
+
+
+def _working_copy(absolute: str, cwd: str, folder: str | None, work: Path) -> str:
+    """Make the process's working folder ``work``: a copy of the student's ``folder``
+    (then the target is the copy's file), else empty. Returns the target to load."""
+    if folder is None:
+        work.mkdir()
+        return absolute
+    source = Path(cwd) / folder
+    shutil.copytree(source, work, symlinks=True,
+                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    path, sep, attr = absolute.partition(":")
+    return str(work / os.path.relpath(path, source)) + sep + attr
 
 
 def _absolute(target: str, cwd: str) -> str:

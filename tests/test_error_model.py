@@ -264,7 +264,7 @@ def test_a_bias_gradient_is_judged_at_its_own_terms_when_the_input_is_zero() -> 
     o = oracle.network_gradients(net)
     wrong = [dict(g) for g in layer_backprop(net).grads]
     wrong[2]["b"] = wrong[2]["b"] + 1e-3
-    checks = _end_to_end(net, o, lambda deltas, grads: [
+    checks = _end_to_end(Subject(None), net, o, lambda _, deltas, grads: [
         check("dC/db^3", wrong[2]["b"], o.grads[2]["b"], layer=3,
                                     scale=grads[2]["b"])])
     assert not checks[0].comparison.holds
@@ -293,7 +293,7 @@ def test_a_delta_below_a_cancelled_zero_is_judged_at_the_rounding_it_carries(
     checks = run_check(check_G_step_end_to_end, Subject(None), net)
     assert all(c.comparison.holds for c in checks), [c.comparison for c in checks]
     wrong = layer_backprop(net).deltas[0] + 1e-3
-    checks = _end_to_end(net, o, lambda deltas, grads: [
+    checks = _end_to_end(Subject(None), net, o, lambda _, deltas, grads: [
         check("delta^1", wrong, o.deltas[0], layer=1, scale=deltas[0])])
     assert not checks[0].comparison.holds
 
@@ -321,7 +321,7 @@ def test_a_bias_gradient_of_a_cancelled_delta_is_judged_at_the_rounding_it_carri
     assert all(c.comparison.holds for c in checks), [c.comparison for c in checks]
     o = oracle.network_gradients(net)
     wrong = o.grads[0]["b"] + 1e-3
-    checks = _end_to_end(net, o, lambda deltas, grads: [
+    checks = _end_to_end(Subject(None), net, o, lambda _, deltas, grads: [
         check("dC/db^1", wrong, o.grads[0]["b"], layer=1, scale=grads[0]["b"])])
     assert not checks[0].comparison.holds
 

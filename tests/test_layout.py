@@ -40,6 +40,8 @@ ELSEWHERE: dict[str, tuple[str, ...]] = {
     "properties/_generalization.py": ("test_reference.py", "test_layers.py",
                                       "test_layer_networks.py"),
     "properties/_oracle_checks.py": ("test_reference.py", "test_oracle.py"),
+    # What a class folder's entries are: the grader's tests of submissions.
+    "_submissions.py": ("test_grade_submissions.py",),
 }
 
 

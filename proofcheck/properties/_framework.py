@@ -114,7 +114,7 @@ def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
         scale = term_scale(*arrays)
     return Check(quantity, function, layer, dict(inputs or {}), np.asarray(actual),
                  np.asarray(expected), compare(actual, expected, kind, scale=scale),
-                 kink_convention, overruled)
+                 kink_convention, overruled=overruled)
 
 
 class NotApplicable(Exception):

@@ -123,35 +123,20 @@ def _at_kinks(net: Network, hand: HandSide,
     """Compare an implementation's own gradients with the oracle, under the kink convention
     each layer uses where its units are exactly at a kink (see :mod:`proofcheck.error_model`).
 
-    Without such units, one comparison with the oracle. With them, the layers' conventions
-    are chosen from the output layer down: layer ``l``'s is one under which the checks of
-    layers ``l..k`` hold (they do not depend on the layers below). A layer where both
-    one-sided derivatives hold (its kink did not matter) keeps the left derivative and is
-    not named; where only some conventions hold, the first is tried first and the next if
-    the layers below fail. The oracle runs once per distinct choice (the left derivative
-    of a layer not yet chosen is its parent's choice). The
-    checks of the conventions found carry their names. If a layer has no convention that
-    holds, the checks with the left derivative there are returned, saying that none
-    matched in that layer.
+    Without such units, one comparison. With them, the conventions are chosen from the
+    output layer down: layer ``l``'s is one under which the checks of layers ``l..k`` hold
+    (they do not depend on the layers below). A layer where both one-sided derivatives
+    hold keeps the left derivative, unnamed; else the accepted conventions are tried in
+    order, the next if the layers below fail. The oracle runs once per distinct choice.
+    The checks found carry the conventions' names; if a layer has none that holds, the
+    checks with the left derivative there say that none matched in that layer.
     """
     layers = error_model.kink_layers(net, hand.Zs)
     if not layers:
         return compare_with(_oracle(net))
     names = {l: net.activation_names[l - 1] for l in layers}
     accepted = {l: error_model.layer_conventions(names[l]) for l in layers}
-    seen: dict[tuple[float, ...], list[Check]] = {}
-
-    def outcome(chosen: error_model.LayerConventions) -> list[Check]:
-        values = tuple(chosen.derivative(l) if l in chosen.names else accepted[l][0][1]
-                       for l in layers)
-        if values not in seen:
-            per_layer: list[float | None] = [None] * net.depth
-            for l, value in zip(layers, values, strict=True):
-                per_layer[l - 1] = value
-            seen[values] = compare_with(
-                oracle.network_gradients(net, layer_kink_derivatives=per_layer))
-        return seen[values]
-
+    outcome = _kink_outcomes(net, layers, accepted, compare_with)
     failures: list[list[Check]] = []
 
     def search(i: int, chosen: error_model.LayerConventions) -> list[Check] | None:
@@ -184,6 +169,28 @@ def _at_kinks(net: Network, hand: HandSide,
 
     found = search(0, error_model.LayerConventions({}, {}))
     return found if found is not None else failures[0]
+
+
+def _kink_outcomes(net: Network, layers: list[int],
+                   accepted: dict[int, list[tuple[str, float]]],
+                   compare_with: Callable[[oracle.NetworkGradients], list[Check]]
+                   ) -> Callable[[error_model.LayerConventions], list[Check]]:
+    """The checks under a choice of conventions (a layer not chosen takes its first accepted
+    one), computed once per distinct choice of values."""
+    seen: dict[tuple[float, ...], list[Check]] = {}
+
+    def outcome(chosen: error_model.LayerConventions) -> list[Check]:
+        values = tuple(chosen.derivative(l) if l in chosen.names else accepted[l][0][1]
+                       for l in layers)
+        if values not in seen:
+            per_layer: list[float | None] = [None] * net.depth
+            for l, value in zip(layers, values, strict=True):
+                per_layer[l - 1] = value
+            seen[values] = compare_with(
+                oracle.network_gradients(net, layer_kink_derivatives=per_layer))
+        return seen[values]
+
+    return outcome
 
 
 def _hold_from(checks: list[Check], l: int) -> bool:
