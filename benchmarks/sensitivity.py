@@ -524,9 +524,10 @@ def allowance(net: Network, quantity: str, layer: int, index: tuple[int, ...],
 
     ranges = forward_precision.network_ranges(net, oracle.network_gradients(net))
     box = (ranges.dWs if quantity.startswith("dC/dW") else ranges.dbs)[layer - 1]
-    with np.errstate(all="ignore"):
-        width = (float(box.high[index]) - float(box.low[index])) / 2 / abs(reference)
-    return width if np.isfinite(width) else float("inf")
+    half = (float(box.high[index]) - float(box.low[index])) / 2
+    if reference == 0 or not np.isfinite(half):
+        return 0.0 if half == 0 else float("inf")
+    return half / abs(reference)
 
 
 def _property(row: Row) -> Any:
