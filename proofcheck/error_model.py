@@ -525,23 +525,23 @@ class LayerConventions(NamedTuple):
     ----------
     activations : dict of int to str
         The activation of each layer ``l`` named here.
-    names : dict of int to str
+    kinds : dict of int to str
         The convention of layer ``l``, a key of :data:`CONVENTIONS`.
     """
 
     activations: dict[int, str]
-    names: dict[int, str]
+    kinds: dict[int, str]
 
     def derivative(self, l: int) -> float:
         """The value of ``f^l'`` at the kink that layer ``l``'s convention gives."""
         name = self.activations[l]
         left, right = ACTIVATIONS[name].subdifferential or (0.0, 0.0)
-        return CONVENTIONS[self.names[l]](left, right)
+        return CONVENTIONS[self.kinds[l]](left, right)
 
     def with_layer(self, l: int, activation: str, convention: str) -> LayerConventions:
         """These conventions, and ``convention`` for layer ``l`` of ``activation``."""
         return LayerConventions({**self.activations, l: activation},
-                                {**self.names, l: convention})
+                                {**self.kinds, l: convention})
 
 
 def layer_conventions(activation: str) -> list[tuple[str, float]]:
@@ -560,12 +560,12 @@ def describe_layer_conventions(conventions: LayerConventions) -> str:
     derivative), layer 2: relu'(0) = 1 (the right derivative)"``).
     """
     by_activation: dict[str, list[int]] = {}
-    for l in sorted(conventions.names):
+    for l in sorted(conventions.kinds):
         by_activation.setdefault(conventions.activations[l], []).append(l)
     parts = []
     for name in (n for n in ACTIVATIONS if n in by_activation):
         layers = by_activation[name]
-        kinds = {conventions.names[l] for l in layers}
+        kinds = {conventions.kinds[l] for l in layers}
         if len(kinds) == 1:
             kind = kinds.pop()
             value = conventions.derivative(layers[0])
@@ -574,7 +574,7 @@ def describe_layer_conventions(conventions: LayerConventions) -> str:
         kink = _number(ACTIVATIONS[name].kink or 0.0)
         parts.append(", ".join(
             f"layer {l}: {name}'({kink}) = {_number(conventions.derivative(l))} "
-            f"({_kind_words(conventions.names[l])})" for l in layers))
+            f"({_kind_words(conventions.kinds[l])})" for l in layers))
     return "; ".join(parts)
 
 

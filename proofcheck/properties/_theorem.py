@@ -180,7 +180,7 @@ def _kink_outcomes(net: Network, layers: list[int],
     seen: dict[tuple[float, ...], list[Check]] = {}
 
     def outcome(chosen: error_model.LayerConventions) -> list[Check]:
-        values = tuple(chosen.derivative(l) if l in chosen.names else accepted[l][0][1]
+        values = tuple(chosen.derivative(l) if l in chosen.kinds else accepted[l][0][1]
                        for l in layers)
         if values not in seen:
             per_layer: list[float | None] = [None] * net.depth
@@ -199,7 +199,7 @@ def _hold_from(checks: list[Check], l: int) -> bool:
 
 
 def _named(checks: list[Check], chosen: error_model.LayerConventions) -> list[Check]:
-    if not chosen.names:
+    if not chosen.kinds:
         return checks
     label = error_model.describe_layer_conventions(chosen)
     return [x._replace(kink_convention=label) for x in checks]
