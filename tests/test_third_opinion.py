@@ -161,6 +161,15 @@ def test_a_value_is_within_the_one_sided_derivatives_between_them_and_not_beyond
     assert not within_one_sided(0.5, 0.0, 1.0, 0.01, 1.0)
 
 
+def test_a_rule_wrong_on_an_entry_small_beside_its_terms_is_not_within() -> None:
+    """Found by ``verify``'s ci draws on a wrong torch gated unit: the rule's -1.434e-8
+    where both one-sided derivatives are -8.016e-9, an entry whose terms were about 0.1.
+    With 1e-7 of the terms as slack it was accepted and overruled the reference; the
+    slack of the terms is now the reviewed comparison's 1e-9."""
+    assert not within_one_sided(-1.43401e-08, -8.01581e-09, -8.01581e-09, 1e-16, 0.1)
+    assert within_one_sided(-8.01581e-09, -8.01581e-09, -8.01581e-09, 1e-16, 0.1)
+
+
 # --- a layer at a point with exact zeros ---------------------------------------------
 
 A = np.array([[0.0, 1.5, -0.5], [0.0, 0.0, 2.0]])

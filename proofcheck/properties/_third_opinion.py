@@ -139,9 +139,13 @@ def adjudicate(layer: LayerMap, a: Float64Array, params: Parameters, delta: Floa
             d = one_sided_partial(s, a if argument == "a" else params[argument], index)
         except Exception:  # the forward map fails at a shifted point: no third opinion
             return None
-        if not within_one_sided(float(actual[index]), d.low, d.high, d.error,
-                                float(scales[index])):
+        scale_here = float(scales[index])
+        if not within_one_sided(float(actual[index]), d.low, d.high, d.error, scale_here):
             return None
+        if (within_one_sided(d.low, d.high, d.high, d.error, scale_here)
+                and within_one_sided(float(expected[index]), d.low, d.high, d.error,
+                                     scale_here)):
+            return None  # a smooth point where the reference agrees with both sides: it stands
         adjusted[index] = actual[index]
         sides.append((index, d))
     return Verdict(adjusted, _note(layer, argument, actual, expected, sides))
