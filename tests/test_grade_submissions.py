@@ -98,7 +98,7 @@ def test_a_students_folder_is_identified_by_every_file_in_it(tmp_path: Path) -> 
     assert submission_hash(sub) != first
 
 
-def test_identical_hand_ins_are_checked_once_and_listed_for_the_teacher(
+def test_identical_hand_ins_are_checked_once_listed_and_a_progress_line_per_check(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
@@ -116,8 +116,13 @@ def test_identical_hand_ins_are_checked_once_and_listed_for_the_teacher(
     assert sorted(checked) == ["subs/ana.py", "subs/cy.py"]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["identical"] == [["ana", "ben"]]
-    printed = capsys.readouterr().out
-    assert "Identical hand-ins (checked once, the same marks): ana, ben" in printed
+    captured = capsys.readouterr()
+    assert "Identical hand-ins (checked once, the same marks): ana, ben" in captured.out
+    # A progress line per finished check, with the time left while checks remain.
+    lines = [line for line in captured.err.splitlines() if line.startswith("[")]
+    assert [line.split(":")[0] for line in lines] == ["[1/2] ana, ben", "[2/2] cy"]
+    assert lines[0].endswith(" left)") and "every step holds" in lines[0]
+    assert "root cause T1.b" in lines[1] and "left" not in lines[1]
 
 
 # --- 2. no vanishing submissions -------------------------------------------------------
@@ -333,19 +338,6 @@ def test_a_change_to_the_callers_arrays_is_a_warning_not_a_penalty(
     assert ben.notes == []
     assert "bias_grad changes its argument delta in place" in (
         tmp_path / "out" / "subs_ana.py.feedback.md").read_text()
-
-
-def test_a_progress_line_per_finished_submission_with_the_time_left(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.chdir(tmp_path)
-    _folder(tmp_path / "subs", {"ana.py": GOOD, "ben.py": WRONG})
-    assert main(["grade", "subs", "--profile", "ci", "--steps", "T1.b", "--out", "out",
-                 "-j", "1"]) == 1
-    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[")]
-    assert [line.split(":")[0] for line in lines] == ["[1/2] ana", "[2/2] ben"]
-    assert lines[0].endswith(" left)") and "every step holds" in lines[0]
-    assert "root cause T1.b" in lines[1] and "left" not in lines[1]
 
 
 def test_a_reordered_weights_list_and_an_overwritten_target_are_noticed() -> None:
