@@ -368,6 +368,20 @@ def _no_rule() -> Any:
     return jax.custom_vjp(lambda a, W: a @ W)
 
 
+def _lax_mismatch() -> Any:
+    """A rule whose primal cannot run at any width: ``lax.add`` of arrays of two ranks."""
+    fn = jax.custom_vjp(lambda a, W: jax.lax.add(a, W[None]))
+    fn.defvjp(lambda a, W: (a, None), lambda r, g: (g, g))
+    return fn
+
+
+def _three_dimensional() -> Any:
+    """A rule whose primal returns ``(N, n_in, n_out)``: not a layer's matrix output."""
+    fn = jax.custom_vjp(lambda a, W: a[:, :, None] * W[None])
+    fn.defvjp(lambda a, W: (a, None), lambda r, g: (g, g))
+    return fn
+
+
 W_SHAPE = {"W": ("n_in", "n_out")}
 BAD: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]] = [
     ("plain function", lambda: (lambda a, W: a @ W), {}, TypeError, "jax.custom_vjp"),
@@ -387,6 +401,14 @@ BAD: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]] =
     ("bounds unknown", _rule, {"bounds": {"U": 1.0}}, ValueError, "'U'"),
     ("bounds not positive", _rule, {"bounds": {"W": -1.0}}, ValueError, "positive"),
     ("reference", _rule, {"reference": "magic"}, ValueError, "reference='magic'"),
+    # The probe that reads the output width off the function (n_out in no parameter's
+    # shape) shows what it got at the smallest width, and what it called.
+    ("probe raises", _lax_mismatch, {"parameters": {"W": ("n_in", 1)}}, ValueError,
+     "at n_in=1 (the smallest tried) <lambda> (traced by jax.eval_shape)(a: float64 (2, 1), "
+     "W: float64 (1, 1)) raised TypeError: add"),
+    ("probe not a matrix", _three_dimensional, {"parameters": {"W": ("n_in", 1)}}, ValueError,
+     "(a: float64 (2, 1), W: float64 (1, 1)) returned an output of shape (2, 1, 1), "
+     "not a matrix"),
 ]
 
 

@@ -35,14 +35,18 @@ from proofcheck.errors import one_line
 from proofcheck.layers._protocol import Parameters
 from proofcheck.layers._wrapped import (
     OutputWidth,
+    ProbeFailure,
     WrappedLayer,
     caller_module,
     class_name,
     describe_arguments,
     finite_difference_vjp,
     host_reference,
+    no_width_message,
     output_width_of,
+    probe_call,
     probe_output,
+    probe_problem,
     probe_shapes,
     probe_widths,
 )
@@ -70,12 +74,18 @@ class JaxLayer(WrappedLayer):
     def inferred_width(cls, n_in: int) -> int | None:
         spec = cls.spec
         args = _abstract_arguments(cls, n_in, 1)
+        out, error = None, None
         try:
             with _user_code():
                 out = jax.eval_shape(cls.primal, *args)
-        except Exception:
-            return None
-        return output_width_of(spec, out)
+        except Exception as exc:
+            error = exc
+        width = None if error is not None else output_width_of(spec, out)
+        if width is None:
+            cls.probe_failures.append(ProbeFailure(
+                n_in, probe_call(spec, n_in, 1, f"{spec.function} (traced by jax.eval_shape)"),
+                probe_problem(out, error)))
+        return width
 
     def _arguments(self, a: Array, params: Parameters) -> list[Any]:
         return self.user_arguments(a, params, lambda v: jnp.asarray(v, dtype=jnp.float64))
@@ -179,8 +189,7 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
         "__module__": caller_module()}))
     widths = probe_widths(cls)
     if not widths:
-        raise ValueError(f"{spec.signature_text()} has no input width in 1..8 with an output "
-                         "width (check n_out, or the primal on small inputs)")
+        raise ValueError(no_width_message(cls, "the primal"))
     cls.min_width = widths[0][0]
     cls.mode, why = _reference_mode(cls, *widths[0], reference == "finite differences")
     primal = f"the undecorated primal {function} (the {kind} rule bypassed)"

@@ -38,14 +38,18 @@ from proofcheck.layers._protocol import Parameters
 from proofcheck.layers._wrapped import (
     PROBE_BATCH,
     OutputWidth,
+    ProbeFailure,
     WrappedLayer,
     caller_module,
     class_name,
     describe_arguments,
     finite_difference_vjp,
     host_reference,
+    no_width_message,
     output_width_of,
+    probe_call,
     probe_output,
+    probe_problem,
     probe_shapes,
     probe_widths,
 )
@@ -112,12 +116,18 @@ class TorchLayer(WrappedLayer):
         args = [torch.zeros(spec.user_shape(n_in, PROBE_BATCH) if n == spec.input
                             else spec.shape(n, n_in, 1), dtype=torch.float64)
                 for n in spec.arguments]
+        out, error = None, None
         try:
             with torch.no_grad():
                 out = cls.call(*args)
-        except Exception:
-            return None
-        return output_width_of(spec, out)
+        except Exception as exc:
+            error = exc
+        width = None if error is not None else output_width_of(spec, out)
+        if width is None:
+            callee = f"{spec.function}.apply" if cls.function_class is not None else spec.function
+            cls.probe_failures.append(ProbeFailure(
+                n_in, probe_call(spec, n_in, 1, callee), probe_problem(out, error)))
+        return width
 
     def _arguments(self, a: Float64Array, params: Parameters, grad: bool = False
                    ) -> list[Any]:
@@ -247,8 +257,7 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
         cls.primal = None
     widths = probe_widths(cls)
     if not widths:
-        raise ValueError(f"{spec.signature_text()} has no input width in 1..8 with an output "
-                         "width (check n_out, or the function on small inputs)")
+        raise ValueError(no_width_message(cls, "the function"))
     cls.min_width = widths[0][0]
     cls.mode, why = _reference_mode(cls, *widths[0], reference == "finite differences")
     bypassed = "the custom backward bypassed"

@@ -43,9 +43,9 @@ from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.errors import one_line
 from proofcheck.layers._protocol import LayerMap, Parameters
 
-__all__ = ["Description", "WrappedLayer", "caller_module", "describe_arguments",
-           "finite_difference_vjp", "host_reference", "output_width_of", "probe_output",
-           "probe_shapes"]
+__all__ = ["Description", "ProbeFailure", "WrappedLayer", "caller_module",
+           "describe_arguments", "finite_difference_vjp", "host_reference", "no_width_message",
+           "output_width_of", "probe_call", "probe_output", "probe_problem", "probe_shapes"]
 
 #: The widest input a probe of the description tries (the properties draw up to 8).
 PROBE_WIDTHS = range(1, 9)
@@ -212,6 +212,8 @@ class WrappedLayer(LayerMap):
 
     #: The description of the user's function.
     spec: ClassVar[Description]
+    #: Why probes of the function gave no output width (set when the type is made).
+    probe_failures: ClassVar[list[ProbeFailure]] = []
 
     def __init__(self, n_in: int, n_out: int) -> None:
         super().__init__(n_in)
@@ -392,10 +394,64 @@ def output_width_of(spec: Description, out: Any) -> int | None:
     return int(shape[1] if spec.examples == "rows" else shape[0])
 
 
+class ProbeFailure(NamedTuple):
+    """Why one probe of the user's function gave no output width.
+
+    Attributes
+    ----------
+    n_in : int
+        The input width tried.
+    call : str
+        What was called, with the arguments' shapes (``f(x: float64 (2, 3), ...)``).
+    problem : str
+        What happened: the exception (``raised TypeError: ...``), or the output
+        that is not a matrix.
+    """
+
+    n_in: int
+    call: str
+    problem: str
+
+
+def probe_call(spec: Description, n_in: int, n_out: int, callee: str) -> str:
+    """The call a probe makes, for messages: ``callee(x: float64 (2, 3), W: float64 (3, 1))``."""
+    shapes = probe_shapes(spec, n_in, n_out)
+    args = ", ".join(f"{n}: float64 {tuple(shape)}" for n, shape in zip(spec.arguments, shapes,
+                                                                         strict=True))
+    return f"{callee}({args})"
+
+
+def probe_problem(out: Any, exc: BaseException | None) -> str:
+    """What a probe that gave no output width saw: the exception, or the output."""
+    if exc is not None:
+        return f"raised {one_line(exc)}"
+    shape = getattr(out, "shape", None)
+    if shape is None:
+        return f"returned {type(out).__name__}, not an array"
+    return f"returned an output of shape {tuple(shape)}, not a matrix"
+
+
+def no_width_message(cls: type[WrappedLayer], what: str) -> str:
+    """The error of a layer type whose function gave no output width at any input
+    width: the first probe's problem (the smallest width tried) and what was called."""
+    spec = cls.spec
+    text = f"{spec.signature_text()} has no input width in 1..8 with an output width"
+    failures: list[ProbeFailure] = getattr(cls, "probe_failures", [])
+    if failures:
+        first = failures[0]
+        text += (f"; at n_in={first.n_in} (the smallest tried) {first.call} "
+                 f"{first.problem}")
+    elif spec.n_out is not None and not isinstance(spec.n_out, int):
+        text += "; n_out(n_in) gave no width for any of them"
+    return f"{text} (check n_out, or {what} on small inputs)"
+
+
 def probe_widths(cls: type[WrappedLayer]) -> list[tuple[int, int]]:
     """``(n_in, n_out)`` for every input width of :data:`PROBE_WIDTHS` that has a
-    configuration (a drawn output width is taken as 2)."""
+    configuration (a drawn output width is taken as 2). The probes that gave none
+    are kept, in order, as the class's ``probe_failures`` (:class:`ProbeFailure`)."""
     widths = []
+    cls.probe_failures = []
     for n_in in PROBE_WIDTHS:
         n_out = 2 if cls.spec.free_width else cls.output_width(n_in)
         if n_out is not None and n_out >= 1:
