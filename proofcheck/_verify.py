@@ -504,6 +504,11 @@ def _run_row(plan: Plan, prop: Any) -> Row:
     row.kink_convention = list(outcome.kink_conventions)
     row.notes = [f"{text} ({count} example{'s' if count != 1 else ''})"
                  for text, count in outcome.notes.items()]
+    from proofcheck.layers._wrapped import narrow_precision_note
+
+    narrow = narrow_precision_note(plan.layer)
+    if narrow is not None:
+        row.notes.append(narrow)
     row.outside_oracle_range = outcome.outside_oracle_range
     row.outside_oracle_reason = outcome.outside_oracle_reason
     row.overruled = list(outcome.overruled)

@@ -69,7 +69,8 @@ Each ``Row``::
                                       # kink, e.g. "relu'(0) = 1: the right derivative"
       "notes": [str, ...],            # numerical facts the verdict relied on beyond the
                                       # reference's rounding, each with how many examples
-                                      # ("layer 2's elu ... (3 examples)")
+                                      # ("layer 2's elu ... (3 examples)"); a layer's
+                                      # code computing in float32, with where
       "outside_oracle_range": int,    # examples discarded, not judged: a value of the
                                       # oracle was not finite (not in "examples")
       "outside_oracle_reason": str | null,  # what was not finite on the first of them
@@ -85,7 +86,9 @@ Changes from ``proofcheck-report/3``
 - ``notes``: a list per row, empty unless the verdict relied on the forward pass's
   precision (:mod:`proofcheck.forward_precision`): a result that holds only because
   the implementation's activation formula is accurate to the allowance, or an
-  example not judged because its forward formula left the cost's domain there.
+  example not judged because its forward formula left the cost's domain there;
+  and, on every row of a run, a layer type from ``from_jax``/``from_torch`` whose
+  code computes in a float narrower than float64, with where.
 - ``outside_oracle_range``, ``outside_oracle_reason``: examples where the oracle's
   value was not finite are discarded, counted, and not in ``examples``.
 - ``overruled``, ``overruled_examples``: where one-sided finite differences of a user
@@ -134,6 +137,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,11 +248,12 @@ class Row:
         """Whether more than half of the examples drawn were outside the oracle's range."""
         return self.outside_oracle_range > self.examples
 
-    def all_notes(self) -> list[str]:
+    def all_notes(self, leave_out: Collection[str] = ()) -> list[str]:
         """What the row's verdict rests on beyond its comparisons, one sentence each: the
-        forward pass's precision (:attr:`notes`), examples outside the oracle's range,
-        and where the reference was overruled."""
-        notes = [f"{self.label} {note}." for note in self.notes]
+        forward pass's precision and the layer's own number format (:attr:`notes`, but
+        those in ``leave_out``, which a report says once for every row), examples
+        outside the oracle's range, and where the reference was overruled."""
+        notes = [f"{self.label} {note}." for note in self.notes if note not in leave_out]
         n = self.outside_oracle_range
         if n:
             notes.append(f"{self.label}: {n} example{'s' if n != 1 else ''} outside the "
@@ -626,6 +631,15 @@ class Report:
         """Write :meth:`to_dict` as JSON to ``path``."""
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
+    def _note_lines(self) -> list[str]:
+        """The rows' notes; one that every row has (a layer's number format) once."""
+        every = (set.intersection(*(set(r.notes) for r in self.rows))
+                 if len(self.rows) > 1 else set())
+        lines = [f"Note (every row): {note}." for note in self.rows[0].notes if note in every]
+        for r in self.rows:
+            lines += [f"Note: {note}" for note in r.all_notes(leave_out=every)]
+        return lines
+
     def render(self, *, arrays: bool = True) -> str:
         """The report as text: the table, each failure's counterexample, the diagnosis."""
         lines = [f"proofcheck: {self.subject} (profile {self.profile})", ""]
@@ -661,8 +675,7 @@ class Report:
         for r in self.rows:
             if r.kink_convention:
                 lines.append(f"At kinks: {r.label} uses {'; '.join(r.kink_convention)}.")
-        for r in self.rows:
-            lines += [f"Note: {note}" for note in r.all_notes()]
+        lines += self._note_lines()
         d = self.diagnosis
         for r in self.failing():
             # The root cause's counterexample in full; the others (consequences)

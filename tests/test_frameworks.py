@@ -262,6 +262,8 @@ def _affine(mode: str) -> Any:
     layer = from_jax(fn, parameters={"W": ("n_in", "n_out"), "b": ("n_out",)},
                      name=f"RowAffine{mode[:3]}",
                      reference="finite differences" if mode == "finite differences" else "auto")
+    # Making the type traced the rule once (its number format); the count starts here.
+    calls.update(dict.fromkeys(calls, 0))
     return layer, calls
 
 
@@ -346,6 +348,58 @@ def test_output_width_read_off_the_function() -> None:
     a, delta = np.linspace(-1, 1, 10).reshape(5, 2), np.array([[0.5, -2.0]])
     da, _ = layer_oracle.layer_vjp(layer(5, 1), a, {}, delta)
     np.testing.assert_allclose(layer(5, 1).input_product(a, {}, delta), da, rtol=1e-12)
+
+
+# --- a narrower float than float64 -------------------------------------------------
+
+
+def test_a_jax_rule_computing_in_float32_is_reported_with_where() -> None:
+    """The rule's bwd rounds its result to float32: the layer type says so when it is
+    made, and every row of its run carries the note once in the text report."""
+    fwd, bwd = _tanh_rule()
+
+    def bwd32(r: Any, g: Any) -> Any:
+        da, dW = bwd(r, g)
+        return da.astype(jnp.float32), dW
+
+    fn = jax.custom_vjp(lambda a, W: jnp.tanh(a @ W))
+    fn.defvjp(fwd, bwd32)
+    layer = from_jax(fn, parameters=W_SHAPE, name="Tanh32")
+    [note] = layer.narrow_precision
+    assert note.startswith("bwd: convert_element_type to float32 (2, 1) at ") and \
+        "test_frameworks.py:" in note and "(bwd32)" in note, note
+    exact = jax.custom_vjp(lambda a, W: jnp.tanh(a @ W))
+    exact.defvjp(*_tanh_rule())
+    assert from_jax(exact, parameters=W_SHAPE).narrow_precision == ()
+    plan = plan_rows(layer=layer, profile="ci", database=False, steps=["G.step"])
+    report = Report(plan.subject.name, "ci", run_rows(plan, keys=[plan.properties[0].key]),
+                    layer_target=True)
+    [row] = report.rows
+    assert any("computes in a float narrower than float64" in n for n in row.notes)
+    text = report.render()
+    assert "Note: G.step lemma (Tanh32) Tanh32's code computes in a float narrower" in text
+
+
+def test_a_torch_function_allocating_in_the_default_dtype_is_reported_with_where() -> None:
+    torch = _torch()
+    from proofcheck.layers import from_torch
+
+    class Accumulates(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any, W: Any) -> Any:
+            acc = torch.zeros(x.shape)  # the default dtype, float32
+            ctx.save_for_backward(x, W)
+            return (acc + x) @ W
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            x, W = ctx.saved_tensors
+            return g @ W.T, x.T @ g
+
+    layer = from_torch(Accumulates, input="x", parameters=W_SHAPE)
+    [note] = layer.narrow_precision
+    assert note.startswith("forward: zeros to torch.float32 (2, 1) at test_frameworks.py:")
+    assert note.endswith("(forward)")
 
 
 # --- bad descriptions ---------------------------------------------------------------
@@ -531,6 +585,8 @@ def _torch_affine(reference: str) -> tuple[Any, dict[str, int]]:
 
     layer = from_torch(RowAffine, parameters={"W": ("n_in", "n_out"), "b": ("n_out",)},
                        name=f"TorchRowAffine{reference[:3]}", reference=reference)
+    # Making the type ran the rule once (its number format); the count starts here.
+    calls.update(dict.fromkeys(calls, 0))
     return layer, calls
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import jax
@@ -34,6 +35,7 @@ from proofcheck._types import Array, Float64Array
 from proofcheck.errors import one_line
 from proofcheck.layers._protocol import Parameters
 from proofcheck.layers._wrapped import (
+    PROBE_BATCH,
     OutputWidth,
     ProbeFailure,
     WrappedLayer,
@@ -51,7 +53,11 @@ from proofcheck.layers._wrapped import (
     probe_widths,
 )
 
-__all__ = ["JaxLayer", "make_jax_layer"]
+__all__ = ["NARROW_FLOATS", "JaxLayer", "make_jax_layer"]
+
+#: Floating dtypes narrower than float64: a layer's code that computes in one of them
+#: inside a float64 check is reported (:attr:`WrappedLayer.narrow_precision`).
+NARROW_FLOATS = ("float32", "float16", "bfloat16")
 
 @contextmanager
 def _user_code() -> Iterator[None]:
@@ -192,6 +198,7 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
         raise ValueError(no_width_message(cls, "the primal"))
     cls.min_width = widths[0][0]
     cls.mode, why = _reference_mode(cls, *widths[0], reference == "finite differences")
+    cls.narrow_precision = tuple(_narrow_precision(cls, *widths[0]))
     primal = f"the undecorated primal {function} (the {kind} rule bypassed)"
     cls.reference = {
         "reverse": f"JAX reverse-mode autodiff of {primal}",
@@ -229,3 +236,62 @@ def _reference_mode(cls: type[JaxLayer], n_in: int, n_out: int,
             return "forward", reverse
         except Exception as exc:
             return "finite differences", f"autodiff fails: {one_line(exc)}"
+
+
+def _narrow_precision(cls: type[JaxLayer], n_in: int, n_out: int) -> list[str]:
+    """Where the user's code computes in a float narrower than float64, traced at one
+    probe: the primal, and the rule (``fwd`` and ``bwd``, or ``jvp``); one line per
+    part, its first such operation with its source line when JAX recorded it."""
+    fn: Any = cls.function
+    args = _abstract_arguments(cls, n_in, n_out)
+    struct: Any = jax.ShapeDtypeStruct
+    out = struct(cls.spec.user_shape(n_out, PROBE_BATCH), jnp.float64)
+    parts: list[tuple[str, Callable[..., Any], list[Any]]] = [("the primal", cls.primal, args)]
+    with _user_code():
+        if isinstance(fn, jax.custom_vjp):
+            fwd: Any = fn.fwd  # set: a rule without its fwd and bwd is refused before
+            bwd: Any = fn.bwd
+            residuals = jax.eval_shape(fwd, *args)[1]
+            parts += [("fwd", fwd, args), ("bwd", bwd, [residuals, out])]
+        else:
+            parts.append(("jvp", lambda *xs: fn.jvp(xs, xs), args))
+        found = []
+        for part, f, xs in parts:
+            try:
+                traced = jax.make_jaxpr(f)(*xs)
+            except Exception:  # not traceable alone: the checks will say what fails
+                continue
+            first = next(_narrow_operations(traced.jaxpr), None)
+            if first is not None:
+                found.append(f"{part}: {first}")
+    return found
+
+
+def _narrow_operations(jaxpr: Any) -> Iterator[str]:
+    """``convert_element_type to float32 (2, 3) at rule.py:12 (bwd)`` for each operation of
+    ``jaxpr`` (and the jaxprs inside it) whose result is a float narrower than float64."""
+    for eqn in jaxpr.eqns:
+        for var in eqn.outvars:
+            dtype = getattr(getattr(var, "aval", None), "dtype", None)
+            if dtype is not None and str(dtype) in NARROW_FLOATS:
+                yield (f"{eqn.primitive.name} to {dtype} {tuple(var.aval.shape)}"
+                       f"{_source_of(eqn)}")
+                break
+        for value in eqn.params.values():
+            for inner in value if isinstance(value, tuple | list) else (value,):
+                inner = getattr(inner, "jaxpr", inner)
+                if hasattr(inner, "eqns"):
+                    yield from _narrow_operations(inner)
+
+
+def _source_of(eqn: Any) -> str:
+    """`` at file.py:12 (function)``: where JAX recorded ``eqn`` was written; ``""`` if
+    this JAX does not say (its source information is not part of JAX's public API)."""
+    try:
+        from jax._src import source_info_util
+
+        frame: Any = source_info_util.user_frame(eqn.source_info.traceback)
+        name = frame.function_name.rpartition(".")[2]
+        return f" at {Path(frame.file_name).name}:{frame.start_line} ({name})"
+    except Exception:
+        return ""

@@ -25,9 +25,11 @@ float64 on the CPU.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -260,6 +262,7 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
         raise ValueError(no_width_message(cls, "the function"))
     cls.min_width = widths[0][0]
     cls.mode, why = _reference_mode(cls, *widths[0], reference == "finite differences")
+    cls.narrow_precision = _narrow_precision(cls, *widths[0])
     bypassed = "the custom backward bypassed"
     cls.reference = {
         "primal": f"torch autograd of the primal {getattr(primal, '__name__', 'function')} "
@@ -310,3 +313,57 @@ def _reference_mode(cls: type[TorchLayer], n_in: int, n_out: int,
     except Exception as exc:
         return "finite differences", f"autograd of it fails: {one_line(exc)}"
     return ("primal" if cls.primal is not None else "forward"), ""
+
+
+def _narrow_precision(cls: type[TorchLayer], n_in: int, n_out: int) -> tuple[str, ...]:
+    """Where the user's code computes in a float narrower than float64, seen by running
+    it once at a probe (the forward computation as called, then its backward rule):
+    the first such operation of each, with the user's source line."""
+    layer = cls(n_in, n_out)
+    a = np.full((n_in, PROBE_BATCH), 0.5)
+    params = {n: np.full(shape, 0.5) for n, shape in layer.parameter_shapes().items()}
+    delta = np.full((n_out, PROBE_BATCH), 0.5)
+    seen: dict[str, list[str]] = {}
+    for part, run in (("forward", lambda: layer.run(a, params)),
+                      ("backward", lambda: layer.rule(a, params, delta))):
+        # A failure here is the checks' to report, with where: this run only watches.
+        with _NarrowWatch() as watch, contextlib.suppress(Exception):
+            run()
+        seen[part] = watch.found
+    backward = [op for op in seen["backward"] if op not in seen["forward"]]
+    return tuple(f"{part}: {ops[0]}" for part, ops in
+                 (("forward", seen["forward"]), ("backward", backward)) if ops)
+
+
+class _NarrowWatch(torch.overrides.TorchFunctionMode):  # type: ignore[misc]
+    """Records each torch operation whose result is a float tensor narrower than float64
+    (``zeros to torch.float32 (2, 3) at rule.py:12``), in order, once each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (),
+                           kwargs: Any = None) -> Any:
+        out = func(*args, **(kwargs or {}))
+        for t in out if isinstance(out, tuple | list) else (out,):
+            if (isinstance(t, torch.Tensor) and t.is_floating_point()
+                    and t.dtype != torch.float64):
+                name = getattr(func, "__name__", str(func))
+                text = f"{name} to {t.dtype} {tuple(t.shape)}{_user_line()}"
+                if text not in self.found:
+                    self.found.append(text)
+                break
+        return out
+
+
+def _user_line() -> str:
+    """`` at file.py:12 (function)``: the innermost caller outside torch and proofcheck."""
+    import traceback
+
+    skip = (Path(torch.__file__).parent, Path(__file__).resolve().parent.parent)
+    for frame in reversed(traceback.extract_stack()):
+        path = Path(frame.filename).resolve()
+        if not any(path.is_relative_to(folder) for folder in skip):
+            return f" at {path.name}:{frame.lineno} ({frame.name})"
+    return ""

@@ -44,7 +44,8 @@ from proofcheck.errors import one_line
 from proofcheck.layers._protocol import LayerMap, Parameters
 
 __all__ = ["Description", "ProbeFailure", "WrappedLayer", "caller_module",
-           "describe_arguments", "finite_difference_vjp", "host_reference", "no_width_message",
+           "describe_arguments", "finite_difference_vjp", "host_reference", "narrow_precision_note",
+           "no_width_message",
            "output_width_of", "probe_call", "probe_output", "probe_problem", "probe_shapes"]
 
 #: The widest input a probe of the description tries (the properties draw up to 8).
@@ -212,6 +213,9 @@ class WrappedLayer(LayerMap):
 
     #: The description of the user's function.
     spec: ClassVar[Description]
+    #: Where the user's code computes in a float narrower than float64, one line per
+    #: part (the primal, the rule), found when the type is made; empty if nowhere.
+    narrow_precision: ClassVar[tuple[str, ...]] = ()
     #: Why probes of the function gave no output width (set when the type is made).
     probe_failures: ClassVar[list[ProbeFailure]] = []
 
@@ -444,6 +448,17 @@ def no_width_message(cls: type[WrappedLayer], what: str) -> str:
     elif spec.n_out is not None and not isinstance(spec.n_out, int):
         text += "; n_out(n_in) gave no width for any of them"
     return f"{text} (check n_out, or {what} on small inputs)"
+
+
+def narrow_precision_note(layer: Any) -> str | None:
+    """The note of every row of a run whose layer type computes in a float narrower than
+    float64 (:attr:`WrappedLayer.narrow_precision`); ``None`` for any other."""
+    places = getattr(layer, "narrow_precision", ())
+    if not places:
+        return None
+    return (f"{layer.name}'s code computes in a float narrower than float64 inside this "
+            f"float64 check ({'; '.join(places)}): values computed there are rounded to "
+            "that format, which the tolerances do not allow for")
 
 
 def probe_widths(cls: type[WrappedLayer]) -> list[tuple[int, int]]:
