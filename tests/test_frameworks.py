@@ -11,6 +11,7 @@ frameworks``).
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -439,7 +440,10 @@ def _three_dimensional() -> Any:
 W_SHAPE = {"W": ("n_in", "n_out")}
 BAD: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]] = [
     ("plain function", lambda: (lambda a, W: a @ W), {}, TypeError, "jax.custom_vjp"),
-    ("jitted", lambda: jax.jit(_rule()), {}, TypeError, "not jax.jit of it"),
+    ("jnp.ufunc", lambda: jnp.logaddexp, {}, TypeError,
+     "got jnp.ufunc logaddexp, wrapping jax.jit of logaddexp, wrapping <function logaddexp"),
+    ("partial", lambda: functools.partial(_rule(), np.ones((2, 2))), {}, TypeError,
+     "functools.partial of <lambda>, which fixes some of its arguments"),
     ("nondiff_argnums", _nondiff, {}, ValueError, "nondiff_argnums"),
     ("no rule", _no_rule, {}, ValueError, "defvjp"),
     ("input not an argument", _rule, {"input": "x"}, ValueError, "input='x'"),
@@ -464,6 +468,14 @@ BAD: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]] =
      "(a: float64 (2, 1), W: float64 (1, 1)) returned an output of shape (2, 1, 1), "
      "not a matrix"),
 ]
+
+
+def test_a_jitted_rule_is_checked_as_the_rule_it_wraps() -> None:
+    layer = from_jax(jax.jit(_rule()), parameters=W_SHAPE, name="Jitted")
+    assert isinstance(layer.function, jax.custom_vjp)
+    for step in ("G.step", "G.param"):
+        report = lemma_report(layer, step)
+        assert report.ok, report.render()
 
 
 @pytest.mark.parametrize(("fn", "kwargs", "error", "says"), [b[1:] for b in BAD],

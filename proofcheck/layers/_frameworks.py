@@ -46,8 +46,10 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
     Parameters
     ----------
     fn : jax.custom_vjp or jax.custom_jvp
-        The decorated function (not ``jax.jit`` of it), with its rule and no
-        ``nondiff_argnums`` (close over settings instead).
+        The decorated function with its rule, or ``jax.jit`` of it (the rule it
+        wraps is checked), with no ``nondiff_argnums`` (close over settings
+        instead). A ``jnp.ufunc`` is looked through to its function; one without
+        a rule of its own is refused, naming each wrapper looked through.
     parameters : dict of str to tuple
         Every other argument of ``fn`` (those with a default may be left out),
         with its shape in ``"n_in"``, ``"n_out"`` and integers, in ``fn``'s

@@ -22,6 +22,7 @@ CPU as JAX is configured.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -166,12 +167,7 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
                    n_out: OutputWidth, examples: str, name: str | None,
                    bounds: Mapping[str, float] | None, reference: str) -> type[JaxLayer]:
     """:func:`proofcheck.layers.from_jax` (same arguments), JAX imported."""
-    if not isinstance(fn, jax.custom_vjp | jax.custom_jvp):
-        wrapped = getattr(fn, "__wrapped__", None)
-        hint = (" (it wraps one: pass the decorated function itself, not jax.jit of it)"
-                if isinstance(wrapped, jax.custom_vjp | jax.custom_jvp) else "")
-        raise TypeError(f"from_jax takes a function decorated with jax.custom_vjp or "
-                        f"jax.custom_jvp; got {fn!r}{hint}")
+    fn = _unwrapped(fn)
     kind = "custom_vjp" if isinstance(fn, jax.custom_vjp) else "custom_jvp"
     function = getattr(fn.fun, "__name__", kind)
     if fn.nondiff_argnums:
@@ -206,6 +202,44 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
         "finite differences": f"finite differences (numpy) of {primal}; {why}",
     }[cls.mode]
     return cls
+
+
+def _unwrapped(fn: Any) -> Any:
+    """The ``jax.custom_vjp`` or ``jax.custom_jvp`` function ``fn`` is or wraps: through
+    ``jax.jit`` (and any ``functools.wraps`` wrapper) and a ``jnp.ufunc``'s function.
+
+    Raises
+    ------
+    TypeError
+        Naming each wrapper looked through and what was found at the end.
+    """
+    seen, current = [], fn
+    for _ in range(8):  # a chain of wrappers this long is not a library's entry point
+        if isinstance(current, jax.custom_vjp | jax.custom_jvp):
+            return current
+        if isinstance(current, functools.partial):
+            raise TypeError(
+                f"from_jax got functools.partial of {_name(current.func)}, which fixes some "
+                "of its arguments; fixed arguments are not described yet: decorate a "
+                "function of the remaining arguments with jax.custom_vjp instead")
+        inner = getattr(current, "__wrapped__", None)
+        if isinstance(current, jnp.ufunc):
+            inner, kind = getattr(current, "_func", inner), "jnp.ufunc"
+        else:
+            kind = "jax.jit of" if hasattr(current, "lower") else type(current).__name__
+        if inner is None:
+            break
+        seen.append(f"{kind} {_name(current)}")
+        current = inner
+    path = "".join(f"{step}, wrapping " for step in seen)
+    raise TypeError(
+        "from_jax takes a function decorated with jax.custom_vjp or jax.custom_jvp (or "
+        f"jax.jit of one); got {path}{current!r}, which has no custom rule of its own: a "
+        "rule called inside it is checked by passing that decorated function itself")
+
+
+def _name(fn: Any) -> str:
+    return str(getattr(fn, "__name__", type(fn).__name__))
 
 
 def _abstract_arguments(cls: type[JaxLayer], n_in: int, n_out: int) -> list[Any]:
