@@ -444,7 +444,7 @@ BAD: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]] =
      "got jnp.ufunc logaddexp, wrapping jax.jit of logaddexp, wrapping <function logaddexp"),
     ("partial", lambda: functools.partial(_rule(), np.ones((2, 2))), {}, TypeError,
      "functools.partial of <lambda>, which fixes some of its arguments"),
-    ("nondiff_argnums", _nondiff, {}, ValueError, "nondiff_argnums"),
+    ("nondiff_argnums", _nondiff, {}, ValueError, "give their values as static={'k': ...}"),
     ("no rule", _no_rule, {}, ValueError, "defvjp"),
     ("input not an argument", _rule, {"input": "x"}, ValueError, "input='x'"),
     ("shape missing", _rule, {"parameters": {}}, ValueError, "no shape given for ['W']"),
@@ -476,6 +476,72 @@ def test_a_jitted_rule_is_checked_as_the_rule_it_wraps() -> None:
     for step in ("G.step", "G.param"):
         report = lemma_report(layer, step)
         assert report.ok, report.render()
+
+
+def _scaled_tanh(wrong: bool = False) -> Any:
+    """``s tanh(x W / s)`` with a flag ``halve`` (``s = 1/2`` or ``1``) in nondiff_argnums, as
+    libraries write settings; ``wrong``: the rule ignores the flag."""
+
+    @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+    def scaled(x: Any, W: Any, halve: bool) -> Any:
+        s = 0.5 if halve else 1.0
+        return s * jnp.tanh(x @ W / s)
+
+    def fwd(x: Any, W: Any, halve: bool) -> Any:
+        z = scaled(x, W, halve)
+        return z, (x, W, z)
+
+    def bwd(halve: bool, r: Any, g: Any) -> Any:
+        x, W, z = r
+        s = 1.0 if wrong or not halve else 0.5
+        gz = g * (1.0 - (z / s) ** 2)
+        return gz @ W.T, x.T @ gz
+
+    scaled.defvjp(fwd, bwd)
+    return scaled
+
+
+def _softmax_rows() -> Any:
+    """A softmax over an axis given in nondiff_argnums, as a custom_jvp."""
+
+    @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+    def softmax(x: Any, axis: int) -> Any:
+        e = jnp.exp(x - jnp.max(x, axis=axis, keepdims=True))
+        return e / jnp.sum(e, axis=axis, keepdims=True)
+
+    @softmax.defjvp
+    def jvp(axis: int, primals: Any, tangents: Any) -> Any:
+        (x,), (dx,) = primals, tangents
+        y = softmax(x, axis)
+        return y, y * (dx - jnp.sum(y * dx, axis=axis, keepdims=True))
+
+    return softmax
+
+
+def test_static_arguments_are_passed_as_given_and_nondiff_argnums_are_taken() -> None:
+    layer = from_jax(_scaled_tanh(), input="x", parameters=W_SHAPE, static={"halve": True},
+                     name="HalvedTanh")
+    assert "halve=True" in layer.reference
+    for step in ("G.step", "G.param"):
+        assert lemma_report(layer, step).ok
+    softmax = from_jax(_softmax_rows(), input="x", parameters={}, static={"axis": 1},
+                       name="RowSoftmax")
+    assert softmax.output_width(3) == 3 and lemma_report(softmax, "G.step").ok
+    # The rule that ignores the flag is right at halve=False and wrong at halve=True.
+    wrong = _scaled_tanh(wrong=True)
+    assert lemma_report(from_jax(wrong, input="x", parameters=W_SHAPE,
+                                 static={"halve": False}, name="Plain"), "G.step").ok
+    report = lemma_report(from_jax(wrong, input="x", parameters=W_SHAPE,
+                                   static={"halve": True}, name="Halved"), "G.step")
+    assert not report.ok and report.diagnosis.root_cause == "G.step"
+
+
+def test_nondiff_argnums_without_their_values_and_unknown_statics_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"nondiff_argnums=\(2,\) \(halve\); give their "
+                                         r"values as static=\{'halve': \.\.\.\}"):
+        from_jax(_scaled_tanh(), input="x", parameters=W_SHAPE)
+    with pytest.raises(ValueError, match=r"must map arguments of scaled"):
+        from_jax(_scaled_tanh(), input="x", parameters=W_SHAPE, static={"causal": True})
 
 
 @pytest.mark.parametrize(("fn", "kwargs", "error", "says"), [b[1:] for b in BAD],

@@ -32,7 +32,8 @@ TORCH_INSTALL = 'pip install "proofcheck[torch]"'
 def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str = "a",
              n_out: int | Callable[[int], int | None] | None = None, examples: str = "rows",
              name: str | None = None, bounds: Mapping[str, float] | None = None,
-             reference: str = "auto") -> type[LayerMap]:
+             reference: str = "auto", static: Mapping[str, Any] | None = None
+             ) -> type[LayerMap]:
     """A layer type whose products are the custom backward rule of ``fn``.
 
     The products are ``fn``'s rule: the ``bwd`` of a ``jax.custom_vjp`` called
@@ -47,9 +48,9 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
     ----------
     fn : jax.custom_vjp or jax.custom_jvp
         The decorated function with its rule, or ``jax.jit`` of it (the rule it
-        wraps is checked), with no ``nondiff_argnums`` (close over settings
-        instead). A ``jnp.ufunc`` is looked through to its function; one without
-        a rule of its own is refused, naming each wrapper looked through.
+        wraps is checked). A ``jnp.ufunc`` is looked through to its function;
+        one without a rule of its own is refused, naming each wrapper looked
+        through. Arguments in its ``nondiff_argnums`` are given in ``static``.
     parameters : dict of str to tuple
         Every other argument of ``fn`` (those with a default may be left out),
         with its shape in ``"n_in"``, ``"n_out"`` and integers, in ``fn``'s
@@ -70,6 +71,11 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
         ``1 / n_in`` for matrices, ``1`` otherwise).
     reference : {"auto", "finite differences"}
         ``"finite differences"`` forces the last reference.
+    static : dict of str to object, optional
+        Arguments passed as given on every call, not drawn and not
+        differentiated: a flag (``{"causal": True}``), a window size, a mask;
+        every argument in ``fn``'s ``nondiff_argnums`` must be one. The rule's
+        cotangents for them are not checked.
 
     Returns
     -------
@@ -88,7 +94,8 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
     from proofcheck.layers._jax_layer import make_jax_layer
 
     return make_jax_layer(fn, parameters=parameters, input=input, n_out=n_out,
-                          examples=examples, name=name, bounds=bounds, reference=reference)
+                          examples=examples, name=name, bounds=bounds, reference=reference,
+                          static=static)
 
 
 def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str = "a",

@@ -23,6 +23,7 @@ CPU as JAX is configured.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -165,18 +166,17 @@ class JaxLayer(WrappedLayer):
 
 def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str,
                    n_out: OutputWidth, examples: str, name: str | None,
-                   bounds: Mapping[str, float] | None, reference: str) -> type[JaxLayer]:
+                   bounds: Mapping[str, float] | None, reference: str,
+                   static: Mapping[str, Any] | None = None) -> type[JaxLayer]:
     """:func:`proofcheck.layers.from_jax` (same arguments), JAX imported."""
     fn = _unwrapped(fn)
     kind = "custom_vjp" if isinstance(fn, jax.custom_vjp) else "custom_jvp"
     function = getattr(fn.fun, "__name__", kind)
-    if fn.nondiff_argnums:
-        raise ValueError(f"{function} has nondiff_argnums={fn.nondiff_argnums}; close over "
-                         "settings instead (functools.partial of the primal before decorating)")
     if (kind == "custom_vjp" and getattr(fn, "bwd", None) is None) or (
             kind == "custom_jvp" and getattr(fn, "jvp", None) is None):
         rule = "fn.defvjp(fwd, bwd)" if kind == "custom_vjp" else "fn.defjvp(jvp)"
         raise ValueError(f"{function} is a {kind} without its rule; call {rule} first")
+    fn = bind_static(fn, function, static)
     if reference not in ("auto", "finite differences"):
         raise ValueError(f"reference={reference!r} must be 'auto' or 'finite differences'")
     spec = describe_arguments(fn.fun, function, input=input, parameters=parameters,
@@ -195,13 +195,78 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
     cls.min_width = widths[0][0]
     cls.mode, why = _reference_mode(cls, *widths[0], reference == "finite differences")
     cls.narrow_precision = tuple(_narrow_precision(cls, *widths[0]))
-    primal = f"the undecorated primal {function} (the {kind} rule bypassed)"
+    fixed = "".join(f", {k}={v!r}" for k, v in (static or {}).items())
+    primal = f"the undecorated primal {function} (the {kind} rule bypassed{fixed})"
     cls.reference = {
         "reverse": f"JAX reverse-mode autodiff of {primal}",
         "forward": f"JAX forward-mode autodiff (jacfwd) of {primal}; reverse mode fails: {why}",
         "finite differences": f"finite differences (numpy) of {primal}; {why}",
     }[cls.mode]
     return cls
+
+
+def bind_static(fn: Any, function: str, static: Mapping[str, Any] | None) -> Any:
+    """``fn`` with its ``static`` arguments given their values: a rule of the same kind over
+    the other arguments (``fn`` itself when there are none).
+
+    A static argument is passed as given, any Python value (a flag, a window size, a
+    mask); the arguments in ``fn``'s ``nondiff_argnums`` must be among them. The new
+    rule's ``fwd`` and ``bwd`` (or ``jvp``) are ``fn``'s with those values, the
+    cotangents of static arguments left out; its primal is ``fn``'s undecorated
+    primal with those values, so the reference still never runs ``fn``'s rule.
+    """
+    signature = inspect.signature(fn.fun)
+    names = list(signature.parameters)
+    static = dict(static or {})
+    if not isinstance(static, Mapping) or any(n not in names for n in static):
+        raise ValueError(f"static={static!r} must map arguments of {function}{signature} "
+                         "to the values they are called with")
+    nondiff = [names[i] for i in fn.nondiff_argnums]
+    if any(n not in static for n in nondiff):
+        wanted = ", ".join(f"{n!r}: ..." for n in nondiff)
+        raise ValueError(f"{function} has nondiff_argnums={fn.nondiff_argnums} "
+                         f"({', '.join(nondiff)}); give their values as static={{{wanted}}}")
+    if not static:
+        return fn
+    rest = signature.replace(parameters=[p for p in signature.parameters.values()
+                                         if p.name not in static])
+    differentiable = [n for i, n in enumerate(names) if i not in fn.nondiff_argnums]
+
+    def full(values: tuple[Any, ...]) -> list[Any]:
+        bound = signature.bind(**rest.bind(*values).arguments, **static)
+        bound.apply_defaults()
+        return list(bound.args)
+
+    def primal(*values: Any) -> Any:
+        return fn.fun(*full(values))
+
+    primal.__signature__ = rest  # type: ignore[attr-defined]
+    primal.__name__ = function
+    fixed = [static[n] for n in nondiff]
+    if isinstance(fn, jax.custom_vjp):
+        rule: Any = jax.custom_vjp(primal)
+        fwd: Any = fn.fwd
+        bwd: Any = fn.bwd
+
+        def bound_bwd(residuals: Any, g: Any) -> tuple[Any, ...]:
+            cts = bwd(*fixed, residuals, g)
+            return tuple(ct for n, ct in zip(differentiable, cts, strict=False)
+                         if n not in static)
+
+        rule.defvjp(lambda *values: fwd(*full(values)), bound_bwd)
+        return rule
+    rule = jax.custom_jvp(primal)
+    jvp = fn.jvp
+
+    def bound_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
+        xs, dxs = full(primals), dict(zip([n for n in rest.parameters], tangents, strict=False))
+        keep = [i for i, n in enumerate(names) if n in differentiable]
+        ts = [dxs[names[i]] if names[i] in dxs else jnp.zeros_like(jnp.asarray(xs[i]))
+              for i in keep]
+        return jvp(*fixed, tuple(xs[i] for i in keep), tuple(ts))
+
+    rule.defjvp(bound_jvp)
+    return rule
 
 
 def _unwrapped(fn: Any) -> Any:
