@@ -36,21 +36,17 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
              ) -> type[LayerMap]:
     """A layer type whose products are the custom backward rule of ``fn``.
 
-    The products are ``fn``'s rule: the ``bwd`` of a ``jax.custom_vjp`` called
-    with the residuals of its ``fwd``, or a ``jax.custom_jvp``'s rule transposed
-    by ``jax.vjp``; in a network the layer's output is ``fwd``'s. The reference
+    The products are ``fn``'s rule (a ``custom_vjp``'s ``bwd`` on its ``fwd``'s
+    residuals, a ``custom_jvp``'s rule transposed by ``jax.vjp``). The reference
     is JAX's reverse-mode autodiff of the undecorated primal ``fn.fun``, else
-    forward mode (a ``lax.while_loop``), else central finite differences (a
-    ``pure_callback``), whichever a probe on shapes finds first; the layer
-    type's ``reference`` and the report's oracle column say which.
+    forward mode, else central finite differences, whichever a probe on shapes
+    finds first; the type's ``reference`` and the report's oracle column say which.
 
     Parameters
     ----------
     fn : jax.custom_vjp or jax.custom_jvp
-        The decorated function with its rule, or ``jax.jit`` of it (the rule it
-        wraps is checked). A ``jnp.ufunc`` is looked through to its function;
-        one without a rule of its own is refused, naming each wrapper looked
-        through. Arguments in its ``nondiff_argnums`` are given in ``static``.
+        The decorated function with its rule, or ``jax.jit`` of it; a
+        ``jnp.ufunc`` is looked through to its function.
     parameters : dict of str to tuple
         Every other argument of ``fn`` (those with a default may be left out),
         with its shape in ``"n_in"``, ``"n_out"`` and integers, in ``fn``'s
@@ -72,10 +68,8 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
     reference : {"auto", "finite differences"}
         ``"finite differences"`` forces the last reference.
     static : dict of str to object, optional
-        Arguments passed as given on every call, not drawn and not
-        differentiated: a flag (``{"causal": True}``), a window size, a mask;
-        every argument in ``fn``'s ``nondiff_argnums`` must be one. The rule's
-        cotangents for them are not checked.
+        Arguments passed as given, neither drawn nor differentiated (a flag, a
+        window size, a mask); every one in ``nondiff_argnums`` must be here.
 
     Returns
     -------

@@ -244,22 +244,38 @@ def bind_static(fn: Any, function: str, static: Mapping[str, Any] | None) -> Any
     primal.__name__ = function
     fixed = [static[n] for n in nondiff]
     if isinstance(fn, jax.custom_vjp):
-        rule: Any = jax.custom_vjp(primal)
-        fwd: Any = fn.fwd
-        bwd: Any = fn.bwd
+        return _bound_vjp(fn, primal, full, fixed,
+                          [n in static for n in differentiable])
+    return _bound_jvp(fn, primal, full, fixed, names, differentiable, list(rest.parameters))
 
-        def bound_bwd(residuals: Any, g: Any) -> tuple[Any, ...]:
-            cts = bwd(*fixed, residuals, g)
-            return tuple(ct for n, ct in zip(differentiable, cts, strict=False)
-                         if n not in static)
 
-        rule.defvjp(lambda *values: fwd(*full(values)), bound_bwd)
-        return rule
-    rule = jax.custom_jvp(primal)
-    jvp = fn.jvp
+def _bound_vjp(fn: Any, primal: Callable[..., Any], full: Callable[[Any], list[Any]],
+               fixed: list[Any], dropped: list[bool]) -> Any:
+    """A ``custom_vjp`` of ``primal`` whose rule is ``fn``'s with the static values: its
+    ``fwd`` on the full arguments, its ``bwd`` given the ``nondiff_argnums`` values
+    ``fixed``, the cotangents marked in ``dropped`` (static arguments) left out."""
+    rule: Any = jax.custom_vjp(primal)
+    fwd: Any = fn.fwd
+    bwd: Any = fn.bwd
+
+    def bound_bwd(residuals: Any, g: Any) -> tuple[Any, ...]:
+        cts = bwd(*fixed, residuals, g)
+        return tuple(ct for ct, drop in zip(cts, dropped, strict=False) if not drop)
+
+    rule.defvjp(lambda *values: fwd(*full(values)), bound_bwd)
+    return rule
+
+
+def _bound_jvp(fn: Any, primal: Callable[..., Any], full: Callable[[Any], list[Any]],
+               fixed: list[Any], names: list[str], differentiable: list[str],
+               free: list[str]) -> Any:
+    """A ``custom_jvp`` of ``primal`` whose rule is ``fn``'s with the static values: a
+    static argument outside ``nondiff_argnums`` gets a zero tangent."""
+    rule: Any = jax.custom_jvp(primal)
+    jvp: Any = fn.jvp
 
     def bound_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
-        xs, dxs = full(primals), dict(zip([n for n in rest.parameters], tangents, strict=False))
+        xs, dxs = full(primals), dict(zip(free, tangents, strict=False))
         keep = [i for i, n in enumerate(names) if n in differentiable]
         ts = [dxs[names[i]] if names[i] in dxs else jnp.zeros_like(jnp.asarray(xs[i]))
               for i in keep]
