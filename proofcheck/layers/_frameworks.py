@@ -81,9 +81,8 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
     ------
     TypeError, ValueError
         When the layer type is made, naming the argument and the shapes: ``fn``
-        is not a custom_vjp or custom_jvp with its rule, the description does
-        not fit its arguments, or the primal fails or returns the wrong shape
-        on a probe.
+        has no custom rule, the description does not fit its arguments, or the
+        primal fails or returns the wrong shape on a probe.
     """
     from proofcheck.layers._jax_layer import make_jax_layer
 
