@@ -72,10 +72,10 @@ gradient's alone, since ``T1.b`` is also the start of ``T1.base``).
 
 JAX's settings are left as found unless ``--proofcheck-fast`` is given: it
 sets JAX up as proofcheck's own commands do
-(:func:`proofcheck.compilation.start_own_process`), which makes a first run
+(:func:`proofcheck.oracle.compilation.start_own_process`), which makes a first run
 several times quicker, but for every JAX program of the run; use it where
 nothing else in the run uses JAX (a grader's run), or call
-:func:`proofcheck.compilation.enable_cache` in ``conftest.py`` for the cache
+:func:`proofcheck.oracle.compilation.enable_cache` in ``conftest.py`` for the cache
 alone. The plugin is loaded in every pytest run of an environment that has
 proofcheck, so the module pytest loads (``_proofcheck_pytestplugin``) imports
 nothing but pytest; this module, and proofcheck with it, is imported only by
@@ -97,9 +97,9 @@ from typing import Any
 
 import pytest
 
-from proofcheck import _verify
+from proofcheck.diagnosis.report import MEANING, Counterexample, Report, Row, counterexample_lines
+from proofcheck.engine import _verify
 from proofcheck.errors import ProofcheckError
-from proofcheck.report import MEANING, Counterexample, Report, Row, counterexample_lines
 
 __all__ = ["DECLARATIONS", "ProofcheckItem", "Target", "item_name"]
 

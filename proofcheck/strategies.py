@@ -49,7 +49,7 @@ targets in ``[0, 1]``.
 
 How the comparisons stay sound over these magnitudes -- scaled tolerances and
 an estimate of how the forward pass's rounding propagates -- is in
-:mod:`proofcheck.error_model`.
+:mod:`proofcheck.numerics.error_model`.
 
 Networks of any layer types: how :func:`layer_networks` draws
 -------------------------------------------------------------

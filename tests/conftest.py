@@ -26,11 +26,11 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from proofcheck.compilation import start_own_process
-from proofcheck.profiles import PROFILES, profile_from_env
+from proofcheck.engine.profiles import PROFILES, profile_from_env
+from proofcheck.oracle.compilation import start_own_process
 
 # The suite's processes are ours, and JAX is not imported yet: quick XLA compiles
-# and the persistent compilation cache (see proofcheck.compilation).
+# and the persistent compilation cache (see proofcheck.oracle.compilation).
 start_own_process()
 
 

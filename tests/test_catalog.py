@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import proofcheck
-from proofcheck import catalog, misconceptions
+from proofcheck import catalog
 from proofcheck.catalog import (
     CATALOG,
     LAYER_CATALOG,
@@ -26,7 +26,8 @@ from proofcheck.catalog import (
     Mistake,
     docs_link,
 )
-from proofcheck.misconceptions import name_misconception
+from proofcheck.diagnosis import misconceptions
+from proofcheck.diagnosis.misconceptions import name_misconception
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
 from proofcheck.steps import STEP_IDS, get_step
 

@@ -1,4 +1,4 @@
-"""The XLA compile flags are set only where it is safe (see proofcheck.compilation)."""
+"""The XLA compile flags are set only where it is safe (see proofcheck.oracle.compilation)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from proofcheck import compilation as _xla
+from proofcheck.oracle import compilation as _xla
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,11 +74,11 @@ jax.monitoring.register_event_listener(listen)
 _WORKLOAD = r"""
 import json, sys
 import numpy as np
-from proofcheck.compilation import start_own_process
+from proofcheck.oracle.compilation import start_own_process
 start_own_process()
 import jax
 """ + _LISTENER + r"""
-from proofcheck import oracle
+from proofcheck.oracle import network as oracle
 from proofcheck.backprop import MatrixBackprop
 from proofcheck.network import Network
 rng = np.random.default_rng(0)

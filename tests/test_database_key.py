@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.database import InMemoryExampleDatabase
 
-from proofcheck._database_key import set_database_key
+from proofcheck.engine._database_key import set_database_key
 
 
 def test_a_failing_example_is_stored_under_the_key_proofcheck_gives() -> None:

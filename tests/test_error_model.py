@@ -17,12 +17,14 @@ import pytest
 from hypothesis import given, settings
 
 import proofcheck
-from proofcheck import MatrixBackprop, error_model, oracle
+from proofcheck import MatrixBackprop
 from proofcheck.catalog import LoopBackprop, clipped_probabilities, relu_derivative_two_at_kink
 from proofcheck.costs import COSTS
-from proofcheck.error_model import CEILING, MARGIN, U, judged_scale
+from proofcheck.numerics import error_model
+from proofcheck.numerics.error_model import CEILING, MARGIN, U, judged_scale
+from proofcheck.numerics.tolerances import TOLERANCES, compare
+from proofcheck.oracle import network as oracle
 from proofcheck.strategies import Network, networks
-from proofcheck.tolerances import TOLERANCES, compare
 from tests.correct_implementations import CORRECT
 from tests.single_example import run_check
 
@@ -243,7 +245,8 @@ def test_a_bias_gradient_is_judged_at_its_own_terms_when_the_input_is_zero() -> 
     numpy gets 0 and the compiled oracle 5.6e-17, and the end-to-end scale,
     |a^2| |delta^3| = 0, called that a failure (5e8 x tolerance). The bias does not
     multiply a^2; it is judged at the terms it sums."""
-    from proofcheck.layers import ACTIVATION_MAPS, Conv1D, Dropout, Network
+    from proofcheck.layers import ACTIVATION_MAPS, Conv1D, Dropout
+    from proofcheck.network import Network
     from proofcheck.properties import Subject, check
     from proofcheck.properties._generalization import check_G_param_end_to_end
 
@@ -257,8 +260,8 @@ def test_a_bias_gradient_is_judged_at_its_own_terms_when_the_input_is_zero() -> 
     checks = run_check(check_G_param_end_to_end, Subject(None), net)
     assert all(c.comparison.holds for c in checks), [c.comparison for c in checks]
     # Off by the size of its terms, the bias gradient still fails.
-    from proofcheck import oracle
-    from proofcheck.layers import layer_backprop
+    from proofcheck.backprop import layer_backprop
+    from proofcheck.oracle import network as oracle
     from proofcheck.properties._generalization import _end_to_end
 
     o = oracle.network_gradients(net)
@@ -278,8 +281,10 @@ def test_a_delta_below_a_cancelled_zero_is_judged_at_the_rounding_it_carries(
     a few u; LayerNorm's 1 / sqrt(eps) carries that into delta^1 = -1.9e-30, which was
     judged at scale 0 (5e8 x tolerance). delta^1 inherits delta^2's rounding; a delta^1
     off by the size of what it carries still fails."""
-    from proofcheck import oracle
-    from proofcheck.layers import ACTIVATION_MAPS, Affine, LayerNorm, Network, layer_backprop
+    from proofcheck.backprop import layer_backprop
+    from proofcheck.layers import ACTIVATION_MAPS, Affine, LayerNorm
+    from proofcheck.network import Network
+    from proofcheck.oracle import network as oracle
     from proofcheck.properties import Subject, check
     from proofcheck.properties._generalization import _end_to_end, check_G_step_end_to_end
 
@@ -308,7 +313,8 @@ def test_a_bias_gradient_of_a_cancelled_delta_is_judged_at_the_rounding_it_carri
     numpy's a - y are both a few u but differ; the bias gradient sums delta^1 alone,
     and the second look weighed its Jacobian by delta^1's value, so one ulp of a - y
     failed at 2e8-4e8 x tolerance. A bias gradient off by 1e-3 still fails."""
-    from proofcheck.layers import ACTIVATION_MAPS, Network, Residual
+    from proofcheck.layers import ACTIVATION_MAPS, Residual
+    from proofcheck.network import Network
     from proofcheck.properties import Subject, check
     from proofcheck.properties._generalization import _end_to_end, check_G_param_end_to_end
 
@@ -334,7 +340,8 @@ def test_a_layer_network_outside_the_statement_is_discarded_not_failed() -> None
     on a NaN. Both now use one rule (strategies.outputs_inside_statement)."""
     from hypothesis.errors import Unsatisfiable
 
-    from proofcheck.layers import ACTIVATION_MAPS, Affine, Network
+    from proofcheck.layers import ACTIVATION_MAPS, Affine
+    from proofcheck.network import Network
     from proofcheck.properties import Subject
     from proofcheck.properties._generalization import check_G_base_isolated
     from proofcheck.strategies import outputs_inside_statement
@@ -358,8 +365,9 @@ def test_a_layer_unit_within_rounding_of_a_kink_is_discarded_not_failed() -> Non
     unit exactly at the kink in both passes is kept. (LayerNorm now centres equal
     features to exactly 0 in both programs, so that network is at the kink in both
     passes: kept, and it holds.)"""
-    from proofcheck.layers import ACTIVATION_MAPS, Affine, Network
+    from proofcheck.layers import ACTIVATION_MAPS, Affine
     from proofcheck.layers._layernorm import LayerNorm
+    from proofcheck.network import Network
     from proofcheck.properties import Subject
     from proofcheck.properties._generalization import check_G_step_isolated
 
@@ -386,8 +394,9 @@ def test_a_parameter_gradient_is_judged_at_its_deltas_terms_when_the_delta_cance
     before a softmax under categorical cross-entropy with Y = 1/6 in every row. delta^1
     = a - y cancels to exactly 0 in the oracle, and numpy's dC/dbeta is one ulp of 1/6
     (-1.85e-17); the scale |a^0| |delta^1| was 0. The delta's terms bound it instead."""
-    from proofcheck.layers import ACTIVATION_MAPS, Network
+    from proofcheck.layers import ACTIVATION_MAPS
     from proofcheck.layers._layernorm import LayerNorm
+    from proofcheck.network import Network
     from proofcheck.properties import Subject
     from proofcheck.properties._generalization import check_G_param_end_to_end
 
@@ -398,7 +407,7 @@ def test_a_parameter_gradient_is_judged_at_its_deltas_terms_when_the_delta_cance
     checks = run_check(check_G_param_end_to_end, Subject(None), net)
     assert checks and all(c.comparison.holds for c in checks), [c.comparison for c in checks]
     # A gradient off by 1e-6 of its delta's terms still fails.
-    from proofcheck import oracle
+    from proofcheck.oracle import network as oracle
     from proofcheck.properties import check
 
     o = oracle.network_gradients(net)

@@ -1,4 +1,4 @@
-"""Feedback a student can read (proofcheck/feedback.py): the verdict per step with links to
+"""Feedback a student can read (proofcheck/grading/feedback.py): the verdict per step with links to
 the proof, the diagnosis, the counterexample as small matrices, the misconception when one
 is named, what the code printed; Markdown and HTML. Results are built here from report
 rows (tests/test_grade_course.py writes feedback for real submissions)."""
@@ -12,9 +12,9 @@ from html.parser import HTMLParser
 import pytest
 
 from proofcheck import GradeResult
-from proofcheck.feedback import feedback_html, feedback_markdown
-from proofcheck.gradebook import score
-from proofcheck.report import Counterexample, diagnose
+from proofcheck.diagnosis.report import Counterexample, diagnose
+from proofcheck.grading.feedback import feedback_html, feedback_markdown
+from proofcheck.grading.gradebook import score
 from tests.test_gradebook import EVERYTHING, _rows
 
 NETWORK = {"depth": 2, "widths": [1, 2, 2], "activations": ["tanh", "identity"],
@@ -123,11 +123,11 @@ def test_the_html_is_one_well_formed_page_with_the_same_content_escaped() -> Non
 
 def test_the_misconception_hook_passes_on_what_the_matcher_names(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The contained process asks proofcheck.misconceptions about the root cause's row; a
+    """The contained process asks proofcheck.diagnosis.misconceptions about the root cause's row; a
     fake matcher stands in for it here."""
     import types
 
-    from proofcheck._sandbox import _misconception
+    from proofcheck.grading._sandbox import _misconception
 
     rows = _rows(EVERYTHING, {("T1.step", "isolated"): "backward_delta"})
     asked = []
@@ -140,9 +140,9 @@ def test_the_misconception_hook_passes_on_what_the_matcher_names(
         asked.append((impl, row))
         return [types.SimpleNamespace(entry=Entry(), message="your backward_delta ...")]
 
-    fake = types.ModuleType("proofcheck.misconceptions")
+    fake = types.ModuleType("proofcheck.diagnosis.misconceptions")
     fake.name_misconception = name_misconception  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "proofcheck.misconceptions", fake)
+    monkeypatch.setitem(sys.modules, "proofcheck.diagnosis.misconceptions", fake)
     named = _misconception("the submission", rows, False)
     assert named == {"row": "T1.step/isolated", "message": "your backward_delta ...",
                      "name": "missing_transpose", "explanation": Entry.explanation,
@@ -172,7 +172,7 @@ def test_the_counterexample_shows_every_parameter_of_the_network() -> None:
 
 
 def test_a_declared_restriction_and_the_notes_are_in_the_feedback() -> None:
-    from proofcheck.rubric import parse_rubric
+    from proofcheck.grading.rubric import parse_rubric
 
     rubric = parse_rubric('[points]\n"T1.b" = 2\n[require]\nactivations = "all"\n')
     result = _failing(declared={"activations": ["identity"]},

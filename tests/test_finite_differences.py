@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from proofcheck import ACTIVATIONS, MatrixBackprop
-from proofcheck.finite_differences import (
+from proofcheck.network import Network, forward_numpy, mean_cost
+from proofcheck.numerics.tolerances import compare
+from proofcheck.oracle.finite_differences import (
     ROUNDING,
     STEP,
     FiniteDifferenceGradients,
@@ -16,8 +18,6 @@ from proofcheck.finite_differences import (
     jacobian,
     network_gradients,
 )
-from proofcheck.network import Network, forward_numpy, mean_cost
-from proofcheck.tolerances import compare
 
 EPS = float(np.finfo(np.float64).eps)
 

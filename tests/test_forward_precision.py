@@ -1,7 +1,7 @@
 """The forward pass's precision: standard formulas are not backpropagation errors.
 
 The shrunk counterexamples below were false alarms before the allowance of
-:mod:`proofcheck.forward_precision` (each one failed a correct implementation);
+:mod:`proofcheck.numerics.forward_precision` (each one failed a correct implementation);
 now they hold with a note, while a mistake that the allowance could hide (a
 probability clipped at ``1e-15``, computed with one of the same formulas) still
 fails.
@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 import proofcheck
-from proofcheck import forward_precision
 from proofcheck.catalog import LoopBackprop
 from proofcheck.network import Network
+from proofcheck.numerics import forward_precision
 from proofcheck.properties import Subject
 from proofcheck.properties._framework import NotJudged
 from proofcheck.properties._theorem import (

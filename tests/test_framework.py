@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from proofcheck.errors import ImplementationError, InputError
 from proofcheck.network import Network
+from proofcheck.numerics.tolerances import Tolerance, compare, term_scale
 from proofcheck.properties import _framework
 from proofcheck.properties._framework import (
     Check,
@@ -26,7 +27,6 @@ from proofcheck.properties._framework import (
     check,
     register,
 )
-from proofcheck.tolerances import Tolerance, compare, term_scale
 
 
 def _no_checks(subject: Subject, example: Any) -> list[Check]:

@@ -23,13 +23,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from proofcheck import oracle
-from proofcheck._verify import plan_rows, run_rows
-from proofcheck.catalog_frameworks import FRAMEWORK_CATALOG, FrameworkMistake, framework_check
-from proofcheck.layers import Affine, Network, from_jax
-from proofcheck.layers import _oracle as layer_oracle
+from proofcheck.catalog.frameworks import FRAMEWORK_CATALOG, FrameworkMistake, framework_check
+from proofcheck.diagnosis.report import Report
+from proofcheck.engine._verify import plan_rows, run_rows
+from proofcheck.frameworks import from_jax
+from proofcheck.layers import Affine
 from proofcheck.layers._elementwise import Elementwise
-from proofcheck.report import Report
+from proofcheck.network import Network
+from proofcheck.oracle import _layers as layer_oracle
+from proofcheck.oracle import network as oracle
 
 ROOT = Path(__file__).resolve().parent.parent
 JAX_CATALOG = [e for e in FRAMEWORK_CATALOG if e.framework == "jax"]
@@ -120,7 +122,7 @@ def test_jax_mistake_is_caught_with_its_root_cause(entry: FrameworkMistake) -> N
 
 def test_the_correct_rule_of_the_catalog_holds() -> None:
     # Every entry changes one line of a rule that is right: the right rule holds.
-    from proofcheck import catalog_frameworks as cf
+    from proofcheck.catalog import frameworks as cf
 
     fn = jax.custom_vjp(cf.gated_unit)
     fn.defvjp(cf._fwd, cf._bwd)
@@ -425,7 +427,7 @@ def test_command_line_jax_example_holds_and_wrong_variant_fails() -> None:
 @pytest.mark.batch
 def test_guide_table_is_a_real_run() -> None:
     # The guide's comparison table is comparison_table()'s output, row for row.
-    from proofcheck.catalog_frameworks import comparison_table
+    from docs._ext.framework_comparison import comparison_table
 
     guide = (ROOT / "docs" / "guides" / "custom-backward.md").read_text()
     for line in comparison_table().splitlines()[2:]:
@@ -505,7 +507,7 @@ def _torch_affine(reference: str) -> tuple[Any, dict[str, int]]:
             a, W = ctx.saved_tensors
             return g @ W.T, a.T @ g, g.sum(0)
 
-    from proofcheck.layers import from_torch
+    from proofcheck.frameworks import from_torch
 
     layer = from_torch(RowAffine, parameters={"W": ("n_in", "n_out"), "b": ("n_out",)},
                        name=f"TorchRowAffine{reference[:3]}", reference=reference)
@@ -540,7 +542,7 @@ def test_torch_forward_that_leaves_torch_falls_back_to_finite_differences() -> N
             gz = g * (1 - z * z)
             return gz @ W.T, a.T @ gz
 
-    from proofcheck.layers import from_torch
+    from proofcheck.frameworks import from_torch
 
     layer = from_torch(NumpyTanh, parameters={"W": ("n_in", "n_out")})
     assert layer.mode == "finite differences"
@@ -557,7 +559,7 @@ def test_torch_forward_that_leaves_torch_falls_back_to_finite_differences() -> N
 def test_torch_bad_descriptions_are_refused() -> None:
     torch = _torch()
     from examples.torch_function import GatedUnit, GatedUnitFunction
-    from proofcheck.layers import from_torch
+    from proofcheck.frameworks import from_torch
 
     with pytest.raises(TypeError, match=r"nn\.Module"):
         from_torch(GatedUnit(2, 2), parameters={})
@@ -594,7 +596,7 @@ def test_torch_target_without_torch_exits_2_naming_the_install(tmp_path: Path) -
 
 def test_proofcheck_without_torch_imports_and_from_torch_says_what_to_install(
         tmp_path: Path) -> None:
-    script = ("import proofcheck, proofcheck.layers, proofcheck.catalog_frameworks as cf\n"
+    script = ("import proofcheck, proofcheck.layers, proofcheck.catalog.frameworks as cf\n"
               "assert all(e.framework == 'jax' for e in cf.FRAMEWORK_CATALOG)\n"
               "try:\n"
               "    proofcheck.layers.from_torch(object, parameters={})\n"

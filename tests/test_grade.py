@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from proofcheck import GradeResult, InputError, grade
-from proofcheck._grade import _file_name, expand_targets, grade_target, render_summary
+from proofcheck.grading._grade import _file_name, expand_targets, grade_target, render_summary
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""What the grader takes as a submission (proofcheck/_submissions.py): a student's folder
+"""What the grader takes as a submission (proofcheck/grading/_submissions.py): a student's folder
 with its own helpers, packages and data files, a single file, a notebook; every entry of
 the class's folder graded or named as skipped; identical hand-ins checked once only when
 they are byte-identical throughout, and listed for the teacher.
@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 import proofcheck
-from proofcheck import _grade
-from proofcheck._grade import render_summary
-from proofcheck._loading import notebook_code
-from proofcheck._submissions import Submission, collect_submissions, submission_hash
 from proofcheck.cli import main
+from proofcheck.engine._loading import notebook_code
+from proofcheck.grading import _grade
+from proofcheck.grading._grade import render_summary
+from proofcheck.grading._submissions import Submission, collect_submissions, submission_hash
 
 STEPS = ["T1.b"]
 
@@ -349,7 +349,7 @@ def test_a_progress_line_per_finished_submission_with_the_time_left(
 
 
 def test_a_reordered_weights_list_and_an_overwritten_target_are_noticed() -> None:
-    from proofcheck._sandbox import _changes_in_place
+    from proofcheck.grading._sandbox import _changes_in_place
 
     class Reverses(proofcheck.MatrixBackprop):
         def gradients(self, weights, biases, activations, cost, X, Y):  # type: ignore[no-untyped-def]
@@ -376,8 +376,8 @@ def test_with_entry_a_folder_holding_it_is_one_student_whatever_else_it_holds(
 
 def test_a_gradebook_of_an_earlier_proofcheck_is_refused_not_overwritten(tmp_path: Path
                                                                          ) -> None:
-    from proofcheck._grade import gradebook_in
-    from proofcheck.rubric import DEFAULT_RUBRIC
+    from proofcheck.grading._grade import gradebook_in
+    from proofcheck.grading.rubric import DEFAULT_RUBRIC
 
     (tmp_path / "summary.json").write_text('[{"target": "subs/ana.py"}]')
     with pytest.raises(proofcheck.InputError, match=r"written by an earlier proofcheck.*--fresh"):

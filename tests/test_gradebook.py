@@ -1,4 +1,4 @@
-"""Partial credit by the proof's structure (proofcheck/gradebook.py): the points a result
+"""Partial credit by the proof's structure (proofcheck/grading/gradebook.py): the points a result
 earns under a rubric, the gradebook and Gradescope's JSON. The results are built from
 report rows here: no check runs (tests/test_grade_course.py grades real submissions);
 the rubric file itself is tests/test_rubric.py's."""
@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from proofcheck import GradeResult
-from proofcheck.gradebook import class_results, gradebook_csv, gradescope_results, score
-from proofcheck.report import Counterexample, Row, consequences, diagnose
-from proofcheck.rubric import DEFAULT_RUBRIC, parse_rubric
+from proofcheck.diagnosis.report import Counterexample, Row, consequences, diagnose
+from proofcheck.grading.gradebook import class_results, gradebook_csv, gradescope_results, score
+from proofcheck.grading.rubric import DEFAULT_RUBRIC, parse_rubric
 
 FUNCTIONS = ("output_delta", "backward_delta", "weight_grad", "bias_grad")
 STEP_FUNCTION = dict(zip(("T1.base", "T1.step", "T1.W", "T1.b"), FUNCTIONS, strict=True))

@@ -24,11 +24,11 @@ from proofcheck.layers import (
     Conv1D,
     LayerMap,
     LayerNorm,
-    Network,
     Parameters,
-    layer_networks,
 )
+from proofcheck.network import Network
 from proofcheck.properties._generalization import ProductPoint, product_points
+from proofcheck.strategies import layer_networks
 
 Float64Array = NDArray[np.float64]
 

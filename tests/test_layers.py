@@ -12,8 +12,8 @@ import pytest
 
 import proofcheck
 from proofcheck.catalog import LAYER_CATALOG, LayerMistake
+from proofcheck.diagnosis.misconceptions import name_misconception
 from proofcheck.layers import ACTIVATION_MAPS, LAYER_TYPES
-from proofcheck.misconceptions import name_misconception
 from proofcheck.properties import PROPERTIES
 from tests.single_example import run_check
 
@@ -184,7 +184,8 @@ def test_softmax_of_equal_inputs_is_not_a_false_alarm() -> None:
     """Found in CI (the docs' Bilinear example): a softmax whose product s * (g - s^T g)
     cancels to 0 in numpy and to 1e-17 in XLA, after an affine layer with b = 0; the
     scale may not vanish because b, which is not a factor of W^T delta, is 0."""
-    from proofcheck.layers import Affine, Network
+    from proofcheck.layers import Affine
+    from proofcheck.network import Network
     from proofcheck.properties import Subject
     from proofcheck.properties._generalization import (
         check_G_step_end_to_end,

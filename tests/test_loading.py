@@ -1,4 +1,4 @@
-"""Submissions import as Python runs them (proofcheck/_loading.py): a file target's own
+"""Submissions import as Python runs them (proofcheck/engine/_loading.py): a file target's own
 folder first on the import path, and each submission its own helpers, also when one
 process loads several."""
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import proofcheck
-from proofcheck import _loading
-from proofcheck._loading import load_target
 from proofcheck.cli import main
+from proofcheck.engine import _loading
+from proofcheck.engine._loading import load_target
 
 CORRECT_BIAS = "def bias_grad(delta):\n    return delta.sum(axis=1)\n"
 

@@ -1,4 +1,4 @@
-"""The misconception matcher (proofcheck/misconceptions.py) on rows built by hand, with no
+"""The misconception matcher (proofcheck/diagnosis/misconceptions.py) on rows built by hand, with no
 verify run: a mistake the catalog does not know, two mistakes that one counterexample
 cannot tell apart, a correct implementation in another style, a call that raises, a
 layer's configuration, and the rows it cannot replay."""
@@ -12,9 +12,9 @@ import numpy as np
 import proofcheck
 from proofcheck import catalog
 from proofcheck.catalog import LoopBackprop
+from proofcheck.diagnosis.misconceptions import name_misconception
+from proofcheck.diagnosis.report import Counterexample, Row
 from proofcheck.layers import Conv1D, Dropout
-from proofcheck.misconceptions import name_misconception
-from proofcheck.report import Counterexample, Row
 from proofcheck.steps import get_step
 
 

@@ -23,7 +23,7 @@ import pytest
 
 import proofcheck
 from proofcheck.catalog import CATALOG, Mistake, missing_transpose
-from proofcheck.misconceptions import name_misconception
+from proofcheck.diagnosis.misconceptions import name_misconception
 from proofcheck.steps import STEPS
 
 THEOREM_STEPS = [s.id for s in STEPS if s.kind == "theorem"]

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from proofcheck import oracle
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.network import affine_forward, mean_cost
+from proofcheck.numerics.tolerances import compare
+from proofcheck.oracle import network as oracle
 from proofcheck.strategies import Network, networks
-from proofcheck.tolerances import compare
 
 
 @pytest.mark.parametrize("host_x64", [False, True])
@@ -105,8 +105,8 @@ def test_the_paper_path_and_the_general_path_agree_on_a_papers_network(
     """``network_gradients`` pads the paper's network and runs any other unpadded: a
     network of the same maps written with the general path's layer types must give the
     same values (to rounding: the two programs sum in different orders)."""
-    from proofcheck import _programs
     from proofcheck.layers import Affine, Elementwise
+    from proofcheck.oracle import _programs
 
     class Unpadded(Affine):
         """The affine map under a type of its own: ``is_paper`` asks for the type itself,

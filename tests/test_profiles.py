@@ -12,13 +12,13 @@ from hypothesis import settings
 from hypothesis.errors import InvalidArgument
 
 from proofcheck import InputError
-from proofcheck.profiles import PROFILES, get_profile, profile_from_env, register_profiles
+from proofcheck.engine.profiles import PROFILES, get_profile, profile_from_env, register_profiles
 
 
 def test_importing_proofcheck_registers_and_loads_nothing() -> None:
     code = ("from hypothesis import settings\n"
             "before = repr(settings.default)\n"
-            "import proofcheck, proofcheck.profiles, proofcheck.properties\n"
+            "import proofcheck, proofcheck.engine.profiles, proofcheck.properties\n"
             "assert repr(settings.default) == before, 'a profile was loaded'\n"
             "for name in ('dev', 'thorough', 'proofcheck-ci'):\n"
             "    try:\n"

@@ -1,4 +1,4 @@
-"""The oracle's compiled programs (proofcheck._programs): one per structure, bounded,
+"""The oracle's compiled programs (proofcheck.oracle._programs): one per structure, bounded,
 and an untraceable structure sent to the eager path once and for all."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from proofcheck import _programs
 from proofcheck.layers import Affine, Conv1D
+from proofcheck.oracle import _programs
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 import proofcheck
 from proofcheck import properties as props
+from proofcheck.diagnosis.report import SCHEMA, Counterexample, Report, Row, diagnose
+from proofcheck.numerics.tolerances import TOLERANCES
 from proofcheck.properties import Check, Property, Subject, check
-from proofcheck.report import SCHEMA, Counterexample, Report, Row, diagnose
-from proofcheck.tolerances import TOLERANCES
 
 # --- the diagnosis, on rows made by hand --------------------------------------------------
 

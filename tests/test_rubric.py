@@ -1,4 +1,4 @@
-"""The rubric (proofcheck/rubric.py): the default, a course's TOML file read in the proof's
+"""The rubric (proofcheck/grading/rubric.py): the default, a course's TOML file read in the proof's
 order, and every bad file refused with an error naming it. What a rubric's points earn
 is tests/test_gradebook.py's."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from proofcheck import InputError
-from proofcheck.rubric import DEFAULT_RUBRIC, DEFAULT_RUBRIC_TOML, load_rubric, parse_rubric
+from proofcheck.grading.rubric import DEFAULT_RUBRIC, DEFAULT_RUBRIC_TOML, load_rubric, parse_rubric
 from tests.test_gradebook import FULL
 
 # --- the rubric ------------------------------------------------------------------------

@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-from proofcheck._runner import RowOutcome, _network_summary, run_property
-from proofcheck.layers import Affine, Elementwise, LayerNorm, Network
+from proofcheck.engine._run_row import RowOutcome, _network_summary, run_property
+from proofcheck.layers import Affine, Elementwise, LayerNorm
+from proofcheck.network import Network
+from proofcheck.numerics.tolerances import TOLERANCES, Comparison
 from proofcheck.properties import PROPERTIES, Context, Subject
 from proofcheck.properties._framework import Check
-from proofcheck.tolerances import TOLERANCES, Comparison
 
 
 def _check(ratio: float, kind: str = "gradient", *, kink: str | None = None) -> Check:

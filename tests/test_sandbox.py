@@ -1,4 +1,4 @@
-"""Grading survives its class (proofcheck/_sandbox.py): each submission in a process and
+"""Grading survives its class (proofcheck/grading/_sandbox.py): each submission in a process and
 a working folder of its own, within a time and a memory limit. A submission that loops
 forever, allocates without end, exits, kills its own process, prints megabytes, changes
 the current directory or writes into the grader's folder gets its own verdict, and the
@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 
 import proofcheck
-from proofcheck import GradeResult, _grade
-from proofcheck._grade import expand_targets, source_hash
-from proofcheck._sandbox import _read_results, default_timeout, run_contained
-from proofcheck._submissions import Submission
+from proofcheck import GradeResult
+from proofcheck.grading import _grade
+from proofcheck.grading._grade import expand_targets, source_hash
+from proofcheck.grading._sandbox import _read_results, default_timeout, run_contained
+from proofcheck.grading._submissions import Submission
 
 STEPS = ["T1.b"]
 
@@ -318,7 +319,7 @@ def test_a_submission_whose_grader_died_ends_itself_after_its_time_limit(tmp_pat
     import sys
     import time
 
-    from proofcheck._sandbox import _ENTRY, ALARM_MARGIN
+    from proofcheck.grading._sandbox import _ENTRY, ALARM_MARGIN
 
     (tmp_path / "hangs.py").write_text(HANG)
     request = {"target": str(tmp_path / "hangs.py"), "name": "hangs.py", "timeout": 1,
@@ -337,7 +338,7 @@ def test_a_process_started_after_an_interrupt_is_killed_at_once(tmp_path: Path) 
     started after stop_all() is killed as soon as it is known, until start_again()."""
     import time
 
-    from proofcheck._sandbox import start_again, stop_all
+    from proofcheck.grading._sandbox import start_again, stop_all
 
     (tmp_path / "hangs.py").write_text(HANG)
     stop_all()
@@ -400,7 +401,7 @@ def test_a_row_sent_again_replaces_the_first_in_its_place() -> None:
     """``verify`` runs a T1 row again on T2 isolated's example with N = 1 and sends it again."""
     import io
 
-    from proofcheck._sandbox import _contained, _OutputReader
+    from proofcheck.grading._sandbox import _contained, _OutputReader
 
     first = {"step": "T1.step", "mode": "isolated", "layer": None, "status": "holds"}
     other = {"step": "T2", "mode": "isolated", "layer": None, "status": "fails"}

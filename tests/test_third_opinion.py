@@ -26,21 +26,22 @@ import pytest
 from hypothesis import strategies as st
 
 from proofcheck import verify
-from proofcheck._verify import plan_rows, run_rows
-from proofcheck.finite_differences import (
+from proofcheck.diagnosis.report import Report
+from proofcheck.engine._verify import plan_rows, run_rows
+from proofcheck.frameworks import from_jax
+from proofcheck.layers import LayerMap
+from proofcheck.numerics.tolerances import within_one_sided
+from proofcheck.oracle.finite_differences import (
     ONE_SIDED_STEP,
     one_sided_derivatives,
     one_sided_partial,
 )
-from proofcheck.layers import LayerMap, from_jax
 from proofcheck.properties import Subject
 from proofcheck.properties._generalization import (
     ProductPoint,
     check_layer_input_lemma,
     check_layer_parameter_lemma,
 )
-from proofcheck.report import Report
-from proofcheck.tolerances import within_one_sided
 
 # --- the rules ---------------------------------------------------------------------
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from proofcheck.tolerances import FLOOR, TOLERANCES, Comparison, Tolerance, compare, term_scale
+from proofcheck.numerics.tolerances import (
+    FLOOR,
+    TOLERANCES,
+    Comparison,
+    Tolerance,
+    compare,
+    term_scale,
+)
 
 #: A tolerance with round numbers, so that expected ratios can be worked out by hand.
 ROUND = Tolerance(rtol=0.01, atol=0.1, reason="round numbers for the tests")

@@ -13,7 +13,7 @@ import pytest
 import proofcheck
 from proofcheck import ImplementationError, InputError
 from proofcheck.catalog import LoopBackprop
-from proofcheck.tolerances import TOLERANCES
+from proofcheck.numerics.tolerances import TOLERANCES
 
 THEOREM = ["T1.base", "T1.step", "T1.W", "T1.b", "T1.grad", "T1.tail", "T2"]
 
@@ -285,7 +285,7 @@ def test_auto_jobs_runs_a_step_or_two_here_and_a_whole_run_on_every_core(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The command line's default: a worker process costs its start (JAX's import, the
     oracle's traces), which a step or two does not repay."""
-    from proofcheck import _verify
+    from proofcheck.engine import _verify
 
     monkeypatch.setattr(_verify, "available_cores", lambda: 4)
     few = _verify.plan_rows(profile="ci", steps=["T1.b"])

@@ -1,7 +1,7 @@
 """Compiled JAX programs of the oracle, kept by *structure*: one ``jax.jit`` per key.
 
-The oracle of a network of any layer types (:func:`proofcheck.oracle.network_gradients`)
-and the layer types' lemma-level oracles (:mod:`proofcheck.layers._oracle`)
+The oracle of a network of any layer types (:func:`proofcheck.oracle.network.network_gradients`)
+and the layer types' lemma-level oracles (:mod:`proofcheck.oracle._layers`)
 compile each computation once per structure (the layers' types and settings, the
 activation maps, the cost); ``jax.jit`` then compiles again for each new shape of
 the arrays. A structure whose forward map cannot be traced (it converts a traced

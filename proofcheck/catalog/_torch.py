@@ -1,4 +1,4 @@
-"""The PyTorch entries of :mod:`proofcheck.catalog_frameworks` (imported only with PyTorch).
+"""The PyTorch entries of :mod:`proofcheck.catalog.frameworks` (imported only with PyTorch).
 
 The catalog module passes in its record type and the gated unit's parameters
 (:func:`entries`), so that this module does not import the one that imports it.
@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from proofcheck.layers import LayerMap, from_torch
+from proofcheck.frameworks import from_torch
+from proofcheck.layers import LayerMap
 
 __all__ = ["entries"]
 
@@ -33,7 +34,7 @@ def _gated(name: str, parameters: dict[str, tuple[str, ...]], backward: Any,
         "backward": staticmethod(backward), "__module__": __name__})
     layer = from_torch(function, parameters=parameters, name=name)
     # Found by name where users (and worker processes) look: the public catalog module.
-    layer.__module__ = "proofcheck.catalog_frameworks"
+    layer.__module__ = "proofcheck.catalog.frameworks"
     return layer
 
 

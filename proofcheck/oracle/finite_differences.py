@@ -2,7 +2,7 @@
 
 It shares no code with JAX's autodiff: it evaluates the forward definitions of
 :mod:`proofcheck.network` with numpy and differentiates them numerically. It
-checks the first oracle (:mod:`proofcheck.oracle`), on small networks with
+checks the first oracle (:mod:`proofcheck.oracle.network`), on small networks with
 smooth activations where finite differences are accurate.
 
 In math: for a scalar ``C`` and a direction ``e``,
@@ -14,7 +14,7 @@ with the step chosen per entry from its magnitude, ``h = STEP * max(1, |x|)``.
 With ``STEP = 1e-3`` the truncation error is about ``1e-12`` relative and the
 rounding error about ``u M / h`` with ``M`` the largest ``|C|`` evaluated, so
 the two oracles must agree to the ``"finite differences"`` tolerance of
-:mod:`proofcheck.tolerances`, with an absolute floor of ``ROUNDING u M / h``
+:mod:`proofcheck.numerics.tolerances`, with an absolute floor of ``ROUNDING u M / h``
 (returned as ``rounding``): a derivative smaller than that is beyond what
 finite differences can resolve (a target of ``1e-62`` next to ``h = 1e-3``
 vanishes in ``(h - y)^2``).

@@ -27,9 +27,11 @@ from hypothesis import given, reject, settings, target
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, HypothesisException
 
-from proofcheck._database_key import set_database_key
+from proofcheck.diagnosis.report import Counterexample
+from proofcheck.engine._database_key import set_database_key
 from proofcheck.errors import ImplementationError
 from proofcheck.network import Network
+from proofcheck.numerics.tolerances import Tolerance
 from proofcheck.properties._framework import (
     Check,
     Context,
@@ -41,8 +43,6 @@ from proofcheck.properties._framework import (
     UserCodeFailure,
     WrongResult,
 )
-from proofcheck.report import Counterexample
-from proofcheck.tolerances import Tolerance
 
 #: The examples whose overruling notes a row keeps (each names a layer and the entries).
 MAX_OVERRULED = 1

@@ -34,8 +34,7 @@ import numpy as np
 
 from proofcheck._types import Array, Float64Array
 from proofcheck.errors import one_line
-from proofcheck.layers._protocol import Parameters
-from proofcheck.layers._wrapped import (
+from proofcheck.frameworks._wrapped import (
     PROBE_BATCH,
     OutputWidth,
     WrappedLayer,
@@ -49,6 +48,7 @@ from proofcheck.layers._wrapped import (
     probe_shapes,
     probe_widths,
 )
+from proofcheck.layers._protocol import Parameters
 
 __all__ = ["TorchLayer", "make_torch_layer"]
 
@@ -213,7 +213,7 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
                      n_out: OutputWidth, examples: str, name: str | None,
                      bounds: Mapping[str, float] | None, primal: Callable[..., Any] | None,
                      reference: str) -> type[TorchLayer]:
-    """:func:`proofcheck.layers.from_torch` (same arguments), PyTorch imported."""
+    """:func:`proofcheck.frameworks.from_torch` (same arguments), PyTorch imported."""
     is_class = isinstance(fn, type) and issubclass(fn, torch.autograd.Function)
     if isinstance(fn, type) and not is_class:
         raise TypeError(f"from_torch takes a torch.autograd.Function subclass or a function "
@@ -242,7 +242,7 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
         "primal": staticmethod(primal) if primal is not None else None,
         "mode": "finite differences", "__module__": caller_module(),
         "__doc__": f"{spec.signature_text()}, a torch.autograd.Function checked by "
-                   "proofcheck (made by proofcheck.layers.from_torch)."}))
+                   "proofcheck (made by proofcheck.frameworks.from_torch)."}))
     if primal is None:
         cls.primal = None
     widths = probe_widths(cls)

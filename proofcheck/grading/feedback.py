@@ -32,8 +32,8 @@ import html
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from proofcheck.gradebook import GradeResult, Score, row_from_dict, verdict_line
-from proofcheck.report import Counterexample, Row, labelled_array, network_line
+from proofcheck.diagnosis.report import Counterexample, Row, labelled_array, network_line
+from proofcheck.grading.gradebook import GradeResult, Score, row_from_dict, verdict_line
 from proofcheck.steps import get_step
 
 __all__ = ["feedback_html", "feedback_markdown"]

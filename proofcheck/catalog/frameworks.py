@@ -3,19 +3,21 @@
 Every entry is a gated unit ``z = (a W + b) * sigmoid(a V + c)`` (one example
 per row, as framework code writes it) whose hand-written rule has one mistake
 of a kind that ``jax.custom_vjp`` and ``torch.autograd.Function`` users make,
-made a layer type by :func:`proofcheck.layers.from_jax` or
-:func:`~proofcheck.layers.from_torch`. Each names the step whose lemma row must
+made a layer type by :func:`proofcheck.frameworks.from_jax` or
+:func:`~proofcheck.frameworks.from_torch`. Each names the step whose lemma row must
 fail (the root cause ``proofcheck verify`` diagnoses) and the argument whose
 cotangent is wrong (the product at fault). Any entry can be checked from the
 shell::
 
-    proofcheck verify --layer proofcheck.catalog_frameworks:JaxGradientsSwapped
+    proofcheck verify --layer proofcheck.catalog.frameworks:JaxGradientsSwapped
 
 :data:`FRAMEWORK_CATALOG` lists them: the JAX entries always, the PyTorch
 entries when PyTorch is installed (``pip install "proofcheck[torch]"``).
 :func:`framework_check` runs the framework's own checker (``check_grads``,
 ``gradcheck``) on an entry, for the comparison in the docs' guide "Checking a
-custom backward pass".
+custom backward pass" (made by the docs' own ``docs/_ext/framework_comparison.py``,
+which runs ``verify`` on each entry: this module is what the diagnosis reads, below
+the engine).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from proofcheck.errors import one_line
-from proofcheck.layers import LayerMap, from_jax
+from proofcheck.frameworks import from_jax
+from proofcheck.layers import LayerMap
 
 __all__ = [
     "FRAMEWORK_CATALOG",
@@ -38,7 +41,6 @@ __all__ = [
     "JaxGradientsSwapped",
     "JaxOuterForOneExample",
     "JaxStaleResiduals",
-    "comparison_table",
     "framework_check",
 ]
 
@@ -53,7 +55,7 @@ class FrameworkMistake(NamedTuple):
     Attributes
     ----------
     layer : type
-        The wrong layer type (``--layer proofcheck.catalog_frameworks:NAME``).
+        The wrong layer type (``--layer proofcheck.catalog.frameworks:NAME``).
     root_cause : str
         The step ID whose lemma row ``verify`` diagnoses.
     layer_name : str
@@ -243,47 +245,10 @@ def framework_check(entry: FrameworkMistake, *, N: int = 3, n_in: int = 3,
     return FrameworkCheck(checker, not ok, "passes" if ok else "returns False")
 
 
-def proofcheck_check(entry: FrameworkMistake) -> str:
-    """What ``proofcheck verify --layer`` diagnoses for the entry, in one line: the
-    root cause's lemma row (``ci`` profile) and the product its counterexample names."""
-    from proofcheck._verify import plan_rows, run_rows
-    from proofcheck.report import Report
-
-    plan = plan_rows(layer=entry.layer, profile="ci", database=False, steps=[entry.root_cause])
-    rows = run_rows(plan, keys=[f"{entry.root_cause}/lemma/{entry.layer_name}"])
-    report = Report(plan.subject.name, "ci", rows, layer_target=True)
-    d = report.diagnosis
-    if d.root_cause is None:
-        return "holds"
-    c = report.row(d.root_cause, d.mode or "", d.layer).counterexample
-    shrunk = ""
-    if c is not None and c.inputs.get("a") is not None:
-        a = np.asarray(c.inputs["a"])
-        shrunk = f" (shrunk to n_in={a.shape[0]}, N={a.shape[1]})"
-    what = (c.quantity if c is not None and c.quantity else
-            c.result if c is not None and c.result else
-            c.exception if c is not None and c.exception else "")
-    return f"{d.root_cause} {d.mode}: {what}{shrunk}"
-
-
-def comparison_table(entries: tuple[FrameworkMistake, ...] | None = None) -> str:
-    """A markdown table: for each entry, proofcheck's diagnosis and the framework's
-    checker's verdict (:func:`framework_check`), from a run made now."""
-    lines = ["| mistake | framework | proofcheck | framework's checker |",
-             "|---|---|---|---|"]
-    for entry in FRAMEWORK_CATALOG if entries is None else entries:
-        theirs = framework_check(entry)
-        verdict = f"caught: {theirs.message}" if theirs.caught else f"not caught: {theirs.message}"
-        lines.append(f"| `{entry.name}`: {entry.mistake} | {entry.framework} | "
-                     f"{proofcheck_check(entry)} | `{theirs.checker}`: "
-                     f"{verdict.replace('|', '/')} |")
-    return "\n".join(lines)
-
-
 def _torch_entries() -> tuple[FrameworkMistake, ...]:
     """The PyTorch entries, when PyTorch is installed (none without the extra)."""
     try:
-        from proofcheck import _catalog_torch
+        from proofcheck.catalog import _torch as _catalog_torch
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] != "torch":
             raise
@@ -297,7 +262,7 @@ FRAMEWORK_CATALOG: tuple[FrameworkMistake, ...] = _JAX + _torch_entries()
 
 def __getattr__(name: str) -> Any:
     """The PyTorch entries' layer types by name (``TorchGradientsSwapped``), for
-    ``--layer proofcheck.catalog_frameworks:NAME``."""
+    ``--layer proofcheck.catalog.frameworks:NAME``."""
     for entry in FRAMEWORK_CATALOG:
         if entry.name == name:
             return entry.layer

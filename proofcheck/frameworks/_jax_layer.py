@@ -8,7 +8,7 @@ bypassed and never consulted by the oracle. Where reverse-mode autodiff of the
 primal cannot run (a ``lax.while_loop``), the reference is forward-mode
 autodiff of it (its Jacobian by ``jax.jacfwd``, transposed); where no autodiff
 can run (a ``pure_callback``, a hand-written kernel), central finite
-differences of it (:func:`proofcheck.finite_differences.jacobian`). Which one
+differences of it (:func:`proofcheck.oracle.finite_differences.jacobian`). Which one
 is probed when the layer type is made and stated in its
 :attr:`~proofcheck.layers.LayerMap.reference`, which the report's oracle
 column repeats.
@@ -32,8 +32,7 @@ import numpy as np
 
 from proofcheck._types import Array, Float64Array
 from proofcheck.errors import one_line
-from proofcheck.layers._protocol import Parameters
-from proofcheck.layers._wrapped import (
+from proofcheck.frameworks._wrapped import (
     OutputWidth,
     WrappedLayer,
     caller_module,
@@ -46,6 +45,7 @@ from proofcheck.layers._wrapped import (
     probe_shapes,
     probe_widths,
 )
+from proofcheck.layers._protocol import Parameters
 
 __all__ = ["JaxLayer", "make_jax_layer"]
 
@@ -149,7 +149,7 @@ class JaxLayer(WrappedLayer):
 def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str,
                    n_out: OutputWidth, examples: str, name: str | None,
                    bounds: Mapping[str, float] | None, reference: str) -> type[JaxLayer]:
-    """:func:`proofcheck.layers.from_jax` (same arguments), JAX imported."""
+    """:func:`proofcheck.frameworks.from_jax` (same arguments), JAX imported."""
     if not isinstance(fn, jax.custom_vjp | jax.custom_jvp):
         wrapped = getattr(fn, "__wrapped__", None)
         hint = (" (it wraps one: pass the decorated function itself, not jax.jit of it)"
@@ -175,7 +175,7 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
     cls = cast(type[JaxLayer], type(class_name(label), (JaxLayer,), {
         "name": label, "spec": spec, "function": fn, "primal": staticmethod(fn.fun),
         "mode": "reverse", "__doc__": f"{spec.signature_text()}, a jax.{kind} checked "
-                                      "by proofcheck (made by proofcheck.layers.from_jax).",
+                                      "by proofcheck (made by proofcheck.frameworks.from_jax).",
         "__module__": caller_module()}))
     widths = probe_widths(cls)
     if not widths:

@@ -8,12 +8,12 @@ A **submission** is one of
   ``.ipynb``) file of the folder that defines a function of the protocol
   (``output_delta``, ..., ``gradients``) or the ``--attr`` object at its top
   level (or its only such file). The student is the folder's name. Its check runs in a copy of the
-  folder (:mod:`proofcheck._sandbox`), so its modules import and its data
+  folder (:mod:`proofcheck.grading._sandbox`), so its modules import and its data
   files open by relative paths;
 - a single **Python file** (``alice.py``): the student is the file's name
   without its suffix;
 - a **Jupyter notebook** (``kai.ipynb``): its code cells, run in order as one
-  module (see :func:`proofcheck._loading.notebook_code`); the student is its
+  module (see :func:`proofcheck.engine._loading.notebook_code`); the student is its
   name without the suffix.
 
 A folder named on the command line is a student's folder when it holds the
@@ -240,7 +240,7 @@ def _top_level_names(file: Path) -> set[str] | None:
     """The names a file binds at its top level (``None``: it is not readable Python)."""
     try:
         if file.suffix == ".ipynb":
-            from proofcheck._loading import notebook_code
+            from proofcheck.engine._loading import notebook_code
 
             source = notebook_code(str(file))[0]
         else:
@@ -323,7 +323,7 @@ def _named_by(current: Path, folder: Path) -> list[Path]:
         return []
     try:
         if current.suffix == ".ipynb":
-            from proofcheck._loading import notebook_code
+            from proofcheck.engine._loading import notebook_code
 
             tree = ast.parse(notebook_code(str(current))[0])
         else:

@@ -2,10 +2,10 @@
 
 It differentiates a layer type's own forward map (or an activation map's) with
 ``jax.numpy``, in float64, with rank promotion raised (both scoped to each call,
-see :func:`proofcheck.oracle.in_float64`), and never calls a hand-derived
-product. Each computation is compiled once per structure (:mod:`proofcheck._programs`);
+see :func:`proofcheck.oracle.network.in_float64`), and never calls a hand-derived
+product. Each computation is compiled once per structure (:mod:`proofcheck.oracle._programs`);
 a forward map that cannot be traced runs eagerly. The oracle of a whole network
-of layer types is :func:`proofcheck.oracle.network_gradients`.
+of layer types is :func:`proofcheck.oracle.network.network_gradients`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from proofcheck._programs import compiled, settings
 from proofcheck._types import Float64Array
 from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
-from proofcheck.oracle import in_float64
+from proofcheck.oracle._programs import compiled, settings
+from proofcheck.oracle.network import in_float64
 
 __all__ = ["activation_vjp", "layer_vjp", "layer_vjp_terms"]
 

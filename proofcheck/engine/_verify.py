@@ -22,7 +22,7 @@ The work is three stages: :func:`plan_rows` checks the arguments and the
 implementation and chooses the rows; :func:`run_rows` runs them, in this
 process or, with ``jobs``, in worker processes that each rebuild the plan and
 run their share; :func:`verify` puts the rows into a
-:class:`~proofcheck.report.Report`. More jobs pay off for whole runs, not for
+:class:`~proofcheck.diagnosis.report.Report`. More jobs pay off for whole runs, not for
 a step or two: each worker compiles the oracle for itself (``jobs="auto"``
 chooses by the rows' estimated cost, :func:`auto_jobs`).
 """
@@ -40,13 +40,13 @@ from typing import Any, Literal, NamedTuple
 
 from hypothesis import settings
 
-from proofcheck._loading import import_file, load_implementation
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
+from proofcheck.diagnosis.report import Report, Row, reference_of
+from proofcheck.engine._loading import import_file, load_implementation
+from proofcheck.engine.profiles import get_profile, profile_from_env
 from proofcheck.errors import ImplementationError, InputError
-from proofcheck.profiles import get_profile, profile_from_env
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
-from proofcheck.report import Report, Row, reference_of
 from proofcheck.steps import STEP_IDS, get_step
 
 __all__ = ["Plan", "assert_verified", "load_implementation", "plan_rows", "run_rows", "verify"]
@@ -265,7 +265,7 @@ def _misconceptions(report: Report, target: Any) -> list[dict[str, str]]:
     d = report.diagnosis
     if d.root_cause is None:
         return []
-    from proofcheck.misconceptions import name_misconception
+    from proofcheck.diagnosis.misconceptions import name_misconception
 
     try:
         row = report.row(d.root_cause, d.mode or "", d.layer)
@@ -477,7 +477,7 @@ def _fails(prop: Any, subject: Any, net: Any) -> bool:
 
 def _run_row(plan: Plan, prop: Any) -> Row:
     """One row: "not provided", or the outcome of the property's run."""
-    from proofcheck._runner import run_property
+    from proofcheck.engine._run_row import run_property
 
     subject, step = plan.subject, get_step(prop.step)
     statement = (f"{prop.layer}: hand-derived products = "
@@ -547,7 +547,7 @@ def _restore(ref: Any) -> Any:
 
 def _worker_start(cwd: str) -> None:
     """Start a worker process of ours: quick compiles, the cache, the caller's folder importable."""
-    from proofcheck.compilation import start_own_process
+    from proofcheck.oracle.compilation import start_own_process
 
     start_own_process()
     if cwd not in sys.path:

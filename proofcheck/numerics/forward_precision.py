@@ -18,7 +18,7 @@ inside the activation's range (:attr:`~proofcheck.activations.Activation.range`)
 is correct (``c`` is :data:`FORWARD_ACCURACY`: 4 for the smooth activations, 0 for
 identity, relu and leaky relu, which every formula computes exactly). A gradient
 row's result holds if it is, to the rounding the error model allows
-(:mod:`proofcheck.error_model`), the exact gradient of *some* forward pass whose
+(:mod:`proofcheck.numerics.error_model`), the exact gradient of *some* forward pass whose
 activations are within that allowance of the exact ones: as numerical analysis
 states backward stability.
 
@@ -77,11 +77,11 @@ from numpy.typing import NDArray
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS, ELU_ALPHA
 from proofcheck.costs import COSTS
-from proofcheck.error_model import U
+from proofcheck.numerics.error_model import U
 
 if TYPE_CHECKING:  # the oracle imports JAX; this module reads only its results
     from proofcheck.network import Network
-    from proofcheck.oracle import NetworkGradients
+    from proofcheck.oracle.network import NetworkGradients
 
 __all__ = [
     "FORWARD_ACCURACY",
@@ -320,7 +320,7 @@ def network_ranges(net: Network, o: NetworkGradients,
     activations get the allowance (all by default); the others get the forward passes'
     own rounding only, so that a note can name the layers that needed it.
     """
-    from proofcheck.error_model import forward_errors
+    from proofcheck.numerics.error_model import forward_errors
 
     k = net.depth
     errors_z, _ = forward_errors(net, o.As, o.derivatives)

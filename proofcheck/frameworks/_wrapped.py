@@ -1,6 +1,6 @@
 """A layer type around a function of another framework: the description of its arguments.
 
-:func:`proofcheck.layers.from_jax` and :func:`proofcheck.layers.from_torch`
+:func:`proofcheck.frameworks.from_jax` and :func:`proofcheck.frameworks.from_torch`
 turn a function with a custom backward rule into a :class:`LayerMap`, so that
 every property of the generalized theorem runs on it unchanged. This module
 holds what the two have in common: the description of the function's
@@ -202,8 +202,8 @@ def _shape(name: str, shape: Any) -> tuple[int | str, ...]:
 
 
 class WrappedLayer(LayerMap):
-    """A layer type made by :func:`~proofcheck.layers.from_jax` or
-    :func:`~proofcheck.layers.from_torch`.
+    """A layer type made by :func:`~proofcheck.frameworks.from_jax` or
+    :func:`~proofcheck.frameworks.from_torch`.
 
     The concrete classes set :attr:`spec`, :attr:`name`, :attr:`reference`
     and :attr:`min_width` when they are made, and implement how the user's
@@ -413,8 +413,8 @@ def class_name(name: str) -> str:
 def finite_difference_vjp(F: Callable[[Float64Array], Float64Array], x: Float64Array,
                           g: Float64Array) -> Float64Array:
     """``J^F(x)^T g`` from the Jacobian of ``F`` by central finite differences
-    (:func:`proofcheck.finite_differences.jacobian`); ``g`` has the shape of ``F(x)``."""
-    from proofcheck.finite_differences import jacobian
+    (:func:`proofcheck.oracle.finite_differences.jacobian`); ``g`` has the shape of ``F(x)``."""
+    from proofcheck.oracle.finite_differences import jacobian
 
     # jacobian() orders rows and columns by vec (column-major) of F(X) and X.
     J = jacobian(F, np.asarray(x, dtype=np.float64))

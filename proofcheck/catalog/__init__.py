@@ -30,7 +30,7 @@ where an ``(n_l,)`` vector belongs) fails its step as a wrong result too.
 
 :data:`CATALOG` lists the implementations' mistakes (:class:`Mistake`),
 :data:`LAYER_CATALOG` the layer types' (:class:`LayerMistake`).
-:func:`proofcheck.misconceptions.name_misconception` compares a failing
+:func:`proofcheck.diagnosis.misconceptions.name_misconception` compares a failing
 submission with every entry on the counterexample and names the entries it
 reproduces.
 """

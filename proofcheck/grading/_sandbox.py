@@ -74,7 +74,7 @@ DEFAULT_SECONDS_PER_EXAMPLE = 5.0
 OUTPUT_KEPT = 16_384
 #: What the contained process runs (``-c``: this module is already imported with the
 #: package, so ``-m`` would run a second copy of it).
-_ENTRY = "import sys; from proofcheck._sandbox import child_main; child_main(sys.argv[1:])"
+_ENTRY = "import sys; from proofcheck.grading._sandbox import child_main; child_main(sys.argv[1:])"
 #: Seconds between two readings of the time and the memory used.
 _POLL = 0.1
 
@@ -86,7 +86,7 @@ def default_timeout(profile: str | None) -> float:
     300 s for ``ci`` (60 examples), 500 s for ``dev``, 5000 s for ``thorough``.
     A correct submission takes about a tenth of that (``benchmarks/RESULTS.md``).
     """
-    from proofcheck.profiles import get_profile, profile_from_env
+    from proofcheck.engine.profiles import get_profile, profile_from_env
 
     examples = get_profile(profile or profile_from_env()).max_examples
     return DEFAULT_SECONDS_PER_EXAMPLE * examples
@@ -398,8 +398,8 @@ def _check(request: dict[str, Any]) -> None:
         out.write(json.dumps(message) + "\n")
         out.flush()
 
-    from proofcheck._loading import load_target
-    from proofcheck._verify import plan_rows, run_rows
+    from proofcheck.engine._loading import load_target
+    from proofcheck.engine._verify import plan_rows, run_rows
     from proofcheck.errors import ProofcheckError
 
     if request["cwd"] not in sys.path:
@@ -522,12 +522,12 @@ def _same(now: Any, then: Any) -> bool:
 def _misconception(subject: Any, rows: list[Any], layer_target: bool) -> dict[str, Any] | None:
     """The classic mistake the root cause's counterexample matches, if one is named.
 
-    MISCONCEPTION: the catalog's matcher (``proofcheck.misconceptions``) is
+    MISCONCEPTION: the catalog's matcher (``proofcheck.diagnosis.misconceptions``) is
     called here, in the submission's own process, where its code may run. A
     proofcheck without the matcher, or a matcher that fails, names nothing:
     the feedback then has no misconception section.
     """
-    from proofcheck.report import diagnose
+    from proofcheck.diagnosis.report import diagnose
 
     d = diagnose(rows, layer_target=layer_target)
     root = next((r for r in rows if r.failed and r.step == d.root_cause and r.mode == d.mode
@@ -535,7 +535,7 @@ def _misconception(subject: Any, rows: list[Any], layer_target: bool) -> dict[st
     if root is None:
         return None
     try:
-        from proofcheck.misconceptions import (  # type: ignore[import-not-found,unused-ignore]
+        from proofcheck.diagnosis.misconceptions import (  # type: ignore[import-not-found,unused-ignore]
             name_misconception,
         )
     except ImportError:
@@ -560,7 +560,7 @@ ALARM_MARGIN = 10
 def child_main(argv: list[str]) -> None:
     """The contained process's entry point: ``argv[0]`` is the JSON request (target,
     profile, steps, limits); the results are written where the request says."""
-    from proofcheck.compilation import start_own_process
+    from proofcheck.oracle.compilation import start_own_process
 
     request = json.loads(argv[0])
     if hasattr(signal, "alarm"):

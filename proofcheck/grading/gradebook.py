@@ -1,7 +1,7 @@
 """Partial credit: points per step from a grading result, the gradebook and Gradescope's JSON.
 
 :func:`score` turns one target's :class:`~proofcheck.GradeResult` into points
-per step of the rubric (:mod:`proofcheck.rubric` says what a step earns).
+per step of the rubric (:mod:`proofcheck.grading.rubric` says what a step earns).
 ``proofcheck grade --out DIR`` then writes, beside the per-target reports:
 
 ``DIR/grades.csv``
@@ -49,8 +49,8 @@ import io
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from proofcheck.report import Counterexample, Row, consequences, diagnose
-from proofcheck.rubric import COMPOSITIONS, DEFAULT_RUBRIC, IMPLIED_BY, Rubric
+from proofcheck.diagnosis.report import Counterexample, Row, consequences, diagnose
+from proofcheck.grading.rubric import COMPOSITIONS, DEFAULT_RUBRIC, IMPLIED_BY, Rubric
 from proofcheck.steps import get_step
 
 __all__ = ["GradeResult", "Score", "StepScore", "class_results", "declared_line",
@@ -77,7 +77,7 @@ class GradeResult(NamedTuple):
         The diagnosis, or the error for exit status 2, or why the check stopped.
     report : dict or None
         The report of the rows that finished (the JSON schema of
-        :mod:`proofcheck.report`).
+        :mod:`proofcheck.diagnosis.report`).
     stopped : str or None
         Why the submission's process stopped before its last row, if it did:
         "timed out after 60 s", "ran out of memory (more than 2048 MB
@@ -98,7 +98,7 @@ class GradeResult(NamedTuple):
         ``also`` (other entries this counterexample cannot tell from it).
     total, max_score : float or None
         The points it earned under the rubric, and the most it could earn (see
-        :mod:`proofcheck.gradebook`); ``None`` from :func:`grade_target` alone.
+        :mod:`proofcheck.grading.gradebook`); ``None`` from :func:`grade_target` alone.
     student : str
         The student's id in the gradebook: the folder's name for a student's
         folder, the file's name without its suffix for a file or a notebook.
@@ -171,7 +171,7 @@ class Score(NamedTuple):
     total, max_score : float
     left_out : str
         What a declared restriction left out of the rubric's requirements and what
-        it cost (empty when nothing: see :mod:`proofcheck.rubric`).
+        it cost (empty when nothing: see :mod:`proofcheck.grading.rubric`).
     """
 
     target: str
@@ -191,14 +191,14 @@ def row_from_dict(data: dict[str, Any]) -> Row:
 
 def score(result: GradeResult, rubric: Rubric = DEFAULT_RUBRIC,
           steps: Sequence[str] | None = None) -> Score:
-    """The points ``result`` earns under ``rubric`` (see :mod:`proofcheck.rubric`).
+    """The points ``result`` earns under ``rubric`` (see :mod:`proofcheck.grading.rubric`).
 
     Parameters
     ----------
     result : GradeResult
         One target's result from :func:`proofcheck.grade`.
     rubric : Rubric
-        Default :data:`proofcheck.rubric.DEFAULT_RUBRIC`.
+        Default :data:`proofcheck.grading.rubric.DEFAULT_RUBRIC`.
     steps : list of str, optional
         The steps that were checked (default: all); the others are left out of
         the total and the maximum.
@@ -226,7 +226,7 @@ def score(result: GradeResult, rubric: Rubric = DEFAULT_RUBRIC,
 
 def required_share(declared: dict[str, list[str]] | None, rubric: Rubric) -> tuple[float, str]:
     """The share of its points a declared restriction leaves a submission under ``rubric``'s
-    requirements (see :mod:`proofcheck.rubric`), and what it left out, in words."""
+    requirements (see :mod:`proofcheck.grading.rubric`), and what it left out, in words."""
     share, parts = 1.0, []
     for kind, required in (("activations", rubric.require_activations),
                            ("costs", rubric.require_costs)):

@@ -83,7 +83,7 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
         not fit its arguments, or the primal fails or returns the wrong shape
         on a probe.
     """
-    from proofcheck.layers._jax_layer import make_jax_layer
+    from proofcheck.frameworks._jax_layer import make_jax_layer
 
     return make_jax_layer(fn, parameters=parameters, input=input, n_out=n_out,
                           examples=examples, name=name, bounds=bounds, reference=reference)
@@ -132,7 +132,7 @@ def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input:
         As for :func:`from_jax`.
     """
     try:
-        from proofcheck.layers._torch_layer import make_torch_layer
+        from proofcheck.frameworks._torch_layer import make_torch_layer
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] != "torch":
             raise

@@ -13,9 +13,9 @@ engine when one machine is not enough, for example Dask's::
 The task takes and returns plain data, so it travels to any worker that has
 proofcheck and the targets' code installed (or shares the folder the targets
 are in); the target's process is then started on that worker, with the same
-limits of time and memory (:mod:`proofcheck._sandbox`). What a submission is (a
+limits of time and memory (:mod:`proofcheck.grading._sandbox`). What a submission is (a
 student's folder, a file, a notebook) and what was skipped is
-:mod:`proofcheck._submissions`'s; submissions that are byte-identical throughout
+:mod:`proofcheck.grading._submissions`'s; submissions that are byte-identical throughout
 (:func:`source_hash`) are checked once, and listed for the teacher.
 
 With an output folder, the class's files are written after every check ended;
@@ -35,7 +35,8 @@ from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from proofcheck._sandbox import (
+from proofcheck.errors import InputError
+from proofcheck.grading._sandbox import (
     DEFAULT_MEMORY_MB,
     Contained,
     default_timeout,
@@ -44,15 +45,14 @@ from proofcheck._sandbox import (
     start_again,
     stop_all,
 )
-from proofcheck._submissions import (
+from proofcheck.grading._submissions import (
     Skipped,
     Submission,
     collect_submissions,
     submission_hash,
 )
-from proofcheck.errors import InputError
-from proofcheck.feedback import feedback_html, feedback_markdown
-from proofcheck.gradebook import (
+from proofcheck.grading.feedback import feedback_html, feedback_markdown
+from proofcheck.grading.gradebook import (
     GradeResult,
     Score,
     StepScore,
@@ -64,7 +64,7 @@ from proofcheck.gradebook import (
     score,
     student_id,
 )
-from proofcheck.rubric import DEFAULT_RUBRIC, Rubric
+from proofcheck.grading.rubric import DEFAULT_RUBRIC, Rubric
 
 __all__ = ["GradeResult", "Progress", "Skipped", "Submission", "expand_targets", "grade",
            "grade_target", "gradebook_in", "source_hash"]
@@ -76,7 +76,8 @@ Progress = Callable[[int, int, list[GradeResult], float | None], None]
 
 def expand_targets(items: Iterable[str], attribute: str | None = None,
                    entry: str | None = None) -> list[str]:
-    """Targets from command-line items (see :func:`proofcheck._submissions.collect_submissions`):
+    """Targets from command-line items (see
+    :func:`proofcheck.grading._submissions.collect_submissions`):
     a class's folder stands for its submissions, a student's folder for its entry file."""
     return [s.target for s in collect_submissions(items, attribute=attribute, entry=entry)[0]]
 
@@ -88,7 +89,7 @@ def grade_target(target: str, profile: str | None = None, steps: Collection[str]
 
     The task an executor runs (in a thread of the local pool, or on a Dask
     worker): it starts the target's own process, in a working folder of its
-    own, and watches its time and memory (see :mod:`proofcheck._sandbox`).
+    own, and watches its time and memory (see :mod:`proofcheck.grading._sandbox`).
 
     Parameters
     ----------
@@ -101,13 +102,13 @@ def grade_target(target: str, profile: str | None = None, steps: Collection[str]
         the current directory).
     timeout, memory : float, optional
         The limits, in seconds and megabytes (defaults:
-        :func:`proofcheck._sandbox.default_timeout` and
-        :data:`~proofcheck._sandbox.DEFAULT_MEMORY_MB`).
+        :func:`proofcheck.grading._sandbox.default_timeout` and
+        :data:`~proofcheck.grading._sandbox.DEFAULT_MEMORY_MB`).
     folder : str, optional
         A student's folder: the check runs in a copy of it (see
-        :func:`proofcheck._sandbox.run_contained`).
+        :func:`proofcheck.grading._sandbox.run_contained`).
     """
-    from proofcheck.report import Report
+    from proofcheck.diagnosis.report import Report
 
     run = run_contained(
         target, profile=profile, steps=steps, cwd=cwd or os.getcwd(),
@@ -180,7 +181,7 @@ def _notebook_notes(target: str, cwd: str | None) -> list[str]:
     path = target.partition(":")[0]
     if not path.endswith(".ipynb"):
         return []
-    from proofcheck._loading import notebook_code
+    from proofcheck.engine._loading import notebook_code
 
     try:
         left_out = notebook_code(os.path.join(cwd or os.getcwd(), path))[1]
@@ -196,7 +197,7 @@ def _notebook_notes(target: str, cwd: str | None) -> list[str]:
 def source_hash(target: str, cwd: str | None = None, folder: str | None = None) -> str:
     """What identifies a target's code: the same hash, the same check.
 
-    See :func:`proofcheck._submissions.submission_hash`: a student's folder
+    See :func:`proofcheck.grading._submissions.submission_hash`: a student's folder
     (``folder``) by every file in it; a file or a notebook by its attribute, its
     bytes and those of the files of its folder it uses (the modules and packages
     it imports, the files its source names); a module target by its name.
@@ -222,7 +223,7 @@ def grade(targets: Sequence[str | Submission], *, profile: str | None = None,
     targets : list of str or Submission
         ``MODULE:ATTR``, ``MODULE``, ``path/to/file.py[:ATTR]``, a notebook
         ``path/to/kai.ipynb[:ATTR]`` (see :func:`proofcheck.load_implementation`),
-        a student's folder or a class's folder (see :mod:`proofcheck._submissions`);
+        a student's folder or a class's folder (see :mod:`proofcheck.grading._submissions`);
         a layer type is checked as ``verify --layer`` checks one. Submissions that are
         byte-identical throughout (:func:`source_hash`) are checked once.
     profile, steps
@@ -233,20 +234,20 @@ def grade(targets: Sequence[str | Submission], *, profile: str | None = None,
         ``jobs`` threads of this process, by default one per core).
     out_dir : path, optional
         Write there each target's JSON report, Gradescope results and feedback, and the
-        class's ``grades.csv``, ``results.json`` (:mod:`proofcheck.gradebook`) and
+        class's ``grades.csv``, ``results.json`` (:mod:`proofcheck.grading.gradebook`) and
         ``summary.json``. Its parent must exist. A gradebook already there (of the same
         rubric) is updated: the rows of the students graded now are replaced, the
         others kept (:func:`gradebook_in`), unless ``fresh``.
     timeout, memory : float, optional
         Each target's limits in seconds of wall time and megabytes of resident memory
-        (defaults: :func:`proofcheck._sandbox.default_timeout`,
-        :data:`~proofcheck._sandbox.DEFAULT_MEMORY_MB`).
+        (defaults: :func:`proofcheck.grading._sandbox.default_timeout`,
+        :data:`~proofcheck.grading._sandbox.DEFAULT_MEMORY_MB`).
     rubric, docs_url
-        Points per step (default :data:`proofcheck.rubric.DEFAULT_RUBRIC`); where the
+        Points per step (default :data:`proofcheck.grading.rubric.DEFAULT_RUBRIC`); where the
         course serves the docs, for the feedback's links (default: relative).
     entry : str, optional
         The entry file's name in each student's folder (default: found, see
-        :mod:`proofcheck._submissions`).
+        :mod:`proofcheck.grading._submissions`).
     skipped : list of Skipped
         Entries of the class's folder already passed over, for ``summary.json``.
     progress : callable, optional

@@ -83,7 +83,7 @@ Each ``Row``::
 Changes from ``proofcheck-report/3``
 ------------------------------------
 - ``notes``: a list per row, empty unless the verdict relied on the forward pass's
-  precision (:mod:`proofcheck.forward_precision`): a result that holds only because
+  precision (:mod:`proofcheck.numerics.forward_precision`): a result that holds only because
   the implementation's activation formula is accurate to the allowance, or an
   example not judged because its forward formula left the cost's domain there.
 - ``outside_oracle_range``, ``outside_oracle_reason``: examples where the oracle's
@@ -124,7 +124,7 @@ Changes from ``proofcheck-report/1``
   output on its counterexample is what a classic mistake of
   :mod:`proofcheck.catalog` computes; each item has the entry's ``name``, the
   ``function`` compared, the ``message`` for the student and the ``docs``
-  section (see :mod:`proofcheck.misconceptions`).
+  section (see :mod:`proofcheck.diagnosis.misconceptions`).
 
 Non-finite floats are written as the strings ``"inf"`` and ``"nan"`` so that the
 file is strict JSON.
@@ -693,7 +693,7 @@ def labelled_array(label: str, value: Any, *, indent: str = "", precision: int =
 
     Anything that is not an array of numbers (an exact row's input is a formula)
     is written as its text. The report prints full precision; the students'
-    feedback (:mod:`proofcheck.feedback`) fewer digits.
+    feedback (:mod:`proofcheck.grading.feedback`) fewer digits.
     """
     try:
         text = np.array2string(np.asarray(value, dtype=float), precision=precision,

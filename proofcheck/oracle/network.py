@@ -51,11 +51,11 @@ import numpy as np
 from jax import lax
 from numpy.typing import NDArray
 
-from proofcheck._programs import compiled, settings, to_numpy
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.network import Network, compose, layer_forward, potential
+from proofcheck.oracle._programs import compiled, settings, to_numpy
 
 __all__ = [
     "NetworkGradients",
@@ -265,7 +265,7 @@ def network_gradients(
     For the paper's network (:attr:`Network.is_paper`) the padded programs of the
     module's docstring run, one per bucket; for a network of other layer types,
     ``jax.value_and_grad`` of its forward pass, compiled once per structure
-    (:mod:`proofcheck._programs`) and not padded, since a layer type may depend on
+    (:mod:`proofcheck.oracle._programs`) and not padded, since a layer type may depend on
     its shapes in ways padding would change (a normalization over the features, a
     convolution's windows).
 

@@ -1,12 +1,12 @@
 """The error model: how far two correct computations of the same entry may differ.
 
 The theorem's rows compare an implementation's deltas and gradients with the
-oracle's, entry by entry (:func:`proofcheck.tolerances.compare`)::
+oracle's, entry by entry (:func:`proofcheck.numerics.tolerances.compare`)::
 
     |actual - expected| <= atol * scale + rtol * |value|      (atol = rtol = 1e-9)
 
 This module computes ``scale`` for every entry, and nothing else in the
-package does scale arithmetic; its companion :mod:`proofcheck.forward_precision`
+package does scale arithmetic; its companion :mod:`proofcheck.numerics.forward_precision`
 adds, for the rows that run an implementation's own forward pass, the range a
 result may take when the implementation's activation formulas are accurate to
 ``c u max(|a|, 1)`` rather than to the reference's rounding (see the
@@ -50,7 +50,7 @@ bound, in the range the exact gradient takes over forward passes whose
 activations are within ``c u max(|a|, 1)`` of the exact ones (the accuracy of
 ``alpha (exp(z) - 1)`` for an elu, ``(1 + tanh(z/2)) / 2`` for a sigmoid,
 ``2 / (1 + exp(-2z)) - 1`` for a tanh), and the row then carries a note; see
-:mod:`proofcheck.forward_precision` for the rule and what it costs (the clipped
+:mod:`proofcheck.numerics.forward_precision` for the rule and what it costs (the clipped
 probability is still reported wherever its output is between ``1e-24`` and
 ``5e-16``).
 
@@ -102,11 +102,11 @@ import numpy as np
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
-from proofcheck.tolerances import FLOOR, TOLERANCES, term_scale
+from proofcheck.numerics.tolerances import FLOOR, TOLERANCES, term_scale
 
 if TYPE_CHECKING:  # the oracles import JAX; the error model reads only their results
     from proofcheck.network import Network
-    from proofcheck.oracle import NetworkGradients
+    from proofcheck.oracle.network import NetworkGradients
 
 __all__ = [
     "CEILING",
@@ -224,7 +224,7 @@ def derivative_rounding(name: str, Z: Float64Array) -> Float64Array:
 
 def judged_scale(terms: Float64Array | float, rounding: Float64Array | float = 0.0
                  ) -> Float64Array:
-    """The ``scale`` of each entry for :func:`~proofcheck.tolerances.compare`.
+    """The ``scale`` of each entry for :func:`~proofcheck.numerics.tolerances.compare`.
 
     Parameters
     ----------

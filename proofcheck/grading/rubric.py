@@ -13,7 +13,7 @@ the targets it concerns, and only when it is checked (``--steps`` leaves the
 others out of the total).
 
 **What a step earns.** Its points when every row of it holds, or fails only as
-a consequence of the root cause in another step (:func:`proofcheck.report.consequences`:
+a consequence of the root cause in another step (:func:`proofcheck.diagnosis.report.consequences`:
 the student made one mistake, not five; decided, as the report's diagnosis is, from
 the functions that ran on the row's failing example, those the submission's own
 ``gradients`` called included); nothing when one of its rows is the

@@ -203,7 +203,7 @@ def compare_within(actual: Float64Array, low: Float64Array, high: Float64Array,
     ``[low, high]`` (0 inside it) instead of to ``expected``.
 
     The range of values a correct computation may take
-    (:mod:`proofcheck.forward_precision`); the bound is :func:`compare`'s, with the
+    (:mod:`proofcheck.numerics.forward_precision`); the bound is :func:`compare`'s, with the
     magnitude of ``actual`` and ``expected``. An unbounded side (``-inf`` or ``inf``)
     bounds nothing on that side; the other is still judged.
     """
@@ -269,7 +269,7 @@ TRUSTED_ONE_SIDED = 1000 * TOLERANCES["one-sided differences"].rtol
 def within_one_sided(value: float, low: float, high: float, error: float,
                      scale: float) -> bool:
     """Whether ``value`` lies in ``[low, high]``, the one-sided derivatives of a forward map
-    (:func:`proofcheck.finite_differences.one_sided_derivatives`), up to their ``error``
+    (:func:`proofcheck.oracle.finite_differences.one_sided_derivatives`), up to their ``error``
     estimate and the ``"one-sided differences"`` tolerance at ``scale`` (the size of the
     terms the product sums)."""
     tol = TOLERANCES["one-sided differences"]

@@ -38,7 +38,7 @@ def load_implementation(spec: str, *, option: str = "--impl") -> Any:
     The current directory is searched first, then the installed environment.
     ``MODULE`` may also be the path of a ``.py`` file, which is imported as
     ``python path/to/file.py`` would run it: its own folder first on the
-    import path (see :mod:`proofcheck._loading`). A class is instantiated
+    import path (see :mod:`proofcheck.engine._loading`). A class is instantiated
     without arguments.
 
     Raises

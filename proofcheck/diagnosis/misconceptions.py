@@ -47,7 +47,7 @@ When two outputs are the same
 -----------------------------
 Two arrays are the same when they have the same shape, the same non-finite
 entries, and their finite entries agree within the ``"gradient"`` kind of
-:data:`proofcheck.tolerances.TOLERANCES` (relative ``1e-9`` of the largest
+:data:`proofcheck.numerics.tolerances.TOLERANCES` (relative ``1e-9`` of the largest
 entry): as close as a correct implementation must come to the oracle, while
 two different classic mistakes differ by an order of one. A result of
 several arrays (``gradients``, ``parameter_products``) is the same when
@@ -128,7 +128,7 @@ import numpy as np
 from proofcheck._types import Float64Array
 from proofcheck.backprop import MatrixBackprop
 from proofcheck.catalog import CATALOG, LAYER_CATALOG, MISTAKES, LayerMistake, Mistake
-from proofcheck.error_model import lemma_scale
+from proofcheck.diagnosis.report import Counterexample, Row, is_affine
 from proofcheck.errors import one_line
 from proofcheck.layers import (
     ActivationMap,
@@ -140,9 +140,9 @@ from proofcheck.layers import (
     Residual,
     Softmax,
 )
+from proofcheck.numerics.error_model import lemma_scale
+from proofcheck.numerics.tolerances import compare
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
-from proofcheck.report import Counterexample, Row, is_affine
-from proofcheck.tolerances import compare
 
 __all__ = ["Match", "name_misconception"]
 
@@ -180,7 +180,7 @@ def name_misconception(impl: object, row: Row) -> list[Match]:
         (an object with protocol functions), or, for a layer type's row, the
         layer type (a :class:`~proofcheck.layers.LayerMap` or
         :class:`~proofcheck.layers.ActivationMap` subclass).
-    row : proofcheck.report.Row
+    row : proofcheck.diagnosis.report.Row
         A row of that check's report, normally a failing one.
 
     Returns
