@@ -42,7 +42,7 @@ def _freeze_literals() -> None:
 
     The one use of a private Hypothesis function in the suite
     (``hypothesis.internal.conjecture.providers._get_local_constants``, read through
-    ``HypothesisProvider``); ``tests/test_profiles.py`` fails loudly if it changes.
+    ``HypothesisProvider``); ``tests/engine/test_profiles.py`` fails loudly if it changes.
     """
     import proofcheck
 

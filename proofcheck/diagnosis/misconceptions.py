@@ -112,8 +112,8 @@ added to the message.
 
 Which shrunk counterexamples coincide follows the ``ci`` stream, so the
 test-suite asserts on every run only that each entry is named, and the
-reference never (``tests/test_mutants.py``, ``tests/test_layers.py``);
-``pytest -m batch tests/test_catalog.py`` measures the list again.
+reference never (``tests/test_mutants.py``, ``tests/layers/test_layers.py``);
+``pytest -m batch tests/catalog/test_catalog.py`` measures the list again.
 """
 
 from __future__ import annotations

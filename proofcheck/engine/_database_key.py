@@ -6,7 +6,7 @@ through the same function (the runner's ``body``), so each row must name its
 own key, or the rows would replay each other's failures. Hypothesis has no
 public way to give a ``@given`` test a key; it reads the attribute below when
 the test runs (its own ``find`` sets it the same way).
-``tests/test_database_key.py`` runs a failing test under a key and fails
+``tests/engine/test_database_key.py`` runs a failing test under a key and fails
 loudly if a Hypothesis release stops storing the example under it.
 """
 

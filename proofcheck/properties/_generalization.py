@@ -73,7 +73,7 @@ MAX_DEPTH, MAX_WIDTH, MAX_BATCH = 3, 8, 6
 #: the error model judges these rows there (error_model.probed_rounding, the second look
 #: of the lemma rows). Whether a network is scaled is one choice that shrinks to "no", so a
 #: layer mistake's counterexample still shrinks to its smallest depth
-#: (tests/test_layers.py asserts it for every layer mutant).
+#: (tests/layers/test_layers.py asserts it for every layer mutant).
 ORDERS = 3
 #: Lemma points keep their batch at most this in the small examples (networks: 2).
 SMALL_LEMMA_BATCH = 3

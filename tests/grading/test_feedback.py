@@ -1,7 +1,7 @@
 """Feedback a student can read (proofcheck/grading/feedback.py): the verdict per step with links to
 the proof, the diagnosis, the counterexample as small matrices, the misconception when one
 is named, what the code printed; Markdown and HTML. Results are built here from report
-rows (tests/test_grade_course.py writes feedback for real submissions)."""
+rows (tests/grading/test_grade_course.py writes feedback for real submissions)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from proofcheck import GradeResult
 from proofcheck.diagnosis.report import Counterexample, diagnose
 from proofcheck.grading.feedback import feedback_html, feedback_markdown
 from proofcheck.grading.gradebook import score
-from tests.test_gradebook import EVERYTHING, _rows
+from tests.grading.test_gradebook import EVERYTHING, _rows
 
 NETWORK = {"depth": 2, "widths": [1, 2, 2], "activations": ["tanh", "identity"],
            "cost": "squared_error", "batch_size": 1, "layers": [], "params": [],

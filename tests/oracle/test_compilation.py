@@ -13,7 +13,7 @@ import pytest
 
 from proofcheck.oracle import compilation as _xla
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from proofcheck.layers import ACTIVATION_MAPS, LAYER_TYPES
 from proofcheck.properties import PROPERTIES
 from tests.single_example import run_check
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_registered_type_has_a_lemma_row() -> None:

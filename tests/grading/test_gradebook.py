@@ -1,7 +1,7 @@
 """Partial credit by the proof's structure (proofcheck/grading/gradebook.py): the points a result
 earns under a rubric, the gradebook and Gradescope's JSON. The results are built from
-report rows here: no check runs (tests/test_grade_course.py grades real submissions);
-the rubric file itself is tests/test_rubric.py's."""
+report rows here: no check runs (tests/grading/test_grade_course.py grades real submissions);
+the rubric file itself is tests/grading/test_rubric.py's."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ from proofcheck.network import Network
 from proofcheck.oracle import _layers as layer_oracle
 from proofcheck.oracle import network as oracle
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 JAX_CATALOG = [e for e in FRAMEWORK_CATALOG if e.framework == "jax"]
 
 

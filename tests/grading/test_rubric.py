@@ -1,6 +1,6 @@
 """The rubric (proofcheck/grading/rubric.py): the default, a course's TOML file read in the proof's
 order, and every bad file refused with an error naming it. What a rubric's points earn
-is tests/test_gradebook.py's."""
+is tests/grading/test_gradebook.py's."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from proofcheck import InputError
 from proofcheck.grading.rubric import DEFAULT_RUBRIC, DEFAULT_RUBRIC_TOML, load_rubric, parse_rubric
-from tests.test_gradebook import FULL
+from tests.grading.test_gradebook import FULL
 
 # --- the rubric ------------------------------------------------------------------------
 

@@ -3,8 +3,8 @@ links into the docs, the API page's example and the measured figure of shared na
 
 That every entry is named on its own counterexample, from a real ``verify`` run on
 its root cause's step, is asserted where those runs already are: tests/test_mutants.py
-(the implementations' mistakes) and tests/test_layers.py (the layer types'). The
-matcher on rows built by hand is tests/test_misconceptions.py's.
+(the implementations' mistakes) and tests/layers/test_layers.py (the layer types'). The
+matcher on rows built by hand is tests/diagnosis/test_misconceptions.py's.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ from proofcheck.diagnosis.misconceptions import name_misconception
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
 from proofcheck.steps import STEP_IDS, get_step
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Measured: the entries on whose own counterexample (verify on the root cause's step,
 #: profile ci) other entries match too, and which; every other entry is named alone.
 #: The figure in the matcher's docstring and on docs/api/catalog.md is its length.
 #: test_the_figure_is_measured_again re-measures it (``pytest -m batch``); the default
-#: suite asserts only that each entry is named (tests/test_mutants.py, test_layers.py),
+#: suite asserts only that each entry is named (tests/test_mutants.py, tests/layers/test_layers.py),
 #: since which shrunk examples coincide follows the ci stream.
 SHARED: dict[str, tuple[str, ...]] = {
     # One mistake written two ways: in a loop, and in output_delta.
