@@ -97,9 +97,10 @@ from typing import Any
 
 import pytest
 
-from proofcheck.diagnosis.report import MEANING, Counterexample, Report, Row, counterexample_lines
+from proofcheck.diagnosis.report import Counterexample, Report, Row, counterexample_lines
 from proofcheck.engine import _verify
 from proofcheck.errors import ProofcheckError
+from proofcheck.steps import get_step
 
 __all__ = ["DECLARATIONS", "ProofcheckItem", "Target", "item_name"]
 
@@ -267,8 +268,9 @@ def render_failure(row: Row, target: Target, rerun: str) -> str:
     """What a failing item shows: the step and its statement, the counterexample, a rerun."""
     head = f"{row.label} fails for {target.subject}"
     lines = [head, f"  statement: {row.statement}"]
-    if row.step in MEANING and row.status == "fails":
-        lines.append(f"  meaning: {MEANING[row.step]}")
+    meaning = get_step(row.step).meaning
+    if meaning and row.status == "fails":
+        lines.append(f"  meaning: {meaning}")
     if row.message:
         lines.append(f"  {row.message}")
     if row.counterexample is not None:

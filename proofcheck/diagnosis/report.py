@@ -141,34 +141,16 @@ from typing import Any
 import numpy as np
 
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
-from proofcheck.steps import STEP_IDS, get_step
+from proofcheck.steps import STEP_IDS, STEPS, get_step
 
 __all__ = ["SCHEMA", "Counterexample", "Diagnosis", "Report", "Row"]
 
 #: The schema identifier written into every JSON report.
 SCHEMA = "proofcheck-report/4"
 
-#: What a failure of each step means, in the proof's terms.
-MEANING: dict[str, str] = {
-    "L1": "the vec-Kronecker identity does not hold as computed",
-    "L2": "a Jacobian read off a differential disagrees with the oracle",
-    "L3": "the chain rule does not hold for the oracle's Jacobians",
-    "L4": "a hand-derived activation derivative f' is wrong",
-    "L5": "the Jacobians of the affine potential are wrong",
-    "L6": "a hand-derived output gradient of a cost is wrong",
-    "L7": "the Jacobian of the layer map z^l -> z^{l+1} is wrong",
-    "T1.base": "the base case is wrong: the output delta is not diag(f^k'(z^k)) grad_a c",
-    "T1.step": "the induction step is wrong: delta^l is not "
-               "diag(f^l'(z^l)) (W^{l+1})^T delta^{l+1}",
-    "T1.W": "the weight gradient is wrong: dc/dW^l is not delta^l (a^{l-1})^T",
-    "T1.b": "the bias gradient is wrong: dc/db^l is not delta^l",
-    "T1.grad": "the full gradient is wrong",
-    "T1.tail": "the gradients of layers 2..k differ from those of the tail network",
-    "T2": "the data-matrix form is wrong (a sum or a mean over the N examples)",
-    "G.base": "an activation's Jacobian-transpose product J^f(z^k)^T g is wrong",
-    "G.step": "a layer's input product J^phi_a^T delta or an activation's product is wrong",
-    "G.param": "a layer's parameter product J^phi_theta^T delta is wrong",
-}
+#: What a failure of each step means, in the proof's terms (each step's
+#: :attr:`~proofcheck.steps.Step.meaning`, by ID).
+MEANING: dict[str, str] = {step.id: step.meaning for step in STEPS if step.meaning}
 
 
 @dataclass
@@ -366,10 +348,10 @@ def _isolated_diagnosis(root: Row, failing: list[Row], layer_target: bool) -> Di
         # N = 1: T2 isolated checked the theorem itself, not the data-matrix form.
         text = (f"{root.step} fails in isolation on a network with one example (N = 1), "
                 "where the data-matrix form is the theorem itself: a failure of "
-                f"{step}: {MEANING.get(step, 'this step is wrong')}.")
+                f"{step}: {get_step(step).meaning or 'this step is wrong'}.")
     else:
         text = (f"{root.step} fails in isolation: "
-                f"{MEANING.get(root.step, 'this step is wrong')}.")
+                f"{get_step(root.step).meaning or 'this step is wrong'}.")
     if c is not None and c.function:
         text += f" The function at fault is {c.function}" + (
             f": {c.result}." if c.result else
@@ -414,7 +396,7 @@ def _end_to_end_diagnosis(first: Row, failing: list[Row]) -> Diagnosis:
     else:
         cause = f"a composition error in {where}"
     text = (f"{first.step} fails end-to-end while every isolated step holds: {cause} "
-            f"({MEANING.get(first.step, 'this step is wrong')}).")
+            f"({get_step(first.step).meaning or 'this step is wrong'}).")
     if c is not None and c.layer is not None:
         text += f" The largest error is in layer {c.layer}."
     if others:
@@ -475,7 +457,7 @@ def _consequences(root: Row, others: list[Row], layer_target: bool) -> str:
         return ""
     c = root.counterexample
     follows = _follows(root, others, layer_target)
-    if root.step.startswith("G."):
+    if get_step(root.step).kind == "generalization":
         owners = _owners(root)
         named = " or ".join(sorted(owners)) or "that layer type"
         code = c.function if c is not None and c.function else f"{named}'s products"
@@ -491,7 +473,7 @@ def _consequences(root: Row, others: list[Row], layer_target: bool) -> str:
     text = ""
     # A row that runs the function only through the implementation's own gradients
     # (recorded while it ran) is said to, apart from those that call it themselves.
-    inner = ([] if root.step.startswith("G.") else
+    inner = ([] if get_step(root.step).kind == "generalization" else
              [r for r in follows if not _root_functions(root) & set(r.needs)])
     for group, reason in (([r for r in follows if all(r is not i for i in inner)], because),
                           (inner, ("its gradients calls {0}", "their gradients call {0}"))):
@@ -512,9 +494,9 @@ def _consequences(root: Row, others: list[Row], layer_target: bool) -> str:
 
 def _follows(root: Row, others: list[Row], layer_target: bool) -> list[Row]:
     """The rows of ``others`` that run the root cause's code (see :func:`diagnose`)."""
-    if root.step.startswith("G."):
+    if get_step(root.step).kind == "generalization":
         owners = _owners(root)
-        return [r for r in others if r.step.startswith("G.") and r.layer is None
+        return [r for r in others if get_step(r.step).kind == "generalization" and r.layer is None
                 and (layer_target or _contains(r, owners))]
     functions = _root_functions(root)
     return [r for r in others if functions & _ran(r)]

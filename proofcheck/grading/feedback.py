@@ -165,7 +165,7 @@ def _counterexample_text(c: Counterexample) -> str:
 
 def _rerun(result: GradeResult, row: Row) -> str:
     profile = (result.report or {}).get("profile") or "ci"
-    option = "--layer" if row.step.startswith("G.") else "--impl"
+    option = "--layer" if get_step(row.step).kind == "generalization" else "--impl"
     return f"proofcheck verify {option} {result.target} --steps {row.step} --profile {profile}"
 
 

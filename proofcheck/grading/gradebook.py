@@ -253,7 +253,7 @@ def _share(share: float) -> str:
 
 def _kind(rows: list[Row], unfinished: set[str], rubric: Rubric) -> str:
     steps = {r.step for r in rows} | unfinished
-    if any(s.startswith("G.") for s in steps):
+    if any(get_step(s).kind == "generalization" for s in steps):
         return "layer"
     if steps or rubric.steps_for("implementation"):
         return "implementation"

@@ -146,7 +146,7 @@ class Rubric(NamedTuple):
 
 
 def _kind(step: str) -> str:
-    return "layer" if step.startswith("G.") else "implementation"
+    return "layer" if get_step(step).kind == "generalization" else "implementation"
 
 
 def parse_rubric(text: str, source: str = "the rubric") -> Rubric:

@@ -36,7 +36,7 @@ def test_reference_holds_on_the_theorem(profile: str, step: str) -> None:
         report.render()
 
 
-GENERALIZED_STEPS = [s.id for s in STEPS if s.id.startswith("G.")]
+GENERALIZED_STEPS = [s.id for s in STEPS if s.kind == "generalization"]
 
 
 @pytest.mark.mutation
