@@ -18,7 +18,7 @@ types, the strategies and the framework wrappers import it, not the other way.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proofcheck import _deprecated
 from proofcheck.activations import ACTIVATIONS
@@ -48,9 +48,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Names this package handed on from above it until 0.2 (deprecated, removed in 0.3)."""
-    return _deprecated.moved_name(__name__, name)
+# Hidden from the type checker, which would otherwise accept any name of the package.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        """Names this package handed on from above it until 0.2 (deprecated, removed in 0.3)."""
+        return _deprecated.moved_name(__name__, name)
 
 #: Every registered layer map type, in registration order.
 LAYER_TYPES: list[type[LayerMap]] = []

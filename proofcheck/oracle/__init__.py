@@ -13,11 +13,13 @@ the module that :mod:`.network` is now; its names still read from here, with a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proofcheck import _deprecated
 
+# Hidden from the type checker, which would otherwise accept any name of the package.
+if not TYPE_CHECKING:
 
-def __getattr__(name: str) -> Any:
-    """The names of the 0.1 module ``proofcheck.oracle`` (deprecated, removed in 0.3)."""
-    return _deprecated.moved_name(__name__, name)
+    def __getattr__(name: str) -> Any:
+        """The names of the 0.1 module ``proofcheck.oracle`` (deprecated, removed in 0.3)."""
+        return _deprecated.moved_name(__name__, name)
