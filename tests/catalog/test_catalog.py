@@ -1,4 +1,4 @@
-"""The catalog of classic mistakes (proofcheck/catalog.py): the entries themselves, their
+"""The catalog of classic mistakes (proofcheck/catalog/__init__.py): the entries themselves, their
 links into the docs, the API page's example and the measured figure of shared names.
 
 That every entry is named on its own counterexample, from a real ``verify`` run on
