@@ -551,7 +551,7 @@ def register(prop: Property) -> Property:
         raise ValueError(f"property {prop.name} has mode {prop.mode!r}; expected one of {MODES}")
     if isinstance(prop.tolerance, str) and prop.tolerance not in TOLERANCES:
         raise ValueError(f"property {prop.name} declares the tolerance kind {prop.tolerance!r}; "
-                         f"expected a key of proofcheck.numerics.tolerances.TOLERANCES: "
+                         f"expected a key of proofcheck.tolerances.TOLERANCES: "
                          f"{', '.join(TOLERANCES)}, or a Tolerance")
     if any(p.key == prop.key for p in PROPERTIES):
         raise ValueError(f"a property for {prop.key} is already registered")
