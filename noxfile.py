@@ -71,7 +71,8 @@ def mutants(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def frameworks(session: nox.Session) -> None:
     """Layer types from JAX and PyTorch code (from_jax, from_torch), with the torch extra:
-    tests/frameworks/test_custom_rules.py, its batch tests (the examples' whole verify runs) included."""
+    tests/frameworks/test_custom_rules.py, its batch tests (the examples' whole verify runs)
+    included."""
     session.install(".[test,torch]")
     session.run("python", "-m", "pytest", "-m", "batch or not batch", "-p", "no:cacheprovider",
                 "tests/frameworks/test_custom_rules.py", *session.posargs)
