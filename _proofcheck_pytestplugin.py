@@ -48,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
                    "of proofcheck's plugin")
     config.pluginmanager.register(_Results(), "proofcheck-results")
     if config.getoption("proofcheck_fast") or config.getini("proofcheck_fast"):
-        from proofcheck.compilation import start_own_process
+        from proofcheck.oracle.compilation import start_own_process
 
         start_own_process()  # quick compiles only if JAX is not imported yet
 

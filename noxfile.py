@@ -71,10 +71,11 @@ def mutants(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def frameworks(session: nox.Session) -> None:
     """Layer types from JAX and PyTorch code (from_jax, from_torch), with the torch extra:
-    tests/test_frameworks.py, its batch tests (the examples' whole verify runs) included."""
+    tests/frameworks/test_custom_rules.py, its batch tests (the examples' whole verify runs)
+    included."""
     session.install(".[test,torch]")
     session.run("python", "-m", "pytest", "-m", "batch or not batch", "-p", "no:cacheprovider",
-                "tests/test_frameworks.py", *session.posargs)
+                "tests/frameworks/test_custom_rules.py", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -83,4 +84,4 @@ def batch(session: nox.Session) -> None:
     --profile ci served wholly from the compilation cache."""
     session.install(".[test,dask]")
     session.run("python", "-m", "pytest", "-m", "batch", "-p", "no:cacheprovider",
-                "tests/test_batch.py", "tests/test_compilation.py", *session.posargs)
+                "tests/test_batch.py", "tests/oracle/test_compilation.py", *session.posargs)

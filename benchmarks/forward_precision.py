@@ -7,7 +7,7 @@ Usage::
 For each formula of the forward-formula zoo (``tests/formula_zoo.py``) and the
 package's own, the largest error over potentials spread log-uniformly over
 ``1e-20 .. 700`` in both signs, in units of ``u max(|a|, 1)`` (the allowance's
-unit, :mod:`proofcheck.forward_precision`) and of ``u |a|`` (relative). The exact
+unit, :mod:`proofcheck.numerics.forward_precision`) and of ``u |a|`` (relative). The exact
 value is the same function in numpy's extended precision (``np.longdouble``,
 64-bit significand on x86). Prints a Markdown table; ``FORWARD_ACCURACY`` must
 stay above the first column and below the 9 ``u`` by which a clip at ``1e-15``
@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from proofcheck.activations import ACTIVATIONS
-from proofcheck.forward_precision import FORWARD_ACCURACY
+from proofcheck.numerics.forward_precision import FORWARD_ACCURACY
 from tests.formula_zoo import _TANH_F, _TEXTBOOK_F
 
 U = float(np.finfo(np.float64).eps / 2)

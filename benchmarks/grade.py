@@ -79,7 +79,7 @@ def grade_on(executor_name: str, targets: list[str], args: argparse.Namespace
              ) -> tuple[float, list[Any]]:
     """Grade ``targets`` on one executor; the wall time and the results."""
     import proofcheck
-    from proofcheck.rubric import load_rubric
+    from proofcheck.grading.rubric import load_rubric
 
     rubric = load_rubric(COURSE / "rubric.toml")
     options: dict[str, Any] = {"profile": "ci", "steps": args.steps, "timeout": args.timeout,
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the --json of an earlier run: its points must be these")
     args = parser.parse_args(argv)
 
-    from proofcheck.compilation import start_own_process
+    from proofcheck.oracle.compilation import start_own_process
 
     start_own_process()
     if args.containment:

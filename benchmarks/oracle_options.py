@@ -1,7 +1,7 @@
 """Three ways to run the oracle on the stream of networks a check draws.
 
 ``bucket``
-    what :func:`proofcheck.oracle.network_gradients` does: pad every array
+    what :func:`proofcheck.oracle.network.network_gradients` does: pad every array
     to a bucket shape (the depth too) and trace one function per bucket.
 ``shape``
     the same traced function, called on the unpadded arrays (every layer
@@ -43,8 +43,8 @@ def draw_stream(count: int) -> list[Network]:
 
 
 def _unpadded(net: Network) -> dict[str, Any]:
-    from proofcheck import oracle
     from proofcheck.costs import COSTS
+    from proofcheck.oracle import network as oracle
 
     tables = oracle._tables()
     widths = [net.weights[0].shape[1]] + [W.shape[0] for W in net.weights]
@@ -62,7 +62,7 @@ def run_option(option: str, count: int) -> dict[str, Any]:
     """Run ``option`` on the stream; seconds in total, first call and the rest; the gradients."""
     import jax
 
-    from proofcheck import oracle
+    from proofcheck.oracle import network as oracle
 
     nets = draw_stream(count)
     fn = oracle._network_function(oracle._tables())

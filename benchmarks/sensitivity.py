@@ -518,9 +518,10 @@ def allowance(net: Network, quantity: str, layer: int, index: tuple[int, ...],
               reference: float) -> float:
     """How well the forward allowance determines the perturbed gradient entry: the
     relative half-width of its range over forward passes whose activations are within
-    ``c u max(|a|, 1)`` of the exact ones (:mod:`proofcheck.forward_precision`), which the
+    ``c u max(|a|, 1)`` of the exact ones (:mod:`proofcheck.numerics.forward_precision`), which the
     rows that call ``gradients`` accept. ``inf`` where the range is unbounded."""
-    from proofcheck import forward_precision, oracle
+    from proofcheck.numerics import forward_precision
+    from proofcheck.oracle import network as oracle
 
     ranges = forward_precision.network_ranges(net, oracle.network_gradients(net))
     box = (ranges.dWs if quantity.startswith("dC/dW") else ranges.dbs)[layer - 1]
@@ -540,7 +541,7 @@ def _property(row: Row) -> Any:
 def run_row(row: Row, regime: Regime, eps: float, examples: int, *,
             shrink: bool = False) -> dict[str, Any]:
     """Run one row at one ``eps`` on networks of one regime; whether it failed, and more."""
-    from proofcheck._runner import run_property
+    from proofcheck.engine._run_row import run_property
     from proofcheck.errors import ImplementationError
     from proofcheck.properties import Context, Subject
 
@@ -789,7 +790,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"rows: {[r.key for r in ROWS]}\n")
         return 2
     examples = args.examples or (15 if args.quick else 50)
-    from proofcheck.compilation import start_own_process
+    from proofcheck.oracle.compilation import start_own_process
 
     start_own_process()  # this process is ours, and JAX is not imported yet
 

@@ -6,7 +6,7 @@ Check it from the repository's top folder::
     proofcheck verify --layer examples.jax_custom_vjp:WrongLayer --profile ci
 
 ``gated_unit`` is ordinary JAX code with its own rule, as it would be written
-for training; :func:`proofcheck.layers.from_jax` describes its arguments and
+for training; :func:`proofcheck.frameworks.from_jax` describes its arguments and
 makes it a layer type. proofcheck then checks the rule's products (the input
 product in a G.step lemma row, the parameter products in a G.param lemma row)
 against JAX's autodiff of the undecorated primal ``gated_unit.fun``, and runs
@@ -21,7 +21,7 @@ from typing import Any
 
 import jax
 
-from proofcheck.layers import from_jax
+from proofcheck.frameworks import from_jax
 
 #: The arguments of the gated unit, for ``from_jax``: ``a : (N, n_in)`` is the input.
 PARAMETERS = {"W": ("n_in", "n_out"), "V": ("n_in", "n_out"), "b": ("n_out",),

@@ -8,7 +8,7 @@ repository's top folder::
     proofcheck verify --layer examples.torch_function:ModuleLayer --profile ci
 
 ``GatedUnitFunction`` is the code a PyTorch user writes for training;
-:func:`proofcheck.layers.from_torch` describes its arguments and makes it a
+:func:`proofcheck.frameworks.from_torch` describes its arguments and makes it a
 layer type. proofcheck checks what its ``backward`` returns (the input product
 in a G.step lemma row, the parameter products in a G.param lemma row) against
 torch's autograd of its ``forward`` run outside ``apply``, so that the custom
@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from proofcheck.layers import from_torch
+from proofcheck.frameworks import from_torch
 
 #: The arguments of the gated unit, for ``from_torch``: ``a : (N, n_in)`` is the input.
 PARAMETERS = {"W": ("n_in", "n_out"), "V": ("n_in", "n_out"), "b": ("n_out",),

@@ -13,17 +13,23 @@ JAX; :func:`verify` does, when it runs.
 
 from __future__ import annotations
 
-from proofcheck._grade import GradeResult, grade, grade_target
-from proofcheck._verify import assert_verified, load_implementation, verify
+import sys
+
+from proofcheck import _deprecated
 from proofcheck.activations import ACTIVATIONS, Activation
 from proofcheck.backprop import MatrixBackprop
 from proofcheck.costs import COSTS, Cost
+from proofcheck.diagnosis.report import Report
+from proofcheck.engine._verify import assert_verified, load_implementation, verify
 from proofcheck.errors import ImplementationError, InputError, OracleError, ProofcheckError
+from proofcheck.grading._grade import GradeResult, grade, grade_target
 from proofcheck.protocol import BackpropImplementation
-from proofcheck.report import Report
 from proofcheck.steps import STEP_IDS, STEPS, Step
 
 __version__ = "0.1.0"
+
+# The 0.1 paths of modules that moved (deprecated, removed in 0.3).
+_deprecated.install(sys.modules[__name__])
 
 __all__ = [
     "ACTIVATIONS",

@@ -15,7 +15,7 @@ own ``f'`` uses the **left derivative** there: ``relu'(0) = 0`` and
 left branch too. Every value between the left and the right derivative (the
 ``subdifferential``) is a correct choice; which ones an implementation may use,
 and how potentials near a kink are treated, is stated in
-:mod:`proofcheck.error_model`.
+:mod:`proofcheck.numerics.error_model`.
 
 Numerical stability
 -------------------
@@ -67,12 +67,12 @@ class Activation:
         ``f'`` takes the left derivative there.
     subdifferential : (float, float) or None
         The left and the right derivative at the kink: every value between them
-        is a correct ``f'(kink)`` (see :mod:`proofcheck.error_model` for the
+        is a correct ``f'(kink)`` (see :mod:`proofcheck.numerics.error_model` for the
         conventions an implementation may use).
     range : (float, float)
         The closed interval ``f`` maps into (``[0, 1]`` for the sigmoid); a
         forward formula's value is correct only inside it (see
-        :mod:`proofcheck.forward_precision`).
+        :mod:`proofcheck.numerics.forward_precision`).
     """
 
     name: str

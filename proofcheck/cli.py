@@ -18,8 +18,8 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from proofcheck.compilation import start_own_process
-from proofcheck.profiles import DEFAULT_PROFILE, ENVIRONMENT_VARIABLE, PROFILES
+from proofcheck.engine.profiles import DEFAULT_PROFILE, ENVIRONMENT_VARIABLE, PROFILES
+from proofcheck.oracle.compilation import start_own_process
 
 __all__ = ["main"]
 
@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
                         "(.hypothesis/examples)")
     v.add_argument("--no-cache", action="store_true",
                    help="do not keep compiled oracle programs on disk (also: "
-                        "PROOFCHECK_CACHE=0; see proofcheck.compilation)")
+                        "PROOFCHECK_CACHE=0; see proofcheck.oracle.compilation)")
     v.add_argument("--no-arrays", action="store_true",
                    help="leave the arrays out of the counterexamples printed")
     v.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -101,7 +101,7 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
                    help="targets checked at a time (default: the cores available)")
     g.add_argument("--rubric", metavar="FILE",
                    help="points per step, a TOML file (default: the default rubric, 20 points "
-                        "for an implementation: see proofcheck.rubric)")
+                        "for an implementation: see proofcheck.grading.rubric)")
     g.add_argument("--docs-url", metavar="URL", default="",
                    help="where the course serves proofcheck's docs: the feedback links each "
                         "step to its section there (default: links relative to the docs)")
@@ -137,7 +137,7 @@ def _progress(stream: TextIO):  # type: ignore[no-untyped-def]
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from proofcheck._verify import load_implementation, verify
+    from proofcheck.engine._verify import load_implementation, verify
     from proofcheck.errors import ProofcheckError
 
     try:
@@ -167,7 +167,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _grade_progress(stream: TextIO):  # type: ignore[no-untyped-def]
     def report(done: int, total: int, results: list[Any], left: float | None) -> None:
         # One line per finished check (an identical group's students share one).
-        from proofcheck.gradebook import student_id, verdict_line
+        from proofcheck.grading.gradebook import student_id, verdict_line
 
         first = results[0]
         who = ", ".join(student_id(r) for r in results)
@@ -186,11 +186,11 @@ def _duration(seconds: float) -> str:
 def _grade(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from proofcheck._grade import grade, gradebook_in, render_summary
-    from proofcheck._submissions import collect_submissions
-    from proofcheck._verify import available_cores
+    from proofcheck.engine._verify import available_cores
     from proofcheck.errors import ProofcheckError
-    from proofcheck.rubric import DEFAULT_RUBRIC, load_rubric
+    from proofcheck.grading._grade import grade, gradebook_in, render_summary
+    from proofcheck.grading._submissions import collect_submissions
+    from proofcheck.grading.rubric import DEFAULT_RUBRIC, load_rubric
 
     try:
         rubric = load_rubric(args.rubric) if args.rubric else None
@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     args = _parser().parse_args(argv)
     if args.command in ("verify", "grade"):
-        start_own_process(cache=not args.no_cache)  # ours: see proofcheck.compilation
+        start_own_process(cache=not args.no_cache)  # ours: see proofcheck.oracle.compilation
     if args.command == "verify":
         return _verify(args)
     if args.command == "grade":

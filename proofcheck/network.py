@@ -32,17 +32,16 @@ and the oracle differentiates the very same functions with ``jax.numpy``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
-
-if TYPE_CHECKING:  # the layer maps' types; proofcheck.layers imports this module
-    from proofcheck.layers import Affine, Elementwise
-    from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
+from proofcheck.layers import Affine, Elementwise
+from proofcheck.layers._affine import potential
+from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
 
 __all__ = ["Network", "affine_forward", "compose", "forward", "forward_numpy", "layer_forward",
            "mean_cost", "potential"]
@@ -168,10 +167,7 @@ class Network(NamedTuple):
 
 
 def _paper_types() -> tuple[type[Affine], type[Elementwise]]:
-    """The affine layer and the elementwise activation map (the layer package imports this
-    module, so they are looked up when first needed)."""
-    from proofcheck.layers import Affine, Elementwise
-
+    """The affine layer and the elementwise activation map: the paper's layer types."""
     return Affine, Elementwise
 
 
@@ -209,23 +205,6 @@ def layer_forward(
     potentials = [lambda A, layer=layer, theta=theta: layer.forward(A, theta, xp)
                   for layer, theta in zip(layers, params, strict=True)]
     return compose(potentials, activation_maps, X)
-
-
-def potential(W: Array, A_prev: Array, b: Array, xp: Namespace) -> Array:
-    """The affine potential ``Z = W A + b 1_N^T``.
-
-    Parameters
-    ----------
-    W : (n_l, n_{l-1})
-    A_prev : (n_{l-1}, N)
-    b : (n_l,)
-    xp : the array namespace (numpy or jax.numpy)
-
-    Returns
-    -------
-    Z : (n_l, N)
-    """
-    return W @ A_prev + b[:, None]
 
 
 def compose(potentials: Iterable[Callable[[Array], Array]],

@@ -72,10 +72,10 @@ gradient's alone, since ``T1.b`` is also the start of ``T1.base``).
 
 JAX's settings are left as found unless ``--proofcheck-fast`` is given: it
 sets JAX up as proofcheck's own commands do
-(:func:`proofcheck.compilation.start_own_process`), which makes a first run
+(:func:`proofcheck.oracle.compilation.start_own_process`), which makes a first run
 several times quicker, but for every JAX program of the run; use it where
 nothing else in the run uses JAX (a grader's run), or call
-:func:`proofcheck.compilation.enable_cache` in ``conftest.py`` for the cache
+:func:`proofcheck.oracle.compilation.enable_cache` in ``conftest.py`` for the cache
 alone. The plugin is loaded in every pytest run of an environment that has
 proofcheck, so the module pytest loads (``_proofcheck_pytestplugin``) imports
 nothing but pytest; this module, and proofcheck with it, is imported only by
@@ -97,9 +97,10 @@ from typing import Any
 
 import pytest
 
-from proofcheck import _verify
+from proofcheck.diagnosis.report import Counterexample, Report, Row, counterexample_lines
+from proofcheck.engine import _verify
 from proofcheck.errors import ProofcheckError
-from proofcheck.report import MEANING, Counterexample, Report, Row, counterexample_lines
+from proofcheck.steps import get_step
 
 __all__ = ["DECLARATIONS", "ProofcheckItem", "Target", "item_name"]
 
@@ -267,8 +268,9 @@ def render_failure(row: Row, target: Target, rerun: str) -> str:
     """What a failing item shows: the step and its statement, the counterexample, a rerun."""
     head = f"{row.label} fails for {target.subject}"
     lines = [head, f"  statement: {row.statement}"]
-    if row.step in MEANING and row.status == "fails":
-        lines.append(f"  meaning: {MEANING[row.step]}")
+    meaning = get_step(row.step).meaning
+    if meaning and row.status == "fails":
+        lines.append(f"  meaning: {meaning}")
     if row.message:
         lines.append(f"  {row.message}")
     if row.counterexample is not None:

@@ -49,7 +49,7 @@ targets in ``[0, 1]``.
 
 How the comparisons stay sound over these magnitudes -- scaled tolerances and
 an estimate of how the forward pass's rounding propagates -- is in
-:mod:`proofcheck.error_model`.
+:mod:`proofcheck.numerics.error_model`.
 
 Networks of any layer types: how :func:`layer_networks` draws
 -------------------------------------------------------------
@@ -84,7 +84,7 @@ the properties discard them.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from hypothesis import assume
@@ -96,10 +96,8 @@ from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.errors import InputError
+from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
 from proofcheck.network import Network, forward
-
-if TYPE_CHECKING:  # at run time, imported where used: proofcheck.layers imports this module
-    from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
 
 __all__ = [
     "activation_names",
@@ -473,9 +471,6 @@ def _layer_plan(layer_types: list[Any], activation_maps: list[Any], focus: Any,
                 focus_from: int, min_depth: int, max_depth: int, max_width: int,
                 max_batch: int, costs: Sequence[str] | None, orders: int) -> _LayerPlan:
     """Check the costs against the activation maps and the focus; derive the plan."""
-    from proofcheck.layers._protocol import (
-        ActivationMap,  # at the call: proofcheck.layers imports this module
-    )
     names = {f.describe(): f for f in activation_maps}
     cost_names = list(COSTS) if costs is None else _listed(
         "costs", costs, f"a sequence of names of costs of {list(COSTS)}")
@@ -637,10 +632,6 @@ def _check_arguments(layer_types: Sequence[Any], activation_maps: Sequence[Any],
                      max_batch: int, orders: int) -> None:
     """Raise ``InvalidArgument`` naming the first argument of :func:`layer_networks` that
     is out of range."""
-    from proofcheck.layers._protocol import (  # at the call: proofcheck.layers imports this module
-        ActivationMap,
-        LayerMap,
-    )
     for name, value in (("min_depth", min_depth), ("max_depth", max_depth),
                         ("max_width", max_width), ("max_batch", max_batch)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

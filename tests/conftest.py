@@ -26,11 +26,11 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from proofcheck.compilation import start_own_process
-from proofcheck.profiles import PROFILES, profile_from_env
+from proofcheck.engine.profiles import PROFILES, profile_from_env
+from proofcheck.oracle.compilation import start_own_process
 
 # The suite's processes are ours, and JAX is not imported yet: quick XLA compiles
-# and the persistent compilation cache (see proofcheck.compilation).
+# and the persistent compilation cache (see proofcheck.oracle.compilation).
 start_own_process()
 
 
@@ -42,7 +42,7 @@ def _freeze_literals() -> None:
 
     The one use of a private Hypothesis function in the suite
     (``hypothesis.internal.conjecture.providers._get_local_constants``, read through
-    ``HypothesisProvider``); ``tests/test_profiles.py`` fails loudly if it changes.
+    ``HypothesisProvider``); ``tests/engine/test_profiles.py`` fails loudly if it changes.
     """
     import proofcheck
 

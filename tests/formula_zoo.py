@@ -5,7 +5,7 @@ activations with the most accurate formula (``expm1``, ``logaddexp``, a sigmoid
 by cases). Code written by others often does not: the formulas below are the
 standard alternatives, each accurate to a few ``u`` of ``max(|a|, 1)`` but not
 relative to a small ``a``, and a backward pass built on any of them is a correct
-backpropagation (the rule is :mod:`proofcheck.forward_precision`'s). They are
+backpropagation (the rule is :mod:`proofcheck.numerics.forward_precision`'s). They are
 here so that the soak and the test-suite meet the false alarms such code would
 meet, and each entry must hold on every row it provides.
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proofcheck import ACTIVATIONS, oracle
+from proofcheck import ACTIVATIONS
+from proofcheck.oracle import network as oracle
 
 NAMES = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "elu", "sin"]
 EXTREMES = np.array([-1e308, -1e5, -750.0, -40.0, -1e-300, -0.0, 0.0, 1e-300, 40.0, 750.0,

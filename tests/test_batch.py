@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import proofcheck
-from proofcheck._grade import render_summary
+from proofcheck.grading._grade import render_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = ["T1.b", "T2"]
@@ -54,7 +54,7 @@ def test_grade_a_folder_with_a_process_pool(tmp_path: Path, monkeypatch: pytest.
     folder.mkdir()
     _write_class(folder)
     monkeypatch.chdir(tmp_path)
-    targets = proofcheck._grade.expand_targets(["submissions"])
+    targets = proofcheck.grading._grade.expand_targets(["submissions"])
     results = proofcheck.grade(targets, profile="ci", steps=STEPS, jobs=2, out_dir="out")
     verdicts = {Path(r.target).stem: (r.exit_status, r.root_cause) for r in results}
     assert verdicts == {"alice": (0, None), "bob": (1, "T2"), "carol": (2, None)}

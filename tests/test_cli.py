@@ -66,8 +66,8 @@ USAGE_ERRORS = [
     (["verify", "--impl", "a:b:c"], "is not of the form MODULE:ATTR"),
     (["verify", "--steps", "T9"], r"steps names unknown step IDs ['T9']"),
     (["verify", "--profile", "fast"], "invalid choice: 'fast'"),
-    (["verify", "--impl", "proofcheck.profiles:DEFAULT_PROFILE"],
-     "proofcheck.profiles:DEFAULT_PROFILE is a str, 'dev' with none of the protocol's "
+    (["verify", "--impl", "proofcheck.engine.profiles:DEFAULT_PROFILE"],
+     "proofcheck.engine.profiles:DEFAULT_PROFILE is a str, 'dev' with none of the protocol's "
      "functions output_delta(dfz, grad_a), backward_delta(W_next, delta_next, dfz), "
      "weight_grad(delta, a_prev), bias_grad(delta), "
      "gradients(weights, biases, activations, cost, X, Y)"),

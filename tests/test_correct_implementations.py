@@ -24,10 +24,10 @@ import pytest
 from hypothesis import settings
 
 import proofcheck
-from proofcheck._verify import plan_rows, run_rows
-from proofcheck.report import Report, Row
+from proofcheck.diagnosis.report import Report, Row
+from proofcheck.engine._verify import plan_rows, run_rows
+from proofcheck.numerics.tolerances import compare
 from proofcheck.steps import STEPS
-from proofcheck.tolerances import compare
 from tests.correct_implementations import CORRECT, Entry
 from tests.formula_zoo import ZOO
 

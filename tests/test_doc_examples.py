@@ -59,7 +59,7 @@ def test_every_code_block_is_run_by_something(page: Path) -> None:
 
 @pytest.mark.parametrize("page", GUIDE_PAGES, ids=lambda p: p.name)
 def test_shell_examples_name_real_steps_and_implementations(page: Path) -> None:
-    from proofcheck._verify import load_implementation
+    from proofcheck.engine._verify import load_implementation
     from proofcheck.layers import ActivationMap, LayerMap
 
     for word, argument, _ in blocks(page):

@@ -24,11 +24,11 @@ from proofcheck.layers import (
     Conv1D,
     LayerMap,
     LayerNorm,
-    Network,
     Parameters,
-    layer_networks,
 )
+from proofcheck.network import Network
 from proofcheck.properties._generalization import ProductPoint, product_points
+from proofcheck.strategies import layer_networks
 
 Float64Array = NDArray[np.float64]
 
@@ -265,7 +265,7 @@ def test_a_wrong_parameter_product_is_a_G_param_mistake_of_depth_1() -> None:
 
 # A wrong input product shrinks to depth 2 on the G.step rows (they stopped at depth 3
 # when the depth was drawn first): asserted for every input-product mutant of
-# tests/layer_mutants.py by tests/test_layers.py::test_layer_mutant_is_caught_by_its_lemma,
+# tests/layer_mutants.py by tests/layers/test_layers.py::test_layer_mutant_is_caught_by_its_lemma,
 # which runs those rows anyway.
 
 

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 import proofcheck
-from proofcheck import oracle
-from proofcheck._verify import plan_rows, run_rows
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
+from proofcheck.engine._verify import plan_rows, run_rows
+from proofcheck.oracle import network as oracle
 
 
 def _status(step: str, mode: str = "lemma") -> str:
@@ -71,7 +71,7 @@ def test_each_layer_lemma_row_fails_on_its_own_product(monkeypatch: pytest.Monke
                                                        broken: str) -> None:
     """A layer type's products are checked in two rows, the input product under G.step and
     the parameter products under G.param: an oracle off in one kind fails that row only."""
-    from proofcheck.layers import _oracle as layer_oracle
+    from proofcheck.oracle import _layers as layer_oracle
 
     real = layer_oracle.layer_vjp
 

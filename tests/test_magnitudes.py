@@ -177,8 +177,8 @@ def test_a_subnormal_potential_at_a_kink_is_discarded() -> None:
 def test_propagated_bounds_are_rounding_sized_where_well_conditioned() -> None:
     """The propagated estimate loosens only ill-conditioned entries: on a plain network
     with negative outputs under squared error it stays at rounding size."""
-    from proofcheck import oracle
-    from proofcheck.error_model import propagated
+    from proofcheck.numerics.error_model import propagated
+    from proofcheck.oracle import network as oracle
 
     W1, W2 = np.array([[0.5, -0.25], [0.75, 0.5]]), np.array([[-1.0, 0.5], [0.25, -0.5]])
     net = Network.paper([W1, W2],

@@ -3,7 +3,7 @@
 The lemma rows do not depend on the implementation, so these tests check the
 theorem's steps only (the diagnosis would be the same: every lemma holds, as
 test_reference shows). Of those, each mistake is run on its root cause's step
-alone, as the layer types' mistakes are in tests/test_layers.py: that step must
+alone, as the layer types' mistakes are in tests/layers/test_layers.py: that step must
 fail, in the mode that names the mistake, with a counterexample on which the
 misconception matcher names it. That the steps before the root cause hold for
 every entry (so that the root cause is the earliest failing step) is checked by
@@ -23,7 +23,7 @@ import pytest
 
 import proofcheck
 from proofcheck.catalog import CATALOG, Mistake, missing_transpose
-from proofcheck.misconceptions import name_misconception
+from proofcheck.diagnosis.misconceptions import name_misconception
 from proofcheck.steps import STEPS
 
 THEOREM_STEPS = [s.id for s in STEPS if s.kind == "theorem"]

@@ -1,6 +1,6 @@
 """The network's definitions (D1, D4) with numpy: the one network value, the potential,
 the forward pass and the mean cost, on small cases worked out by hand. (The oracle runs
-the same functions with jax.numpy; tests/test_oracle.py covers that side.)"""
+the same functions with jax.numpy; tests/oracle/test_network.py covers that side.)"""
 
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from proofcheck._verify import Plan, plan_rows, run_rows
+from proofcheck.diagnosis.report import Report
+from proofcheck.engine._verify import Plan, plan_rows, run_rows
 from proofcheck.layers import Affine, Elementwise, LayerMap
 from proofcheck.network import Network
 from proofcheck.properties import OutsideOracleRange, Subject
@@ -30,7 +31,6 @@ from proofcheck.properties._generalization import (
     check_G_param_isolated,
     check_G_step_isolated,
 )
-from proofcheck.report import Report
 
 #: The gate's potential at which JAX's derivative of the textbook sigmoid is NaN.
 Q = -710.0
@@ -184,7 +184,7 @@ def test_a_wrong_layer_still_fails_with_root_cause_g_param_next_to_discards() ->
 
 
 def test_a_row_mostly_outside_the_oracles_range_says_so() -> None:
-    from proofcheck.report import Row
+    from proofcheck.diagnosis.report import Row
 
     row = Row("G.step", "isolated", "t", "s", "holds", examples=3, outside_oracle_range=4,
               outside_oracle_reason="the oracle's delta^1 is nan at index [0, 0]")
@@ -200,8 +200,8 @@ def test_a_row_mostly_outside_the_oracles_range_says_so() -> None:
 def test_the_pytest_summary_gives_the_rows_notes() -> None:
     from dataclasses import asdict
 
+    from proofcheck.diagnosis.report import Row
     from proofcheck.pytest_plugin import terminal_summary
-    from proofcheck.report import Row
 
     class Reporter:
         def __init__(self) -> None:

@@ -52,7 +52,7 @@ class DoubledBias(MyBackprop):
 COUNTPLANS = '''\
 import os
 
-from proofcheck import _verify
+from proofcheck.engine import _verify
 
 made = []
 _plan_rows = _verify.plan_rows
@@ -125,7 +125,7 @@ def junit(path: Path) -> dict[tuple[str, str], str]:
 
 
 def test_each_row_of_each_target_is_an_item_named_by_step_and_mode(project: Path) -> None:
-    from proofcheck._verify import plan_rows
+    from proofcheck.engine._verify import plan_rows
 
     done = run_pytest(project, "--collect-only", "-q", "--proofcheck-impl", "onlybias",
                       "--proofcheck-layer", f"{ROOT / 'examples' / 'bilinear_layer.py'}:Bilinear")

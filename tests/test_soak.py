@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import pytest
 
 import proofcheck
-from proofcheck.report import Report
+from proofcheck.diagnosis.report import Report
 from proofcheck.steps import STEPS
 from tests.correct_implementations import CORRECT, Entry
 from tests.formula_zoo import ZOO

@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, Phase, settings
 
 import proofcheck
 from proofcheck import GradeResult
-from proofcheck._runner import run_property
-from proofcheck._verify import plan_rows
-from proofcheck.gradebook import score
+from proofcheck.diagnosis.report import Counterexample, Row, diagnose
+from proofcheck.engine._run_row import run_property
+from proofcheck.engine._verify import plan_rows
+from proofcheck.grading.gradebook import score
 from proofcheck.network import Network
 from proofcheck.properties import PROPERTIES, Context, Property, Subject
-from proofcheck.report import Counterexample, Row, diagnose
 
 
 class Reshaped(proofcheck.MatrixBackprop):
@@ -214,7 +214,7 @@ def test_at_one_example_the_data_matrix_form_is_not_blamed() -> None:
 
 
 def test_at_one_example_the_T1_row_runs_on_it_with_fewer_layers_and_is_the_root_cause() -> None:
-    from proofcheck._verify import _at_one_example  # the follow-up run_rows makes
+    from proofcheck.engine._verify import _at_one_example  # the follow-up run_rows makes
 
     plan = plan_rows(DerivativeClippedAtZero(), profile="ci", steps=["T1.step", "T2"],
                      database=False)

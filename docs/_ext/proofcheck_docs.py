@@ -282,12 +282,12 @@ class ProofcheckRunDirective(SphinxDirective):
 
 
 class ToleranceTableDirective(SphinxDirective):
-    """``{tolerance-table}``: ``proofcheck.tolerances.TOLERANCES`` with its reasons."""
+    """``{tolerance-table}``: ``proofcheck.numerics.tolerances.TOLERANCES`` with its reasons."""
 
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        from proofcheck.tolerances import TOLERANCES
+        from proofcheck.numerics.tolerances import TOLERANCES
 
         body: list[list[nodes.Node | str]] = [
             [_para(nodes.literal(kind, kind)), f"{tol.rtol:g}", f"{tol.atol:g}", tol.reason]
@@ -296,12 +296,12 @@ class ToleranceTableDirective(SphinxDirective):
 
 
 class ProfileTableDirective(SphinxDirective):
-    """``{profile-table}``: the Hypothesis profiles of ``proofcheck.profiles``."""
+    """``{profile-table}``: the Hypothesis profiles of ``proofcheck.engine.profiles``."""
 
     has_content = False
 
     def run(self) -> list[nodes.Node]:
-        from proofcheck.profiles import DEFAULT_PROFILE, PROFILES
+        from proofcheck.engine.profiles import DEFAULT_PROFILE, PROFILES
 
         body: list[list[nodes.Node | str]] = []
         for name, s in PROFILES.items():

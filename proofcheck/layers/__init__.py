@@ -10,24 +10,26 @@ properties run on networks that mix it with every other registered type.
 A user's own layer type, in the user's own file, is checked without
 registering it: ``proofcheck verify --layer MODULE:CLASS``. So is a function
 with a custom backward rule written for JAX or PyTorch, made a layer type by
-:func:`from_jax` or :func:`from_torch` (see :mod:`._wrapped`).
+:func:`proofcheck.frameworks.from_jax` or :func:`~proofcheck.frameworks.from_torch`.
+
+The package imports nothing above it: the network, backpropagation over layer
+types, the strategies and the framework wrappers import it, not the other way.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from proofcheck import _deprecated
 from proofcheck.activations import ACTIVATIONS
-from proofcheck.backprop import layer_backprop
 from proofcheck.layers._affine import Affine
 from proofcheck.layers._conv1d import Conv1D
 from proofcheck.layers._dropout import Dropout
 from proofcheck.layers._elementwise import Elementwise
-from proofcheck.layers._frameworks import from_jax, from_torch
 from proofcheck.layers._layernorm import LayerNorm
 from proofcheck.layers._protocol import ActivationMap, LayerMap, Parameters
 from proofcheck.layers._residual import Residual
 from proofcheck.layers._softmax import Softmax
-from proofcheck.network import Network, layer_forward
-from proofcheck.strategies import layer_networks
 
 __all__ = [
     "ACTIVATION_MAPS",
@@ -39,17 +41,19 @@ __all__ = [
     "Elementwise",
     "LayerMap",
     "LayerNorm",
-    "Network",
     "Parameters",
     "Residual",
     "Softmax",
-    "from_jax",
-    "from_torch",
-    "layer_backprop",
-    "layer_forward",
-    "layer_networks",
     "register",
 ]
+
+
+# Hidden from the type checker, which would otherwise accept any name of the package.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        """Names this package handed on from above it until 0.2 (deprecated, removed in 0.3)."""
+        return _deprecated.moved_name(__name__, name)
 
 #: Every registered layer map type, in registration order.
 LAYER_TYPES: list[type[LayerMap]] = []

@@ -6,7 +6,23 @@ from hypothesis import strategies as st
 
 from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.layers._protocol import LayerMap, Parameters
-from proofcheck.network import potential
+
+
+def potential(W: Array, A_prev: Array, b: Array, xp: Namespace) -> Array:
+    """The affine potential ``Z = W A + b 1_N^T``.
+
+    Parameters
+    ----------
+    W : (n_l, n_{l-1})
+    A_prev : (n_{l-1}, N)
+    b : (n_l,)
+    xp : the array namespace (numpy or jax.numpy)
+
+    Returns
+    -------
+    Z : (n_l, N)
+    """
+    return W @ A_prev + b[:, None]
 
 
 class Affine(LayerMap):

@@ -51,7 +51,7 @@ class LayerMap(ABC):
     products in matrix notation.
 
     Two optional class attributes say what a layer type needs to be tested at
-    all, and the strategies honour them (:func:`proofcheck.layers.layer_networks`
+    all, and the strategies honour them (:func:`proofcheck.strategies.layer_networks`
     and the lemma rows):
 
     ``min_batch`` (default 1)
@@ -73,7 +73,7 @@ class LayerMap(ABC):
     #: Where the oracle's products of this type come from, when that is not ``jax.vjp``
     #: of :meth:`forward` written against ``jax.numpy`` (``None``, every registered type).
     #: A layer type wrapped around another framework's function
-    #: (:func:`proofcheck.layers.from_jax`, :func:`~proofcheck.layers.from_torch`)
+    #: (:func:`proofcheck.frameworks.from_jax`, :func:`~proofcheck.frameworks.from_torch`)
     #: returns from ``forward(a, params, jax.numpy)`` a JAX function whose VJP is its
     #: reference (autodiff of the user's forward computation with the user's backward
     #: rule bypassed, or finite differences of it) and says here which; the report's

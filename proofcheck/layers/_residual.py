@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from proofcheck._types import Array, Float64Array, Namespace
+from proofcheck.layers._affine import potential
 from proofcheck.layers._protocol import LayerMap, Parameters
-from proofcheck.network import potential
 
 
 class Residual(LayerMap):

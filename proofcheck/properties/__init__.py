@@ -20,7 +20,7 @@ mode:
     sampled; for T1 steps, on the implementation's own functions.
 ``oracle check``
     the oracle itself, checked against a second oracle that shares no code
-    with JAX's autodiff (:mod:`proofcheck.finite_differences`); it does not
+    with JAX's autodiff (:mod:`proofcheck.oracle.finite_differences`); it does not
     depend on the implementation under check.
 
 The framework (:class:`Subject`, :class:`Check`, :class:`Property`, the
@@ -40,7 +40,7 @@ use (``Property.tolerance``), which the report shows for its row.
 How close is close enough
 -------------------------
 Every scale a property passes to :func:`check` comes from
-:mod:`proofcheck.error_model`, which also decides kinks: which values of ``f'``
+:mod:`proofcheck.numerics.error_model`, which also decides kinks: which values of ``f'``
 an implementation may use at a potential exactly at a kink, and which
 examples are discarded because a potential lies within rounding of one.
 """

@@ -23,9 +23,9 @@ from numpy.typing import NDArray
 from proofcheck._types import Float64Array
 from proofcheck.errors import ImplementationError, InputError, one_line
 from proofcheck.network import Network
+from proofcheck.numerics.tolerances import TOLERANCES, Comparison, Tolerance, compare, term_scale
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
 from proofcheck.steps import STEP_IDS
-from proofcheck.tolerances import TOLERANCES, Comparison, Tolerance, compare, term_scale
 
 __all__ = [
     "MODES",
@@ -65,8 +65,8 @@ class Check(NamedTuple):
     actual, expected : arrays
         The implementation's value and the oracle's.
     comparison : Comparison
-        The outcome, with the :class:`~proofcheck.tolerances.Tolerance` it
-        was judged by (whose :attr:`~proofcheck.tolerances.Tolerance.name` is
+        The outcome, with the :class:`~proofcheck.numerics.tolerances.Tolerance` it
+        was judged by (whose :attr:`~proofcheck.numerics.tolerances.Tolerance.name` is
         the row's tolerance kind).
     kink_convention : str or None
         Which value of the subdifferential the actual side used at potentials
@@ -76,7 +76,7 @@ class Check(NamedTuple):
     note : str or None
         A numerical fact the verdict relied on beyond the reference's rounding
         (a forward formula accurate to the allowance of
-        :mod:`proofcheck.forward_precision`); the report lists each row's notes.
+        :mod:`proofcheck.numerics.forward_precision`); the report lists each row's notes.
     overruled : str or None
         Where the comparison was decided against one-sided finite differences of a
         layer's forward map, because the reference (autodiff of that forward map)
@@ -103,10 +103,10 @@ def check(quantity: str, actual: NDArray[Any], expected: NDArray[Any], *,
           kink_convention: str | None = None, overruled: str | None = None) -> Check:
     """Compare ``actual`` with ``expected`` and record what was compared.
 
-    The comparison's scale is at least :func:`~proofcheck.tolerances.term_scale`
+    The comparison's scale is at least :func:`~proofcheck.numerics.tolerances.term_scale`
     of the ``inputs`` (the factors of the products the function formed), so a
     result that is small by cancellation is judged at the size of its terms.
-    ``kind`` is a key of :data:`~proofcheck.tolerances.TOLERANCES`; the
+    ``kind`` is a key of :data:`~proofcheck.numerics.tolerances.TOLERANCES`; the
     property that makes the check declares the same kind (``Property.tolerance``).
     """
     arrays = [v for v in (inputs or {}).values() if isinstance(v, np.ndarray)]
@@ -125,7 +125,7 @@ class NotApplicable(Exception):
 class NotJudged(Exception):
     """The example is outside what the row can judge, for a reason that is not the
     implementation's fault (the message, a note for the report): its forward formula
-    left the statement where a correct one may (:func:`proofcheck.forward_precision.
+    left the statement where a correct one may (:func:`proofcheck.numerics.forward_precision.
     leaves_domain`). The row counts it and shows the note; it is not a failure."""
 
 
@@ -223,7 +223,7 @@ class Subject:
     calls the check makes; the wrappers are removed when the call returns, so
     the object is left as it was. The report decides from these facts whether
     a failing row ran the root cause's function
-    (:func:`proofcheck.report.consequences`).
+    (:func:`proofcheck.diagnosis.report.consequences`).
 
     Attributes
     ----------
@@ -499,8 +499,8 @@ class Property:
         was given.
     tolerance : str or Tolerance
         The tolerance kind its checks compare with: a key of
-        :data:`~proofcheck.tolerances.TOLERANCES` (default ``"gradient"``) or a
-        :class:`~proofcheck.tolerances.Tolerance` of its own (the exact rows').
+        :data:`~proofcheck.numerics.tolerances.TOLERANCES` (default ``"gradient"``) or a
+        :class:`~proofcheck.numerics.tolerances.Tolerance` of its own (the exact rows').
         The report shows it for the row, also when the row did not run.
     examples : callable ``(context) -> list``, optional
         Examples every run checks first, in every profile, before the drawn ones:
@@ -524,7 +524,7 @@ class Property:
 
     @property
     def declared_tolerance(self) -> Tolerance:
-        """The :class:`~proofcheck.tolerances.Tolerance` that ``tolerance`` names."""
+        """The :class:`~proofcheck.numerics.tolerances.Tolerance` that ``tolerance`` names."""
         return TOLERANCES[self.tolerance] if isinstance(self.tolerance, str) else self.tolerance
 
     @property

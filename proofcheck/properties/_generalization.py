@@ -5,7 +5,7 @@ The layer types and activation maps come from :mod:`proofcheck.layers` (or, for
 mixes them (Hypothesis chooses the mix). *Isolated*: one product of one layer
 type is fed the oracle's values (``Z^l``, ``A^l``, ``Delta^{l+1}``) and
 compared with the oracle's delta or gradient. *End-to-end*: the package's
-numpy backpropagation over layer types (:func:`proofcheck.layers.layer_backprop`)
+numpy backpropagation over layer types (:func:`proofcheck.backprop.layer_backprop`)
 against the oracle. *Lemma*: a layer type's hand-derived products against
 ``jax.vjp`` of its forward map, at a drawn point, in two rows, each filed under
 the step that uses its products: the input product ``J_a^T delta`` under
@@ -35,7 +35,6 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from proofcheck import error_model, oracle
 from proofcheck._types import Float64Array
 from proofcheck.errors import ImplementationError
 from proofcheck.layers import (
@@ -45,10 +44,12 @@ from proofcheck.layers import (
     Elementwise,
     LayerMap,
     Parameters,
-    layer_networks,
 )
-from proofcheck.layers import _oracle as layer_oracle
 from proofcheck.network import Network, forward
+from proofcheck.numerics import error_model
+from proofcheck.numerics.tolerances import compare, term_scale
+from proofcheck.oracle import _layers as layer_oracle
+from proofcheck.oracle import network as oracle
 from proofcheck.properties import _third_opinion as third_opinion
 from proofcheck.properties._framework import (
     Check,
@@ -62,8 +63,7 @@ from proofcheck.properties._framework import (
     require_in_oracle_range,
     result_array,
 )
-from proofcheck.strategies import elements, outputs_inside_statement, size_bounds
-from proofcheck.tolerances import compare, term_scale
+from proofcheck.strategies import elements, layer_networks, outputs_inside_statement, size_bounds
 
 __all__ = ["has_parameters", "layer_lemmas", "lemma_properties_for"]
 
@@ -73,7 +73,7 @@ MAX_DEPTH, MAX_WIDTH, MAX_BATCH = 3, 8, 6
 #: the error model judges these rows there (error_model.probed_rounding, the second look
 #: of the lemma rows). Whether a network is scaled is one choice that shrinks to "no", so a
 #: layer mistake's counterexample still shrinks to its smallest depth
-#: (tests/test_layers.py asserts it for every layer mutant).
+#: (tests/layers/test_layers.py asserts it for every layer mutant).
 ORDERS = 3
 #: Lemma points keep their batch at most this in the small examples (networks: 2).
 SMALL_LEMMA_BATCH = 3
@@ -125,7 +125,7 @@ def _oracle(net: Network) -> oracle.NetworkGradients:
     is not finite. (With the domain test alone, ``b = -709`` before a sigmoid under
     cross-entropy gave ``a = 0``, ``y = 0`` and a NaN cost gradient, and G.base
     isolated failed the reference in a ``dev`` soak.) Within rounding of a kink, by
-    :func:`proofcheck.error_model.layer_near_kink`, as the theorem's rows discard such
+    :func:`proofcheck.numerics.error_model.layer_near_kink`, as the theorem's rows discard such
     potentials of the paper's networks.
 
     Outside the oracle's range, counted: where a value of the oracle is not finite
@@ -157,9 +157,9 @@ def _oracle(net: Network) -> oracle.NetworkGradients:
 def _scales(terms: tuple[list[Any], list[Any]], o: oracle.NetworkGradients,
             rounding: error_model.LayerRounding | None = None) -> tuple[list[Any], list[Any]]:
     """End-to-end scales of every delta and parameter gradient (index ``l - 1``): the term
-    scales ``terms`` of :func:`~proofcheck.error_model.layer_network_scales`, judged with
+    scales ``terms`` of :func:`~proofcheck.numerics.error_model.layer_network_scales`, judged with
     the measured ``rounding`` when it is given
-    (:func:`~proofcheck.error_model.judged_scale`)."""
+    (:func:`~proofcheck.numerics.error_model.judged_scale`)."""
     deltas, grads = terms
     if rounding is None:
         return deltas, [dict.fromkeys(g, grads[l]) for l, g in enumerate(o.grads)]
@@ -176,7 +176,7 @@ def _end_to_end(subject: Subject, net: Network, o: oracle.NetworkGradients,
                 make: Make) -> list[Check]:
     """``make(o, delta_scales, grad_scales)`` at the term scales, and, before a failure is
     called, again with the rounding of the two forward passes measured
-    (:func:`~proofcheck.error_model.probed_rounding`), then with the layers' rules
+    (:func:`~proofcheck.numerics.error_model.probed_rounding`), then with the layers' rules
     in place of the oracle's autodiff where the forward maps' one-sided derivatives
     accept them (:func:`_overruled_oracle`)."""
     terms = error_model.layer_network_scales(net, o)
@@ -251,11 +251,11 @@ def _with_terms(net: Network, o: oracle.NetworkGradients, grads: list[Any],
     gradient sums a softmax's ``a - y = (1/3, -1/6, -1/6)``, which one summation
     order rounds to 0 and another to 5.6e-17. Before a gradient is called wrong, it
     is judged, as a layer lemma's second look judges a product
-    (:func:`~proofcheck.error_model.second_look`), at ``|J_theta|^T |delta^l|`` from
+    (:func:`~proofcheck.numerics.error_model.second_look`), at ``|J_theta|^T |delta^l|`` from
     the oracle's pullbacks; a wrong gradient is off by the size of its terms. Where
     ``delta^l`` cancelled, its entries count with at least its own scale
-    (:func:`~proofcheck.error_model.carried_delta`), ``delta_scales`` being the deltas'
-    term scales (:func:`~proofcheck.error_model.layer_network_scales`).
+    (:func:`~proofcheck.numerics.error_model.carried_delta`), ``delta_scales`` being the deltas'
+    term scales (:func:`~proofcheck.numerics.error_model.layer_network_scales`).
     """
     judged = []
     for l, (layer, theta) in enumerate(zip(net.layers, net.params, strict=True)):
@@ -285,7 +285,7 @@ def check_G_base_isolated(subject: Subject, net: Network) -> list[Check]:
 
 def check_G_base_end_to_end(subject: Subject, net: Network) -> list[Check]:
     """G.base, end-to-end: the numpy backpropagation's ``delta^k``."""
-    from proofcheck.layers import layer_backprop
+    from proofcheck.backprop import layer_backprop
 
     o, g, k = _oracle(net), layer_backprop(net), net.depth
     return _end_to_end(subject, net, o, lambda o, deltas, grads: [
@@ -326,7 +326,7 @@ def check_G_step_isolated(subject: Subject, net: Network) -> list[Check]:
 
 def check_G_step_end_to_end(subject: Subject, net: Network) -> list[Check]:
     """G.step, end-to-end: every delta of the numpy backpropagation."""
-    from proofcheck.layers import layer_backprop
+    from proofcheck.backprop import layer_backprop
 
     o, g = _oracle(net), layer_backprop(net)
     return _end_to_end(subject, net, o, lambda o, deltas, grads: [
@@ -370,7 +370,7 @@ def check_G_param_end_to_end(subject: Subject, net: Network) -> list[Check]:
     Every gradient the oracle has is compared: one that the backpropagation did not
     return is a wrong result, not a comparison left out.
     """
-    from proofcheck.layers import layer_backprop
+    from proofcheck.backprop import layer_backprop
 
     o, g = _oracle(net), layer_backprop(net)
     for l in range(net.depth, 0, -1):

@@ -14,11 +14,12 @@ from typing import NamedTuple
 import numpy as np
 from hypothesis import strategies as st
 
-from proofcheck import error_model, oracle
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
 from proofcheck.network import potential
+from proofcheck.numerics import error_model
+from proofcheck.oracle import network as oracle
 from proofcheck.properties._framework import Check, Property, Subject, check, register
 from proofcheck.strategies import activation_names, cost_names, matrices
 
@@ -116,7 +117,7 @@ def check_L2_identification(subject: Subject, p: DifferentialPoint) -> list[Chec
     derivative (``W dX`` may cancel to a few ``u`` where ``b = 0`` and ``X = 0`` make no
     factor of it), and each entry ``|f'_i W_ij|`` of ``M``. An activation with a kink is
     left out at a point whose potential lies within rounding of the kink
-    (:func:`~proofcheck.error_model.within_rounding_of_kink`), where ``f'`` itself is
+    (:func:`~proofcheck.numerics.error_model.within_rounding_of_kink`), where ``f'`` itself is
     indeterminate; the others are checked there.
     """
     inputs = {"W": p.W, "b": p.b, "X": p.X, "dX": p.dX}

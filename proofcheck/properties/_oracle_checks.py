@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from proofcheck import finite_differences, oracle
 from proofcheck._types import Float64Array
 from proofcheck.network import Network, potential
+from proofcheck.numerics.tolerances import TOLERANCES, compare
+from proofcheck.oracle import finite_differences
+from proofcheck.oracle import network as oracle
 from proofcheck.properties._framework import Check, Property, Subject, register
 from proofcheck.properties._lemmas import DifferentialPoint, differential_points
 from proofcheck.strategies import networks
-from proofcheck.tolerances import TOLERANCES, compare
 
 __all__: list[str] = []
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
+from proofcheck.numerics.tolerances import Comparison, Tolerance
 from proofcheck.properties._framework import (
     Check,
     NotApplicable,
@@ -34,7 +35,6 @@ from proofcheck.properties._framework import (
     UserCodeFailure,
     register,
 )
-from proofcheck.tolerances import Comparison, Tolerance
 
 __all__: list[str] = []
 

@@ -17,12 +17,14 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from proofcheck import error_model, forward_precision, oracle
 from proofcheck._types import Float64Array
 from proofcheck.activations import ACTIVATIONS
 from proofcheck.costs import COSTS
-from proofcheck.error_model import judged_scale, product_terms, step_scale
 from proofcheck.network import Network, forward_numpy
+from proofcheck.numerics import error_model, forward_precision
+from proofcheck.numerics.error_model import judged_scale, product_terms, step_scale
+from proofcheck.numerics.tolerances import compare_within
+from proofcheck.oracle import network as oracle
 from proofcheck.properties._framework import (
     Check,
     Context,
@@ -34,7 +36,6 @@ from proofcheck.properties._framework import (
     register,
 )
 from proofcheck.strategies import networks
-from proofcheck.tolerances import compare_within
 
 __all__: list[str] = []
 
@@ -121,7 +122,8 @@ def _hand_side(net: Network) -> HandSide:
 def _at_kinks(net: Network, hand: HandSide,
               compare_with: Callable[[oracle.NetworkGradients], list[Check]]) -> list[Check]:
     """Compare an implementation's own gradients with the oracle, under the kink convention
-    each layer uses where its units are exactly at a kink (see :mod:`proofcheck.error_model`).
+    each layer uses where its units are exactly at a kink
+    (see :mod:`proofcheck.numerics.error_model`).
 
     Without such units, one comparison. With them, the conventions are chosen from the
     output layer down: layer ``l``'s is one under which the checks of layers ``l..k`` hold
@@ -411,7 +413,7 @@ def _forward_look(checks: list[Check], net: Network, o: oracle.NetworkGradients,
     """A second look at the failing checks of a row that ran the implementation's own
     forward pass: each holds if its value (and the value it was compared with) lies, to
     the same bound, in the range the gradient takes over forward passes within the
-    allowance of :mod:`proofcheck.forward_precision`; it then carries a note naming the
+    allowance of :mod:`proofcheck.numerics.forward_precision`; it then carries a note naming the
     layers whose allowance explains it. Nothing is computed unless a check fails."""
     failing = [i for i, c in enumerate(checks) if not c.comparison.holds]
     if not failing or not any(forward_precision.FORWARD_ACCURACY.get(name, 1.0) > 0

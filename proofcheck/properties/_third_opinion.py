@@ -2,8 +2,8 @@
 
 A layer type's products are compared with a reference: autodiff of its forward
 map as written (``jax.vjp`` of a :class:`~proofcheck.layers.LayerMap`'s
-``forward``; for :func:`~proofcheck.layers.from_jax` and
-:func:`~proofcheck.layers.from_torch`, of the user's primal with the custom rule
+``forward``; for :func:`~proofcheck.frameworks.from_jax` and
+:func:`~proofcheck.frameworks.from_torch`, of the user's primal with the custom rule
 bypassed). Autodiff is not always right there, and not the only right answer:
 
 - at a kink every value between the left and the right derivative is a valid
@@ -15,13 +15,14 @@ bypassed). Autodiff is not always right there, and not the only right answer:
 
 So before such a comparison fails, each disputed entry of the product (outside
 the tolerance) is checked against the one-sided partial derivatives of the
-forward map, by :func:`proofcheck.finite_differences.one_sided_partial` in
+forward map, by :func:`proofcheck.oracle.finite_differences.one_sided_partial` in
 float64, of the scalar ``<delta, phi(a; theta)>`` along that entry of ``a`` or
 ``theta``: that scalar's partial derivative is the product's entry. A rule that
 lies within the two one-sided derivatives, up to their error estimate and the
 ``"one-sided differences"`` tolerance
-(:func:`proofcheck.tolerances.within_one_sided`; an estimate less precise than
-:data:`~proofcheck.tolerances.TRUSTED_ONE_SIDED` decides nothing), holds there; the check then
+(:func:`proofcheck.numerics.tolerances.within_one_sided`; an estimate less precise than
+:data:`~proofcheck.numerics.tolerances.TRUSTED_ONE_SIDED` decides nothing), holds there; the
+check then
 compares with the reference's values where they were not disputed and the
 accepted rule's where they were, and says so (:attr:`Check.overruled`, which
 the report lists per row). One entry outside its one-sided derivatives, and the
@@ -50,9 +51,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from proofcheck._types import Float64Array
-from proofcheck.finite_differences import OneSided, one_sided_partial
 from proofcheck.layers import LAYER_TYPES, LayerMap, Parameters
-from proofcheck.tolerances import entry_ratios, within_one_sided
+from proofcheck.numerics.tolerances import entry_ratios, within_one_sided
+from proofcheck.oracle.finite_differences import OneSided, one_sided_partial
 
 __all__ = ["Verdict", "adjudicate", "forward_value", "heard", "overrule"]
 
@@ -86,7 +87,7 @@ def heard(layer: LayerMap) -> bool:
 def forward_value(layer: LayerMap, a: Float64Array, params: Parameters) -> Float64Array:
     """``phi(a; theta)`` in float64 as the reference differentiates it: the user's primal
     for a layer made from another framework's function, else ``forward`` with numpy."""
-    from proofcheck.layers._wrapped import WrappedLayer
+    from proofcheck.frameworks._wrapped import WrappedLayer
 
     if isinstance(layer, WrappedLayer):
         return layer.reference_value(a, params)
@@ -109,7 +110,7 @@ def adjudicate(layer: LayerMap, a: Float64Array, params: Parameters, delta: Floa
     actual, expected : arrays of the argument's shape
         The rule's product and the reference's.
     scale : float or array
-        The scale the comparison judged at (:func:`proofcheck.tolerances.compare`).
+        The scale the comparison judged at (:func:`proofcheck.numerics.tolerances.compare`).
     kind : str
         The tolerance kind the comparison used.
 

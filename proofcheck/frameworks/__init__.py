@@ -1,0 +1,144 @@
+"""``from_jax`` and ``from_torch``: a function with a custom backward rule as a layer type.
+
+Researchers write a hand-derived backward pass where their layer runs: as the
+rule of a ``jax.custom_vjp`` (or ``jax.custom_jvp``) function, or as the
+``backward`` of a ``torch.autograd.Function``. These two functions make such
+code a :class:`~proofcheck.layers.LayerMap`, unchanged, so that the generalized
+theorem (G.base, G.step, G.param) checks it in networks with every registered
+layer type, shrinks a failure to a small network and names the product at
+fault. The code under check is the user's backward rule; the reference is
+autodiff of the user's *forward* computation with that rule bypassed, or finite
+differences of it where autodiff cannot run (see :mod:`._wrapped`,
+:mod:`._jax_layer` and :mod:`._torch_layer`).
+
+JAX is imported when :func:`from_jax` is called and PyTorch when
+:func:`from_torch` is: ``import proofcheck.layers`` needs neither, and
+PyTorch is an optional extra (``pip install "proofcheck[torch]"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from proofcheck.layers._protocol import LayerMap
+
+__all__ = ["TORCH_INSTALL", "from_jax", "from_torch"]
+
+#: The command that installs PyTorch for proofcheck.
+TORCH_INSTALL = 'pip install "proofcheck[torch]"'
+
+
+def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str = "a",
+             n_out: int | Callable[[int], int | None] | None = None, examples: str = "rows",
+             name: str | None = None, bounds: Mapping[str, float] | None = None,
+             reference: str = "auto", static: Mapping[str, Any] | None = None
+             ) -> type[LayerMap]:
+    """A layer type whose products are the custom backward rule of ``fn``.
+
+    The products are ``fn``'s rule (a ``custom_vjp``'s ``bwd`` on its ``fwd``'s
+    residuals, a ``custom_jvp``'s rule transposed by ``jax.vjp``). The reference
+    is JAX's reverse-mode autodiff of the undecorated primal ``fn.fun``, else
+    forward mode, else central finite differences, whichever a probe on shapes
+    finds first; the type's ``reference`` and the report's oracle column say which.
+
+    Parameters
+    ----------
+    fn : jax.custom_vjp or jax.custom_jvp
+        The decorated function with its rule, or ``jax.jit`` of it; a
+        ``jnp.ufunc`` is looked through to its function.
+    parameters : dict of str to tuple
+        Every other argument of ``fn`` (those with a default may be left out),
+        with its shape in ``"n_in"``, ``"n_out"`` and integers, in ``fn``'s
+        layout: ``{"W": ("n_in", "n_out"), "b": ("n_out",)}``; ``{}`` for none.
+    input : str
+        The argument that is the layer's input ``a`` (default ``"a"``).
+    n_out : int, callable or None
+        An integer, a function of ``n_in`` (``None`` for a width the layer
+        does not take), or ``None``: drawn in ``1..max_width`` when a shape
+        names ``"n_out"``, else read off ``fn``'s output (``jax.eval_shape``).
+    examples : {"rows", "columns"}
+        ``"rows"`` (default): ``a : (N, n_in)`` to ``(N, n_out)``, as the
+        frameworks write it; ``"columns"``: ``(n_in, N)`` to ``(n_out, N)``.
+    name : str, optional
+        The name in reports (default: ``fn``'s).
+    bounds : dict of str to float, optional
+        Entries of a parameter are drawn from ``[-bound, bound]`` (default
+        ``1 / n_in`` for matrices, ``1`` otherwise).
+    reference : {"auto", "finite differences"}
+        ``"finite differences"`` forces the last reference.
+    static : dict of str to object, optional
+        Arguments passed as given, neither drawn nor differentiated (a flag, a
+        window size, a mask); every one in ``nondiff_argnums`` must be here.
+
+    Returns
+    -------
+    type
+        A :class:`~proofcheck.layers.LayerMap` subclass, for ``proofcheck
+        verify --layer MODULE:ATTR`` or ``verify(layer=...)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        When the layer type is made, naming the argument and the shapes: ``fn``
+        has no custom rule, the description does not fit its arguments, or the
+        primal fails or returns the wrong shape on a probe.
+    """
+    from proofcheck.frameworks._jax_layer import make_jax_layer
+
+    return make_jax_layer(fn, parameters=parameters, input=input, n_out=n_out,
+                          examples=examples, name=name, bounds=bounds, reference=reference,
+                          static=static)
+
+
+def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str = "a",
+               n_out: int | Callable[[int], int | None] | None = None,
+               examples: str = "rows", name: str | None = None,
+               bounds: Mapping[str, float] | None = None,
+               primal: Callable[..., Any] | None = None,
+               reference: str = "auto") -> type[LayerMap]:
+    """A layer type whose products are the ``backward`` of a ``torch.autograd.Function``.
+
+    In a network the layer's output is ``fn.apply``'s, and its products are
+    what ``fn.backward`` returns (through torch's autograd, as training runs
+    it), in float64 on the CPU; arrays are converted at the layer's boundary.
+    The reference is torch's autograd of the forward computation with the
+    custom ``backward`` bypassed: of ``primal`` when given (a plain function
+    of the same arguments, written with differentiable torch operations), else
+    of ``fn.forward`` itself, run outside ``apply`` so that autograd records
+    its operations; where that cannot run, central finite differences of
+    ``fn.forward``. The layer type's ``reference`` and the report's oracle
+    column say which. In the oracle, the layer joins the JAX network through a
+    callback whose VJP is that reference, composed with the other layers'
+    pullbacks by the chain rule.
+
+    Parameters
+    ----------
+    fn : torch.autograd.Function subclass, or a function of one
+        The Function class (its ``apply`` is called), or a plain function of
+        tensors that calls it (for an ``nn.Module``: a function of the input
+        and the parameters that calls the module's Function, so that the
+        parameters are drawn); give ``primal`` with the latter.
+    parameters, input, n_out, examples, name, bounds
+        As for :func:`from_jax` (shapes in the layout ``fn`` takes).
+    primal : callable, optional
+        The forward computation without the custom rule, same arguments.
+    reference : {"auto", "finite differences"}
+        ``"finite differences"`` forces the last reference.
+
+    Raises
+    ------
+    ImportError
+        Without PyTorch, naming ``pip install "proofcheck[torch]"``.
+    TypeError, ValueError
+        As for :func:`from_jax`.
+    """
+    try:
+        from proofcheck.frameworks._torch_layer import make_torch_layer
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "torch":
+            raise
+        raise ImportError(f"from_torch needs PyTorch; install it with: {TORCH_INSTALL}") from exc
+    return make_torch_layer(fn, parameters=parameters, input=input, n_out=n_out,
+                            examples=examples, name=name, bounds=bounds, primal=primal,
+                            reference=reference)

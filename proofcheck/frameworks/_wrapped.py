@@ -1,0 +1,525 @@
+"""A layer type around a function of another framework: the description of its arguments.
+
+:func:`proofcheck.frameworks.from_jax` and :func:`proofcheck.frameworks.from_torch`
+turn a function with a custom backward rule into a :class:`LayerMap`, so that
+every property of the generalized theorem runs on it unchanged. This module
+holds what the two have in common: the description of the function's
+arguments (which one is the input ``a``, which are parameters and of which
+shapes, how the output width follows from the input width, whether examples
+are rows or columns), checked when the layer type is made, and the layer type
+itself, which converts arrays at its boundary.
+
+A wrapped layer type plays two parts, kept apart by the namespace its
+:meth:`~LayerMap.forward` is called with:
+
+- with ``numpy`` (the networks, the numpy backpropagation) it runs the user's
+  function as the user's framework runs it under differentiation, and its
+  products are the user's backward rule;
+- with ``jax.numpy`` (the oracle) it returns a JAX function whose VJP is the
+  *reference*: autodiff of the user's forward computation with the custom
+  rule bypassed, or finite differences of it where autodiff cannot run.
+  :attr:`LayerMap.reference` says which, and the report's oracle column
+  repeats it on every row.
+
+Shapes in a description are tuples of ``"n_in"``, ``"n_out"`` and integers,
+in the layout the user's function takes them; the input ``a`` and the output
+``z`` are ``(N, n_in)`` and ``(N, n_out)`` with ``examples="rows"`` (the
+frameworks' habit) and ``(n_in, N)``, ``(n_out, N)`` with
+``examples="columns"`` (the paper's). Parameters keep the user's layout.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from abc import abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Literal, NamedTuple
+
+import numpy as np
+from hypothesis import strategies as st
+
+from proofcheck._types import Array, Float64Array, Namespace
+from proofcheck.errors import one_line
+from proofcheck.layers._protocol import LayerMap, Parameters
+
+__all__ = ["Description", "ProbeFailure", "WrappedLayer", "caller_module",
+           "describe_arguments", "finite_difference_vjp", "host_reference", "narrow_precision_note",
+           "no_width_message",
+           "output_width_of", "probe_call", "probe_output", "probe_problem", "probe_shapes"]
+
+#: The widest input a probe of the description tries (the properties draw up to 8).
+PROBE_WIDTHS = range(1, 9)
+#: The batch of the probes made when a layer type is made.
+PROBE_BATCH = 2
+
+Examples = Literal["rows", "columns"]
+OutputWidth = int | Callable[[int], int | None] | None
+
+
+class Description(NamedTuple):
+    """How a user's function maps onto a layer ``z = phi(a; theta)``.
+
+    Attributes
+    ----------
+    function : str
+        The function's name, for messages (``"gated_unit"``).
+    arguments : tuple of str
+        The names of its positional arguments, in call order.
+    input : str
+        The argument that is the layer's input ``a``.
+    shapes : dict of str to tuple
+        Each parameter's shape, entries ``"n_in"``, ``"n_out"`` or integers.
+    n_out : int, callable or None
+        The output width: fixed, a function of ``n_in`` (``None`` for an
+        input width the layer does not take), or ``None``: drawn freely when
+        some shape names ``"n_out"``, else read off the function's output.
+    examples : {"rows", "columns"}
+        Whether the function takes one example per row (``a : (N, n_in)``)
+        or per column (``a : (n_in, N)``).
+    bounds : dict of str to float
+        Entries of a parameter are drawn from ``[-bound, bound]`` (default:
+        :meth:`LayerMap.parameter_bound`).
+    """
+
+    function: str
+    arguments: tuple[str, ...]
+    input: str
+    shapes: dict[str, tuple[int | str, ...]]
+    n_out: OutputWidth
+    examples: Examples
+    bounds: dict[str, float]
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The parameter names, in call order."""
+        return tuple(n for n in self.arguments if n != self.input)
+
+    @property
+    def free_width(self) -> bool:
+        """Whether the output width is drawn (some shape names ``"n_out"``, no ``n_out``)."""
+        return self.n_out is None and any("n_out" in s for s in self.shapes.values())
+
+    def shape(self, name: str, n_in: int, n_out: int) -> tuple[int, ...]:
+        """The shape of parameter ``name`` for these widths."""
+        sizes = {"n_in": n_in, "n_out": n_out}
+        return tuple(sizes[e] if isinstance(e, str) else e for e in self.shapes[name])
+
+    def user_shape(self, n: int, N: int) -> tuple[int, int]:
+        """The shape of ``a`` (``n = n_in``) or ``z`` (``n = n_out``) in the user's layout."""
+        return (N, n) if self.examples == "rows" else (n, N)
+
+    def to_user(self, x: Array) -> Array:
+        """``a`` or ``delta`` from the paper's layout ``(n, N)`` to the user's."""
+        return x.T if self.examples == "rows" else x
+
+    def from_user(self, x: Array) -> Array:
+        """``z`` or ``J_a^T delta`` from the user's layout to the paper's ``(n, N)``."""
+        return x.T if self.examples == "rows" else x
+
+    def signature_text(self) -> str:
+        """``gated_unit(a : (N, n_in), W : (n_in, n_out), ...)``, for messages."""
+        a = "(N, n_in)" if self.examples == "rows" else "(n_in, N)"
+        parts = [f"{n} : {a}" if n == self.input else f"{n} : {_shape_text(self.shapes[n])}"
+                 for n in self.arguments]
+        return f"{self.function}({', '.join(parts)})"
+
+
+def _shape_text(shape: tuple[int | str, ...]) -> str:
+    """``(n_in, n_out)``, ``(n_out,)``: a described shape as the docstrings write it."""
+    return f"({', '.join(str(e) for e in shape)}{',' if len(shape) == 1 else ''})"
+
+
+def describe_arguments(primal: Callable[..., Any], function: str, *, input: str,
+                       parameters: Mapping[str, Sequence[int | str]], n_out: OutputWidth,
+                       examples: str, bounds: Mapping[str, float] | None) -> Description:
+    """Check a description against the primal's signature; the :class:`Description`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument of the description that does not fit, what it is
+        and what was expected.
+    """
+    if examples not in ("rows", "columns"):
+        raise ValueError(f"examples={examples!r} must be 'rows' (a : (N, n_in), the frameworks' "
+                         "habit) or 'columns' (a : (n_in, N), the paper's)")
+    try:
+        signature = inspect.signature(primal)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"cannot read the arguments of {function}: {exc}") from None
+    arguments, kinds = [], (inspect.Parameter.POSITIONAL_ONLY,
+                            inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    for p in signature.parameters.values():
+        if p.kind == inspect.Parameter.VAR_POSITIONAL:
+            raise ValueError(f"{function}{signature} takes *{p.name}; proofcheck needs one "
+                             "named argument for the input and one for each parameter")
+        if p.kind in kinds and (p.default is inspect.Parameter.empty
+                                or p.name == input or p.name in parameters):
+            arguments.append(p.name)
+    if input not in arguments:
+        raise ValueError(f"input={input!r} is not an argument of {function}{signature}; name "
+                         "the argument that is the layer's input a")
+    if not isinstance(parameters, Mapping):
+        raise TypeError(f"parameters={parameters!r} must be a dict of parameter names to shapes, "
+                        "such as {'W': ('n_in', 'n_out'), 'b': ('n_out',)}")
+    described = [n for n in arguments if n != input]
+    missing = [n for n in described if n not in parameters]
+    extra = [n for n in parameters if n not in described]
+    if missing or extra:
+        raise ValueError(
+            f"parameters names {sorted(parameters)}, but {function}{signature} takes "
+            f"{input!r} as the input and {described} as parameters"
+            + (f"; no shape given for {missing}" if missing else "")
+            + (f"; not arguments of {function}: {extra}" if extra else ""))
+    shapes = {n: _shape(n, parameters[n]) for n in described}
+    if isinstance(n_out, bool) or not (n_out is None or callable(n_out)
+                                       or (isinstance(n_out, int) and n_out >= 1)):
+        raise TypeError(f"n_out={n_out!r} must be a positive integer, a function of n_in, or "
+                        "None (drawn when a parameter's shape names 'n_out', else read off "
+                        "the output)")
+    bounds = dict(bounds or {})
+    for name, bound in bounds.items():
+        if name not in shapes:
+            raise ValueError(f"bounds names {name!r}, which is not a parameter "
+                             f"({', '.join(described) or 'none'})")
+        if isinstance(bound, bool) or not isinstance(bound, int | float) or not bound > 0:
+            raise ValueError(f"bounds[{name!r}]={bound!r} must be a positive number")
+    return Description(function, tuple(arguments), input, shapes, n_out,
+                       "rows" if examples == "rows" else "columns",
+                       {k: float(v) for k, v in bounds.items()})
+
+
+def _shape(name: str, shape: Any) -> tuple[int | str, ...]:
+    if isinstance(shape, str) or not isinstance(shape, Sequence):
+        raise TypeError(f"the shape of {name!r} is {shape!r}; expected a tuple of 'n_in', "
+                        "'n_out' and positive integers, such as ('n_in', 'n_out')")
+    for entry in shape:
+        if not (entry in ("n_in", "n_out") or (isinstance(entry, int)
+                                               and not isinstance(entry, bool) and entry >= 1)):
+            raise ValueError(f"the shape of {name!r} is {tuple(shape)!r}: {entry!r} is neither "
+                             "'n_in', 'n_out' nor a positive integer")
+    return tuple(shape)
+
+
+class WrappedLayer(LayerMap):
+    """A layer type made by :func:`~proofcheck.frameworks.from_jax` or
+    :func:`~proofcheck.frameworks.from_torch`.
+
+    The concrete classes set :attr:`spec`, :attr:`name`, :attr:`reference`
+    and :attr:`min_width` when they are made, and implement how the user's
+    function, its rule and the reference are run.
+    """
+
+    #: The description of the user's function.
+    spec: ClassVar[Description]
+    #: Where the user's code computes in a float narrower than float64, one line per
+    #: part (the primal, the rule), found when the type is made; empty if nowhere.
+    narrow_precision: ClassVar[tuple[str, ...]] = ()
+    #: Why probes of the function gave no output width (set when the type is made).
+    probe_failures: ClassVar[list[ProbeFailure]] = []
+
+    def __init__(self, n_in: int, n_out: int) -> None:
+        super().__init__(n_in)
+        self._n_out = n_out
+
+    @classmethod
+    def configurations(cls, n_in: int, max_width: int) -> st.SearchStrategy[LayerMap]:
+        if cls.spec.free_width:
+            return st.integers(1, max_width).map(lambda n_out: cls(n_in, n_out))
+        n_out = cls.output_width(n_in)
+        if n_out is None or not 1 <= n_out <= max_width:
+            return st.nothing()
+        return st.just(cls(n_in, n_out))
+
+    @classmethod
+    def output_width(cls, n_in: int) -> int | None:
+        """``n_out`` for ``n_in`` (``None``: no configuration); not for a drawn width."""
+        n_out = cls.spec.n_out
+        if isinstance(n_out, int):
+            return n_out
+        if n_out is not None:
+            width = n_out(n_in)
+            if width is not None and (isinstance(width, bool) or not isinstance(width, int)):
+                raise TypeError(f"n_out({n_in}) returned {width!r}; expected a positive "
+                                "integer, or None for an input width the layer does not take")
+            return width
+        return cls.inferred_width(n_in)
+
+    @classmethod
+    @abstractmethod
+    def inferred_width(cls, n_in: int) -> int | None:
+        """The output width the user's function gives for ``n_in`` (``None``: it fails)."""
+
+    @property
+    def n_out(self) -> int:
+        return self._n_out
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {n: self.spec.shape(n, self.n_in, self.n_out) for n in self.spec.parameters}
+
+    def parameter_bound(self, name: str) -> float:
+        return self.spec.bounds.get(name) or super().parameter_bound(name)
+
+    def forward(self, a: Array, params: Parameters, xp: Namespace) -> Array:
+        """The user's function (``xp = numpy``) or the reference (``xp = jax.numpy``)."""
+        if xp is np:
+            return self.run(np.asarray(a, dtype=np.float64), params)
+        return self.reference_forward(a, params)
+
+    @abstractmethod
+    def run(self, a: Float64Array, params: Parameters) -> Float64Array:
+        """``z``, as the user's framework computes it under differentiation: ``(n_out, N)``."""
+
+    @abstractmethod
+    def reference_forward(self, a: Array, params: Parameters) -> Array:
+        """``z`` as a JAX function of JAX arrays, differentiable by the reference."""
+
+    @abstractmethod
+    def reference_value(self, a: Float64Array, params: Parameters) -> Float64Array:
+        """``z`` of the reference's forward computation, in numpy: ``(n_out, N)``."""
+
+    @abstractmethod
+    def reference_pullback(self, a: Float64Array, params: Parameters, delta: Float64Array
+                           ) -> tuple[Float64Array, dict[str, Float64Array]]:
+        """``J_a^T delta`` and ``J_theta^T delta`` by the reference, in numpy."""
+
+    @abstractmethod
+    def rule(self, a: Float64Array, params: Parameters,
+             delta: Float64Array) -> tuple[Float64Array, dict[str, Float64Array]]:
+        """The user's backward rule at ``(a, params)`` applied to ``delta``."""
+
+    def input_product(self, a: Float64Array, params: Parameters,
+                      delta: Float64Array) -> Float64Array:
+        """``J_a^T delta`` by the user's backward rule: ``(n_in, N)``."""
+        return self.rule(a, params, delta)[0]
+
+    def parameter_products(self, a: Float64Array, params: Parameters,
+                           delta: Float64Array) -> dict[str, Float64Array]:
+        """``J_theta^T delta`` by the user's backward rule, per parameter."""
+        return self.rule(a, params, delta)[1]
+
+    def user_arguments(self, a: Array, params: Parameters,
+                       convert: Callable[[Any], Any]) -> list[Any]:
+        """The function's arguments in call order, each converted by ``convert``."""
+        values = {self.spec.input: self.spec.to_user(a), **params}
+        return [convert(values[n]) for n in self.spec.arguments]
+
+    def cotangents(self, cts: Any, a: Float64Array, params: Parameters, rule: str
+                   ) -> tuple[Float64Array, dict[str, Float64Array]]:
+        """The rule's result (one cotangent per argument, in call order) as the two products.
+
+        A missing cotangent (``None``) is zero. A result that is not one
+        cotangent per argument, or a cotangent whose shape is not its
+        argument's, raises ``ValueError`` naming ``rule``, the argument and
+        both shapes in the user's layout: a failing example of the product
+        that holds it (the input's for ``a``, the parameters' otherwise).
+        """
+        names = self.spec.arguments
+        if not isinstance(cts, tuple | list) or len(cts) != len(names):
+            got = (f"{len(cts)} values" if isinstance(cts, tuple | list)
+                   else f"a {type(cts).__name__}")
+            raise ValueError(f"{rule} returned {got}; expected a tuple of {len(names)}, one "
+                             f"cotangent per argument ({', '.join(names)})")
+        N = a.shape[1]
+        wanted = {self.spec.input: self.spec.user_shape(self.n_in, N),
+                  **{n: np.shape(v) for n, v in params.items()}}
+        out = {}
+        for name, ct in zip(names, cts, strict=True):
+            value = (np.zeros(wanted[name]) if ct is None
+                     else np.asarray(ct, dtype=np.float64))
+            if value.shape != wanted[name]:
+                raise ValueError(f"{rule} returned the cotangent of {name} with shape "
+                                 f"{value.shape}; the argument {name} has shape {wanted[name]}")
+            out[name] = value
+        da = np.ascontiguousarray(self.spec.from_user(out.pop(self.spec.input)))
+        return da, out
+
+    def output(self, z: Any, a: Float64Array, what: str) -> Float64Array:
+        """``z`` in the paper's layout, after checking its shape in the user's."""
+        value = np.asarray(z, dtype=np.float64)
+        wanted = self.spec.user_shape(self.n_out, a.shape[1])
+        if value.shape != wanted:
+            raise ValueError(
+                f"{what} returned shape {value.shape} for the arguments "
+                f"{self.spec.signature_text()} with n_in={self.n_in}, n_out={self.n_out}, "
+                f"N={a.shape[1]}; expected {wanted}")
+        return np.ascontiguousarray(self.spec.from_user(value))
+
+    def describe(self) -> str:
+        return f"{self.name}({self.n_in} -> {self.n_out})"
+
+
+def probe_shapes(spec: Description, n_in: int, n_out: int) -> list[tuple[int, ...]]:
+    """The shapes of the user's arguments, in their order, at one probe (batch
+    :data:`PROBE_BATCH`)."""
+    return [spec.user_shape(n_in, PROBE_BATCH) if n == spec.input
+            else spec.shape(n, n_in, n_out) for n in spec.arguments]
+
+
+def probe_output(spec: Description, forward: Callable[[], Any], n_in: int,
+                 n_out: int) -> tuple[int, ...]:
+    """Run the user's forward computation once at a probe; the output shape it must have.
+
+    Raises
+    ------
+    ValueError
+        Naming the function and the probe's widths, if the call fails or its output
+        does not have the shape the description gives.
+    """
+    where = f"n_in={n_in}, n_out={n_out}, N={PROBE_BATCH}"
+    try:
+        out = forward()
+    except Exception as exc:
+        raise ValueError(f"{spec.signature_text()} fails for {where}: {one_line(exc)}"
+                         ) from exc
+    wanted = spec.user_shape(n_out, PROBE_BATCH)
+    shape = getattr(out, "shape", None)
+    if shape is None or tuple(shape) != wanted:
+        got = type(out).__name__ if shape is None else tuple(shape)
+        raise ValueError(f"{spec.signature_text()} returns {got} for {where}; "
+                         f"expected {wanted}")
+    return wanted
+
+
+def caller_module() -> str:
+    """The module that called ``from_jax`` or ``from_torch`` (the ``__module__`` of the
+    class it makes): three frames up, from where those wrappers call this."""
+    return str(sys._getframe(3).f_globals.get("__name__", __name__))
+
+
+def output_width_of(spec: Description, out: Any) -> int | None:
+    """The output width ``n_out`` that the user's output ``out`` shows (its
+    examples in rows or columns, by the description), or ``None`` if it is not a
+    matrix."""
+    shape = tuple(getattr(out, "shape", ()))
+    if len(shape) != 2:
+        return None
+    return int(shape[1] if spec.examples == "rows" else shape[0])
+
+
+class ProbeFailure(NamedTuple):
+    """Why one probe of the user's function gave no output width.
+
+    Attributes
+    ----------
+    n_in : int
+        The input width tried.
+    call : str
+        What was called, with the arguments' shapes (``f(x: float64 (2, 3), ...)``).
+    problem : str
+        What happened: the exception (``raised TypeError: ...``), or the output
+        that is not a matrix.
+    """
+
+    n_in: int
+    call: str
+    problem: str
+
+
+def probe_call(spec: Description, n_in: int, n_out: int, callee: str) -> str:
+    """The call a probe makes, for messages: ``callee(x: float64 (2, 3), W: float64 (3, 1))``."""
+    shapes = probe_shapes(spec, n_in, n_out)
+    args = ", ".join(f"{n}: float64 {tuple(shape)}" for n, shape in zip(spec.arguments, shapes,
+                                                                         strict=True))
+    return f"{callee}({args})"
+
+
+def probe_problem(out: Any, exc: BaseException | None) -> str:
+    """What a probe that gave no output width saw: the exception, or the output."""
+    if exc is not None:
+        return f"raised {one_line(exc)}"
+    shape = getattr(out, "shape", None)
+    if shape is None:
+        return f"returned {type(out).__name__}, not an array"
+    return f"returned an output of shape {tuple(shape)}, not a matrix"
+
+
+def no_width_message(cls: type[WrappedLayer], what: str) -> str:
+    """The error of a layer type whose function gave no output width at any input
+    width: the first probe's problem (the smallest width tried) and what was called."""
+    spec = cls.spec
+    text = f"{spec.signature_text()} has no input width in 1..8 with an output width"
+    failures: list[ProbeFailure] = getattr(cls, "probe_failures", [])
+    if failures:
+        first = failures[0]
+        text += (f"; at n_in={first.n_in} (the smallest tried) {first.call} "
+                 f"{first.problem}")
+    elif spec.n_out is not None and not isinstance(spec.n_out, int):
+        text += "; n_out(n_in) gave no width for any of them"
+    return f"{text} (check n_out, or {what} on small inputs)"
+
+
+def narrow_precision_note(layer: Any) -> str | None:
+    """The note of every row of a run whose layer type computes in a float narrower than
+    float64 (:attr:`WrappedLayer.narrow_precision`); ``None`` for any other."""
+    places = getattr(layer, "narrow_precision", ())
+    if not places:
+        return None
+    return (f"{layer.name}'s code computes in a float narrower than float64 inside this "
+            f"float64 check ({'; '.join(places)}): values computed there are rounded to "
+            "that format, which the tolerances do not allow for")
+
+
+def probe_widths(cls: type[WrappedLayer]) -> list[tuple[int, int]]:
+    """``(n_in, n_out)`` for every input width of :data:`PROBE_WIDTHS` that has a
+    configuration (a drawn output width is taken as 2). The probes that gave none
+    are kept, in order, as the class's ``probe_failures`` (:class:`ProbeFailure`)."""
+    widths = []
+    cls.probe_failures = []
+    for n_in in PROBE_WIDTHS:
+        n_out = 2 if cls.spec.free_width else cls.output_width(n_in)
+        if n_out is not None and n_out >= 1:
+            widths.append((n_in, n_out))
+    return widths
+
+
+def class_name(name: str) -> str:
+    """A class name for ``name`` (``"gated unit"`` -> ``"GatedUnit"``)."""
+    words = "".join(c if c.isalnum() else " " for c in name).split()
+    text = "".join(w[:1].upper() + w[1:] for w in words) or "WrappedLayer"
+    return text if text[0].isalpha() else f"Layer{text}"
+
+
+def finite_difference_vjp(F: Callable[[Float64Array], Float64Array], x: Float64Array,
+                          g: Float64Array) -> Float64Array:
+    """``J^F(x)^T g`` from the Jacobian of ``F`` by central finite differences
+    (:func:`proofcheck.oracle.finite_differences.jacobian`); ``g`` has the shape of ``F(x)``."""
+    from proofcheck.oracle.finite_differences import jacobian
+
+    # jacobian() orders rows and columns by vec (column-major) of F(X) and X.
+    J = jacobian(F, np.asarray(x, dtype=np.float64))
+    ct = J.T @ np.asarray(g, dtype=np.float64).reshape(-1, order="F")
+    return np.asarray(ct.reshape(np.shape(x), order="F"), dtype=np.float64)
+
+
+def host_reference(layer: WrappedLayer) -> Callable[[Array, Parameters], Array]:
+    """A JAX function of ``(a, params)`` whose value is :meth:`WrappedLayer.reference_value`
+    and whose VJP is :meth:`WrappedLayer.reference_pullback`, both run in numpy.
+
+    This is how a layer whose reference is not JAX's reverse mode joins the
+    oracle's network: the oracle's ``jax.value_and_grad`` calls this VJP for the
+    layer and composes it with the other layers' by the chain rule. The layer
+    oracle runs JAX eagerly, so both receive concrete arrays.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    def host(x: Any) -> Float64Array:
+        return np.asarray(x, dtype=np.float64)
+
+    @jax.custom_vjp
+    def reference(a: Array, params: Parameters) -> Array:
+        return jnp.asarray(layer.reference_value(host(a), {k: host(v) for k, v in params.items()}))
+
+    def fwd(a: Array, params: Parameters) -> tuple[Array, tuple[Array, Parameters]]:
+        return reference(a, params), (a, params)
+
+    def bwd(residuals: tuple[Array, Parameters], delta: Array) -> tuple[Array, Parameters]:
+        a, params = residuals
+        da, dp = layer.reference_pullback(host(a), {k: host(v) for k, v in params.items()},
+                                          host(delta))
+        return jnp.asarray(da), {k: jnp.asarray(v) for k, v in dp.items()}
+
+    reference.defvjp(fwd, bwd)
+    return reference
