@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Generic, Protocol, TypeVar
 
+from proofcheck.errors import a_or_an
+
 __all__ = ["Registry"]
 
 
@@ -32,8 +34,8 @@ class Registry(Mapping[str, _T], Generic[_T]):
     def register(self, entry: _T) -> _T:
         """Add ``entry`` under its name; ``ValueError`` if the name is taken."""
         if entry.name in self._entries:
-            raise ValueError(f"{'an' if self.what[0] in 'aeiou' else 'a'} {self.what} named "
-                             f"{entry.name!r} is already registered")
+            raise ValueError(f"{a_or_an(self.what)} named {entry.name!r} is already "
+                             "registered")
         self._entries[entry.name] = entry
         return entry
 

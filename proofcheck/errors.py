@@ -50,3 +50,10 @@ def one_line(exc: BaseException) -> str:
     the exceptions."""
     lines = [line for line in str(exc).strip().splitlines() if line.strip()]
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def a_or_an(noun: str) -> str:
+    """``noun`` with its indefinite article, by its first letter: ``"an activation"``,
+    ``"a cost"``. The package's one rule for it in messages (a vowel letter, not a
+    vowel sound); not part of ``__all__``."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"

@@ -58,3 +58,10 @@ def test_an_implementation_that_cannot_be_loaded_is_an_implementation_error(
         target: str, message: str) -> None:
     with pytest.raises(ImplementationError, match=message):
         proofcheck.load_implementation(target)
+
+
+def test_a_or_an_goes_by_the_first_letter() -> None:
+    from proofcheck.errors import a_or_an
+
+    assert [a_or_an(n) for n in ("activation", "cost", "Elu", "MatrixBackprop")] == [
+        "an activation", "a cost", "an Elu", "a MatrixBackprop"]

@@ -45,7 +45,7 @@ from proofcheck.costs import COSTS
 from proofcheck.diagnosis.report import Report, Row, reference_of
 from proofcheck.engine._loading import import_file, load_implementation
 from proofcheck.engine.profiles import get_profile, profile_from_env
-from proofcheck.errors import ImplementationError, InputError
+from proofcheck.errors import ImplementationError, InputError, a_or_an
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
 from proofcheck.steps import STEP_IDS, get_step
 
@@ -68,19 +68,15 @@ def _check_provides_some(impl: Any, name: str) -> None:
     if inspect.ismodule(impl):
         what = "a module"
     elif simple:
-        what = f"{_a(type(impl).__name__)}, {impl!r:.60}"
+        what = f"{a_or_an(type(impl).__name__)}, {impl!r:.60}"
     else:
-        what = _a(type(impl).__name__)
+        what = a_or_an(type(impl).__name__)
     has = (f"; it has: {', '.join(public[:12])}{', ...' if len(public) > 12 else ''}"
            if public else "")
     functions = ", ".join(f"{fn.name}({', '.join(fn.parameters)})" for fn in PROTOCOL_FUNCTIONS)
     raise ImplementationError(
         f"{name} is {what} with none of the protocol's functions {functions}{has}. Give an "
         "object, class or module that has at least one of them (see proofcheck.protocol).")
-
-
-def _a(noun: str) -> str:
-    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _check_signatures(impl: Any) -> None:

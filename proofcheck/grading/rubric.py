@@ -66,7 +66,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from proofcheck.errors import InputError
+from proofcheck.errors import InputError, a_or_an
 from proofcheck.steps import STEP_IDS, get_step
 
 __all__ = ["COMPOSITIONS", "DEFAULT_RUBRIC", "DEFAULT_RUBRIC_TOML", "IMPLIED_BY", "POLICIES",
@@ -223,7 +223,7 @@ def _points(table: Mapping[str, object], source: str) -> dict[str, float]:
         if step not in _gradable():
             kind = get_step(step).kind
             raise InputError(
-                f"{source}: [points] gives points to {step}, {_a(kind)} {kind} about the "
+                f"{source}: [points] gives points to {step}, {a_or_an(kind)} about the "
                 "mathematics, the same for every student; only the theorem's steps earn "
                 f"points: {', '.join(_gradable())}")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or \
@@ -237,8 +237,6 @@ def _points(table: Mapping[str, object], source: str) -> dict[str, float]:
     return {step: checked[step] for step in sorted(checked, key=order.__getitem__)}
 
 
-def _a(noun: str) -> str:
-    return "an" if noun[0] in "aeiou" else "a"
 
 
 def _gradable() -> list[str]:
