@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-__all__ = ["STEPS", "STEP_IDS", "Step", "get_step"]
+__all__ = ["DOCS_PAGES", "STEPS", "STEP_IDS", "Step", "get_step"]
 
 StepKind = Literal["definition", "lemma", "theorem", "generalization"]
 
@@ -48,6 +48,19 @@ class Step(NamedTuple):
     statement: str
     checked: bool = True
     meaning: str = ""
+
+    def docs_url(self, base: str = "") -> str:
+        """The docs section that states and proves the step: ``proof/theorem.html#T1.step``
+        (each step is a proof environment whose HTML anchor is its ID), after ``base``,
+        the address the docs are served from, when one is given."""
+        part = self.id.split(".")[0]
+        page = DOCS_PAGES.get(part) or DOCS_PAGES[part[0]]
+        return f"{base.rstrip('/') + '/' if base else ''}proof/{page}.html#{self.id}"
+
+
+#: The docs page (under ``proof/``) of each part of the proof, by the step ID's prefix.
+DOCS_PAGES = {"D": "notation", "L": "lemmas", "T1": "theorem", "T2": "data-matrix",
+              "G": "generalization"}
 
 
 STEPS: tuple[Step, ...] = (

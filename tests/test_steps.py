@@ -61,3 +61,14 @@ def test_get_step_names_the_known_ids() -> None:
         assert "T1.step" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("get_step accepted an unknown ID")
+
+
+def test_a_step_knows_its_docs_section() -> None:
+    from proofcheck.steps import get_step
+
+    assert get_step("T1.step").docs_url() == "proof/theorem.html#T1.step"
+    assert get_step("G.param").docs_url("https://course.example/docs/") == (
+        "https://course.example/docs/proof/generalization.html#G.param")
+    assert get_step("L3").docs_url() == "proof/lemmas.html#L3"
+    assert get_step("D4").docs_url() == "proof/notation.html#D4"
+    assert get_step("T2").docs_url() == "proof/data-matrix.html#T2"

@@ -84,11 +84,6 @@ __all__ = [
     "wrong_sign",
 ]
 
-#: The docs page (under ``proof/``) of each part of the proof, by the step ID's prefix.
-_PAGES = {"D": "notation", "L": "lemmas", "T1": "theorem", "T2": "data-matrix",
-          "G": "generalization"}
-
-
 def docs_link(step_id: str) -> str:
     """The section of the docs that states and proves ``step_id``, as a relative URL.
 
@@ -101,10 +96,7 @@ def docs_link(step_id: str) -> str:
     KeyError
         If ``step_id`` is not a step ID (see :data:`proofcheck.STEP_IDS`).
     """
-    get_step(step_id)
-    part = step_id.split(".")[0]
-    page = _PAGES.get(part) or _PAGES[part[0]]
-    return f"proof/{page}.html#{step_id}"
+    return get_step(step_id).docs_url()
 
 
 # --- step mistakes ---------------------------------------------------------------

@@ -32,6 +32,7 @@ import numpy as np
 from proofcheck.errors import one_line
 from proofcheck.frameworks import from_jax
 from proofcheck.layers import LayerMap
+from proofcheck.steps import get_step
 
 __all__ = [
     "FRAMEWORK_CATALOG",
@@ -93,7 +94,7 @@ class FrameworkMistake(NamedTuple):
     @property
     def docs(self) -> str:
         """The docs section of the root cause's step, as a relative URL."""
-        return f"proof/generalization.html#{self.root_cause}"
+        return get_step(self.root_cause).docs_url()
 
 
 # --- JAX ---------------------------------------------------------------------------

@@ -38,18 +38,8 @@ from proofcheck.steps import get_step
 
 __all__ = ["feedback_html", "feedback_markdown"]
 
-#: The docs page (under ``proof/``) of each part of the proof, by the step ID's prefix.
-_PAGES = {"D": "notation", "L": "lemmas", "T1": "theorem", "T2": "data-matrix",
-          "G": "generalization"}
 #: Characters of the submission's printed output shown.
 _PRINTED = 2000
-
-
-def _docs_link(step: str, docs_url: str = "") -> str:
-    """The address of ``step``'s section of the proof: ``proof/theorem.html#T1.step``."""
-    part = step.split(".")[0]
-    page = _PAGES.get(part) or _PAGES[part[0]]
-    return f"{docs_url.rstrip('/') + '/' if docs_url else ''}proof/{page}.html#{step}"
 
 
 class _Block(NamedTuple):
@@ -64,7 +54,7 @@ def _blocks(result: GradeResult, sc: Score, docs_url: str) -> list[_Block]:
         _Block("title", f"Feedback: {result.target}"),
         _Block("strong", f"{sc.total:g} of {sc.max_score:g} points: {verdict_line(result)}."),
         _Block("table", (["step", "statement", "points", "verdict"], [
-            [(s.step, _docs_link(s.step, docs_url)), get_step(s.step).statement,
+            [(s.step, get_step(s.step).docs_url(docs_url)), get_step(s.step).statement,
              f"{s.points:g} / {s.max_points:g}", s.verdict] for s in sc.steps])),
     ]
     if result.declared:
@@ -83,7 +73,7 @@ def _blocks(result: GradeResult, sc: Score, docs_url: str) -> list[_Block]:
                    _Block("linked", (f"The smallest failing example Hypothesis found for "
                                      f"{root.step} ({get_step(root.step).title}; see ",
                                      (f"its proof, {root.step}",
-                                      _docs_link(root.step, docs_url)), ").")),
+                                      get_step(root.step).docs_url(docs_url)), ").")),
                    _Block("pre", _counterexample_text(root.counterexample)),
                    _Block("paragraph", "To re-run this step on your own machine:"),
                    _Block("pre", _rerun(result, root))]
