@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-__all__ = ["DOCS_PAGES", "STEPS", "STEP_IDS", "Step", "get_step"]
+__all__ = ["DOCS_PAGES", "STEPS", "STEP_IDS", "Step", "get_step", "row_key"]
 
 StepKind = Literal["definition", "lemma", "theorem", "generalization"]
 
@@ -56,6 +56,13 @@ class Step(NamedTuple):
         part = self.id.split(".")[0]
         page = DOCS_PAGES.get(part) or DOCS_PAGES[part[0]]
         return f"{base.rstrip('/') + '/' if base else ''}proof/{page}.html#{self.id}"
+
+
+def row_key(step: str, mode: str, layer: str | None = None) -> str:
+    """The key of a row of the check: ``"T1.step/isolated"``, ``"G.step/lemma/Conv1D"``.
+    Unique per row of a run; what ``--steps`` rows, workers, the grader and the
+    pytest plugin's items match rows by."""
+    return f"{step}/{mode}" + (f"/{layer}" if layer else "")
 
 
 #: The docs page (under ``proof/``) of each part of the proof, by the step ID's prefix.

@@ -72,3 +72,12 @@ def test_a_step_knows_its_docs_section() -> None:
     assert get_step("L3").docs_url() == "proof/lemmas.html#L3"
     assert get_step("D4").docs_url() == "proof/notation.html#D4"
     assert get_step("T2").docs_url() == "proof/data-matrix.html#T2"
+
+
+def test_a_row_key_names_the_layer_of_a_lemma_row_only() -> None:
+    from proofcheck.diagnosis.report import Row
+    from proofcheck.steps import row_key
+
+    assert row_key("T1.step", "isolated") == "T1.step/isolated"
+    assert row_key("G.step", "lemma", "Conv1D") == "G.step/lemma/Conv1D"
+    assert Row("G.step", "lemma", "t", "s", "holds", layer="Conv1D").key == "G.step/lemma/Conv1D"

@@ -145,7 +145,7 @@ from typing import Any
 import numpy as np
 
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
-from proofcheck.steps import STEP_IDS, STEPS, get_step
+from proofcheck.steps import STEP_IDS, STEPS, get_step, row_key
 
 __all__ = ["SCHEMA", "Counterexample", "Diagnosis", "Report", "Row"]
 
@@ -215,6 +215,12 @@ class Row:
     outside_oracle_reason: str | None = None
     overruled: list[str] = field(default_factory=list)
     overruled_examples: int = 0
+
+    @property
+    def key(self) -> str:
+        """``"T1.step/isolated"``, ``"G.param/lemma/Conv1D"``
+        (:func:`proofcheck.steps.row_key`)."""
+        return row_key(self.step, self.mode, self.layer)
 
     @property
     def label(self) -> str:

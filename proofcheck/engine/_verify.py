@@ -640,8 +640,7 @@ def _parallel_rows(plan: Plan, jobs: int, progress: ProgressCallback | None,
         done = 0
         for future in as_completed(futures):
             for row in future.result():  # re-raises ImplementationError from the worker
-                key = f"{row.step}/{row.mode}" + (f"/{row.layer}" if row.layer else "")
-                by_key[key] = row
+                by_key[row.key] = row
                 done += 1
                 if progress is not None:
                     progress(done, len(keys), row.step, row.mode, row)

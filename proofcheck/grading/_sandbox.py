@@ -382,9 +382,10 @@ def _contained(messages: list[dict[str, Any]], stopped: str | None, returncode: 
 
 def row_key(row: Any) -> str:
     """``"step/mode"`` or ``"step/mode/layer"`` of a row (an object or its dict)."""
+    from proofcheck.steps import row_key as key_of
+
     get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-    key = f"{get('step')}/{get('mode')}"
-    return key + (f"/{get('layer')}" if get("layer") else "")
+    return key_of(str(get("step")), str(get("mode")), get("layer"))
 
 
 # --- the contained process -------------------------------------------------------------

@@ -25,7 +25,7 @@ from proofcheck.errors import ImplementationError, InputError, one_line
 from proofcheck.network import Network
 from proofcheck.numerics.tolerances import TOLERANCES, Comparison, Tolerance, compare, term_scale
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
-from proofcheck.steps import STEP_IDS
+from proofcheck.steps import STEP_IDS, row_key
 
 __all__ = [
     "MODES",
@@ -535,7 +535,7 @@ class Property:
     @property
     def key(self) -> str:
         """``"T1.step/isolated"`` (``"G.step/lemma/Conv1D"``): unique per property."""
-        return f"{self.step}/{self.mode}" + (f"/{self.layer}" if self.layer else "")
+        return row_key(self.step, self.mode, self.layer)
 
 
 #: Every property, in registration (proof) order.
