@@ -425,7 +425,4 @@ def terminal_summary(reporter: Any, results: list[dict[str, Any]]) -> None:
 
 def _row(data: dict[str, Any]) -> Row:
     """A :class:`Row` from its :func:`dataclasses.asdict` form."""
-    fields = dict(data)
-    if fields.get("counterexample") is not None:
-        fields["counterexample"] = Counterexample(**fields["counterexample"])
-    return Row(**fields)
+    return Row.from_dict(data)

@@ -216,6 +216,13 @@ class Row:
     overruled: list[str] = field(default_factory=list)
     overruled_examples: int = 0
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Row:
+        """A row from its JSON form (a report's ``rows`` item, or ``asdict`` of a row)."""
+        fields = dict(data)
+        c = fields.pop("counterexample", None)
+        return cls(**fields, counterexample=Counterexample(**c) if c is not None else None)
+
     @property
     def key(self) -> str:
         """``"T1.step/isolated"``, ``"G.param/lemma/Conv1D"``

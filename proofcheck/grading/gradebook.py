@@ -49,7 +49,7 @@ import io
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from proofcheck.diagnosis.report import Counterexample, Row, consequences, diagnose
+from proofcheck.diagnosis.report import Row, consequences, diagnose
 from proofcheck.grading.rubric import COMPOSITIONS, DEFAULT_RUBRIC, IMPLIED_BY, Rubric
 from proofcheck.steps import get_step
 
@@ -183,10 +183,8 @@ class Score(NamedTuple):
 
 
 def row_from_dict(data: dict[str, Any]) -> Row:
-    """A report row from its JSON form."""
-    fields = dict(data)
-    c = fields.pop("counterexample", None)
-    return Row(**fields, counterexample=Counterexample(**c) if c is not None else None)
+    """A report row from its JSON form (:meth:`Row.from_dict`)."""
+    return Row.from_dict(data)
 
 
 def score(result: GradeResult, rubric: Rubric = DEFAULT_RUBRIC,
