@@ -370,7 +370,7 @@ def test_a_jax_rule_computing_in_float32_is_reported_with_where() -> None:
     layer = from_jax(fn, parameters=W_SHAPE, name="Tanh32")
     [note] = layer.narrow_precision
     assert note.startswith("bwd: convert_element_type to float32 (2, 1) at ") and \
-        "test_frameworks.py:" in note and "(bwd32)" in note, note
+        f"{Path(__file__).name}:" in note and "(bwd32)" in note, note
     exact = jax.custom_vjp(lambda a, W: jnp.tanh(a @ W))
     exact.defvjp(*_tanh_rule())
     assert from_jax(exact, parameters=W_SHAPE).narrow_precision == ()
@@ -401,7 +401,7 @@ def test_a_torch_function_allocating_in_the_default_dtype_is_reported_with_where
 
     layer = from_torch(Accumulates, input="x", parameters=W_SHAPE)
     [note] = layer.narrow_precision
-    assert note.startswith("forward: zeros to torch.float32 (2, 1) at test_frameworks.py:")
+    assert note.startswith(f"forward: zeros to torch.float32 (2, 1) at {Path(__file__).name}:")
     assert note.endswith("(forward)")
 
 
