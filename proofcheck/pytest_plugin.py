@@ -407,7 +407,7 @@ def terminal_summary(reporter: Any, results: list[dict[str, Any]]) -> None:
     reporter.write_sep("=", "proofcheck")
     for (where, subject), entries in by_target.items():
         # In proof order, however the rows finished (in xdist's workers, in any order).
-        rows = [_row(e["row"]) for e in sorted(entries, key=lambda e: int(e["order"]))]
+        rows = [Row.from_dict(e["row"]) for e in sorted(entries, key=lambda e: int(e["order"]))]
         first = entries[0]
         report = Report(subject, first["profile"], rows, seed=first["seed"],
                         layer_target=first["layer_target"])
@@ -423,6 +423,3 @@ def terminal_summary(reporter: Any, results: list[dict[str, Any]]) -> None:
             reporter.write_line(f"  Diagnosis: {report.diagnosis.message}")
 
 
-def _row(data: dict[str, Any]) -> Row:
-    """A :class:`Row` from its :func:`dataclasses.asdict` form."""
-    return Row.from_dict(data)

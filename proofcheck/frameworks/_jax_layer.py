@@ -217,10 +217,10 @@ def bind_static(fn: Any, function: str, static: Mapping[str, Any] | None) -> Any
     """
     signature = inspect.signature(fn.fun)
     names = list(signature.parameters)
-    static = dict(static or {})
-    if not isinstance(static, Mapping) or any(n not in names for n in static):
+    if not isinstance(static or {}, Mapping) or any(n not in names for n in static or {}):
         raise ValueError(f"static={static!r} must map arguments of {function}{signature} "
                          "to the values they are called with")
+    static = dict(static or {})
     nondiff = [names[i] for i in fn.nondiff_argnums]
     if any(n not in static for n in nondiff):
         wanted = ", ".join(f"{n!r}: ..." for n in nondiff)

@@ -544,6 +544,8 @@ def test_nondiff_argnums_without_their_values_and_unknown_statics_are_refused() 
         from_jax(_scaled_tanh(), input="x", parameters=W_SHAPE)
     with pytest.raises(ValueError, match=r"must map arguments of scaled"):
         from_jax(_scaled_tanh(), input="x", parameters=W_SHAPE, static={"causal": True})
+    with pytest.raises(ValueError, match=r"static=\[\('halve', True\)\] must map arguments"):
+        from_jax(_scaled_tanh(), input="x", parameters=W_SHAPE, static=[("halve", True)])
 
 
 @pytest.mark.parametrize(("fn", "kwargs", "error", "says"), [b[1:] for b in BAD],
