@@ -1,4 +1,4 @@
-"""The command line: ``proofcheck verify`` and ``proofcheck steps``.
+"""The command line: ``proofcheck verify``, ``watch``, ``grade`` and ``steps``.
 
 Exit status of ``verify``: 0 every provided step holds; 1 some step fails
 (also by a result of the wrong shape or with NaN: the row shows it, and
@@ -63,9 +63,52 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     v.add_argument("--debug", action="store_true", help="show tracebacks of usage errors")
     _grade_parser(sub)
+    _watch_parser(sub)
     sub.add_parser("steps", help="list the step IDs of the proof",
                    description="List the step IDs, their kind and statement.")
     return parser
+
+
+def _watch_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    w = sub.add_parser(
+        "watch", help="check again on every save of the implementation's source",
+        description="Check an implementation (or a layer type), then check it again each "
+                    "time its source file is saved: the rows that call the functions you "
+                    "changed first, then the rest, each printed as it finishes. One process "
+                    "keeps JAX and the compiled oracle warm. Ctrl-C stops.",
+        epilog="The default profile, watch, runs 10 derandomized examples a row (the same "
+               "examples after every save): a glance, not a verdict. proofcheck verify "
+               "(or --profile dev here) draws many more networks.")
+    target = w.add_mutually_exclusive_group(required=True)
+    target.add_argument("--impl", metavar="MODULE:ATTR",
+                        help="the implementation to watch, as proofcheck verify --impl takes it")
+    target.add_argument("--layer", metavar="MODULE:CLASS",
+                        help="the layer type to watch, as proofcheck verify --layer takes it")
+    w.add_argument("--steps", metavar="ID[,ID...]",
+                   help="check only these step IDs (e.g. T1.step)")
+    w.add_argument("--profile", choices=sorted(PROFILES), default="watch",
+                   help="Hypothesis profile (default: watch, 10 derandomized examples a row)")
+    w.add_argument("--no-cache", action="store_true",
+                   help="do not keep compiled oracle programs on disk")
+    w.add_argument("--debug", action="store_true", help="show tracebacks of usage errors")
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from proofcheck.engine._watch import watch
+    from proofcheck.errors import ProofcheckError
+
+    steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else None
+    try:
+        return watch(args.impl or args.layer, layer=args.layer is not None, steps=steps,
+                     profile=args.profile)
+    except ProofcheckError as exc:
+        if args.debug:
+            traceback.print_exc()
+        sys.stderr.write(f"\nproofcheck: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:  # during the first check, before the watcher starts
+        sys.stdout.write("stopped\n")
+        return 0
 
 
 def _grade_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -242,10 +285,12 @@ def _steps() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     args = _parser().parse_args(argv)
-    if args.command in ("verify", "grade"):
+    if args.command in ("verify", "grade", "watch"):
         start_own_process(cache=not args.no_cache)  # ours: see proofcheck.oracle.compilation
     if args.command == "verify":
         return _verify(args)
+    if args.command == "watch":
+        return _watch(args)
     if args.command == "grade":
         return _grade(args)
     return _steps()

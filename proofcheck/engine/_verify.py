@@ -212,7 +212,7 @@ def verify(
     impl : object, optional
         Anything with some protocol functions (:mod:`proofcheck.protocol`); default
         :class:`proofcheck.MatrixBackprop`.
-    profile : {"ci", "dev", "thorough"}, optional
+    profile : {"ci", "dev", "thorough", "watch"}, optional
         The Hypothesis profile; default ``$PROOFCHECK_PROFILE`` or ``dev``.
     steps : collection of step IDs, optional
         Check only these steps (default: all).

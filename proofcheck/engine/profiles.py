@@ -10,6 +10,10 @@ profile       examples a row   what it is for
                                kept in the example database and tried first
                                next time
 ``thorough``  1000             ten times ``dev``, before a release or a grade
+``watch``     10               derandomized, as ``ci``: the glance that
+                               ``proofcheck watch`` gives after each save (the
+                               same examples every save, so a verdict that
+                               changes was changed by the code)
 ============  ===============  ================================================
 
 Choose one with ``proofcheck verify --profile NAME`` or the environment
@@ -52,6 +56,12 @@ PROFILES: dict[str, settings] = {
                    **_COMMON),  # type: ignore[arg-type]
     "dev": settings(max_examples=100, **_COMMON),  # type: ignore[arg-type]
     "thorough": settings(max_examples=1000, **_COMMON),  # type: ignore[arg-type]
+    # Ten: the mutant catalog's mistakes show on almost every network, and ten warm
+    # examples keep a row under a second (benchmarks/watch.py measures it); it is a
+    # glance, and `proofcheck watch --profile dev` or `verify` gives the full check.
+    "watch": settings(max_examples=10, derandomize=True, database=None,
+                      phases=[Phase.explicit, Phase.generate, Phase.shrink],
+                      **_COMMON),  # type: ignore[arg-type]
 }
 
 #: The prefix of the names :func:`register_profiles` registers with Hypothesis.

@@ -33,7 +33,7 @@ def test_importing_proofcheck_registers_and_loads_nothing() -> None:
 
 def test_register_profiles_uses_names_that_cannot_collide() -> None:
     names = register_profiles()
-    assert names == ["proofcheck-ci", "proofcheck-dev", "proofcheck-thorough"]
+    assert names == ["proofcheck-ci", "proofcheck-dev", "proofcheck-thorough", "proofcheck-watch"]
     assert settings.get_profile("proofcheck-ci").derandomize
     with pytest.raises(InvalidArgument):  # ("ci" is Hypothesis's own, built in)
         settings.get_profile("thorough")
@@ -42,7 +42,7 @@ def test_register_profiles_uses_names_that_cannot_collide() -> None:
 def test_profiles_are_found_by_name_or_refused_with_the_known_ones(
         monkeypatch: pytest.MonkeyPatch) -> None:
     assert get_profile("thorough").max_examples == 10 * PROFILES["dev"].max_examples
-    with pytest.raises(InputError, match="expected one of: ci, dev, thorough"):
+    with pytest.raises(InputError, match="expected one of: ci, dev, thorough, watch"):
         get_profile("quick")
     monkeypatch.setenv("PROOFCHECK_PROFILE", "ci")
     assert profile_from_env() == "ci"

@@ -192,7 +192,7 @@ def test_unknown_supported_names_are_refused() -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"profile": "fast"}, "unknown profile 'fast'; expected one of: ci, dev, thorough"),
+    ({"profile": "fast"}, "unknown profile 'fast'; expected one of: ci, dev, thorough, watch"),
     ({"steps": ["T3"]}, r"steps names unknown step IDs \['T3'\]"),
 ])
 def test_bad_arguments_to_verify(kwargs: dict[str, Any], message: str) -> None:
