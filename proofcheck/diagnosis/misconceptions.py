@@ -128,7 +128,8 @@ import numpy as np
 from proofcheck._types import Float64Array
 from proofcheck.backprop import MatrixBackprop
 from proofcheck.catalog import CATALOG, LAYER_CATALOG, MISTAKES, LayerMistake, Mistake
-from proofcheck.diagnosis.report import Counterexample, Row, is_affine
+from proofcheck.diagnosis._counterexample import Counterexample, is_affine
+from proofcheck.diagnosis.report import Row
 from proofcheck.errors import one_line
 from proofcheck.layers import (
     ActivationMap,
