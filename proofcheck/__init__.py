@@ -6,9 +6,14 @@ JAX autodiff in float64 is the oracle, and the implementation under check is
 any object that follows :mod:`proofcheck.protocol`, by default the numpy
 :class:`MatrixBackprop`.
 
-The public surface is ``__all__``; modules whose names start with an
-underscore may change without notice. Importing proofcheck does not import
-JAX; :func:`verify` does, when it runs.
+The public surface is ``__all__`` and five modules: :mod:`proofcheck.layers`,
+:mod:`proofcheck.frameworks`, :mod:`proofcheck.strategies`,
+:mod:`proofcheck.pytest_plugin` and :mod:`proofcheck.catalog`. Every other module,
+with an underscore in its name or without (``steps``, ``network``, the parts
+``numerics``, ``oracle``, ``properties``, ``diagnosis``, ``engine``,
+``grading``), is private and may change without notice; the names users need
+from them are exported here. Importing proofcheck does not import JAX;
+:func:`verify` does, when it runs.
 """
 
 from __future__ import annotations

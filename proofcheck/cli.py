@@ -179,6 +179,19 @@ def _progress(stream: TextIO):  # type: ignore[no-untyped-def]
     return report
 
 
+def _step_ids(text: str | None) -> list[str] | None:
+    """``--steps T1.b, T2`` as a list (``None``: every step)."""
+    return [s.strip() for s in text.split(",") if s.strip()] if text else None
+
+
+def _usage_error(args: argparse.Namespace, exc: Exception, *, after: str = "") -> int:
+    """Say what cannot be done (with the traceback under ``--debug``); exit status 2."""
+    if args.debug:
+        traceback.print_exc()
+    sys.stderr.write(f"{after}proofcheck: error: {exc}\n")
+    return 2
+
+
 def _verify(args: argparse.Namespace) -> int:
     from proofcheck.engine._verify import load_implementation, verify
     from proofcheck.errors import ProofcheckError
@@ -186,17 +199,14 @@ def _verify(args: argparse.Namespace) -> int:
     try:
         impl = load_implementation(args.impl) if args.impl else None
         layer = load_implementation(args.layer, option="--layer") if args.layer else None
-        steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else None
-        report = verify(impl, profile=args.profile, steps=steps,
+        report = verify(impl, profile=args.profile, steps=_step_ids(args.steps),
                         database=not args.no_database,
                         progress=None if args.quiet else _progress(sys.stderr),
                         name=args.impl or args.layer, seed=args.seed, layer=layer,
                         jobs=args.jobs or "auto")
     except ProofcheckError as exc:
-        if args.debug:
-            traceback.print_exc()
-        sys.stderr.write(f"\nproofcheck: error: {exc}\n")
-        return 2
+        # After the progress lines, on a line of its own.
+        return _usage_error(args, exc, after="\n")
     sys.stdout.write(report.render(arrays=not args.no_arrays) + "\n")
     if args.json:
         try:
@@ -246,7 +256,6 @@ def _grade(args: argparse.Namespace) -> int:
                              "submissions): the rows of the students graded now are replaced, "
                              "the others kept (--fresh starts it over).\n")
             sys.stdout.flush()
-        steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else None
         executor = None
         if args.dask:
             try:
@@ -257,16 +266,13 @@ def _grade(args: argparse.Namespace) -> int:
                 return 2
             # distributed may or may not be installed where mypy runs: untyped either way.
             executor = Client(args.dask).get_executor()  # type: ignore[no-untyped-call,unused-ignore]
-        results = grade(targets, profile=args.profile, steps=steps, executor=executor,
-                        jobs=args.jobs or available_cores(), out_dir=args.out,
+        results = grade(targets, profile=args.profile, steps=_step_ids(args.steps),
+                        executor=executor, jobs=args.jobs or available_cores(), out_dir=args.out,
                         timeout=args.timeout, memory=args.memory, rubric=rubric,
                         docs_url=args.docs_url, fresh=args.fresh, skipped=skipped,
                         progress=None if args.quiet else _grade_progress(sys.stderr))
     except ProofcheckError as exc:
-        if args.debug:
-            traceback.print_exc()
-        sys.stderr.write(f"proofcheck: error: {exc}\n")
-        return 2
+        return _usage_error(args, exc)
     sys.stdout.write(render_summary(results, skipped) + f"\nGradebook {args.out}/grades.csv, "
                      f"Gradescope results {args.out}/results.json, reports and feedback in "
                      f"{args.out}/\n")

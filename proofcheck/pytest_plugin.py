@@ -97,7 +97,8 @@ from typing import Any
 
 import pytest
 
-from proofcheck.diagnosis.report import Counterexample, Report, Row, counterexample_lines
+from proofcheck.diagnosis._counterexample import render_counterexample, verify_command
+from proofcheck.diagnosis.report import Report, Row
 from proofcheck.engine import _verify
 from proofcheck.errors import ProofcheckError
 from proofcheck.steps import get_step
@@ -274,40 +275,14 @@ def render_failure(row: Row, target: Target, rerun: str) -> str:
     if row.message:
         lines.append(f"  {row.message}")
     if row.counterexample is not None:
-        lines += _counterexample_lines(row.counterexample)
+        lines += render_counterexample(row.counterexample).splitlines()
     lines += [f"  note: {note}" for note in row.all_notes()]
     lines.append(f"  rerun: {rerun}")
     if target.spec is not None:
-        option = _OPTIONS[target.kind]
-        lines.append(f"  whole report: proofcheck verify {option} {shlex.quote(target.spec)} "
-                     f"--profile {target.plan.profile_name}"
-                     + (f" --seed {target.seed}" if target.seed is not None else ""))
+        command = verify_command(target.spec, layer=target.kind == "layer",
+                                 profile=target.plan.profile_name, seed=target.seed)
+        lines.append(f"  whole report: {command}")
     return "\n".join(lines)
-
-
-def _counterexample_lines(c: Counterexample) -> list[str]:
-    """The counterexample as the report prints it; an exact row's entries are formulas."""
-    if not any(isinstance(v, str) for v in _flat([c.actual, c.expected])):
-        return counterexample_lines(c, arrays=True)
-    by = f", computed by {c.function}" if c.function else ""
-    lines = ["Counterexample (exact: sympy, over symbolic entries):",
-             f"  quantity: {c.quantity}{by}",
-             f"  actual   = {_formulas(c.actual)}",
-             f"  expected = {_formulas(c.expected)}"]
-    return lines + ([f"  reproduce: {c.reproduce}"] if c.reproduce else [])
-
-
-def _flat(value: Any) -> list[Any]:
-    if isinstance(value, list | tuple):
-        return [x for v in value for x in _flat(v)]
-    return [value]
-
-
-def _formulas(value: Any) -> str:
-    """A nested list of formulas, without quotes: ``[[2*g_0, g_1]]``."""
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_formulas(v) for v in value) + "]"
-    return str(value)
 
 
 def make_items(parent: pytest.Collector, target: Target) -> list[ProofcheckItem]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from proofcheck.pytest_plugin import _declaration_line, _formulas, item_name
+from proofcheck.pytest_plugin import _declaration_line, item_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -236,10 +236,6 @@ def test_a_declaration_line_is_found(tmp_path: Path) -> None:
     path.write_text("import x\n\nproofcheck_layer = 'm:L'\n", encoding="utf-8")
     assert _declaration_line(path) == 3
     assert _declaration_line(tmp_path / "missing.py") == 1
-
-
-def test_formulas_are_shown_without_quotes() -> None:
-    assert _formulas([["2*g_0", "g_1"]]) == "[[2*g_0, g_1]]"
 
 
 def test_the_module_pytest_loads_and_the_plugin_know_the_same_declarations() -> None:

@@ -27,7 +27,9 @@ The one the counterexample names (``Counterexample.function``):
   ``impl`` being the layer type) on the recorded point; the candidates are the
   entries of the same registered type and product. A point does not record
   the layer's configuration (a convolution's stride, a dropout's mask), so the
-  configurations that fit the point's shapes are tried, and those under which
+  configurations the type itself proposes
+  (:meth:`~proofcheck.layers.LayerMap.settings_at`) that fit the point's shapes
+  are tried, and those under which
   the registered type's own product gives the oracle's recorded value are
   kept. A submission matches an entry when they agree under one of them.
 
@@ -119,7 +121,6 @@ reference never (``tests/test_mutants.py``, ``tests/layers/test_layers.py``);
 from __future__ import annotations
 
 import copy
-import itertools
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -128,18 +129,10 @@ import numpy as np
 from proofcheck._types import Float64Array
 from proofcheck.backprop import MatrixBackprop
 from proofcheck.catalog import CATALOG, LAYER_CATALOG, MISTAKES, LayerMistake, Mistake
-from proofcheck.diagnosis.report import Counterexample, Row, is_affine
+from proofcheck.diagnosis._counterexample import Counterexample, is_affine
+from proofcheck.diagnosis.report import Row
 from proofcheck.errors import one_line
-from proofcheck.layers import (
-    ActivationMap,
-    Affine,
-    Conv1D,
-    Dropout,
-    LayerMap,
-    LayerNorm,
-    Residual,
-    Softmax,
-)
+from proofcheck.layers import ACTIVATION_MAPS, LAYER_TYPES, ActivationMap, LayerMap
 from proofcheck.numerics.error_model import lemma_scale
 from proofcheck.numerics.tolerances import compare
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
@@ -423,48 +416,17 @@ def _same_mistake_elsewhere(impl: object, entry: Mistake | LayerMistake,
 
 # --- the layer types' rows ----------------------------------------------------------
 
-_Configurations = Callable[[dict[str, Float64Array]], Iterator[tuple[Any, ...]]]
 _Product = type[LayerMap] | type[ActivationMap]
 
 
-def _affine(p: dict[str, Float64Array]) -> Iterator[tuple[Any, ...]]:
-    yield (p["W"].shape[1], p["W"].shape[0])
+def _layer_type(name: str | None) -> _Product | None:
+    """The registered layer type or activation type that rows call ``name``; the
+    configurations the matcher tries are the type's own (``settings_at``)."""
+    for layer_type in LAYER_TYPES:
+        if layer_type.name == name:
+            return layer_type
+    return next((type(f) for f in ACTIVATION_MAPS if f.name == name), None)
 
-
-def _conv1d(p: dict[str, Float64Array]) -> Iterator[tuple[Any, ...]]:
-    c_out, c_in, width = p["K"].shape
-    n_in = p["a"].shape[0]
-    for stride, dilation in itertools.product(range(1, n_in + 1), repeat=2):
-        yield (n_in, c_in, c_out, width, stride, dilation)
-
-
-def _dropout(p: dict[str, Float64Array]) -> Iterator[tuple[Any, ...]]:
-    n_in = p["a"].shape[0]
-    for keep in itertools.product((True, False), repeat=n_in):
-        for probability in (0.5, 0.25, 0.1):
-            yield (n_in, keep, probability)
-
-
-def _layernorm(p: dict[str, Float64Array]) -> Iterator[tuple[Any, ...]]:
-    yield (p["a"].shape[0], "gamma" in p)
-
-
-def _residual(p: dict[str, Float64Array]) -> Iterator[tuple[Any, ...]]:
-    yield (p["a"].shape[0],)
-
-
-def _unconfigured(p: dict[str, Float64Array]) -> Iterator[tuple[Any, ...]]:
-    yield ()
-
-
-#: Each registered type that has entries, by its name in the rows, with the constructor
-#: arguments to try for a point (those whose shapes do not fit are dropped; Dropout's
-#: probabilities are the ones its configurations draw).
-_LAYER_TYPES: dict[str, tuple[_Product, _Configurations]] = {
-    "Affine": (Affine, _affine), "Conv1D": (Conv1D, _conv1d), "Dropout": (Dropout, _dropout),
-    "LayerNorm": (LayerNorm, _layernorm), "Residual": (Residual, _residual),
-    "softmax": (Softmax, _unconfigured),
-}
 
 _POINT = ("a", "delta")
 
@@ -491,8 +453,7 @@ def _fits(layer: Any, point: dict[str, Float64Array]) -> bool:
             and layer.parameter_shapes() == shapes)
 
 
-def _configured(base: _Product, configurations: _Configurations, method: str,
-                point: dict[str, Float64Array], c: Counterexample,
+def _configured(base: _Product, method: str, point: dict[str, Float64Array], c: Counterexample,
                 unpack: Callable[[Any], dict[str, Float64Array]]
                 ) -> Iterator[tuple[tuple[Any, ...], _Outcome]]:
     """The configurations of ``base`` that fit ``point`` and under which ``base``'s own
@@ -500,7 +461,7 @@ def _configured(base: _Product, configurations: _Configurations, method: str,
     key = "" if unpack is _single else (c.quantity or "").removeprefix("J_").split("^")[0]
     params = [v for k, v in point.items() if k not in _POINT]
     scale = lemma_scale(point["a"], point["delta"], *params) if method != "product" else None
-    for arguments in configurations(point):
+    for arguments in base.settings_at(point):
         try:
             layer = base(*arguments)
         except Exception:
@@ -523,11 +484,12 @@ def _layer_matches(impl: object, row: Row, c: Counterexample) -> list[Match]:
     candidates = [e for e in LAYER_CATALOG if e.layer_name == row.layer and e.function == method]
     point = {k: _array(v) for k, v in c.inputs.items()}
     needed = ("z", "g") if method == "product" else _POINT
-    if not candidates or row.layer not in _LAYER_TYPES or any(k not in point for k in needed):
+    base = _layer_type(row.layer)
+    if not candidates or base is None or any(k not in point for k in needed):
         return []
     submission = impl if isinstance(impl, type) else type(impl)
     unpack = _named if method == "parameter_products" else _single
-    for arguments, reference in _configured(*_LAYER_TYPES[row.layer], method, point, c, unpack):
+    for arguments, reference in _configured(base, method, point, c, unpack):
         try:
             layer = submission(*arguments)
         except Exception:

@@ -142,8 +142,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from proofcheck.diagnosis._counterexample import (
+    Counterexample,
+    render_counterexample,
+    verify_command,
+)
 from proofcheck.protocol import PROTOCOL_FUNCTIONS
 from proofcheck.steps import STEP_IDS, STEPS, get_step, row_key
 
@@ -155,29 +158,6 @@ SCHEMA = "proofcheck-report/4"
 #: What a failure of each step means, in the proof's terms (each step's
 #: :attr:`~proofcheck.steps.Step.meaning`, by ID).
 MEANING: dict[str, str] = {step.id: step.meaning for step in STEPS if step.meaning}
-
-
-@dataclass
-class Counterexample:
-    """The minimal failing example of a row (shrunk by Hypothesis), as the report shows it."""
-
-    network: dict[str, Any] | None
-    quantity: str | None = None
-    function: str | None = None
-    layer: int | None = None
-    inputs: dict[str, Any] = field(default_factory=dict)
-    actual: Any = None
-    expected: Any = None
-    index: list[int] | None = None
-    actual_value: float | None = None
-    expected_value: float | None = None
-    max_error: float | None = None
-    ratio: float | None = None
-    exception: str | None = None
-    reproduce: str | None = None
-    result: str | None = None
-    called: list[str] | None = None
-    found_by: str | None = None
 
 
 @dataclass
@@ -570,15 +550,10 @@ class Report:
 
     def rerun_command(self, row: Row) -> str:
         """The one-line command that re-runs ``row``'s property the same way."""
-        parts = ["proofcheck verify"]
-        if self.layer_target:
-            parts.append(f"--layer {self.subject}")
-        elif ":" in self.subject or not self.subject.endswith(")"):
-            parts.append(f"--impl {self.subject}")
-        parts.append(f"--steps {row.step} --profile {self.profile}")
-        if self.seed is not None:
-            parts.append(f"--seed {self.seed}")
-        return " ".join(parts)
+        # An object given to verify() (``module.Class()``) has no import path to name.
+        named = self.layer_target or ":" in self.subject or not self.subject.endswith(")")
+        return verify_command(self.subject if named else None, layer=self.layer_target,
+                              steps=[row.step], profile=self.profile, seed=self.seed)
 
     @property
     def diagnosis(self) -> Diagnosis:
@@ -681,7 +656,8 @@ class Report:
             if r.message:
                 lines.append(r.message)
             if r.counterexample is not None:
-                lines += counterexample_lines(r.counterexample, arrays=arrays and is_root)
+                lines += render_counterexample(r.counterexample,
+                                               arrays=arrays and is_root).splitlines()
                 lines.append(f"  rerun: {self.rerun_command(r)}"
                              + ("" if self.profile == "ci" or self.seed is not None else
                                 "  (the example is replayed first from the example database)"))
@@ -693,75 +669,3 @@ class Report:
                      f"rows hold; {len(self.rows) - len(provided)} not provided; "
                      f"{self.seconds:.1f} s.")
         return "\n".join(lines)
-
-
-def labelled_array(label: str, value: Any, *, indent: str = "", precision: int = 6,
-                   suppress_small: bool = False, width: int = 100) -> str:
-    """``label = <array>``, the array's later lines indented under its first.
-
-    Anything that is not an array of numbers (an exact row's input is a formula)
-    is written as its text. The report prints full precision; the students'
-    feedback (:mod:`proofcheck.grading.feedback`) fewer digits.
-    """
-    try:
-        text = np.array2string(np.asarray(value, dtype=float), precision=precision,
-                               suppress_small=suppress_small, max_line_width=width)
-    except (TypeError, ValueError):
-        text = str(value)
-    head = f"{indent}{label} = "
-    return head + text.replace("\n", "\n" + " " * len(head))
-
-
-def _block(label: str, value: Any, suffix: str = "") -> str:
-    return labelled_array(label, value, indent="  ") + suffix
-
-
-def network_line(n: dict[str, Any]) -> str:
-    """A counterexample's network summary in one line (its layers unless all are affine)."""
-    layers = "" if is_affine(n) else f", layers {n['layers']}"
-    return (f"depth k={n['depth']}, widths {n['widths']}{layers}, activations "
-            f"{n['activations']}, cost {n['cost']}, batch N={n['batch_size']}")
-
-
-def is_affine(n: dict[str, Any]) -> bool:
-    """Whether a network summary is the paper's network: affine layers (``{"W", "b"}``)
-    and elementwise activations given by name."""
-    return (all(str(layer).startswith("Affine(") for layer in n["layers"])
-            and all(set(theta) == {"W", "b"} for theta in n["params"]))
-
-
-def counterexample_lines(c: Counterexample, *, arrays: bool) -> list[str]:
-    """The text lines of a row's counterexample, as the report prints it.
-
-    With ``arrays``, the network's parameters and data are printed in full (as
-    for the root cause's row); otherwise its summary only.
-    """
-    lines = ["Minimal counterexample (shrunk by Hypothesis):"]
-    if c.network is not None:
-        n = c.network
-        lines.append(f"  network: {network_line(n)}")
-        if arrays:
-            for l, theta in enumerate(n["params"], start=1):
-                lines += [_block(f"{name}^{l}", value) for name, value in theta.items()]
-            lines += [_block("X", n["X"]), _block("Y", n["Y"])]
-    if c.result is not None:
-        lines.append(f"  {c.result}")
-        if arrays:
-            lines += [_block(f"input {name}", value) for name, value in c.inputs.items()]
-    elif c.exception is not None:
-        lines.append(f"  {c.function} raised: {c.exception}")
-        if arrays:
-            lines += [_block(f"input {name}", value) for name, value in c.inputs.items()]
-    else:
-        where = f" (layer l={c.layer})" if c.layer is not None else ""
-        by = f", computed by {c.function}" if c.function else ""
-        lines.append(f"  quantity: {c.quantity}{where}{by}")
-        if arrays:
-            lines += [_block(f"input {name}", value) for name, value in c.inputs.items()]
-            lines += [_block("actual  ", c.actual), _block("expected", c.expected, "   (oracle)")]
-        lines.append(f"  largest difference at index {c.index}: actual {c.actual_value!r}, "
-                     f"expected {c.expected_value!r} (error {c.max_error:.3g}, "
-                     f"{c.ratio:.3g} x tolerance)")
-    if c.reproduce:
-        lines.append(f"  reproduce: {c.reproduce}")
-    return lines

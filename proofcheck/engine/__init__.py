@@ -7,6 +7,6 @@ under Hypothesis) and reads its outcome; :mod:`._loading` imports the target
 (``MODULE:ATTR`` or a file); :mod:`.profiles` holds the Hypothesis profiles;
 :mod:`._database_key` is the one use of a private attribute of Hypothesis.
 
-Private except :mod:`.profiles`: use :func:`proofcheck.verify` and
-:func:`proofcheck.assert_verified`.
+Private, :mod:`.profiles` too (the profiles' names are the public part, as
+options): use :func:`proofcheck.verify` and :func:`proofcheck.assert_verified`.
 """

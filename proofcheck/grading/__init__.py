@@ -6,6 +6,8 @@ is; :mod:`._sandbox` runs each in a process of its own with limits;
 report into a score and the course's files; :mod:`.feedback` is what a student
 reads.
 
-Use :func:`proofcheck.grade` and :func:`proofcheck.grade_target`; the modules
-without an underscore are documented in the API reference.
+Private: use :func:`proofcheck.grade`, :func:`proofcheck.grade_target` and
+:class:`proofcheck.GradeResult`; the modules without an underscore are
+documented among the API reference's internals (the rubric's format, the files
+written).
 """

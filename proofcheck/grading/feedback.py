@@ -32,7 +32,8 @@ import html
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from proofcheck.diagnosis.report import Counterexample, Row, labelled_array, network_line
+from proofcheck.diagnosis._counterexample import render_counterexample, verify_command
+from proofcheck.diagnosis.report import Row
 from proofcheck.grading.gradebook import GradeResult, Score, row_from_dict, verdict_line
 from proofcheck.steps import get_step
 
@@ -74,7 +75,7 @@ def _blocks(result: GradeResult, sc: Score, docs_url: str) -> list[_Block]:
                                      f"{root.step} ({get_step(root.step).title}; see ",
                                      (f"its proof, {root.step}",
                                       get_step(root.step).docs_url(docs_url)), ").")),
-                   _Block("pre", _counterexample_text(root.counterexample)),
+                   _Block("counterexample", root.counterexample),
                    _Block("paragraph", "To re-run this step on your own machine:"),
                    _Block("pre", _rerun(result, root))]
     if result.output_bytes:
@@ -120,43 +121,10 @@ def _root_row(result: GradeResult) -> Row | None:
     return None
 
 
-def _labelled(label: str, value: Any) -> list[str]:
-    return [labelled_array(label, value, precision=4, suppress_small=True, width=88)]
-
-
-def _counterexample_text(c: Counterexample) -> str:
-    lines: list[str] = []
-    n = c.network
-    if n is not None:
-        lines.append(f"network: {network_line(n)}")
-        for l, theta in enumerate(n.get("params", []), start=1):
-            lines += [line for name, value in theta.items()
-                      for line in _labelled(f"{name}^{l}", value)]
-        lines += [line for name in ("X", "Y") if name in n and name not in c.inputs
-                  for line in _labelled(name, n[name])]
-    if c.quantity:
-        where = f" in layer l={c.layer}" if c.layer is not None else ""
-        lines.append(f"quantity: {c.quantity}{where}"
-                     + (f", computed by {c.function}" if c.function else ""))
-    for name, value in c.inputs.items():
-        lines += _labelled(f"input {name}", value)
-    if c.exception:
-        lines.append(f"{c.function} raised: {c.exception}")
-    elif c.result:
-        lines.append(c.result)
-    else:
-        lines += _labelled("yours   ", c.actual)
-        lines += _labelled("expected", c.expected)
-        if c.index is not None:
-            lines.append(f"largest difference at index {c.index}: yours {c.actual_value!r}, "
-                         f"expected {c.expected_value!r}")
-    return "\n".join(lines)
-
-
 def _rerun(result: GradeResult, row: Row) -> str:
     profile = (result.report or {}).get("profile") or "ci"
-    option = "--layer" if get_step(row.step).kind == "generalization" else "--impl"
-    return f"proofcheck verify {option} {result.target} --steps {row.step} --profile {profile}"
+    return verify_command(result.target, layer=get_step(row.step).kind == "generalization",
+                          steps=[row.step], profile=profile)
 
 
 def _markdown_link(content: Any) -> str:
@@ -203,6 +171,8 @@ _WRITERS: dict[str, tuple[Callable[[Any], str], Callable[[Any], str]]] = {
     "paragraph": (str, lambda c: f"<p>{html.escape(c)}</p>"),
     "linked": (_markdown_link, _html_link),
     "pre": (lambda c: f"```text\n{c}\n```", lambda c: f"<pre>{html.escape(c)}</pre>"),
+    "counterexample": (lambda c: render_counterexample(c, style="markdown"),
+                       lambda c: render_counterexample(c, style="html")),
     "table": (_markdown_table, _html_table),
     "list": (lambda c: "\n".join(f"- {item}" for item in c),
              lambda c: "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in c) + "</ul>"),

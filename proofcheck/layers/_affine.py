@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from hypothesis import strategies as st
 
 from proofcheck._types import Array, Float64Array, Namespace
@@ -43,6 +46,11 @@ class Affine(LayerMap):
     def __init__(self, n_in: int, n_out: int) -> None:
         super().__init__(n_in)
         self._n_out = n_out
+
+    @classmethod
+    def settings_at(cls, point: dict[str, Float64Array]) -> Iterator[tuple[Any, ...]]:
+        """``(n_in, n_out)``, read off ``W : (n_out, n_in)``."""
+        yield (point["W"].shape[1], point["W"].shape[0])
 
     @classmethod
     def configurations(cls, n_in: int, max_width: int) -> st.SearchStrategy[LayerMap]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -57,6 +61,15 @@ class Conv1D(LayerMap):
             raise ValueError(f"Conv1D: width={width} with dilation={dilation} spans {span} "
                              f"positions; it must be at least 1 tap and at most L={self.length}")
         self.out_length = (self.length - span) // stride + 1
+
+    @classmethod
+    def settings_at(cls, point: dict[str, Float64Array]) -> Iterator[tuple[Any, ...]]:
+        """The channels and width read off ``K : (C_out, C_in, w)``; every stride and
+        dilation up to the input's length (a point does not record them)."""
+        c_out, c_in, width = point["K"].shape
+        n_in = point["a"].shape[0]
+        for stride, dilation in itertools.product(range(1, n_in + 1), repeat=2):
+            yield (n_in, c_in, c_out, width, stride, dilation)
 
     @classmethod
     def configurations(cls, n_in: int, max_width: int) -> st.SearchStrategy[LayerMap]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from numbers import Real
+from typing import Any, ClassVar
 
 import numpy as np
 from hypothesis import strategies as st
@@ -28,6 +31,8 @@ class Dropout(LayerMap):
     """
 
     name = "Dropout"
+    #: The probabilities ``p`` of dropping a unit that configurations draw.
+    probabilities: ClassVar[tuple[float, ...]] = (0.5, 0.25, 0.1)
 
     def __init__(self, n_in: int, keep: tuple[bool, ...], p: float) -> None:
         if not _is_probability_below_one(p):
@@ -42,7 +47,16 @@ class Dropout(LayerMap):
     def configurations(cls, n_in: int, max_width: int) -> st.SearchStrategy[LayerMap]:
         return st.builds(lambda keep, p: cls(n_in, tuple(keep), p),
                          st.lists(st.booleans(), min_size=n_in, max_size=n_in),
-                         st.sampled_from([0.5, 0.25, 0.1]))
+                         st.sampled_from(cls.probabilities))
+
+    @classmethod
+    def settings_at(cls, point: dict[str, Float64Array]) -> Iterator[tuple[Any, ...]]:
+        """Every mask of the input's width with every drawn probability (a point does
+        not record them)."""
+        n_in = point["a"].shape[0]
+        for keep in itertools.product((True, False), repeat=n_in):
+            for p in cls.probabilities:
+                yield (n_in, keep, p)
 
     @property
     def n_out(self) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -36,6 +39,11 @@ class LayerNorm(LayerMap):
     def __init__(self, n_in: int, learned: bool) -> None:
         super().__init__(n_in)
         self.learned = learned
+
+    @classmethod
+    def settings_at(cls, point: dict[str, Float64Array]) -> Iterator[tuple[Any, ...]]:
+        """The input's width, and whether the point has the learned ``gamma``."""
+        yield (point["a"].shape[0], "gamma" in point)
 
     @classmethod
     def configurations(cls, n_in: int, max_width: int) -> st.SearchStrategy[LayerMap]:

@@ -31,6 +31,7 @@ Arrays have one column per example: ``a : (n_in, N)``, ``z : (n_out, N)``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
@@ -90,6 +91,24 @@ class LayerMap(ABC):
 
         Returns ``nothing()`` when no configuration fits.
         """
+
+    @classmethod
+    def settings_at(cls, point: dict[str, Float64Array]) -> Iterator[tuple[Any, ...]]:
+        """The constructor arguments that may have configured a layer at a lemma point.
+
+        ``point`` is a lemma row's counterexample: ``a : (n_in, N)``, ``delta :
+        (n_out, N)`` and the parameters by name. It does not record every setting
+        (a convolution's stride, a dropout mask), so a type yields each candidate.
+        The misconception matcher (:mod:`proofcheck.diagnosis.misconceptions`)
+        builds the type, the submission and each catalog entry of the type with
+        every tuple yielded, keeps those that fit the point's shapes and under
+        which the type gives the oracle's value, and compares the products there.
+
+        Default: ``(n_in,)``, this base class's constructor; a type whose
+        constructor takes other arguments overrides it (or the matcher, finding no
+        configuration that builds, names no mistake of the type).
+        """
+        yield (point["a"].shape[0],)
 
     @property
     @abstractmethod
@@ -151,6 +170,15 @@ class ActivationMap(ABC):
     @abstractmethod
     def product(self, z: Float64Array, a: Float64Array, g: Float64Array) -> Float64Array:
         """Hand-derived ``J^f(z)^T g`` for every column: ``(n, N)``; ``a = f(z)`` is given."""
+
+    @classmethod
+    def settings_at(cls, point: dict[str, Float64Array]) -> Iterator[tuple[Any, ...]]:
+        """The constructor arguments that may have configured the map at a lemma point
+        (``z``, ``g``), as :meth:`LayerMap.settings_at`.
+
+        Default: ``()``, a map configured by nothing (softmax).
+        """
+        yield ()
 
     def describe(self) -> str:
         return self.name

@@ -6,7 +6,8 @@ compiled JAX programs they share; :mod:`.compilation` sets how proofcheck's own
 processes compile them (quick compiles, a cache on disk);
 :mod:`.finite_differences` is the independent check of the oracle itself.
 
-Importing this package imports neither JAX nor its modules. Until 0.2 this was
+Private: :func:`proofcheck.verify` runs it. Importing this package imports
+neither JAX nor its modules. Until 0.2 this was
 the module that :mod:`.network` is now; its names still read from here, with a
 :class:`DeprecationWarning` (removed in 0.3).
 """

@@ -5,16 +5,18 @@ layer's configuration, and the rows it cannot replay."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import numpy as np
+import pytest
 
 import proofcheck
 from proofcheck import catalog
 from proofcheck.catalog import LoopBackprop
 from proofcheck.diagnosis.misconceptions import name_misconception
 from proofcheck.diagnosis.report import Counterexample, Row
-from proofcheck.layers import Conv1D, Dropout
+from proofcheck.layers import Conv1D, Dropout, LayerMap
 from proofcheck.steps import get_step
 
 
@@ -274,3 +276,70 @@ def test_a_mistake_that_agrees_with_an_entry_only_on_the_counterexample_is_unnam
             return delta.max(axis=1)
 
     assert names(Largest(), failing_row("T2", "bias_grad", {"delta": [[-0.5, -0.5]]})) == []
+
+
+def test_a_user_layer_type_says_which_settings_the_matcher_tries(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The matcher knows no layer type's constructor: it builds the registered type, the
+    submission and the entry with the settings the type yields for the point."""
+    from proofcheck import layers
+    from proofcheck.catalog import LayerMistake
+    from proofcheck.diagnosis import misconceptions
+
+    class Scaled(LayerMap):
+        """``z = s a`` for a scale ``s`` the point does not record."""
+
+        name = "Scaled"
+        tried: ClassVar[list[tuple[Any, ...]]] = []
+
+        def __init__(self, n_in: int, s: float) -> None:
+            super().__init__(n_in)
+            self.s = s
+
+        @classmethod
+        def settings_at(cls, point: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+            for s in (2.0, 3.0):
+                cls.tried.append((point["a"].shape[0], s))
+                yield (point["a"].shape[0], s)
+
+        @classmethod
+        def configurations(cls, n_in: int, max_width: int) -> Any:
+            raise NotImplementedError
+
+        @property
+        def n_out(self) -> int:
+            return self.n_in
+
+        def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+            return {}
+
+        def forward(self, a: Any, params: Any, xp: Any) -> Any:
+            return self.s * a
+
+        def input_product(self, a: Any, params: Any, delta: Any) -> Any:
+            return self.s * delta
+
+        def parameter_products(self, a: Any, params: Any, delta: Any) -> dict[str, Any]:
+            return {}
+
+    class ScaleForgotten(Scaled):
+        def input_product(self, a: Any, params: Any, delta: Any) -> Any:
+            return delta
+
+    entry = LayerMistake(ScaleForgotten, "G.step", "Scaled", "the scale left out",
+                         "input_product", "delta", "The product is s delta.")
+    monkeypatch.setattr(layers, "LAYER_TYPES", [*layers.LAYER_TYPES, Scaled])
+    monkeypatch.setattr(misconceptions, "LAYER_TYPES", layers.LAYER_TYPES)
+    monkeypatch.setattr(misconceptions, "LAYER_CATALOG", (*misconceptions.LAYER_CATALOG, entry))
+    monkeypatch.setattr(misconceptions, "MISTAKES", (*misconceptions.MISTAKES, entry))
+    a, delta = np.ones((2, 1)), np.array([[1.0], [-2.0]])
+    row = failing_row("G.step", "ScaleForgotten.input_product",
+                      {"a": a.tolist(), "delta": delta.tolist()}, mode="lemma",
+                      layer="Scaled", quantity="J_a^T delta", expected=(3.0 * delta).tolist())
+    assert names(ScaleForgotten, row) == ["ScaleForgotten"]
+    assert Scaled.tried == [(2, 2.0), (2, 3.0)]
+    # The default of the protocol is the base class's constructor, (n_in,): a type with
+    # other arguments that declares nothing is never built, and nothing is named.
+    assert list(LayerMap.settings_at({"a": a, "delta": delta})) == [(2,)]
+    monkeypatch.delattr(Scaled, "settings_at")
+    assert names(ScaleForgotten, row) == []
