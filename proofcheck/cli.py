@@ -97,15 +97,11 @@ def _watch(args: argparse.Namespace) -> int:
     from proofcheck.engine._watch import watch
     from proofcheck.errors import ProofcheckError
 
-    steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else None
     try:
-        return watch(args.impl or args.layer, layer=args.layer is not None, steps=steps,
-                     profile=args.profile)
+        return watch(args.impl or args.layer, layer=args.layer is not None,
+                     steps=_step_ids(args.steps), profile=args.profile)
     except ProofcheckError as exc:
-        if args.debug:
-            traceback.print_exc()
-        sys.stderr.write(f"\nproofcheck: error: {exc}\n")
-        return 2
+        return _usage_error(args, exc, after="\n")
     except KeyboardInterrupt:  # during the first check, before the watcher starts
         sys.stdout.write("stopped\n")
         return 0

@@ -533,6 +533,11 @@ def _finite(x: Any) -> Any:
     return x
 
 
+#: The profiles that draw the same examples every run and keep no example database
+#: (:mod:`proofcheck.engine.profiles`): their rerun line replays nothing.
+_DERANDOMIZED = ("ci", "watch")
+
+
 @dataclass
 class Report:
     """The outcome of :func:`proofcheck.verify`: rows in proof order and a diagnosis."""
@@ -659,7 +664,7 @@ class Report:
                 lines += render_counterexample(r.counterexample,
                                                arrays=arrays and is_root).splitlines()
                 lines.append(f"  rerun: {self.rerun_command(r)}"
-                             + ("" if self.profile == "ci" or self.seed is not None else
+                             + ("" if self.profile in _DERANDOMIZED or self.seed is not None else
                                 "  (the example is replayed first from the example database)"))
         lines += ["", f"Diagnosis: {d.message}"]
         for m in self.misconceptions:

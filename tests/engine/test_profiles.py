@@ -66,3 +66,12 @@ def test_the_suite_fixes_the_literals_hypothesis_mines() -> None:
         assert providers._get_local_constants() is before
     finally:
         del sys.modules[module.__name__]
+
+
+def test_the_report_knows_which_profiles_replay_no_database() -> None:
+    # A report's rerun line promises a replay from the example database except under
+    # these; the report cannot import the profiles (a floor up), so the names are kept
+    # there and checked here.
+    from proofcheck.diagnosis.report import _DERANDOMIZED
+
+    assert set(_DERANDOMIZED) == {name for name, s in PROFILES.items() if s.derandomize}
