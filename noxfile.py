@@ -12,9 +12,19 @@ PYTHON = "3.11"
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The test-suite (deterministic under CI=true: the ``ci`` Hypothesis profile)."""
+    """The README's tier of the test-suite (deterministic under CI=true: the ``ci``
+    Hypothesis profile); ``tests-full`` runs every tier."""
     session.install(".[test]")
     session.run("python", "-m", "pytest", "-n", "auto", *session.posargs)
+
+
+@nox.session(name="tests-full", python=PYTHON)
+def tests_full(session: nox.Session) -> None:
+    """Every tier of the test-suite, as CI runs it: the README's tier and the ``slow`` one
+    (tests/tiers.py); the soak, batch and mutation runs keep their own sessions."""
+    session.install(".[test]")
+    session.run("python", "-m", "pytest", "-n", "auto", "-m",
+                "not soak and not batch and not mutation", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,6 +66,18 @@ def _fixed_literals() -> None:
     # initialization, where Hypothesis warns against evaluating strategies and
     # reading its storage: importing the package does both).
     _freeze_literals()
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the full tier's tests (``tests/tiers.py``) ``slow``."""
+    from tests.tiers import FULL_TIER
+
+    for item in items:
+        file = Path(str(item.path)).relative_to(config.rootpath).as_posix()
+        name = getattr(item, "originalname", item.name)
+        if name in FULL_TIER.get(file, ()):
+            item.add_marker(pytest.mark.slow)
+
 
 PROFILE = "ci" if os.environ.get("CI") else profile_from_env()
 settings.register_profile("proofcheck-tests", PROFILES[PROFILE])
