@@ -85,16 +85,14 @@ Measured on the catalog itself: each entry checked on its root cause's step
 (``verify(entry, profile="ci", steps=[root_cause])``), then matched on the
 counterexample of the root cause's row. Every one of the 27 entries is named
 on its own counterexample, and the reference implementation on none of
-them. 24 are named alone. On 3 of the 27 entries another entry matches too,
+them. 25 are named alone. On 2 of the 27 entries another entry matches too,
 and the messages say so:
 
 * ``monolithic_output_without_derivative`` is named with
   ``output_delta_without_derivative``, the same mistake in the step function;
 * ``activation_off_by_one`` is named with those two: on its network the first
   activation is the identity, so the output layer, taking the first layer's
-  derivative, multiplies by 1, which is forgetting the output's ``f'``;
-* ``sum_instead_of_mean`` is named with ``f_instead_of_fprime``: on its shrunk
-  network both give the same gradients.
+  derivative, multiplies by 1, which is forgetting the output's ``f'``.
 
 A step function's counterexample is often too small to tell two entries
 apart (``bias_grad_not_summed``, ``delta[:, 0]``, and ``bias_grad_mean`` on a

@@ -45,8 +45,6 @@ SHARED: dict[str, tuple[str, ...]] = {
     # An identity first layer: the output layer takes its derivative, 1, by mistake.
     "activation_off_by_one": ("monolithic_output_without_derivative",
                               "output_delta_without_derivative"),
-    # A gradients row: on its shrunk network both give the same gradients.
-    "sum_instead_of_mean": ("f_instead_of_fprime",),
 }
 
 
