@@ -121,6 +121,7 @@ FULL_TIER: dict[str, tuple[str, ...]] = {
         "test_unusable_implementation_raises_implementation_error",
         "test_verify_leaves_the_host_jax_settings_as_found",
     ),
+    "tests/engine/test_watch.py": ("test_a_layer_type_s_changed_method_runs_its_rows_first",),
     "tests/layers/test_layers.py": (
         "test_user_layer_in_its_own_file_is_checked",
         "test_user_layer_with_a_wrong_product_fails_with_its_lemma",

@@ -61,6 +61,30 @@ def test_a_save_that_breaks_then_a_save_that_fixes(tmp_path: Path,
     assert "Diagnosis: every provided step holds." in fixed
 
 
+def test_a_layer_type_s_changed_method_runs_its_rows_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = (ROOT / "examples" / "bilinear_layer.py").read_text()
+    right = "U.T @ (Q * delta) + V.T @ (P * delta)"
+    assert right in source
+    path = tmp_path / "watched_layer.py"
+    path.write_text(source)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = io.StringIO()
+
+    def saves() -> Iterator[set[str]]:
+        path.write_text(source.replace(right, "U.T @ (Q * delta) + V.T @ (Q * delta)"))
+        yield {str(path)}
+
+    assert watch("watched_layer:Bilinear", layer=True, steps=["G.step", "G.param"],
+                 stream=out, saves=saves()) == 0
+    after = out.getvalue().split("saved watched_layer.py")[1]
+    assert "changed: input_product" in after
+    first = [line for line in after.splitlines() if line.startswith("* ")]
+    assert first and all(line.split()[1] == "G.step" for line in first)
+    assert "Diagnosis: G.step lemma (Bilinear) fails in isolation" in after
+
+
 def test_a_save_that_does_not_import_is_reported_and_watching_goes_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _student(tmp_path, monkeypatch, "watched_typo")
