@@ -72,13 +72,17 @@ class _Target:
         from proofcheck.engine._loading import load_implementation
 
         module_name = self.spec.partition(":")[0]
-        if not module_name.endswith((".py", ".ipynb")):
+        if changed_files and not module_name.endswith((".py", ".ipynb")):
+            # The saved helper modules first, then the target's module, so that what it
+            # imports from them (``from helpers import f``) is the saved code.
             changed = {os.path.realpath(f) for f in changed_files}
             for name, module in list(sys.modules.items()):
                 file = getattr(module, "__file__", None)
-                if (file and os.path.realpath(file) in changed) or (
-                        name == module_name and changed_files):
+                if name != module_name and isinstance(file, str) and os.path.isabs(file) \
+                        and os.path.realpath(file) in changed:
                     importlib.reload(module)
+            if module_name in sys.modules:
+                importlib.reload(sys.modules[module_name])
         return load_implementation(self.spec, option=self.option)
 
     def files(self, target: Any) -> list[Path]:
