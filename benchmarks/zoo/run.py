@@ -93,6 +93,8 @@ def run_entry(entry: Entry, profile: str = "ci") -> dict[str, Any]:
     result["reference"] = getattr(layer, "reference", "")
     result["seconds"] = round(time.perf_counter() - start, 1)
     result["rows"] = {row.key: row.status for row in report.rows}
+    result["examples"] = sum(row.examples for row in report.rows)
+    result["outside_oracle_range"] = sum(row.outside_oracle_range for row in report.rows)
     failing = [row for row in report.rows if row.failed]
     if not failing:
         return {**result, "verdict": "holds"}
@@ -146,6 +148,9 @@ def markdown(data: dict[str, Any]) -> str:
                                         "exception") if k in c) or c["message"][:200])
         elif "why" in line:
             verdict += f": {line['why']}"
+        if line.get("outside_oracle_range"):
+            verdict += (f" ({line['outside_oracle_range']} examples outside the oracle's "
+                        f"range, {line['examples']} judged)")
         name = f"`{line['name']}`" + (f" ({line['note']})" if line.get("note") else "")
         cells = [name, line["library"], f"`{line['source']}`", verdict.replace("|", "\\|"),
                  f"{line['seconds']:.0f}"]
