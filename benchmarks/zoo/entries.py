@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,10 @@ class Entry:
     passed to them when it is not the rule itself (a plain function that calls a
     torch Function, with ``primal`` in ``options``). ``reason`` says why the rule
     could not be described (then ``options`` is ``None``); ``note`` says how the
-    description departs from the rule's own arguments.
+    description departs from the rule's own arguments. ``in_scope`` is false for a
+    rule that does not take float arrays in one CPU process (collective communication,
+    CUDA devices, graphs of torch.compile, complex, nested or integer tensors): the
+    zoo's share of described rules is counted on the others too.
     """
 
     name: str
@@ -31,7 +34,7 @@ class Entry:
     function: Callable[[], Any] | None = None
     reason: str = ""
     note: str = ""
-    tags: list[str] = field(default_factory=list)
+    in_scope: bool = True
 
     @property
     def described(self) -> bool:

@@ -63,12 +63,12 @@ ENTRIES = [
     Entry("custom_root", "jax", "jax._src.lax.control_flow.solves:_custom_root",
           reason="internal to lax.custom_root: its arguments are jaxprs and their "
                  "constants, not arrays (lax.custom_root's own rule is this one with "
-                 "user functions)"),
+                 "user functions)", in_scope=False),
     Entry("frexp", "jax", "jax._src.numpy.ufuncs:_frexp",
           reason="two outputs (mantissa, integer exponent); from_jax takes one array "
                  "output"),
     Entry("wofz", "jax", f"{SP}:_wofz",
-          reason="complex input and output; proofcheck's networks are real"),
+          reason="complex input and output; proofcheck's networks are real", in_scope=False),
     Entry("sici", "jax", f"{SP}:sici",
           reason="two outputs (Si, Ci); from_jax takes one array output"),
     Entry("fresnel", "jax", "jax._src.third_party.scipy.special:fresnel",

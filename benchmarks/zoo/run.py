@@ -123,6 +123,7 @@ def summary(found: list[enumerate_rules.Found], zoo: list[Entry],
         "entries": len(zoo),
         "entries_not_found": sorted(e.rule for e in zoo if e.rule not in found_keys),
         "described": sum(e.described for e in zoo if e.rule in found_keys),
+        "in_scope": sum(e.in_scope for e in zoo if e.rule in found_keys),
         "holds": verdicts.count("holds"),
         "fails": verdicts.count("fails"),
         "error": verdicts.count("error"),
@@ -135,7 +136,8 @@ def markdown(data: dict[str, Any]) -> str:
     """The table in markdown."""
     s = data["summary"]
     head = (f"Found {s['found']} rules ({s['found_by_library']['jax']} JAX, "
-            f"{s['found_by_library']['torch']} PyTorch); described {s['described']}; "
+            f"{s['found_by_library']['torch']} PyTorch), {s['in_scope']} of them taking float "
+            f"arrays in one CPU process; described {s['described']}; "
             f"holds {s['holds']}, fails {s['fails']}, error {s['error']}, could not be described "
             f"{s['could not be described']}, not in the zoo {s['not in the zoo']}.\n\n")
     rows = ["| rule | library | source | verdict | time (s) |", "|---|---|---|---|---|"]

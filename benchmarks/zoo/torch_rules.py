@@ -201,8 +201,8 @@ def _plain(name: str, rule: str, function: Callable[..., Any], primal: Callable[
     return Entry(name, "torch", rule, options, function=lambda: function, note=note)
 
 
-def _cannot(name: str, rule: str, reason: str) -> Entry:
-    return Entry(name, "torch", rule, reason=reason)
+def _cannot(name: str, rule: str, reason: str, in_scope: bool = True) -> Entry:
+    return Entry(name, "torch", rule, reason=reason, in_scope=in_scope)
 
 
 EW = "torch.nn.utils._expanded_weights"
@@ -262,7 +262,7 @@ ENTRIES = [
            EW_NOTE.format(op="conv1d") + "; features as positions, kernel 2, padding 1"),
     _cannot("EmbeddingPerSampleGrad", f"{EW}.embedding_expanded_weights:EmbeddingPerSampleGrad",
             "its input is integer indices; only the weight, whose gradient goes to "
-            ".grad_sample, is differentiable"),
+            ".grad_sample, is differentiable", False),
     _cannot("CheckpointFunction", "torch.utils.checkpoint:CheckpointFunction",
             "its backward refuses torch.autograd.grad (use_reentrant=True works with "
             ".backward() only, and raises when called as from_torch calls it)"),
@@ -276,36 +276,39 @@ ENTRIES = [
             "its input is one symmetric matrix, not a batch of examples, and it returns "
             "two outputs (eigenvalues, eigenvectors)"),
     _cannot("Complex", "torch._subclasses.complex_tensor._core:Complex",
-            "builds a complex tensor subclass; proofcheck's networks are real"),
+            "builds a complex tensor subclass; proofcheck's networks are real", False),
     _cannot("TracableCreateParameter", "torch._dynamo.create_parameter_op:TracableCreateParameter",
-            "internal to torch.compile: it sets a placeholder nn.Parameter's storage in place"),
+            "internal to torch.compile: it sets a placeholder nn.Parameter's storage in "
+            "place", False),
     _cannot("FlexAttentionAutogradOp",
             "torch._higher_order_ops.flex_attention:FlexAttentionAutogradOp",
             "flex_attention's backward is not implemented on the CPU (NotImplementedError)"),
     _cannot("ViewBufferFromNested", "torch.nested._internal.nested_tensor:ViewBufferFromNested",
-            "its input is a nested (jagged) tensor"),
+            "its input is a nested (jagged) tensor", False),
     _cannot("ViewNestedFromBuffer", "torch.nested._internal.nested_tensor:ViewNestedFromBuffer",
-            "its output is a nested (jagged) tensor"),
-    _cannot("BaseHOPFunction", "torch._higher_order_ops.base_hop:BaseHOPFunction", HOP),
+            "its output is a nested (jagged) tensor", False),
+    _cannot("BaseHOPFunction", "torch._higher_order_ops.base_hop:BaseHOPFunction", HOP, False),
     _cannot("InvokeSubgraphAutogradOp",
-            "torch._higher_order_ops.invoke_subgraph:InvokeSubgraphAutogradOp", HOP),
+            "torch._higher_order_ops.invoke_subgraph:InvokeSubgraphAutogradOp", HOP, False),
     _cannot("InvokeLeafFunctionAutogradOp",
-            "torch._higher_order_ops.invoke_leaf_function:InvokeLeafFunctionAutogradOp", HOP),
+            "torch._higher_order_ops.invoke_leaf_function:InvokeLeafFunctionAutogradOp", HOP,
+            False),
     _cannot("LocalMapAutogradOp", "torch._higher_order_ops.local_map:LocalMapAutogradOp",
-            HOP + "; for DTensor placements"),
-    _cannot("SyncBatchNorm", "torch.nn.modules._functions:SyncBatchNorm", DIST),
-    *[_cannot(n, f"torch.nn.parallel._functions:{n}", "moves tensors between CUDA devices")
+            HOP + "; for DTensor placements", False),
+    _cannot("SyncBatchNorm", "torch.nn.modules._functions:SyncBatchNorm", DIST, False),
+    *[_cannot(n, f"torch.nn.parallel._functions:{n}", "moves tensors between CUDA devices",
+              False)
       for n in ("Broadcast", "Gather", "ReduceAddCoalesced", "Scatter")],
-    _cannot("_DDPSink", "torch.nn.parallel.distributed:_DDPSink", DIST + " (DDP)"),
+    _cannot("_DDPSink", "torch.nn.parallel.distributed:_DDPSink", DIST + " (DDP)", False),
     _cannot("_LocalContiguous", "torch.distributed._local_tensor:_LocalContiguous",
-            "a LocalTensor (simulated distributed tensor) operation"),
-    *[_cannot(n, f"torch.distributed.fsdp._fully_shard.{m}:{n}", DIST + " (FSDP hooks)")
+            "a LocalTensor (simulated distributed tensor) operation", False),
+    *[_cannot(n, f"torch.distributed.fsdp._fully_shard.{m}:{n}", DIST + " (FSDP hooks)", False)
       for m, n in (("_fsdp_param_group", "RegisterPostBackwardFunction"),
                    ("_fsdp_state", "RegisterPreBackwardFunction"))],
-    *[_cannot(n, f"torch.distributed.nn.functional:{n}", DIST)
+    *[_cannot(n, f"torch.distributed.nn.functional:{n}", DIST, False)
       for n in ("_AllGather", "_AllGatherBase", "_AllReduce", "_AlltoAll", "_AlltoAllSingle",
                 "_Broadcast", "_Gather", "_Reduce", "_Reduce_Scatter", "_Scatter")],
-    *[_cannot(n, f"torch.distributed.tensor.{m}:{n}", DIST + " (DTensor)")
+    *[_cannot(n, f"torch.distributed.tensor.{m}:{n}", DIST + " (DTensor)", False)
       for m, n in (("_api", "_FromTorchTensor"), ("_api", "_ToTorchTensor"),
                    ("_redistribute", "NestedRedistribute"), ("_redistribute", "Redistribute"))],
 ]
