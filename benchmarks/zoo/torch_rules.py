@@ -264,8 +264,10 @@ ENTRIES = [
             "its input is integer indices; only the weight, whose gradient goes to "
             ".grad_sample, is differentiable", False),
     _cannot("CheckpointFunction", "torch.utils.checkpoint:CheckpointFunction",
-            "its backward refuses torch.autograd.grad (use_reentrant=True works with "
-            ".backward() only, and raises when called as from_torch calls it)"),
+            "its forward takes *args (from_torch needs a named argument for the input and "
+            "each parameter; run_function and preserve_rng_state could be static), and a "
+            "plain function calling checkpoint(..., use_reentrant=True) is differentiated "
+            "by from_torch with torch.autograd.grad, which reentrant checkpointing refuses"),
     _cannot("FakeQuantPerChannel", "torch.ao.quantization.fx._decomposed:FakeQuantPerChannel",
             "forward asserts a float32 input (proofcheck runs float64); a straight-through "
             "estimator besides: its backward is by design not the derivative of its "
