@@ -2,20 +2,23 @@
 G.param --profile ci`` of its layer type), in this one process; write a table.
 
     python benchmarks/zoo/run.py [--only NAME[,NAME]] [--library jax|torch]
-                                 [--json FILE] [--markdown FILE]
+                                 [--json FILE [--resume]] [--markdown FILE]
+                                 [--timeout SECONDS]
 
 The table has one row per rule the enumerator finds (``enumerate_rules.py``): its
 library, where its code is, and its verdict: ``holds``, ``fails`` (the first failing
 row and its shrunk counterexample), ``error`` (a row could not run its check: its
-message), ``could not be described`` (why; also when
-``from_jax``/``from_torch`` refuse the description) or ``not in the zoo`` (found but no
-entry). The JSON is written again after each rule, so a long run keeps what it did.
+message), ``timed out`` (no verdict within ``--timeout``), ``could not be described``
+(why; also when ``from_jax``/``from_torch`` refuse the description) or ``not in the
+zoo`` (found but no entry). The JSON is written again after each rule, so a long run
+keeps what it did.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -69,8 +72,32 @@ def counterexample_of(row: Any) -> dict[str, Any]:
     return out
 
 
-def run_entry(entry: Entry, profile: str = "ci") -> dict[str, Any]:
-    """One line of the table: the entry's verdict and what it took."""
+class TimedOut(Exception):
+    """A rule's run took longer than ``--timeout``."""
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise TimedOut
+
+
+def run_entry(entry: Entry, profile: str = "ci", timeout: int = 0) -> dict[str, Any]:
+    """One line of the table: the entry's verdict and what it took (``timed out`` after
+    ``timeout`` seconds, when not 0)."""
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(timeout)
+    start = time.perf_counter()
+    try:
+        return _run_entry(entry, profile)
+    except TimedOut:
+        return {"rule": entry.rule, "name": entry.name, "library": entry.library,
+                "note": entry.note, "source": source_of(entry.target()),
+                "verdict": "timed out", "why": f"no verdict within {timeout} s",
+                "seconds": round(time.perf_counter() - start, 1)}
+    finally:
+        signal.alarm(0)
+
+
+def _run_entry(entry: Entry, profile: str) -> dict[str, Any]:
     from proofcheck import verify
 
     result: dict[str, Any] = {"rule": entry.rule, "name": entry.name,
@@ -127,6 +154,7 @@ def summary(found: list[enumerate_rules.Found], zoo: list[Entry],
         "holds": verdicts.count("holds"),
         "fails": verdicts.count("fails"),
         "error": verdicts.count("error"),
+        "timed out": verdicts.count("timed out"),
         "could not be described": verdicts.count("could not be described"),
         "not in the zoo": verdicts.count("not in the zoo"),
     }
@@ -138,7 +166,8 @@ def markdown(data: dict[str, Any]) -> str:
     head = (f"Found {s['found']} rules ({s['found_by_library']['jax']} JAX, "
             f"{s['found_by_library']['torch']} PyTorch), {s['in_scope']} of them taking float "
             f"arrays in one CPU process; described {s['described']}; "
-            f"holds {s['holds']}, fails {s['fails']}, error {s['error']}, could not be described "
+            f"holds {s['holds']}, fails {s['fails']}, error {s['error']}, timed out "
+            f"{s['timed out']}, could not be described "
             f"{s['could not be described']}, not in the zoo {s['not in the zoo']}.\n\n")
     rows = ["| rule | library | source | verdict | time (s) |", "|---|---|---|---|---|"]
     for line in data["rules"]:
@@ -167,15 +196,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the table as JSON here")
     parser.add_argument("--markdown", type=Path, help="write the table as markdown here")
     parser.add_argument("--profile", default="ci")
+    parser.add_argument("--timeout", type=int, default=600,
+                        help="seconds a rule may take (0: no limit; default 600)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the rules already in --json FILE and run the others")
     args = parser.parse_args(argv)
     found = enumerate_rules.find_all(torch=args.library != "jax")
     zoo = entries(torch=args.library != "jax")
     chosen = [e for e in zoo if (not args.only or e.name in args.only.split(","))
               and (args.library is None or e.library == args.library)]
     data: dict[str, Any] = {"steps": list(STEPS), "profile": args.profile, "rules": []}
+    if args.resume and args.json and args.json.exists():
+        data["rules"] = [line for line in json.loads(args.json.read_text())["rules"]
+                         if line["verdict"] != "not in the zoo"]
+        done = {line["rule"] for line in data["rules"]}
+        chosen = [e for e in chosen if e.rule not in done]
     for i, entry in enumerate(chosen):
         print(f"[{i + 1}/{len(chosen)}] {entry.library} {entry.name} ...", flush=True)
-        line = run_entry(entry, args.profile)
+        line = run_entry(entry, args.profile, args.timeout)
         print(f"    {line['verdict']} ({line['seconds']} s)", flush=True)
         data["rules"].append(line)
         data["summary"] = summary(found, zoo, data["rules"])
