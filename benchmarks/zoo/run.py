@@ -72,8 +72,9 @@ def counterexample_of(row: Any) -> dict[str, Any]:
     return out
 
 
-class TimedOut(Exception):
-    """A rule's run took longer than ``--timeout``."""
+class TimedOut(BaseException):
+    """A rule's run took longer than ``--timeout`` (not an Exception, so that no check
+    in the run takes it for a failure of the rule)."""
 
 
 def _alarm(signum: int, frame: Any) -> None:
