@@ -68,10 +68,6 @@ def cross_map_lrn(x: Any) -> Any:
     return CrossMapLRN2d.apply(x[:, :, None, None], *LRN.values())[:, :, 0, 0]
 
 
-def lrn_primal(x: Any) -> Any:
-    return F.local_response_norm(x[:, :, None, None], **LRN)[:, :, 0, 0]
-
-
 def cond(x: Any, W: Any) -> Any:
     return torch.cond(torch.tensor(True), lambda a, w: torch.tanh(a @ w),
                       lambda a, w: a @ w, (x, W))
@@ -227,9 +223,12 @@ ENTRIES = [
            "dest_type static: 'torch.DoubleTensor'"),
     _plain("BackwardHookFunction", "torch.nn.modules._functions:BackwardHookFunction", hook,
            identity, "the identity that nn.Module's full backward hooks wrap around"),
-    _plain("CrossMapLRN2d", "torch.nn.modules._functions:CrossMapLRN2d", cross_map_lrn,
-           lrn_primal, "size=3, alpha=1, beta=0.75, k=1 static; features as channels of a "
-                       "1x1 image; primal: F.local_response_norm"),
+    Entry("CrossMapLRN2d", "torch", "torch.nn.modules._functions:CrossMapLRN2d",
+          {"input": "x", "parameters": {}}, function=lambda: cross_map_lrn,
+          note="size=3, alpha=1, beta=0.75, k=1 static; features as channels of a 1x1 "
+               "image; reference: finite differences of its forward (which writes with out= "
+               "and so cannot be recorded by autograd; F.local_response_norm is another "
+               "window, so no primal)"),
     _plain("CondAutogradOp", "torch._higher_order_ops.cond:CondAutogradOp", cond,
            tanh_affine, "through torch.cond (eager), predicate true: tanh(x @ W)",
            parameters={"W": ("n_in", "n_out")}),
