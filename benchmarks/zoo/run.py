@@ -117,7 +117,11 @@ def _run_entry(entry: Entry, profile: str) -> dict[str, Any]:
         return {**result, "verdict": "could not be described",
                 "why": f"refused: {type(exc).__name__}: {exc}"[:600],
                 "seconds": round(time.perf_counter() - start, 1)}
-    report = verify(layer=layer, profile=profile, steps=list(STEPS), seed=0)
+    try:
+        report = verify(layer=layer, profile=profile, steps=list(STEPS), seed=0)
+    except Exception as exc:  # a check that raised instead of giving a row: say so
+        return {**result, "verdict": "error", "why": f"verify raised {type(exc).__name__}: "
+                f"{exc}"[:600], "seconds": round(time.perf_counter() - start, 1)}
     result["reference"] = getattr(layer, "reference", "")
     result["seconds"] = round(time.perf_counter() - start, 1)
     result["rows"] = {row.key: row.status for row in report.rows}
