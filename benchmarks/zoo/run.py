@@ -177,7 +177,7 @@ def markdown(data: dict[str, Any]) -> str:
     rows = ["| rule | library | source | verdict | time (s) |", "|---|---|---|---|---|"]
     for line in data["rules"]:
         verdict = line["verdict"]
-        if verdict in ("fails", "error"):
+        if "counterexample" in line:
             c = line["counterexample"]
             verdict += f": {c['row']}: " + (", ".join(
                 f"{k}={c[k]}" for k in ("quantity", "network", "inputs", "actual", "expected",
