@@ -25,7 +25,17 @@ def lrn(x: torch.Tensor) -> torch.Tensor:
     return CrossMapLRN2d.apply(x, SIZE, ALPHA, BETA, K)
 
 
+def smallest() -> None:
+    """The case proofcheck shrank to: two channels, both 1, cotangent 1 on both. The
+    forward treats the two channels alike (each is scaled by the sum of both squares),
+    so the two gradients must be equal; backward makes them differ."""
+    x = torch.ones(1, 2, 1, 1, dtype=torch.float64, requires_grad=True)
+    (rule,) = torch.autograd.grad(lrn(x), x, torch.ones_like(x))
+    print("two channels at 1, cotangent 1: backward gives", rule.flatten().tolist())
+
+
 def main() -> int:
+    smallest()
     x = torch.tensor([0.3, -0.7, 0.5], dtype=torch.float64).reshape(1, 3, 1, 1)
     x.requires_grad_()
     g = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64).reshape(1, 3, 1, 1)
