@@ -47,8 +47,11 @@ ENTRIES = [
     Entry("expn", "jax", f"{SP}:expn", {"input": "x", "parameters": {}, "static": {"n": 1}},
           note="n (nondiff_argnums) static at 1; defined for x > 0"),
     Entry("hyp1f1", "jax", f"{SP}:hyp1f1",
-          {"input": "x", "parameters": {"a": ROW, "b": ROW}},
-          note="a and b described as parameters of shape (1, n_in)"),
+          {"input": "x", "parameters": {"a": ROW, "b": ROW},
+           "reference": "finite differences"},
+          note="a and b described as parameters of shape (1, n_in); reference: finite "
+               "differences, since autodiff of its series primal is wrong (0 for a/b at "
+               "x = 0)"),
     Entry("hyp2f1", "jax", f"{SP}:hyp2f1",
           {"input": "x", "parameters": {"a": ROW, "b": ROW, "c": ROW}},
           note="a, b, c described as parameters of shape (1, n_in); defined for |x| < 1"),

@@ -188,9 +188,10 @@ def markdown(data: dict[str, Any]) -> str:
             verdict += (f" ({line['outside_oracle_range']} examples outside the oracle's "
                         f"range, {line['examples']} judged)")
         name = f"`{line['name']}`" + (f" ({line['note']})" if line.get("note") else "")
-        cells = [name, line["library"], f"`{line['source']}`", verdict.replace("|", "\\|"),
+        cells = [name, line["library"], f"`{line['source']}`", verdict,
                  f"{line['seconds']:.0f}"]
-        rows.append("| " + " | ".join(str(c).replace("\n", " ") for c in cells) + " |")
+        rows.append("| " + " | ".join(str(c).replace("\n", " ").replace("|", "\\|")
+                                      for c in cells) + " |")
     return head + "\n".join(rows) + "\n"
 
 
