@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import signal
 import sys
 import time
@@ -54,6 +55,11 @@ def layer_of(entry: Entry) -> Any:
     return make(entry.argument(), name=entry.name, **(entry.options or {}))
 
 
+def _clean(text: str) -> str:
+    """``text`` without the installation's folders (``.../site-packages/``)."""
+    return re.sub(r"[^\s\"']*site-packages/", "", text)
+
+
 def _short(value: Any, limit: int = 160) -> Any:
     text = json.dumps(value, default=str)
     return value if len(text) <= limit else text[:limit] + "..."
@@ -62,7 +68,7 @@ def _short(value: Any, limit: int = 160) -> Any:
 def counterexample_of(row: Any) -> dict[str, Any]:
     """The shrunk counterexample of a failing row, in a few fields."""
     c = row.counterexample
-    out: dict[str, Any] = {"row": row.key, "message": (row.message or "")[:300]}
+    out: dict[str, Any] = {"row": row.key, "message": _clean(row.message or "")[:300]}
     if c is not None:
         for name in ("quantity", "function", "network", "inputs", "actual", "expected",
                      "max_error", "ratio", "exception"):
@@ -115,13 +121,14 @@ def _run_entry(entry: Entry, profile: str) -> dict[str, Any]:
         layer = layer_of(entry)
     except Exception as exc:  # the refusal is the result
         return {**result, "verdict": "could not be described",
-                "why": f"refused: {type(exc).__name__}: {exc}"[:600],
+                "why": _clean(f"refused: {type(exc).__name__}: {exc}")[:600],
                 "seconds": round(time.perf_counter() - start, 1)}
     try:
         report = verify(layer=layer, profile=profile, steps=list(STEPS), seed=0)
     except Exception as exc:  # a check that raised instead of giving a row: say so
-        return {**result, "verdict": "error", "why": f"verify raised {type(exc).__name__}: "
-                f"{exc}"[:600], "seconds": round(time.perf_counter() - start, 1)}
+        why = _clean(f"verify raised {type(exc).__name__}: {exc}")[:600]
+        return {**result, "verdict": "error", "why": why,
+                "seconds": round(time.perf_counter() - start, 1)}
     result["reference"] = getattr(layer, "reference", "")
     result["seconds"] = round(time.perf_counter() - start, 1)
     result["rows"] = {row.key: row.status for row in report.rows}
