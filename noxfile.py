@@ -95,3 +95,11 @@ def batch(session: nox.Session) -> None:
     session.install(".[test,dask]")
     session.run("python", "-m", "pytest", "-m", "batch", "-p", "no:cacheprovider",
                 "tests/test_batch.py", "tests/oracle/test_compilation.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def zoo(session: nox.Session) -> None:
+    """The custom rules that JAX and PyTorch ship, each run under the G rows (slow): a table
+    of holds / fails / could not be described (``benchmarks/zoo/``, results in RESULTS.md)."""
+    session.install(".[test,torch]")
+    session.run("python", "benchmarks/zoo/run.py", *session.posargs)

@@ -96,7 +96,8 @@ def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input:
                examples: str = "rows", name: str | None = None,
                bounds: Mapping[str, float] | None = None,
                primal: Callable[..., Any] | None = None,
-               reference: str = "auto") -> type[LayerMap]:
+               reference: str = "auto", static: Mapping[str, Any] | None = None
+               ) -> type[LayerMap]:
     """A layer type whose products are the ``backward`` of a ``torch.autograd.Function``.
 
     In a network the layer's output is ``fn.apply``'s, and its products are
@@ -125,6 +126,11 @@ def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input:
         The forward computation without the custom rule, same arguments.
     reference : {"auto", "finite differences"}
         ``"finite differences"`` forces the last reference.
+    static : dict of str to object, optional
+        Arguments of the forward computation passed as given, neither drawn nor
+        differentiated (a size, a flag, a function to run): ``apply``, ``forward`` and
+        ``primal`` get them in their places; the gradients ``backward`` returns for
+        them are left out.
 
     Raises
     ------
@@ -141,4 +147,4 @@ def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input:
         raise ImportError(f"from_torch needs PyTorch; install it with: {TORCH_INSTALL}") from exc
     return make_torch_layer(fn, parameters=parameters, input=input, n_out=n_out,
                             examples=examples, name=name, bounds=bounds, primal=primal,
-                            reference=reference)
+                            reference=reference, static=static)

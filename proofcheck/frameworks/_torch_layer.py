@@ -111,6 +111,10 @@ class TorchLayer(WrappedLayer):
     primal: Callable[..., Any] | None
     #: ``"primal"``, ``"forward"`` or ``"finite differences"``: how the reference runs.
     mode: str
+    #: The described arguments' values with the ``static`` ones put back, in call order.
+    full: Callable[[Sequence[Any]], list[Any]]
+    #: The positions of the static arguments among the forward computation's.
+    dropped: tuple[int, ...] = ()
 
     @classmethod
     def inferred_width(cls, n_in: int) -> int | None:
@@ -154,6 +158,7 @@ class TorchLayer(WrappedLayer):
                 cts = self.function_class.backward(node, g)
             if not isinstance(cts, tuple):
                 cts = (cts,)
+            cts = tuple(ct for i, ct in enumerate(cts) if i not in self.dropped)
             cts = tuple(_reduced(ct, arg) for ct, arg in zip(cts, args, strict=False)) + tuple(
                 cts[len(args):])
             rule = f"{self.spec.function}.backward"
@@ -168,6 +173,7 @@ class TorchLayer(WrappedLayer):
     @classmethod
     def _reference_output(cls, args: list[Any]) -> Any:
         """The forward computation with the custom rule bypassed, recorded by autograd."""
+        args = cls.full(args)
         if cls.primal is not None:
             return cls.primal(*args)
         forward = cls.function_class.forward
@@ -224,7 +230,8 @@ def _has_setup_context(function_class: Any) -> bool:
 def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str,
                      n_out: OutputWidth, examples: str, name: str | None,
                      bounds: Mapping[str, float] | None, primal: Callable[..., Any] | None,
-                     reference: str) -> type[TorchLayer]:
+                     reference: str, static: Mapping[str, Any] | None = None
+                     ) -> type[TorchLayer]:
     """:func:`proofcheck.frameworks.from_torch` (same arguments), PyTorch imported."""
     is_class = isinstance(fn, type) and issubclass(fn, torch.autograd.Function)
     if isinstance(fn, type) and not is_class:
@@ -242,15 +249,18 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
     if reference not in ("auto", "finite differences"):
         raise ValueError(f"reference={reference!r} must be 'auto' or 'finite differences'")
     function = fn.__name__ if is_class else getattr(fn, "__name__", "function")
-    spec = describe_arguments(_signature_of(fn, is_class), function, input=input,
-                              parameters=parameters, n_out=n_out, examples=examples,
-                              bounds=bounds)
+    arguments, full, dropped = _bind_static(_signature_of(fn, is_class), function, static)
+    spec = describe_arguments(arguments, function, input=input, parameters=parameters,
+                              n_out=n_out, examples=examples, bounds=bounds)
+    target = fn.apply if is_class else fn
     label = name if name is not None else function
     if not isinstance(label, str) or not label:
         raise TypeError(f"name={name!r} must be a non-empty string")
     cls = cast(type[TorchLayer], type(class_name(label), (TorchLayer,), {
         "name": label, "spec": spec, "function_class": fn if is_class else None,
-        "call": staticmethod(fn.apply if is_class else fn),
+        "call": staticmethod(target if not dropped else lambda *xs: target(*full(xs))),
+        "full": staticmethod(full),
+        "dropped": dropped,
         "primal": staticmethod(primal) if primal is not None else None,
         "mode": "finite differences", "__module__": caller_module(),
         "__doc__": f"{spec.signature_text()}, a torch.autograd.Function checked by "
@@ -263,7 +273,8 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
     cls.min_width = widths[0][0]
     cls.mode, why = _reference_mode(cls, *widths[0], reference == "finite differences")
     cls.narrow_precision = _narrow_precision(cls, *widths[0])
-    bypassed = "the custom backward bypassed"
+    bypassed = "the custom backward bypassed" + "".join(
+        f", {k}={v!r}" for k, v in (static or {}).items())
     cls.reference = {
         "primal": f"torch autograd of the primal {getattr(primal, '__name__', 'function')} "
                   f"given for {function} ({bypassed})",
@@ -290,6 +301,39 @@ def _signature_of(fn: Any, is_class: bool) -> Callable[..., Any]:
 
     arguments.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     return arguments
+
+
+def _bind_static(arguments: Callable[..., Any], function: str,
+                 static: Mapping[str, Any] | None
+                 ) -> tuple[Callable[..., Any], Callable[[Sequence[Any]], list[Any]],
+                            tuple[int, ...]]:
+    """The arguments to describe (those of ``arguments`` but the ``static`` ones), a function
+    that puts the static values back among the others in call order, and the static
+    arguments' positions (``backward`` returns a gradient for each; they are left out).
+
+    A static argument is passed as given, any Python value (a size, a flag, a function).
+    """
+    signature = inspect.signature(arguments)
+    names = list(signature.parameters)
+    if not isinstance(static or {}, Mapping) or any(n not in names for n in static or {}):
+        raise ValueError(f"static={static!r} must map arguments of {function}{signature} "
+                         "to the values they are called with")
+    static = dict(static or {})
+    if not static:
+        return arguments, list, ()
+    rest = signature.replace(parameters=[p for p in signature.parameters.values()
+                                         if p.name not in static])
+
+    def full(values: Sequence[Any]) -> list[Any]:
+        bound = signature.bind(**rest.bind(*values).arguments, **static)
+        bound.apply_defaults()
+        return list(bound.args)
+
+    def described() -> None:
+        """The forward computation's arguments but the static ones."""
+
+    described.__signature__ = rest  # type: ignore[attr-defined]
+    return described, full, tuple(names.index(n) for n in static)
 
 
 def _reference_mode(cls: type[TorchLayer], n_in: int, n_out: int,

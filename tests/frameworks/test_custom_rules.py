@@ -732,6 +732,53 @@ def test_torch_bad_descriptions_are_refused() -> None:
                                                   "c": ("n_out",)})
 
 
+def _scaled_torch_tanh(wrong: bool = False) -> Any:
+    """A Function ``s tanh(x W / s)`` whose setting ``s`` sits between its tensors, as
+    libraries write settings (``forward(ctx, x, s, W)``); ``wrong``: backward takes s = 1."""
+    torch = _torch()
+
+    class ScaledTanh(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any, s: float, W: Any) -> Any:
+            z = s * torch.tanh(x @ W / s)
+            ctx.save_for_backward(x, W, z)
+            ctx.s = s
+            return z
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            x, W, z = ctx.saved_tensors
+            s = 1.0 if wrong else ctx.s
+            gz = g * (1.0 - (z / s) ** 2)
+            return gz @ W.T, None, x.T @ gz
+
+    return ScaledTanh
+
+
+def test_torch_static_arguments_are_passed_in_their_places_and_left_out_of_the_gradients(
+        ) -> None:
+    from proofcheck.frameworks import from_torch
+
+    layer = from_torch(_scaled_torch_tanh(), input="x", parameters=W_SHAPE, static={"s": 0.5},
+                       name="HalvedTorchTanh")
+    assert "s=0.5" in layer.reference and "forward run outside apply" in layer.reference
+    assert set(layer(2, 3).parameter_shapes()) == {"W"}
+    for step in ("G.step", "G.param"):
+        assert lemma_report(layer, step).ok
+    # The backward that ignores the setting is right at s = 1 and wrong at s = 1/2.
+    wrong = _scaled_torch_tanh(wrong=True)
+    assert lemma_report(from_torch(wrong, input="x", parameters=W_SHAPE, static={"s": 1.0},
+                                   name="PlainTorchTanh"), "G.step").ok
+    report = lemma_report(from_torch(wrong, input="x", parameters=W_SHAPE, static={"s": 0.5},
+                                     name="WrongTorchTanh"), "G.step")
+    assert not report.ok and report.diagnosis.root_cause == "G.step"
+    with pytest.raises(ValueError, match=r"static=\{'scale': 2\} must map arguments of "
+                                         r"ScaledTanh\(x: 'Any', s: 'float'"):
+        from_torch(wrong, input="x", parameters=W_SHAPE, static={"scale": 2})
+    with pytest.raises(ValueError, match=r"no shape given for \['s'\]"):
+        from_torch(wrong, input="x", parameters=W_SHAPE)
+
+
 # --- without the extra --------------------------------------------------------------
 
 
