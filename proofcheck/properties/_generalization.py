@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from proofcheck._types import Float64Array
-from proofcheck.errors import ImplementationError
+from proofcheck.errors import ImplementationError, InputError, one_line
 from proofcheck.layers import (
     ACTIVATION_MAPS,
     LAYER_TYPES,
@@ -57,6 +57,7 @@ from proofcheck.properties._framework import (
     Mode,
     Property,
     Subject,
+    UserCodeFailure,
     WrongResult,
     check,
     register,
@@ -136,8 +137,7 @@ def _oracle(net: Network) -> oracle.NetworkGradients:
     derivative 0, but JAX forms ``inf / inf``. The example is not judged, and no
     function is fed the oracle's NaN.
     """
-    with np.errstate(all="ignore"):
-        Zs, As = forward(net, np)
+    Zs, As = _user_forward(net)
     if not outputs_inside_statement(As, net.cost, net.Y):
         assume(False)  # only when it discards: a check may be called outside a test
     o = oracle.network_gradients(net)
@@ -152,6 +152,26 @@ def _oracle(net: Network) -> oracle.NetworkGradients:
     if error_model.layer_near_kink(net.activations, Zs, As, o.Zs, o.As):
         assume(False)
     return o
+
+
+def _user_forward(net: Network) -> tuple[list[Any], list[Any]]:
+    """The forward pass through the user's layer types (numpy): an exception one of them
+    raises is a failing example of the row that names the layer type's ``forward``
+    (:class:`UserCodeFailure`), as one from its products is, not a crash of the check."""
+    try:
+        with np.errstate(all="ignore"):
+            return forward(net, np)
+    except (ImplementationError, InputError):
+        raise
+    except Exception as exc:
+        owners = [*net.layers, *net.activations]
+        owner, tb = None, exc.__traceback__
+        while tb is not None:  # the innermost frame of one of the network's own maps
+            here = tb.tb_frame.f_locals.get("self")
+            owner = here if any(here is o for o in owners) else owner
+            tb = tb.tb_next
+        label = f"{type(owner).__name__}.forward" if owner is not None else "forward"
+        raise UserCodeFailure(label, one_line(exc), {"X": net.X}) from None
 
 
 def _scales(terms: tuple[list[Any], list[Any]], o: oracle.NetworkGradients,

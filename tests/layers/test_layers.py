@@ -201,3 +201,50 @@ def test_softmax_of_equal_inputs_is_not_a_false_alarm() -> None:
     for run in (check_G_step_end_to_end, check_G_step_isolated):
         checks = run(Subject(None), net)
         assert all(c.comparison.holds for c in checks), [c.comparison for c in checks]
+
+
+class OneExampleAtATime(proofcheck.layers.LayerMap):
+    """z = W a, whose numpy forward refuses a batch of more than one example (as a
+    framework layer's forward may refuse an input it cannot take)."""
+
+    name = "OneExampleAtATime"
+
+    def __init__(self, n_in: int, n_out: int) -> None:
+        super().__init__(n_in)
+        self._n_out = n_out
+
+    @classmethod
+    def configurations(cls, n_in: int, max_width: int) -> object:
+        from hypothesis import strategies as st
+
+        return st.integers(1, max_width).map(lambda n_out: cls(n_in, n_out))
+
+    @property
+    def n_out(self) -> int:
+        return self._n_out
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {"W": (self.n_out, self.n_in)}
+
+    def forward(self, a: object, params: dict[str, object], xp: object) -> object:
+        if xp is np and np.shape(a)[1] > 1:
+            raise ValueError("this forward takes one example at a time")
+        return params["W"] @ a  # type: ignore[operator]
+
+    def input_product(self, a: object, params: dict[str, object], delta: object) -> object:
+        return params["W"].T @ delta  # type: ignore[attr-defined]
+
+    def parameter_products(self, a: object, params: dict[str, object],
+                           delta: object) -> dict[str, object]:
+        return {"W": delta @ a.T}  # type: ignore[attr-defined,operator]
+
+
+def test_an_exception_from_a_layers_forward_fails_the_row_naming_it() -> None:
+    # It escaped verify (and ended a whole run) before: the forward pass through the
+    # user's layers was not called as user code.
+    report = proofcheck.verify(layer=OneExampleAtATime, profile="ci", database=False,
+                               steps=["G.base"])
+    row = report.row("G.base", "isolated")
+    assert row.status == "fails" and row.counterexample is not None
+    assert row.counterexample.function == "OneExampleAtATime.forward"
+    assert "one example at a time" in report.render()
