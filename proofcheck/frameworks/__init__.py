@@ -32,19 +32,18 @@ TORCH_INSTALL = 'pip install "proofcheck[torch]"'
 def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str = "a",
              n_out: int | Callable[[int], int | None] | None = None, examples: str = "rows",
              name: str | None = None, bounds: Mapping[str, float] | None = None,
-             reference: str = "auto", static: Mapping[str, Any] | None = None
-             ) -> type[LayerMap]:
+             reference: str = "auto", static: Mapping[str, Any] | None = None,
+             primal: Callable[..., Any] | None = None) -> type[LayerMap]:
     """A layer type whose products are the custom backward rule of ``fn``.
 
     The products are ``fn``'s rule (a ``custom_vjp``'s ``bwd`` on its ``fwd``'s
-    residuals, a ``custom_jvp``'s rule transposed by ``jax.vjp``). The reference
-    is JAX's reverse-mode autodiff of the undecorated primal ``fn.fun``, else
-    forward mode, else central finite differences, whichever a probe on shapes
-    finds first; the type's ``reference`` and the report's oracle column say which.
+    residuals, a ``custom_jvp``'s rule transposed by ``jax.vjp``). The reference is
+    JAX's reverse-mode autodiff of the undecorated primal ``fn.fun`` (or ``primal``),
+    else forward mode, else central finite differences, as a probe finds first.
 
     Parameters
     ----------
-    fn : jax.custom_vjp or jax.custom_jvp
+    fn : jax.custom_vjp or jax.custom_jvp, or any JAX function with ``primal``
         The decorated function with its rule, or ``jax.jit`` of it; a
         ``jnp.ufunc`` is looked through to its function.
     parameters : dict of str to tuple
@@ -60,16 +59,17 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
     examples : {"rows", "columns"}
         ``"rows"`` (default): ``a : (N, n_in)`` to ``(N, n_out)``, as the
         frameworks write it; ``"columns"``: ``(n_in, N)`` to ``(n_out, N)``.
-    name : str, optional
-        The name in reports (default: ``fn``'s).
-    bounds : dict of str to float, optional
-        Entries of a parameter are drawn from ``[-bound, bound]`` (default
-        ``1 / n_in`` for matrices, ``1`` otherwise).
+    name, bounds : str, dict of str to float, optional
+        The name in reports (default: ``fn``'s); parameters' entries are drawn from
+        ``[-bound, bound]`` (default ``1 / n_in`` for matrices, ``1`` otherwise).
     reference : {"auto", "finite differences"}
         ``"finite differences"`` forces the last reference.
     static : dict of str to object, optional
         Arguments passed as given, neither drawn nor differentiated (a flag, a
         window size, a mask); every one in ``nondiff_argnums`` must be here.
+    primal : callable, optional
+        ``fn``'s value without its rules, same arguments: ``fn`` may then be any JAX
+        function calling rules inside (checked through JAX's reverse mode of ``fn``).
 
     Returns
     -------
@@ -88,7 +88,7 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
 
     return make_jax_layer(fn, parameters=parameters, input=input, n_out=n_out,
                           examples=examples, name=name, bounds=bounds, reference=reference,
-                          static=static)
+                          static=static, primal=primal)
 
 
 def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str = "a",

@@ -127,7 +127,9 @@ class JaxLayer(WrappedLayer):
             else:
                 _, pullback = jax.vjp(self.function, *args)
                 cts = pullback(g)
-                rule = f"the transpose of {self.spec.function}'s custom JVP rule"
+                rule = (f"the transpose of {self.spec.function}'s custom JVP rule"
+                        if isinstance(self.function, jax.custom_jvp) else
+                        f"JAX's autodiff of {self.spec.function} (the custom rules it calls)")
             cts = jax.tree_util.tree_map(np.asarray, cts, is_leaf=lambda x: x is None)
         return self.cotangents(cts, a, params, rule)
 
@@ -167,26 +169,22 @@ class JaxLayer(WrappedLayer):
 def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str,
                    n_out: OutputWidth, examples: str, name: str | None,
                    bounds: Mapping[str, float] | None, reference: str,
-                   static: Mapping[str, Any] | None = None) -> type[JaxLayer]:
+                   static: Mapping[str, Any] | None = None,
+                   primal: Callable[..., Any] | None = None) -> type[JaxLayer]:
     """:func:`proofcheck.frameworks.from_jax` (same arguments), JAX imported."""
-    fn = _unwrapped(fn)
-    kind = "custom_vjp" if isinstance(fn, jax.custom_vjp) else "custom_jvp"
-    function = getattr(fn.fun, "__name__", kind)
-    if (kind == "custom_vjp" and getattr(fn, "bwd", None) is None) or (
-            kind == "custom_jvp" and getattr(fn, "jvp", None) is None):
-        rule = "fn.defvjp(fwd, bwd)" if kind == "custom_vjp" else "fn.defjvp(jvp)"
-        raise ValueError(f"{function} is a {kind} without its rule; call {rule} first")
-    fn = bind_static(fn, function, static)
+    fn, reference_fn, kind, function = _rule_and_primal(fn, primal, static)
     if reference not in ("auto", "finite differences"):
         raise ValueError(f"reference={reference!r} must be 'auto' or 'finite differences'")
-    spec = describe_arguments(fn.fun, function, input=input, parameters=parameters,
+    spec = describe_arguments(reference_fn, function, input=input, parameters=parameters,
                               n_out=n_out, examples=examples, bounds=bounds)
     label = name if name is not None else function
     if not isinstance(label, str) or not label:
         raise TypeError(f"name={name!r} must be a non-empty string")
+    what = f"a jax.{kind}" if primal is None else "a JAX function with the rules it calls"
     cls = cast(type[JaxLayer], type(class_name(label), (JaxLayer,), {
-        "name": label, "spec": spec, "function": fn, "primal": staticmethod(fn.fun),
-        "mode": "reverse", "__doc__": f"{spec.signature_text()}, a jax.{kind} checked "
+        "name": label, "spec": spec, "function": staticmethod(fn),
+        "primal": staticmethod(reference_fn),
+        "mode": "reverse", "__doc__": f"{spec.signature_text()}, {what} checked "
                                       "by proofcheck (made by proofcheck.frameworks.from_jax).",
         "__module__": caller_module()}))
     widths = probe_widths(cls)
@@ -196,13 +194,68 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
     cls.mode, why = _reference_mode(cls, *widths[0], reference == "finite differences")
     cls.narrow_precision = tuple(_narrow_precision(cls, *widths[0]))
     fixed = "".join(f", {k}={v!r}" for k, v in (static or {}).items())
-    primal = f"the undecorated primal {function} (the {kind} rule bypassed{fixed})"
+    described = (f"the undecorated primal {function} (the {kind} rule bypassed{fixed})"
+                 if primal is None else
+                 f"the primal {_name(primal)} given with primal= (the function's rules "
+                 f"bypassed{fixed})")
     cls.reference = {
-        "reverse": f"JAX reverse-mode autodiff of {primal}",
-        "forward": f"JAX forward-mode autodiff (jacfwd) of {primal}; reverse mode fails: {why}",
-        "finite differences": f"finite differences (numpy) of {primal}; {why}",
+        "reverse": f"JAX reverse-mode autodiff of {described}",
+        "forward": f"JAX forward-mode autodiff (jacfwd) of {described}; reverse mode fails: {why}",
+        "finite differences": f"finite differences (numpy) of {described}; {why}",
     }[cls.mode]
     return cls
+
+
+def _rule_and_primal(fn: Any, primal: Callable[..., Any] | None,
+                     static: Mapping[str, Any] | None) -> tuple[Any, Any, str, str]:
+    """``(function whose rule is checked, its reference's primal, kind, name)``, the
+    ``static`` arguments bound in both.
+
+    Without ``primal``, ``fn`` must be (or wrap) a ``custom_vjp``/``custom_jvp``, whose
+    undecorated primal is the reference. With it, ``fn`` may be any JAX function: the
+    products are JAX's reverse mode through ``fn``, so through every custom rule it
+    calls, and the reference is autodiff of ``primal``, a function of the same
+    arguments that computes the same value without those rules.
+    """
+    if primal is not None and not callable(primal):
+        raise TypeError(f"primal={primal!r} must be a function of the same arguments")
+    try:
+        fn = _unwrapped(fn)
+    except TypeError:
+        if primal is None or not callable(fn):
+            raise
+    if primal is None:
+        kind = "custom_vjp" if isinstance(fn, jax.custom_vjp) else "custom_jvp"
+        function = getattr(fn.fun, "__name__", kind)
+        if (kind == "custom_vjp" and getattr(fn, "bwd", None) is None) or (
+                kind == "custom_jvp" and getattr(fn, "jvp", None) is None):
+            rule = "fn.defvjp(fwd, bwd)" if kind == "custom_vjp" else "fn.defjvp(jvp)"
+            raise ValueError(f"{function} is a {kind} without its rule; call {rule} first")
+        fn = bind_static(fn, function, static)
+        return fn, fn.fun, kind, function
+    function = _name(fn.fun if isinstance(fn, jax.custom_vjp | jax.custom_jvp) else fn)
+    return (_bind_plain(fn, function, static), _bind_plain(primal, _name(primal), static),
+            "function", function)
+
+
+def _bind_plain(fn: Callable[..., Any], function: str,
+                static: Mapping[str, Any] | None) -> Callable[..., Any]:
+    """``fn`` of the arguments that are not ``static``, those given their values."""
+    if not static:
+        return fn
+    signature = inspect.signature(fn)
+    if not isinstance(static, Mapping) or any(n not in signature.parameters for n in static):
+        raise ValueError(f"static={static!r} must map arguments of {function}{signature} "
+                         "to the values they are called with")
+    rest = signature.replace(parameters=[p for p in signature.parameters.values()
+                                         if p.name not in static])
+
+    def bound(*values: Any) -> Any:
+        return fn(**rest.bind(*values).arguments, **static)
+
+    bound.__signature__ = rest  # type: ignore[attr-defined]
+    bound.__name__ = function
+    return bound
 
 
 def bind_static(fn: Any, function: str, static: Mapping[str, Any] | None) -> Any:

@@ -538,6 +538,50 @@ def test_static_arguments_are_passed_as_given_and_nondiff_argnums_are_taken() ->
     assert not report.ok and report.diagnosis.root_cause == "G.step"
 
 
+def test_a_plain_function_with_primal_checks_the_rules_it_calls() -> None:
+    # A library's function that calls its rule inside, with a setting the rule does not
+    # take: described as it is, with primal= (the same value, without the rule).
+    def calls_rule(wrong: bool) -> Any:
+        rule = _rule() if not wrong else _tanh_rule_wrong()
+
+        def layer(x: Any, W: Any, halve: bool) -> Any:
+            s = 0.5 if halve else 1.0
+            return s * rule(x, W / s)
+
+        return layer
+
+    def tanh_primal(x: Any, W: Any, halve: bool) -> Any:
+        s = 0.5 if halve else 1.0
+        return s * jnp.tanh(x @ (W / s))
+
+    right = from_jax(calls_rule(False), input="x", parameters=W_SHAPE, primal=tanh_primal,
+                     static={"halve": True}, name="CallsTanh")
+    assert "the primal tanh_primal given with primal=" in right.reference
+    assert "halve=True" in right.reference
+    for step in ("G.step", "G.param"):
+        assert lemma_report(right, step).ok
+    wrong = from_jax(calls_rule(True), input="x", parameters=W_SHAPE, primal=tanh_primal,
+                     static={"halve": True}, name="CallsWrongTanh")
+    report = lemma_report(wrong, "G.step")
+    assert not report.ok and report.diagnosis.root_cause == "G.step"
+    with pytest.raises(TypeError, match="primal=3 must be a function"):
+        from_jax(calls_rule(False), input="x", parameters=W_SHAPE, primal=3)
+
+
+def _tanh_rule_wrong() -> Any:
+    """``tanh(a W)`` whose rule forgets the derivative of tanh in the input's cotangent."""
+    fwd, bwd = _tanh_rule()
+    fn = jax.custom_vjp(lambda a, W: jnp.tanh(a @ W))
+
+    def wrong_bwd(residuals: Any, g: Any) -> Any:
+        W = residuals[1]
+        _, right_W = bwd(residuals, g)
+        return g @ W.T, right_W
+
+    fn.defvjp(fwd, wrong_bwd)
+    return fn
+
+
 def test_nondiff_argnums_without_their_values_and_unknown_statics_are_refused() -> None:
     with pytest.raises(ValueError, match=r"nondiff_argnums=\(2,\) \(halve\); give their "
                                          r"values as static=\{'halve': \.\.\.\}"):
