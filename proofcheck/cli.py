@@ -13,6 +13,7 @@ JAX is imported only when a check runs, so ``proofcheck --help`` is instant.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -98,13 +99,20 @@ def _watch(args: argparse.Namespace) -> int:
     from proofcheck.errors import ProofcheckError
 
     try:
-        return watch(args.impl or args.layer, layer=args.layer is not None,
-                     steps=_step_ids(args.steps), profile=args.profile)
+        watch(args.impl or args.layer, layer=args.layer is not None,
+              steps=_step_ids(args.steps), profile=args.profile)
     except ProofcheckError as exc:
         return _usage_error(args, exc, after="\n")
     except KeyboardInterrupt:  # during the first check, before the watcher starts
         sys.stdout.write("stopped\n")
-        return 0
+    # Stopped by Ctrl-C. The process ends here at once, without the interpreter's
+    # orderly shutdown: a watch process that had compiled many oracle programs was
+    # seen, now and then under load, not to exit 30 s after Ctrl-C (where it hung was
+    # not found), and nothing of its state needs saving (the compilation cache is
+    # written when a program is compiled).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _grade_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
