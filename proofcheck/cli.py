@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -98,18 +99,27 @@ def _watch(args: argparse.Namespace) -> int:
     from proofcheck.engine._watch import watch
     from proofcheck.errors import ProofcheckError
 
+    previous = signal.signal(signal.SIGINT, _stop_watching)
     try:
         watch(args.impl or args.layer, layer=args.layer is not None,
               steps=_step_ids(args.steps), profile=args.profile)
     except ProofcheckError as exc:
         return _usage_error(args, exc, after="\n")
-    except KeyboardInterrupt:  # during the first check, before the watcher starts
-        sys.stdout.write("stopped\n")
-    # Stopped by Ctrl-C. The process ends here at once, without the interpreter's
-    # orderly shutdown: a watch process that had compiled many oracle programs was
-    # seen, now and then under load, not to exit 30 s after Ctrl-C (where it hung was
-    # not found), and nothing of its state needs saving (the compilation cache is
-    # written when a program is compiled).
+    finally:  # (reached only when the target cannot be checked at the start)
+        signal.signal(signal.SIGINT, previous)
+    return 0
+
+
+def _stop_watching(signum: int, frame: object) -> None:
+    """Ctrl-C ends the watch command's process at once.
+
+    Not by the ``KeyboardInterrupt`` that Python raises: arriving in the middle of a
+    check (in a garbage collection, a callback of JAX's), it can be swallowed, and a
+    watch process was seen, now and then under load, still running 30 s after Ctrl-C.
+    Nothing of the process's state needs saving (the compilation cache is written
+    when a program is compiled), and it has no child processes.
+    """
+    sys.stdout.write("\nstopped\n")
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
