@@ -68,42 +68,36 @@ class _Target:
     sources: dict[str, str] = field(default_factory=dict)
 
     def load(self, changed_files: Collection[str] = ()) -> Any:
-        """The target, imported again after ``changed_files`` were saved."""
+        """The target, imported again after ``changed_files`` were saved.
+
+        The saved helper modules first, then the target's module, so that what it
+        imports from them (``from helpers import f``) is the saved code; a target given
+        as a file is executed anew by :func:`load_implementation` itself.
+        """
         from proofcheck.engine._loading import load_implementation
 
         module_name = self.spec.partition(":")[0]
-        if changed_files and not module_name.endswith((".py", ".ipynb")):
-            # The saved helper modules first, then the target's module, so that what it
-            # imports from them (``from helpers import f``) is the saved code.
-            changed = {os.path.realpath(f) for f in changed_files}
-            for name, module in list(sys.modules.items()):
-                file = getattr(module, "__file__", None)
-                if name != module_name and isinstance(file, str) and os.path.isabs(file) \
-                        and os.path.realpath(file) in changed:
-                    importlib.reload(module)
-            if module_name in sys.modules:
-                importlib.reload(sys.modules[module_name])
+        changed = {os.path.realpath(f) for f in changed_files}
+        for name, module in list(sys.modules.items()):
+            if name != module_name and _source_file(module) in changed:
+                importlib.reload(module)
+        if changed and module_name in sys.modules:
+            importlib.reload(sys.modules[module_name])
         return load_implementation(self.spec, option=self.option)
 
     def files(self, target: Any) -> list[Path]:
         """The target's source file and the other modules of its folder it has loaded."""
-        module = sys.modules.get(getattr(target, "__module__", None) or "") \
-            if not inspect.ismodule(target) else target
-        file = getattr(module, "__file__", None)
+        module = target if inspect.ismodule(target) else sys.modules.get(
+            getattr(target, "__module__", None) or "")
+        file = _source_file(module) or (
+            os.path.realpath(self.spec.partition(":")[0])
+            if os.path.isfile(self.spec.partition(":")[0]) else None)
         if file is None:
-            spec_file = self.spec.partition(":")[0]
-            if not os.path.isfile(spec_file):
-                return []
-            file = spec_file
-        folder = os.path.dirname(os.path.realpath(file))
-        found = {os.path.realpath(file)}
-        for other in list(sys.modules.values()):
-            other_file = getattr(other, "__file__", None)
-            # (a relative __file__, which some extension modules have, is not a file here)
-            if (isinstance(other_file, str) and os.path.isabs(other_file)
-                    and os.path.dirname(os.path.realpath(other_file)) == folder):
-                found.add(os.path.realpath(other_file))
-        return sorted(Path(f) for f in found)
+            return []
+        folder = os.path.dirname(file)
+        found = {f for f in map(_source_file, list(sys.modules.values()))
+                 if f is not None and os.path.dirname(f) == folder}
+        return sorted(Path(f) for f in found | {file})
 
     def changed_functions(self, target: Any) -> set[str]:
         """The protocol functions or methods whose source differs from the last load."""
@@ -121,6 +115,13 @@ class _Target:
         changed = {n for n in set(now) | set(self.sources) if now.get(n) != self.sources.get(n)}
         self.sources = now
         return changed
+
+
+def _source_file(module: Any) -> str | None:
+    """The real path of a module's source file, if it has one (a relative ``__file__``,
+    which some extension modules have, is not a file here)."""
+    file = getattr(module, "__file__", None)
+    return os.path.realpath(file) if isinstance(file, str) and os.path.isabs(file) else None
 
 
 def _first(prop: Any, changed: set[str], layer: bool) -> bool:

@@ -85,15 +85,17 @@ def test_a_layer_type_s_changed_method_runs_its_rows_first(
     assert "Diagnosis: G.step lemma (Bilinear) fails in isolation" in after
 
 
+@pytest.mark.parametrize("as_file", [False, True], ids=["module", "file"])
 def test_a_saved_helper_module_is_imported_again_before_the_target(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_file: bool) -> None:
     # The student's backward_delta comes from a helper module of the same folder.
-    helper = tmp_path / "watched_helpers.py"
+    suffix = "_f" if as_file else "_m"
+    helper = tmp_path / f"watched_helpers{suffix}.py"
     helper.write_text("def step(W_next, delta_next, dfz):\n    return " + CORRECT + "\n")
-    _student(tmp_path, monkeypatch, "watched_main")
-    main_file = tmp_path / "watched_main.py"
+    _student(tmp_path, monkeypatch, f"watched_main{suffix}")
+    main_file = tmp_path / f"watched_main{suffix}.py"
     main_file.write_text(STUDENT.split("def backward_delta")[0]
-                         + "from watched_helpers import step as backward_delta\n\n\n"
+                         + f"from watched_helpers{suffix} import step as backward_delta\n\n\n"
                          + "def weight_grad" + STUDENT.split("def weight_grad")[1])
     out = io.StringIO()
 
@@ -101,9 +103,10 @@ def test_a_saved_helper_module_is_imported_again_before_the_target(
         helper.write_text(helper.read_text().replace(CORRECT, BROKEN))
         yield {str(helper)}
 
-    assert watch("watched_main", steps=["T1.step"], stream=out, saves=saves()) == 0
-    first, after = out.getvalue().split("saved watched_helpers.py")
-    assert "watched_helpers.py" in first.strip().splitlines()[-1]  # it is watched too
+    spec = main_file.name if as_file else main_file.stem
+    assert watch(spec, steps=["T1.step"], stream=out, saves=saves()) == 0
+    first, after = out.getvalue().split(f"saved {helper.name}")
+    assert helper.name in first.strip().splitlines()[-1]  # it is watched too
     assert "changed: backward_delta" in after
     assert "Diagnosis: T1.step fails in isolation" in after
 
