@@ -33,62 +33,62 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
              n_out: int | Callable[[int], int | None] | None = None, examples: str = "rows",
              name: str | None = None, bounds: Mapping[str, float] | None = None,
              reference: str = "auto", static: Mapping[str, Any] | None = None,
-             primal: Callable[..., Any] | None = None) -> type[LayerMap]:
+             primal: Callable[..., Any] | None = None, outputs: Sequence[str] | None = None,
+             ignore: Sequence[str] = ()) -> type[LayerMap]:
     """A layer type whose products are the custom backward rule of ``fn``.
 
-    The products are ``fn``'s rule (a ``custom_vjp``'s ``bwd`` on its ``fwd``'s
-    residuals, a ``custom_jvp``'s rule transposed by ``jax.vjp``). The reference is
-    JAX's reverse-mode autodiff of the undecorated primal ``fn.fun`` (or ``primal``),
-    else forward mode, else central finite differences, as a probe finds first.
+    The products are ``fn``'s rule (``bwd`` on ``fwd``'s residuals, or the JVP rule
+    transposed); the reference is JAX's reverse-mode autodiff of the undecorated primal
+    ``fn.fun`` (or ``primal``), else forward mode, else finite differences.
 
     Parameters
     ----------
     fn : jax.custom_vjp or jax.custom_jvp, or any JAX function with ``primal``
         The decorated function with its rule, or ``jax.jit`` of it; a
-        ``jnp.ufunc`` is looked through to its function.
+        ``jnp.ufunc`` is looked through to its function, and a
+        ``functools.partial`` to its function, the arguments it fixes static.
     parameters : dict of str to tuple
-        Every other argument of ``fn`` (those with a default may be left out),
-        with its shape in ``"n_in"``, ``"n_out"`` and integers, in ``fn``'s
-        layout: ``{"W": ("n_in", "n_out"), "b": ("n_out",)}``; ``{}`` for none.
+        Every other argument of ``fn`` (those with a default may be left out), its
+        shape in ``"n_in"``, ``"n_out"`` and integers: ``{"W": ("n_in", "n_out")}``.
     input : str
         The argument that is the layer's input ``a`` (default ``"a"``).
     n_out : int, callable or None
-        An integer, a function of ``n_in`` (``None`` for a width the layer
-        does not take), or ``None``: drawn in ``1..max_width`` when a shape
-        names ``"n_out"``, else read off ``fn``'s output (``jax.eval_shape``).
+        An integer, a function of ``n_in`` (``None`` for a width not taken), or
+        ``None``: drawn when a shape names ``"n_out"``, else read off the output.
     examples : {"rows", "columns"}
-        ``"rows"`` (default): ``a : (N, n_in)`` to ``(N, n_out)``, as the
-        frameworks write it; ``"columns"``: ``(n_in, N)`` to ``(n_out, N)``.
+        ``"rows"``: ``a : (N, n_in)`` to ``(N, n_out)``; ``"columns"``: transposed.
     name, bounds : str, dict of str to float, optional
         The name in reports (default: ``fn``'s); parameters' entries are drawn from
         ``[-bound, bound]`` (default ``1 / n_in`` for matrices, ``1`` otherwise).
     reference : {"auto", "finite differences"}
         ``"finite differences"`` forces the last reference.
     static : dict of str to object, optional
-        Arguments passed as given, neither drawn nor differentiated (a flag, a
-        window size, a mask); every one in ``nondiff_argnums`` must be here.
+        Arguments passed as given, not drawn nor differentiated (a flag, a window
+        size, a mask); every one in ``nondiff_argnums`` must be here.
     primal : callable, optional
         ``fn``'s value without its rules, same arguments: ``fn`` may then be any JAX
         function calling rules inside (checked through JAX's reverse mode of ``fn``).
+    outputs, ignore : tuple of str, optional
+        For several outputs, their names in order: ``z`` stacks them along the features
+        (the first is the layer's output, the rest auxiliary, checked with it; ``n_out``
+        is the stack's width); those in ``ignore`` (an integer exponent) are left out.
 
     Returns
     -------
     type
-        A :class:`~proofcheck.layers.LayerMap` subclass, for ``proofcheck
-        verify --layer MODULE:ATTR`` or ``verify(layer=...)``.
+        A :class:`~proofcheck.layers.LayerMap` subclass (``verify --layer MODULE:ATTR``).
 
     Raises
     ------
     TypeError, ValueError
-        When the layer type is made, naming the argument and the shapes: ``fn``
-        has no custom rule, the description does not fit its arguments, or the
-        primal fails or returns the wrong shape on a probe.
+        Naming the argument and shapes: ``fn`` has no rule, the description does not
+        fit it, or the primal fails or returns the wrong shape on a probe.
     """
     from proofcheck.frameworks._jax_layer import make_jax_layer
 
     return make_jax_layer(fn, parameters=parameters, input=input, n_out=n_out,
                           examples=examples, name=name, bounds=bounds, reference=reference,
-                          static=static, primal=primal)
+                          static=static, primal=primal, outputs=outputs, ignore=ignore)
 
 
 def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str = "a",
@@ -96,7 +96,8 @@ def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input:
                examples: str = "rows", name: str | None = None,
                bounds: Mapping[str, float] | None = None,
                primal: Callable[..., Any] | None = None,
-               reference: str = "auto", static: Mapping[str, Any] | None = None
+               reference: str = "auto", static: Mapping[str, Any] | None = None,
+               outputs: Sequence[str] | None = None, ignore: Sequence[str] = ()
                ) -> type[LayerMap]:
     """A layer type whose products are the ``backward`` of a ``torch.autograd.Function``.
 
@@ -120,17 +121,17 @@ def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input:
         tensors that calls it (for an ``nn.Module``: a function of the input
         and the parameters that calls the module's Function, so that the
         parameters are drawn); give ``primal`` with the latter.
-    parameters, input, n_out, examples, name, bounds
+    parameters, input, n_out, examples, name, bounds, reference
         As for :func:`from_jax` (shapes in the layout ``fn`` takes).
     primal : callable, optional
         The forward computation without the custom rule, same arguments.
-    reference : {"auto", "finite differences"}
-        ``"finite differences"`` forces the last reference.
     static : dict of str to object, optional
         Arguments of the forward computation passed as given, neither drawn nor
         differentiated (a size, a flag, a function to run): ``apply``, ``forward`` and
         ``primal`` get them in their places; the gradients ``backward`` returns for
         them are left out.
+    outputs, ignore
+        As for :func:`from_jax` (``backward`` gets zeros for an ignored output).
 
     Raises
     ------
@@ -147,4 +148,5 @@ def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input:
         raise ImportError(f"from_torch needs PyTorch; install it with: {TORCH_INSTALL}") from exc
     return make_torch_layer(fn, parameters=parameters, input=input, n_out=n_out,
                             examples=examples, name=name, bounds=bounds, primal=primal,
-                            reference=reference, static=static)
+                            reference=reference, static=static, outputs=outputs,
+                            ignore=ignore)

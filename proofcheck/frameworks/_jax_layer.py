@@ -105,6 +105,7 @@ class JaxLayer(WrappedLayer):
                 z = self._fwd(args)[0]
             else:
                 z = self.function(*args)
+            z = self.spec.stacked(z, jnp.concatenate)
         return self.output(z, a, f"{self.spec.function} (as called)")
 
     def _fwd(self, args: list[Any]) -> Any:
@@ -120,18 +121,28 @@ class JaxLayer(WrappedLayer):
             args = self._arguments(a, params)
             g = jnp.asarray(self.spec.to_user(delta))
             if isinstance(self.function, jax.custom_vjp) and not self.function.symbolic_zeros:
-                _, residuals = self._fwd(args)
+                z, residuals = self._fwd(args)
                 bwd: Any = self.function.bwd
-                cts = bwd(residuals, g)
+                cts = bwd(residuals, self._cotangent(g, z))
                 rule = f"{self.spec.function}'s bwd"
             else:
-                _, pullback = jax.vjp(self.function, *args)
-                cts = pullback(g)
+                z, pullback = jax.vjp(self.function, *args)
+                cts = pullback(self._cotangent(g, z))
                 rule = (f"the transpose of {self.spec.function}'s custom JVP rule"
                         if isinstance(self.function, jax.custom_jvp) else
                         f"JAX's autodiff of {self.spec.function} (the custom rules it calls)")
             cts = jax.tree_util.tree_map(np.asarray, cts, is_leaf=lambda x: x is None)
         return self.cotangents(cts, a, params, rule)
+
+    def _cotangent(self, g: Any, z: Any) -> Any:
+        """The cotangent of the function's output ``z`` whose stack is ``g``: ``g`` itself
+        for one output; else one per output in ``z``'s structure, zero for an ignored one
+        (``float0`` for an integer output, as JAX wants)."""
+        if not self.spec.outputs:
+            return g
+        self.spec.stacked(z, jnp.concatenate)  # the same check of z as the layer's output
+        cts = self.spec.split(g, z, _zero_cotangent)
+        return type(z)(cts) if isinstance(z, tuple) else list(cts)
 
     def reference_forward(self, a: Array, params: Parameters) -> Array:
         if self.mode == "reverse":
@@ -170,13 +181,18 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
                    n_out: OutputWidth, examples: str, name: str | None,
                    bounds: Mapping[str, float] | None, reference: str,
                    static: Mapping[str, Any] | None = None,
-                   primal: Callable[..., Any] | None = None) -> type[JaxLayer]:
+                   primal: Callable[..., Any] | None = None,
+                   outputs: Sequence[str] | None = None,
+                   ignore: Sequence[str] = ()) -> type[JaxLayer]:
     """:func:`proofcheck.frameworks.from_jax` (same arguments), JAX imported."""
-    fn, reference_fn, kind, function = _rule_and_primal(fn, primal, static)
+    fn, reference_fn, kind, function, static = _rule_and_primal(fn, primal, static)
     if reference not in ("auto", "finite differences"):
         raise ValueError(f"reference={reference!r} must be 'auto' or 'finite differences'")
     spec = describe_arguments(reference_fn, function, input=input, parameters=parameters,
-                              n_out=n_out, examples=examples, bounds=bounds)
+                              n_out=n_out, examples=examples, bounds=bounds,
+                              outputs=outputs, ignore=ignore)
+    if spec.outputs:
+        reference_fn = _stacking(reference_fn, spec)
     label = name if name is not None else function
     if not isinstance(label, str) or not label:
         raise TypeError(f"name={name!r} must be a non-empty string")
@@ -207,9 +223,10 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
 
 
 def _rule_and_primal(fn: Any, primal: Callable[..., Any] | None,
-                     static: Mapping[str, Any] | None) -> tuple[Any, Any, str, str]:
-    """``(function whose rule is checked, its reference's primal, kind, name)``, the
-    ``static`` arguments bound in both.
+                     static: Mapping[str, Any] | None
+                     ) -> tuple[Any, Any, str, str, Mapping[str, Any] | None]:
+    """``(function whose rule is checked, its reference's primal, kind, name, static)``,
+    the ``static`` arguments bound in both (with those a ``functools.partial`` fixes).
 
     Without ``primal``, ``fn`` must be (or wrap) a ``custom_vjp``/``custom_jvp``, whose
     undecorated primal is the reference. With it, ``fn`` may be any JAX function: the
@@ -220,10 +237,12 @@ def _rule_and_primal(fn: Any, primal: Callable[..., Any] | None,
     if primal is not None and not callable(primal):
         raise TypeError(f"primal={primal!r} must be a function of the same arguments")
     try:
-        fn = _unwrapped(fn)
+        fn, fixed = _unwrapped(fn)
     except TypeError:
         if primal is None or not callable(fn):
             raise
+    else:
+        static = _with_fixed(fn, fixed, static)
     if primal is None:
         kind = "custom_vjp" if isinstance(fn, jax.custom_vjp) else "custom_jvp"
         function = getattr(fn.fun, "__name__", kind)
@@ -232,10 +251,10 @@ def _rule_and_primal(fn: Any, primal: Callable[..., Any] | None,
             rule = "fn.defvjp(fwd, bwd)" if kind == "custom_vjp" else "fn.defjvp(jvp)"
             raise ValueError(f"{function} is a {kind} without its rule; call {rule} first")
         fn = bind_static(fn, function, static)
-        return fn, fn.fun, kind, function
+        return fn, fn.fun, kind, function, static
     function = _name(fn.fun if isinstance(fn, jax.custom_vjp | jax.custom_jvp) else fn)
     return (_bind_plain(fn, function, static), _bind_plain(primal, _name(primal), static),
-            "function", function)
+            "function", function, static)
 
 
 def _bind_plain(fn: Callable[..., Any], function: str,
@@ -338,9 +357,33 @@ def _bound_jvp(fn: Any, primal: Callable[..., Any], full: Callable[[Any], list[A
     return rule
 
 
-def _unwrapped(fn: Any) -> Any:
+def _with_fixed(fn: Any, fixed: list[functools.partial[Any]],
+                static: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """``static`` with the arguments that the ``functools.partial`` wrappers ``fixed``
+    (outermost first) give ``fn``'s rule: their positional values fill its first
+    arguments, their keywords the arguments they name."""
+    if not fixed:
+        return static
+    names = list(inspect.signature(fn.fun if isinstance(fn, jax.custom_vjp | jax.custom_jvp)
+                                   else fn).parameters)
+    values: list[Any] = []
+    keywords: dict[str, Any] = {}
+    for wrapper in reversed(fixed):  # the innermost partial's arguments come first
+        values += wrapper.args
+        keywords.update(wrapper.keywords)
+    bound = {**dict(zip(names, values, strict=False)), **keywords}
+    clash = sorted(set(bound) & set(static or {}))
+    if clash:
+        raise ValueError(f"static names {clash}, which functools.partial already fixes in "
+                         f"{_name(fn)}; give each value once")
+    return {**bound, **(static or {})}
+
+
+def _unwrapped(fn: Any) -> tuple[Any, list[functools.partial[Any]]]:
     """The ``jax.custom_vjp`` or ``jax.custom_jvp`` function ``fn`` is or wraps: through
-    ``jax.jit`` (and any ``functools.wraps`` wrapper) and a ``jnp.ufunc``'s function.
+    ``jax.jit`` (and any ``functools.wraps`` wrapper), ``functools.partial`` (the
+    arguments it fixes become static) and a ``jnp.ufunc``'s function; with the
+    partials looked through, outermost first.
 
     Raises
     ------
@@ -348,16 +391,15 @@ def _unwrapped(fn: Any) -> Any:
         Naming each wrapper looked through and what was found at the end.
     """
     seen, current = [], fn
+    fixed: list[functools.partial[Any]] = []
     for _ in range(8):  # a chain of wrappers this long is not a library's entry point
         if isinstance(current, jax.custom_vjp | jax.custom_jvp):
-            return current
-        if isinstance(current, functools.partial):
-            raise TypeError(
-                f"from_jax got functools.partial of {_name(current.func)}, which fixes some "
-                "of its arguments; fixed arguments are not described yet: decorate a "
-                "function of the remaining arguments with jax.custom_vjp instead")
+            return current, fixed
         inner = getattr(current, "__wrapped__", None)
-        if isinstance(current, jnp.ufunc):
+        if isinstance(current, functools.partial):
+            fixed.append(current)
+            inner, kind = current.func, "functools.partial"
+        elif isinstance(current, jnp.ufunc):
             inner, kind = getattr(current, "_func", inner), "jnp.ufunc"
         else:
             kind = "jax.jit of" if hasattr(current, "lower") else type(current).__name__
@@ -370,6 +412,24 @@ def _unwrapped(fn: Any) -> Any:
         "from_jax takes a function decorated with jax.custom_vjp or jax.custom_jvp (or "
         f"jax.jit of one); got {path}{current!r}, which has no custom rule of its own: a "
         "rule called inside it is checked by passing that decorated function itself")
+
+
+def _stacking(primal: Callable[..., Any], spec: Any) -> Callable[..., Any]:
+    """``primal`` whose several outputs are stacked into the layer's output ``z``: the
+    reference differentiates that stack, so every checked output is checked."""
+
+    @functools.wraps(primal)
+    def stacked(*values: Any) -> Any:
+        return spec.stacked(primal(*values), jnp.concatenate)
+
+    return stacked
+
+
+def _zero_cotangent(output: Any) -> Any:
+    """The zero cotangent of one output: of its shape, ``float0`` if it is not float."""
+    if jnp.issubdtype(output.dtype, jnp.inexact):
+        return jnp.zeros(output.shape, output.dtype)
+    return np.zeros(output.shape, dtype=jax.dtypes.float0)
 
 
 def _name(fn: Any) -> str:
@@ -419,7 +479,7 @@ def _narrow_precision(cls: type[JaxLayer], n_in: int, n_out: int) -> list[str]:
         if isinstance(fn, jax.custom_vjp):
             fwd: Any = fn.fwd  # set: a rule without its fwd and bwd is refused before
             bwd: Any = fn.bwd
-            residuals = jax.eval_shape(fwd, *args)[1]
+            out, residuals = jax.eval_shape(fwd, *args)
             parts += [("fwd", fwd, args), ("bwd", bwd, [residuals, out])]
         else:
             parts.append(("jvp", lambda *xs: fn.jvp(xs, xs), args))

@@ -126,6 +126,7 @@ class TorchLayer(WrappedLayer):
         try:
             with torch.no_grad():
                 out = cls.call(*args)
+            out = spec.stacked(out, torch.cat)
         except Exception as exc:
             error = exc
         width = None if error is not None else output_width_of(spec, out)
@@ -141,7 +142,7 @@ class TorchLayer(WrappedLayer):
 
     def run(self, a: Float64Array, params: Parameters) -> Float64Array:
         with torch.no_grad():
-            z = self.call(*self._arguments(a, params))
+            z = self.spec.stacked(self.call(*self._arguments(a, params)), torch.cat)
         return self.output(_numpy(z), a, f"{self.spec.function} (as called)")
 
     def rule(self, a: Float64Array, params: Parameters,
@@ -149,13 +150,18 @@ class TorchLayer(WrappedLayer):
         args = self._arguments(a, params, grad=True)
         g = _tensor(self.spec.to_user(delta))
         z = self.call(*args)
-        if not isinstance(z, torch.Tensor):
+        self.spec.stacked(z, torch.cat)  # the checks of the layer's output
+        outs = tuple(z) if self.spec.outputs else (z,)
+        if not all(isinstance(out, torch.Tensor) for out in outs):
             raise ValueError(f"{self.spec.function} returned {type(z).__name__}; expected one "
-                             "tensor")
-        node = z.grad_fn
+                             "tensor (name several with outputs=)")
+        gs = self.spec.split(g, outs, lambda out: torch.zeros(out.shape, dtype=torch.float64))
+        checked = [i for i, n in enumerate(self.spec.outputs or ("",))
+                   if n not in self.spec.ignore]
+        node = outs[checked[0]].grad_fn
         if self.function_class is not None and node is not None and hasattr(node, "saved_tensors"):
             with torch.no_grad():
-                cts = self.function_class.backward(node, g)
+                cts = self.function_class.backward(node, *gs)
             if not isinstance(cts, tuple):
                 cts = (cts,)
             cts = tuple(ct for i, ct in enumerate(cts) if i not in self.dropped)
@@ -163,7 +169,8 @@ class TorchLayer(WrappedLayer):
                 cts[len(args):])
             rule = f"{self.spec.function}.backward"
         else:
-            cts = torch.autograd.grad(z, args, grad_outputs=g, allow_unused=True)
+            cts = torch.autograd.grad([outs[i] for i in checked], args,
+                                      grad_outputs=[gs[i] for i in checked], allow_unused=True)
             rule = f"autograd through {self.spec.function}"
         return self.cotangents([_numpy(ct) for ct in cts], a, params, rule)
 
@@ -172,18 +179,25 @@ class TorchLayer(WrappedLayer):
 
     @classmethod
     def _reference_output(cls, args: list[Any]) -> Any:
-        """The forward computation with the custom rule bypassed, recorded by autograd."""
+        """The forward computation with the custom rule bypassed, recorded by autograd
+        (several outputs stacked, :meth:`Description.stacked`)."""
         args = cls.full(args)
         if cls.primal is not None:
-            return cls.primal(*args)
+            return cls.spec.stacked(cls.primal(*args), torch.cat)
         forward = cls.function_class.forward
         if _has_setup_context(cls.function_class):
-            return forward(*args)
-        return forward(_Context(len(args)), *args)
+            return cls.spec.stacked(forward(*args), torch.cat)
+        return cls.spec.stacked(forward(_Context(len(args)), *args), torch.cat)
+
+    @classmethod
+    def _stacked_call(cls, *args: Any) -> Any:
+        """What the networks call, several outputs stacked."""
+        return cls.spec.stacked(cls.call(*args), torch.cat)
 
     def reference_value(self, a: Float64Array, params: Parameters) -> Float64Array:
         with torch.no_grad():
-            z = (self.call(*self._arguments(a, params)) if self.mode == "finite differences"
+            z = (self._stacked_call(*self._arguments(a, params))
+                 if self.mode == "finite differences"
                  else self._reference_output(self._arguments(a, params)))
         return self.output(_numpy(z), a, f"the reference of {self.spec.function}")
 
@@ -203,7 +217,7 @@ class TorchLayer(WrappedLayer):
                 args = [_tensor(v) for v in values]
                 args[i] = _tensor(x)
                 with torch.no_grad():
-                    return np.asarray(_numpy(self.call(*args)), dtype=np.float64)
+                    return np.asarray(_numpy(self._stacked_call(*args)), dtype=np.float64)
 
             out.append(finite_difference_vjp(along, values[i], g))
         return self.cotangents(out, a, params, f"the reference of {self.spec.function}")
@@ -230,7 +244,8 @@ def _has_setup_context(function_class: Any) -> bool:
 def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str,
                      n_out: OutputWidth, examples: str, name: str | None,
                      bounds: Mapping[str, float] | None, primal: Callable[..., Any] | None,
-                     reference: str, static: Mapping[str, Any] | None = None
+                     reference: str, static: Mapping[str, Any] | None = None,
+                     outputs: Sequence[str] | None = None, ignore: Sequence[str] = ()
                      ) -> type[TorchLayer]:
     """:func:`proofcheck.frameworks.from_torch` (same arguments), PyTorch imported."""
     is_class = isinstance(fn, type) and issubclass(fn, torch.autograd.Function)
@@ -251,7 +266,8 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
     function = fn.__name__ if is_class else getattr(fn, "__name__", "function")
     arguments, full, dropped = _bind_static(_signature_of(fn, is_class), function, static)
     spec = describe_arguments(arguments, function, input=input, parameters=parameters,
-                              n_out=n_out, examples=examples, bounds=bounds)
+                              n_out=n_out, examples=examples, bounds=bounds,
+                              outputs=outputs, ignore=ignore)
     target = fn.apply if is_class else fn
     label = name if name is not None else function
     if not isinstance(label, str) or not label:
@@ -344,7 +360,7 @@ def _reference_mode(cls: type[TorchLayer], n_in: int, n_out: int,
     rng = np.random.default_rng(0)
     args = [_tensor(rng.uniform(-1.0, 1.0, s), grad=True)
             for s in probe_shapes(spec, n_in, n_out)]
-    probe_output(spec, lambda: cls.call(*args), n_in, n_out)
+    probe_output(spec, lambda: cls._stacked_call(*args), n_in, n_out)
     if finite_differences:
         return "finite differences", "asked for (reference='finite differences')"
     if cls.primal is None and cls.function_class is None:

@@ -80,6 +80,12 @@ class Description(NamedTuple):
     bounds : dict of str to float
         Entries of a parameter are drawn from ``[-bound, bound]`` (default:
         :meth:`LayerMap.parameter_bound`).
+    outputs : tuple of str
+        The names of the function's outputs, in the order it returns them, when it
+        returns several (empty: one array). The layer's output ``z`` stacks those not
+        in ``ignore`` along the features, in this order (:meth:`stacked`).
+    ignore : tuple of str
+        Outputs left out of ``z``: neither passed on nor checked (zero cotangent).
     """
 
     function: str
@@ -89,6 +95,57 @@ class Description(NamedTuple):
     n_out: OutputWidth
     examples: Examples
     bounds: dict[str, float]
+    outputs: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    @property
+    def checked(self) -> tuple[str, ...]:
+        """The outputs stacked into ``z``, in order (empty for a single output)."""
+        return tuple(n for n in self.outputs if n not in self.ignore)
+
+    def stacked(self, out: Any, concatenate: Callable[..., Any]) -> Any:
+        """The function's output ``out`` as one array in the user's layout: itself for a
+        single output; for several, the checked ones joined along the features by
+        ``concatenate(arrays, axis)`` (numpy's, JAX's or torch's).
+
+        Raises
+        ------
+        ValueError
+            Naming the function and the outputs, when ``out`` is not one value per
+            name in :attr:`outputs`, or a checked output has no float entries.
+        """
+        if not self.outputs:
+            return out
+        if not isinstance(out, tuple | list) or len(out) != len(self.outputs):
+            got = (f"{len(out)} outputs" if isinstance(out, tuple | list)
+                   else f"one {type(out).__name__}")
+            raise ValueError(f"{self.function} returned {got}; outputs= names "
+                             f"{len(self.outputs)} ({', '.join(self.outputs)})")
+        named = dict(zip(self.outputs, out, strict=True))
+        for name in self.checked:
+            dtype = str(getattr(named[name], "dtype", "float"))
+            if "float" not in dtype:
+                raise ValueError(f"{self.function}'s output {name} is {dtype}, which has no "
+                                 f"derivative; leave it out with ignore=({name!r},)")
+        parts = [named[n] for n in self.checked]
+        return parts[0] if len(parts) == 1 else concatenate(
+            parts, 1 if self.examples == "rows" else 0)
+
+    def split(self, g: Any, out: Any, zeros: Callable[[Any], Any]) -> list[Any]:
+        """The cotangent ``g`` of :meth:`stacked` (user's layout) as one cotangent per
+        output of ``out``, in order; ``zeros(output)`` for an ignored one."""
+        if not self.outputs:
+            return [g]
+        cts, start = [], 0
+        for name, value in zip(self.outputs, out, strict=True):
+            if name in self.ignore:
+                cts.append(zeros(value))
+                continue
+            axis = 1 if self.examples == "rows" else 0
+            width = int(value.shape[axis])
+            cts.append(g[:, start:start + width] if axis == 1 else g[start:start + width])
+            start += width
+        return cts
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -122,7 +179,11 @@ class Description(NamedTuple):
         a = "(N, n_in)" if self.examples == "rows" else "(n_in, N)"
         parts = [f"{n} : {a}" if n == self.input else f"{n} : {_shape_text(self.shapes[n])}"
                  for n in self.arguments]
-        return f"{self.function}({', '.join(parts)})"
+        text = f"{self.function}({', '.join(parts)})"
+        if self.outputs:
+            names = [n if n not in self.ignore else f"{n} (ignored)" for n in self.outputs]
+            text += f" -> ({', '.join(names)})"
+        return text
 
 
 def _shape_text(shape: tuple[int | str, ...]) -> str:
@@ -132,7 +193,9 @@ def _shape_text(shape: tuple[int | str, ...]) -> str:
 
 def describe_arguments(primal: Callable[..., Any], function: str, *, input: str,
                        parameters: Mapping[str, Sequence[int | str]], n_out: OutputWidth,
-                       examples: str, bounds: Mapping[str, float] | None) -> Description:
+                       examples: str, bounds: Mapping[str, float] | None,
+                       outputs: Sequence[str] | None = None,
+                       ignore: Sequence[str] = ()) -> Description:
     """Check a description against the primal's signature; the :class:`Description`.
 
     Raises
@@ -178,16 +241,50 @@ def describe_arguments(primal: Callable[..., Any], function: str, *, input: str,
         raise TypeError(f"n_out={n_out!r} must be a positive integer, a function of n_in, or "
                         "None (drawn when a parameter's shape names 'n_out', else read off "
                         "the output)")
-    bounds = dict(bounds or {})
-    for name, bound in bounds.items():
-        if name not in shapes:
+    bounds = _bounds(bounds, described)
+    names, left_out = _outputs(function, outputs, ignore)
+    return Description(function, tuple(arguments), input, shapes, n_out,
+                       "rows" if examples == "rows" else "columns",
+                       bounds, names, left_out)
+
+
+def _bounds(bounds: Mapping[str, float] | None, described: list[str]) -> dict[str, float]:
+    """``bounds`` checked: each names a parameter and is a positive number."""
+    for name, bound in (bounds or {}).items():
+        if name not in described:
             raise ValueError(f"bounds names {name!r}, which is not a parameter "
                              f"({', '.join(described) or 'none'})")
         if isinstance(bound, bool) or not isinstance(bound, int | float) or not bound > 0:
             raise ValueError(f"bounds[{name!r}]={bound!r} must be a positive number")
-    return Description(function, tuple(arguments), input, shapes, n_out,
-                       "rows" if examples == "rows" else "columns",
-                       {k: float(v) for k, v in bounds.items()})
+    return {k: float(v) for k, v in (bounds or {}).items()}
+
+
+def _outputs(function: str, outputs: Sequence[str] | None,
+             ignore: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``outputs`` and ``ignore`` checked: distinct names, ``ignore`` among them, one
+    output at least left to check."""
+    if outputs is None:
+        if ignore:
+            raise ValueError(f"ignore={ignore!r} names outputs, but outputs= does not name "
+                             f"{function}'s outputs; give outputs=(...) in the order it "
+                             "returns them")
+        return (), ()
+    if isinstance(outputs, str) or not isinstance(outputs, Sequence) or not outputs or any(
+            not isinstance(n, str) or not n for n in outputs):
+        raise TypeError(f"outputs={outputs!r} must be a tuple of names, one per output of "
+                        f"{function} in the order it returns them, such as ('S', 'C')")
+    if isinstance(ignore, str) or not isinstance(ignore, Sequence):
+        raise TypeError(f"ignore={ignore!r} must be a tuple of output names")
+    if len(set(outputs)) != len(outputs):
+        raise ValueError(f"outputs={tuple(outputs)!r} names an output twice")
+    unknown = [n for n in ignore if n not in outputs]
+    if unknown:
+        raise ValueError(f"ignore names {unknown}, which are not among outputs="
+                         f"{tuple(outputs)!r}")
+    if all(n in ignore for n in outputs):
+        raise ValueError(f"ignore={tuple(ignore)!r} leaves none of {function}'s outputs to "
+                         "check")
+    return tuple(outputs), tuple(ignore)
 
 
 def _shape(name: str, shape: Any) -> tuple[int | str, ...]:
@@ -375,6 +472,8 @@ def probe_output(spec: Description, forward: Callable[[], Any], n_in: int,
                          ) from exc
     wanted = spec.user_shape(n_out, PROBE_BATCH)
     shape = getattr(out, "shape", None)
+    if isinstance(out, tuple | list):
+        raise ValueError(f"{spec.signature_text()} {probe_problem(out, None)} for {where}")
     if shape is None or tuple(shape) != wanted:
         got = type(out).__name__ if shape is None else tuple(shape)
         raise ValueError(f"{spec.signature_text()} returns {got} for {where}; "
@@ -429,6 +528,9 @@ def probe_problem(out: Any, exc: BaseException | None) -> str:
     """What a probe that gave no output width saw: the exception, or the output."""
     if exc is not None:
         return f"raised {one_line(exc)}"
+    if isinstance(out, tuple | list):
+        return (f"returned {len(out)} outputs; name them in order with outputs=(...), "
+                "and leave out those not to check with ignore=(...)")
     shape = getattr(out, "shape", None)
     if shape is None:
         return f"returned {type(out).__name__}, not an array"

@@ -444,8 +444,11 @@ BAD: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]] =
     ("plain function", lambda: (lambda a, W: a @ W), {}, TypeError, "jax.custom_vjp"),
     ("jnp.ufunc", lambda: jnp.logaddexp, {}, TypeError,
      "got jnp.ufunc logaddexp, wrapping jax.jit of logaddexp, wrapping <function logaddexp"),
-    ("partial", lambda: functools.partial(_rule(), np.ones((2, 2))), {}, TypeError,
-     "functools.partial of <lambda>, which fixes some of its arguments"),
+    ("partial and static", lambda: functools.partial(_scaled_tanh(), halve=True),
+     {"input": "x", "static": {"halve": False}}, ValueError,
+     "static names ['halve'], which functools.partial already fixes in scaled"),
+    ("partial of no rule", lambda: functools.partial(lambda a, W: a @ W, W=np.ones((2, 2))),
+     {}, TypeError, "got functools.partial partial, wrapping <function"),
     ("nondiff_argnums", _nondiff, {}, ValueError, "give their values as static={'k': ...}"),
     ("no rule", _no_rule, {}, ValueError, "defvjp"),
     ("input not an argument", _rule, {"input": "x"}, ValueError, "input='x'"),
@@ -466,10 +469,119 @@ BAD: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]] =
     ("probe raises", _lax_mismatch, {"parameters": {"W": ("n_in", 1)}}, ValueError,
      "at n_in=1 (the smallest tried) <lambda> (traced by jax.eval_shape)(a: float64 (2, 1), "
      "W: float64 (1, 1)) raised TypeError: add"),
+    # Several outputs: named in order, the ones without a derivative left out by name.
+    ("a tuple without outputs=", lambda: _two_outputs(), {}, ValueError,
+     "returned 2 outputs; name them in order with outputs=(...)"),
+    ("outputs not names", lambda: _two_outputs(), {"outputs": "h"}, TypeError,
+     "outputs='h' must be a tuple of names"),
+    ("outputs miscounted", lambda: _two_outputs(), {"outputs": ("h", "s", "t")}, ValueError,
+     "fails for n_in=1, n_out=2, N=2: ValueError: two returned 2 outputs; outputs= names 3 "
+     "(h, s, t)"),
+    ("ignore unknown", lambda: _two_outputs(), {"outputs": ("h", "s"), "ignore": ("e",)},
+     ValueError, "ignore names ['e'], which are not among outputs=('h', 's')"),
+    ("ignore all", lambda: _two_outputs(), {"outputs": ("h", "s"), "ignore": ("h", "s")},
+     ValueError, "leaves none of two's outputs to check"),
+    ("ignore without outputs", lambda: _two_outputs(), {"ignore": ("s",)}, ValueError,
+     "does not name two's outputs"),
+    ("an integer output checked", lambda: jax.jit(_frexp_rule()),
+     {"input": "x", "parameters": {}, "outputs": ("mantissa", "exponent")}, ValueError,
+     "_frexp's output exponent is int32, which has no derivative; leave it out with "
+     "ignore=('exponent',)"),
     ("probe not a matrix", _three_dimensional, {"parameters": {"W": ("n_in", 1)}}, ValueError,
      "(a: float64 (2, 1), W: float64 (1, 1)) returned an output of shape (2, 1, 1), "
      "not a matrix"),
 ]
+
+
+def _two_outputs(wrong: bool = False) -> Any:
+    """``(tanh(a W), sin a)``: a rule with two outputs; ``wrong``: its bwd forgets the
+    second output's cotangent (right for the first output alone, wrong for both)."""
+
+    @jax.custom_vjp
+    def two(a: Any, W: Any) -> Any:
+        return jnp.tanh(a @ W), jnp.sin(a)
+
+    def fwd(a: Any, W: Any) -> Any:
+        h, s = two(a, W)
+        return (h, s), (a, W, h)
+
+    def bwd(r: Any, g: Any) -> Any:
+        (a, W, h), (gh, gs) = r, g
+        d = gh * (1.0 - h ** 2)
+        return d @ W.T + (0.0 if wrong else gs * jnp.cos(a)), a.T @ d
+
+    two.defvjp(fwd, bwd)
+    return two
+
+
+def _with_count() -> Any:
+    """``(tanh(a W), the count of a's positive entries per example)``: an integer second
+    output, as a rule returns an index or an exponent beside its value."""
+
+    @jax.custom_vjp
+    def counted(a: Any, W: Any) -> Any:
+        return jnp.tanh(a @ W), jnp.sum(a > 0, axis=1, keepdims=True).astype(jnp.int32)
+
+    def fwd(a: Any, W: Any) -> Any:
+        out = counted(a, W)
+        return out, (a, W, out[0])
+
+    def bwd(r: Any, g: Any) -> Any:
+        (a, W, h), (gh, _) = r, g
+        d = gh * (1.0 - h ** 2)
+        return d @ W.T, a.T @ d
+
+    counted.defvjp(fwd, bwd)
+    return counted
+
+
+def _frexp_rule() -> Any:
+    """JAX's own rule for ``jnp.frexp`` (mantissa, integer exponent)."""
+    from jax._src.numpy import ufuncs
+
+    return ufuncs._frexp
+
+
+def test_several_outputs_are_stacked_and_every_checked_output_is_checked() -> None:
+    square = {"W": ("n_in", "n_in")}
+    layer = from_jax(_two_outputs(), parameters=square, outputs=("h", "s"), name="Two")
+    assert layer.spec.signature_text() == "two(a : (N, n_in), W : (n_in, n_in)) -> (h, s)"
+    assert layer.output_width(3) == 6  # z stacks h and s along the features
+    for step in ("G.step", "G.param"):
+        assert lemma_report(layer, step).ok
+    # The bwd that forgets the auxiliary output's cotangent fails G.step on J_a^T delta;
+    # with that output ignored, the same bwd is right.
+    wrong = _two_outputs(wrong=True)
+    report = lemma_report(from_jax(wrong, parameters=square, outputs=("h", "s"),
+                                   name="WrongTwo"), "G.step")
+    assert not report.ok and names_argument(report, ("a",)), report.render()
+    first = from_jax(wrong, parameters=square, outputs=("h", "s"), ignore=("s",),
+                     name="FirstOfTwo")
+    assert first.output_width(3) == 3 and lemma_report(first, "G.step").ok
+    # An integer output (a count) left out by name: its cotangent is JAX's float0 zero.
+    counted = from_jax(_with_count(), parameters=square, outputs=("h", "count"),
+                       ignore=("count",), name="Counted")
+    assert counted.spec.signature_text().endswith("-> (h, count (ignored))")
+    for step in ("G.step", "G.param"):
+        assert lemma_report(counted, step).ok
+    # JAX's own frexp is described the same way (the zoo runs it: its primal works on
+    # the bits, so autodiff of it is 0 and the zoo's entry asks for finite differences).
+    frexp = from_jax(jax.jit(_frexp_rule()), input="x", parameters={},
+                     outputs=("mantissa", "exponent"), ignore=("exponent",))
+    assert frexp.output_width(3) == 3
+
+
+def test_functools_partial_of_a_rule_fixes_static_arguments() -> None:
+    # A library's entry point that fixes a setting with functools.partial: its keywords
+    # and leading positional values are the static arguments of the rule inside.
+    layer = from_jax(functools.partial(_scaled_tanh(), halve=True), input="x",
+                     parameters=W_SHAPE, name="PartialHalvedTanh")
+    assert "halve=True" in layer.reference
+    assert lemma_report(layer, "G.step").ok
+    wrong = from_jax(functools.partial(_scaled_tanh(wrong=True), halve=True), input="x",
+                     parameters=W_SHAPE, name="PartialWrongTanh")
+    report = lemma_report(wrong, "G.step")
+    assert not report.ok and report.diagnosis.root_cause == "G.step"
 
 
 def test_a_jitted_rule_is_checked_as_the_rule_it_wraps() -> None:
@@ -821,6 +933,43 @@ def test_torch_static_arguments_are_passed_in_their_places_and_left_out_of_the_g
         from_torch(wrong, input="x", parameters=W_SHAPE, static={"scale": 2})
     with pytest.raises(ValueError, match=r"no shape given for \['s'\]"):
         from_torch(wrong, input="x", parameters=W_SHAPE)
+
+
+def _two_torch_outputs(wrong: bool = False) -> Any:
+    """A Function returning ``(tanh(a W), sin a)``; ``wrong``: its backward forgets the
+    second output's gradient."""
+    torch = _torch()
+
+    class TwoOutputs(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, a: Any, W: Any) -> Any:
+            ctx.save_for_backward(a, W)
+            return torch.tanh(a @ W), torch.sin(a)
+
+        @staticmethod
+        def backward(ctx: Any, gh: Any, gs: Any) -> Any:
+            a, W = ctx.saved_tensors
+            d = gh * (1.0 - torch.tanh(a @ W) ** 2)
+            return d @ W.T + (0.0 if wrong else gs * torch.cos(a)), a.T @ d
+
+    return TwoOutputs
+
+
+def test_torch_several_outputs_each_get_their_gradient() -> None:
+    from proofcheck.frameworks import from_torch
+
+    square = {"W": ("n_in", "n_in")}
+    layer = from_torch(_two_torch_outputs(), parameters=square, outputs=("h", "s"),
+                       name="TorchTwo")
+    assert layer.output_width(2) == 4
+    for step in ("G.step", "G.param"):
+        assert lemma_report(layer, step).ok
+    report = lemma_report(from_torch(_two_torch_outputs(wrong=True), parameters=square,
+                                     outputs=("h", "s"), name="WrongTorchTwo"), "G.step")
+    assert not report.ok and names_argument(report, ("a",)), report.render()
+    first = from_torch(_two_torch_outputs(wrong=True), parameters=square, outputs=("h", "s"),
+                       ignore=("s",), name="FirstOfTorchTwo")
+    assert lemma_report(first, "G.step").ok
 
 
 # --- without the extra --------------------------------------------------------------
