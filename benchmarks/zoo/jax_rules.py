@@ -68,12 +68,17 @@ ENTRIES = [
                  "constants, not arrays (lax.custom_root's own rule is this one with "
                  "user functions)", in_scope=False),
     Entry("frexp", "jax", "jax._src.numpy.ufuncs:_frexp",
-          reason="two outputs (mantissa, integer exponent); from_jax takes one array "
-                 "output"),
+          {"input": "x", "parameters": {}, "outputs": ("mantissa", "exponent"),
+           "ignore": ("exponent",), "reference": "finite differences"},
+          note="the rule inside jnp.frexp; the integer exponent ignored by name, the "
+               "mantissa checked; reference: finite differences, since its primal works "
+               "on the bits of x and autodiff of it is 0"),
     Entry("wofz", "jax", f"{SP}:_wofz",
           reason="complex input and output; proofcheck's networks are real", in_scope=False),
     Entry("sici", "jax", f"{SP}:sici",
-          reason="two outputs (Si, Ci); from_jax takes one array output"),
+          {"input": "x", "parameters": {}, "outputs": ("Si", "Ci")},
+          note="two outputs, both checked (z stacks Si and Ci); Ci defined for x > 0"),
     Entry("fresnel", "jax", "jax._src.third_party.scipy.special:fresnel",
-          reason="two outputs (S, C); from_jax takes one array output"),
+          {"input": "x", "parameters": {}, "outputs": ("S", "C")},
+          note="two outputs, both checked (z stacks S and C)"),
 ]

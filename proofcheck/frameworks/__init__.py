@@ -34,49 +34,48 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
              name: str | None = None, bounds: Mapping[str, float] | None = None,
              reference: str = "auto", static: Mapping[str, Any] | None = None,
              primal: Callable[..., Any] | None = None, outputs: Sequence[str] | None = None,
-             ignore: Sequence[str] = ()) -> type[LayerMap]:
+             ignore: Sequence[str] = (), layout: Sequence[int | str] | None = None,
+             per_example: Sequence[str] = (), sizes: Mapping[str, int] | None = None
+             ) -> type[LayerMap]:
     """A layer type whose products are the custom backward rule of ``fn``.
 
-    The products are ``fn``'s rule (``bwd`` on ``fwd``'s residuals, or the JVP rule
-    transposed); the reference is JAX's reverse-mode autodiff of the undecorated primal
-    ``fn.fun`` (or ``primal``), else forward mode, else finite differences.
+    The reference is JAX's reverse-mode autodiff of the undecorated primal ``fn.fun``
+    (or ``primal``), else forward mode, else finite differences. The result is a
+    :class:`~proofcheck.layers.LayerMap` subclass (``verify --layer MODULE:ATTR``).
 
     Parameters
     ----------
     fn : jax.custom_vjp or jax.custom_jvp, or any JAX function with ``primal``
-        The decorated function with its rule, or ``jax.jit`` of it; a
-        ``jnp.ufunc`` is looked through to its function, and a
-        ``functools.partial`` to its function, the arguments it fixes static.
+        The decorated function, or ``jax.jit``, a ``jnp.ufunc`` or ``functools.partial``
+        of it (the arguments a partial fixes are static).
     parameters : dict of str to tuple
         Every other argument of ``fn`` (those with a default may be left out), its
         shape in ``"n_in"``, ``"n_out"`` and integers: ``{"W": ("n_in", "n_out")}``.
     input : str
-        The argument that is the layer's input ``a`` (default ``"a"``).
+        The argument that is the layer's input ``a``.
     n_out : int, callable or None
         An integer, a function of ``n_in`` (``None`` for a width not taken), or
         ``None``: drawn when a shape names ``"n_out"``, else read off the output.
     examples : {"rows", "columns"}
         ``"rows"``: ``a : (N, n_in)`` to ``(N, n_out)``; ``"columns"``: transposed.
-    name, bounds : str, dict of str to float, optional
-        The name in reports (default: ``fn``'s); parameters' entries are drawn from
-        ``[-bound, bound]`` (default ``1 / n_in`` for matrices, ``1`` otherwise).
-    reference : {"auto", "finite differences"}
-        ``"finite differences"`` forces the last reference.
-    static : dict of str to object, optional
-        Arguments passed as given, not drawn nor differentiated (a flag, a window
-        size, a mask); every one in ``nondiff_argnums`` must be here.
-    primal : callable, optional
-        ``fn``'s value without its rules, same arguments: ``fn`` may then be any JAX
-        function calling rules inside (checked through JAX's reverse mode of ``fn``).
+    layout, sizes : tuple, dict of str to int, optional
+        The input's axes, ``"N"`` first: ``("N", "heads", "n_in", "dim")`` with
+        ``sizes={"heads": 2, "dim": 4}``; ``a`` flattens them (so does ``z``).
+    per_example : tuple of str
+        Other arguments in ``layout`` (``y`` of ``f(x, y)``): ``a`` stacks them after
+        ``input``, so ``J_a^T delta`` holds the rule's cotangent of each.
     outputs, ignore : tuple of str, optional
         For several outputs, their names in order: ``z`` stacks them along the features
         (the first is the layer's output, the rest auxiliary, checked with it; ``n_out``
         is the stack's width); those in ``ignore`` (an integer exponent) are left out.
-
-    Returns
-    -------
-    type
-        A :class:`~proofcheck.layers.LayerMap` subclass (``verify --layer MODULE:ATTR``).
+    static : dict of str to object, optional
+        Arguments passed as given (a flag, a size, a mask), with all ``nondiff_argnums``.
+    primal : callable, optional
+        ``fn``'s value without its rules, same arguments: ``fn`` may then be any JAX
+        function calling rules inside (checked through JAX's reverse mode of ``fn``).
+    name, bounds, reference : optional
+        The name in reports; entries of a parameter drawn in ``[-bound, bound]``;
+        ``"finite differences"`` forces the last reference.
 
     Raises
     ------
@@ -88,7 +87,8 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
 
     return make_jax_layer(fn, parameters=parameters, input=input, n_out=n_out,
                           examples=examples, name=name, bounds=bounds, reference=reference,
-                          static=static, primal=primal, outputs=outputs, ignore=ignore)
+                          static=static, primal=primal, outputs=outputs, ignore=ignore,
+                          layout=layout, per_example=per_example, sizes=sizes)
 
 
 def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str = "a",
@@ -97,8 +97,9 @@ def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input:
                bounds: Mapping[str, float] | None = None,
                primal: Callable[..., Any] | None = None,
                reference: str = "auto", static: Mapping[str, Any] | None = None,
-               outputs: Sequence[str] | None = None, ignore: Sequence[str] = ()
-               ) -> type[LayerMap]:
+               outputs: Sequence[str] | None = None, ignore: Sequence[str] = (),
+               layout: Sequence[int | str] | None = None, per_example: Sequence[str] = (),
+               sizes: Mapping[str, int] | None = None) -> type[LayerMap]:
     """A layer type whose products are the ``backward`` of a ``torch.autograd.Function``.
 
     In a network the layer's output is ``fn.apply``'s, and its products are
@@ -130,7 +131,7 @@ def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input:
         differentiated (a size, a flag, a function to run): ``apply``, ``forward`` and
         ``primal`` get them in their places; the gradients ``backward`` returns for
         them are left out.
-    outputs, ignore
+    outputs, ignore, layout, per_example, sizes
         As for :func:`from_jax` (``backward`` gets zeros for an ignored output).
 
     Raises
@@ -149,4 +150,4 @@ def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input:
     return make_torch_layer(fn, parameters=parameters, input=input, n_out=n_out,
                             examples=examples, name=name, bounds=bounds, primal=primal,
                             reference=reference, static=static, outputs=outputs,
-                            ignore=ignore)
+                            ignore=ignore, layout=layout, per_example=per_example, sizes=sizes)

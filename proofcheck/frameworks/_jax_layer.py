@@ -36,7 +36,6 @@ import numpy as np
 from proofcheck._types import Array, Float64Array
 from proofcheck.errors import one_line
 from proofcheck.frameworks._wrapped import (
-    PROBE_BATCH,
     OutputWidth,
     ProbeFailure,
     WrappedLayer,
@@ -138,10 +137,10 @@ class JaxLayer(WrappedLayer):
         """The cotangent of the function's output ``z`` whose stack is ``g``: ``g`` itself
         for one output; else one per output in ``z``'s structure, zero for an ignored one
         (``float0`` for an integer output, as JAX wants)."""
-        if not self.spec.outputs:
-            return g
         self.spec.stacked(z, jnp.concatenate)  # the same check of z as the layer's output
         cts = self.spec.split(g, z, _zero_cotangent)
+        if not self.spec.outputs:
+            return cts[0]
         return type(z)(cts) if isinstance(z, tuple) else list(cts)
 
     def reference_forward(self, a: Array, params: Parameters) -> Array:
@@ -182,16 +181,18 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
                    bounds: Mapping[str, float] | None, reference: str,
                    static: Mapping[str, Any] | None = None,
                    primal: Callable[..., Any] | None = None,
-                   outputs: Sequence[str] | None = None,
-                   ignore: Sequence[str] = ()) -> type[JaxLayer]:
+                   outputs: Sequence[str] | None = None, ignore: Sequence[str] = (),
+                   layout: Sequence[int | str] | None = None, per_example: Sequence[str] = (),
+                   sizes: Mapping[str, int] | None = None) -> type[JaxLayer]:
     """:func:`proofcheck.frameworks.from_jax` (same arguments), JAX imported."""
     fn, reference_fn, kind, function, static = _rule_and_primal(fn, primal, static)
     if reference not in ("auto", "finite differences"):
         raise ValueError(f"reference={reference!r} must be 'auto' or 'finite differences'")
     spec = describe_arguments(reference_fn, function, input=input, parameters=parameters,
                               n_out=n_out, examples=examples, bounds=bounds,
-                              outputs=outputs, ignore=ignore)
-    if spec.outputs:
+                              outputs=outputs, ignore=ignore, layout=layout,
+                              per_example=per_example, sizes=sizes)
+    if spec.outputs or not spec.flat:
         reference_fn = _stacking(reference_fn, spec)
     label = name if name is not None else function
     if not isinstance(label, str) or not label:
@@ -472,8 +473,7 @@ def _narrow_precision(cls: type[JaxLayer], n_in: int, n_out: int) -> list[str]:
     part, its first such operation with its source line when JAX recorded it."""
     fn: Any = cls.function
     args = _abstract_arguments(cls, n_in, n_out)
-    struct: Any = jax.ShapeDtypeStruct
-    out = struct(cls.spec.user_shape(n_out, PROBE_BATCH), jnp.float64)
+    out: Any = None
     parts: list[tuple[str, Callable[..., Any], list[Any]]] = [("the primal", cls.primal, args)]
     with _user_code():
         if isinstance(fn, jax.custom_vjp):

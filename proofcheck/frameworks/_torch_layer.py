@@ -119,9 +119,7 @@ class TorchLayer(WrappedLayer):
     @classmethod
     def inferred_width(cls, n_in: int) -> int | None:
         spec = cls.spec
-        args = [torch.zeros(spec.user_shape(n_in, PROBE_BATCH) if n == spec.input
-                            else spec.shape(n, n_in, 1), dtype=torch.float64)
-                for n in spec.arguments]
+        args = [torch.zeros(shape, dtype=torch.float64) for shape in probe_shapes(spec, n_in, 1)]
         out, error = None, None
         try:
             with torch.no_grad():
@@ -155,7 +153,7 @@ class TorchLayer(WrappedLayer):
         if not all(isinstance(out, torch.Tensor) for out in outs):
             raise ValueError(f"{self.spec.function} returned {type(z).__name__}; expected one "
                              "tensor (name several with outputs=)")
-        gs = self.spec.split(g, outs, lambda out: torch.zeros(out.shape, dtype=torch.float64))
+        gs = self.spec.split(g, z, lambda out: torch.zeros(out.shape, dtype=torch.float64))
         checked = [i for i, n in enumerate(self.spec.outputs or ("",))
                    if n not in self.spec.ignore]
         node = outs[checked[0]].grad_fn
@@ -245,8 +243,9 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
                      n_out: OutputWidth, examples: str, name: str | None,
                      bounds: Mapping[str, float] | None, primal: Callable[..., Any] | None,
                      reference: str, static: Mapping[str, Any] | None = None,
-                     outputs: Sequence[str] | None = None, ignore: Sequence[str] = ()
-                     ) -> type[TorchLayer]:
+                     outputs: Sequence[str] | None = None, ignore: Sequence[str] = (),
+                     layout: Sequence[int | str] | None = None, per_example: Sequence[str] = (),
+                     sizes: Mapping[str, int] | None = None) -> type[TorchLayer]:
     """:func:`proofcheck.frameworks.from_torch` (same arguments), PyTorch imported."""
     is_class = isinstance(fn, type) and issubclass(fn, torch.autograd.Function)
     if isinstance(fn, type) and not is_class:
@@ -267,7 +266,8 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
     arguments, full, dropped = _bind_static(_signature_of(fn, is_class), function, static)
     spec = describe_arguments(arguments, function, input=input, parameters=parameters,
                               n_out=n_out, examples=examples, bounds=bounds,
-                              outputs=outputs, ignore=ignore)
+                              outputs=outputs, ignore=ignore, layout=layout,
+                              per_example=per_example, sizes=sizes)
     target = fn.apply if is_class else fn
     label = name if name is not None else function
     if not isinstance(label, str) or not label:

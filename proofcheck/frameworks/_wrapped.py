@@ -31,9 +31,11 @@ frameworks' habit) and ``(n_in, N)``, ``(n_out, N)`` with
 from __future__ import annotations
 
 import inspect
+import math
 import sys
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
@@ -69,14 +71,16 @@ class Description(NamedTuple):
     input : str
         The argument that is the layer's input ``a``.
     shapes : dict of str to tuple
-        Each parameter's shape, entries ``"n_in"``, ``"n_out"`` or integers.
+        Each parameter's shape, entries ``"n_in"``, ``"n_out"``, names of
+        :attr:`sizes` or integers.
     n_out : int, callable or None
         The output width: fixed, a function of ``n_in`` (``None`` for an
         input width the layer does not take), or ``None``: drawn freely when
         some shape names ``"n_out"``, else read off the function's output.
     examples : {"rows", "columns"}
         Whether the function takes one example per row (``a : (N, n_in)``)
-        or per column (``a : (n_in, N)``).
+        or per column (``a : (n_in, N)``); ``"rows"`` for every :attr:`layout`
+        but ``("n_in", "N")``.
     bounds : dict of str to float
         Entries of a parameter are drawn from ``[-bound, bound]`` (default:
         :meth:`LayerMap.parameter_bound`).
@@ -86,6 +90,17 @@ class Description(NamedTuple):
         in ``ignore`` along the features, in this order (:meth:`stacked`).
     ignore : tuple of str
         Outputs left out of ``z``: neither passed on nor checked (zero cotangent).
+    layout : tuple of str and int
+        The axes of each per-example argument: ``"N"`` (the examples, first, or last
+        in ``("n_in", "N")``), ``"n_in"`` (the width the networks vary), integers and
+        names of :attr:`sizes`. The layer's input ``a`` flattens the other axes in
+        row-major order; so does ``z`` for an output of more than two axes.
+    per_example : tuple of str
+        Arguments besides :attr:`input` that carry the examples in :attr:`layout`:
+        ``a`` stacks them after the input along the features, so the theorem's
+        ``J_a^T delta`` holds the cotangent of each.
+    sizes : dict of str to int
+        The sizes of the named axes of :attr:`layout` (``{"heads": 2}``).
     """
 
     function: str
@@ -97,16 +112,41 @@ class Description(NamedTuple):
     bounds: dict[str, float]
     outputs: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    layout: tuple[int | str, ...] = ("N", "n_in")
+    per_example: tuple[str, ...] = ()
+    sizes: Mapping[str, int] = MappingProxyType({})
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The per-example arguments, in the order ``a`` stacks them."""
+        return (self.input, *self.per_example)
+
+    @property
+    def flat(self) -> bool:
+        """Whether the user's arrays are matrices as the theorem's (no axis to flatten)."""
+        return len(self.layout) == 2
 
     @property
     def checked(self) -> tuple[str, ...]:
         """The outputs stacked into ``z``, in order (empty for a single output)."""
         return tuple(n for n in self.outputs if n not in self.ignore)
 
+    def features(self, m: int) -> tuple[int, ...]:
+        """The axes of one example of an input, ``"n_in"`` at ``m``."""
+        sizes = {"n_in": m, **self.sizes}
+        return tuple(sizes[e] if isinstance(e, str) else e for e in self.layout if e != "N")
+
+    def width(self, n_in: int) -> int | None:
+        """The user's ``n_in`` for the layer's input width ``n_in`` (``a`` stacks every
+        input, each flattened); ``None`` for a width the description cannot take."""
+        unit = len(self.inputs) * math.prod(self.features(1))
+        return n_in // unit if n_in % unit == 0 and n_in >= unit else None
+
     def stacked(self, out: Any, concatenate: Callable[..., Any]) -> Any:
-        """The function's output ``out`` as one array in the user's layout: itself for a
-        single output; for several, the checked ones joined along the features by
-        ``concatenate(arrays, axis)`` (numpy's, JAX's or torch's).
+        """The function's output ``out`` as one matrix in the user's layout: itself for a
+        single matrix; else each checked output with its axes after the examples
+        flattened, joined along the features by ``concatenate(arrays, axis)``
+        (numpy's, JAX's or torch's).
 
         Raises
         ------
@@ -115,7 +155,7 @@ class Description(NamedTuple):
             name in :attr:`outputs`, or a checked output has no float entries.
         """
         if not self.outputs:
-            return out
+            return out if self.flat else _flattened(out)
         if not isinstance(out, tuple | list) or len(out) != len(self.outputs):
             got = (f"{len(out)} outputs" if isinstance(out, tuple | list)
                    else f"one {type(out).__name__}")
@@ -127,30 +167,32 @@ class Description(NamedTuple):
             if "float" not in dtype:
                 raise ValueError(f"{self.function}'s output {name} is {dtype}, which has no "
                                  f"derivative; leave it out with ignore=({name!r},)")
-        parts = [named[n] for n in self.checked]
+        parts = [named[n] if self.flat else _flattened(named[n]) for n in self.checked]
         return parts[0] if len(parts) == 1 else concatenate(
             parts, 1 if self.examples == "rows" else 0)
 
     def split(self, g: Any, out: Any, zeros: Callable[[Any], Any]) -> list[Any]:
-        """The cotangent ``g`` of :meth:`stacked` (user's layout) as one cotangent per
-        output of ``out``, in order; ``zeros(output)`` for an ignored one."""
+        """The cotangent ``g`` of :meth:`stacked` as one cotangent per output of ``out``
+        (the function's output; one array when :attr:`outputs` is empty), each of its
+        output's shape; ``zeros(output)`` for an ignored one."""
         if not self.outputs:
-            return [g]
+            return [g if self.flat else g.reshape(out.shape)]
         cts, start = [], 0
+        axis = 1 if self.examples == "rows" else 0
         for name, value in zip(self.outputs, out, strict=True):
             if name in self.ignore:
                 cts.append(zeros(value))
                 continue
-            axis = 1 if self.examples == "rows" else 0
-            width = int(value.shape[axis])
-            cts.append(g[:, start:start + width] if axis == 1 else g[start:start + width])
+            width = math.prod(value.shape[1:]) if axis == 1 else int(value.shape[0])
+            part = g[:, start:start + width] if axis == 1 else g[start:start + width]
+            cts.append(part if self.flat else part.reshape(value.shape))
             start += width
         return cts
 
     @property
     def parameters(self) -> tuple[str, ...]:
         """The parameter names, in call order."""
-        return tuple(n for n in self.arguments if n != self.input)
+        return tuple(n for n in self.arguments if n not in self.inputs)
 
     @property
     def free_width(self) -> bool:
@@ -158,32 +200,61 @@ class Description(NamedTuple):
         return self.n_out is None and any("n_out" in s for s in self.shapes.values())
 
     def shape(self, name: str, n_in: int, n_out: int) -> tuple[int, ...]:
-        """The shape of parameter ``name`` for these widths."""
-        sizes = {"n_in": n_in, "n_out": n_out}
+        """The shape of parameter ``name`` for the layer's widths ``n_in`` and ``n_out``."""
+        sizes = {"n_in": self.width(n_in) or 0, "n_out": n_out, **self.sizes}
         return tuple(sizes[e] if isinstance(e, str) else e for e in self.shapes[name])
 
     def user_shape(self, n: int, N: int) -> tuple[int, int]:
-        """The shape of ``a`` (``n = n_in``) or ``z`` (``n = n_out``) in the user's layout."""
+        """The shape of ``z`` (``n = n_out``), stacked, in the user's layout."""
         return (N, n) if self.examples == "rows" else (n, N)
 
+    def input_shape(self, n_in: int, N: int) -> tuple[int, ...]:
+        """The shape of each per-example argument for the layer's input width ``n_in``."""
+        m = self.width(n_in) or 0
+        return (m, N) if self.examples == "columns" else (N, *self.features(m))
+
     def to_user(self, x: Array) -> Array:
-        """``a`` or ``delta`` from the paper's layout ``(n, N)`` to the user's."""
+        """``delta`` from the paper's layout ``(n, N)`` to the user's, stacked."""
         return x.T if self.examples == "rows" else x
 
     def from_user(self, x: Array) -> Array:
-        """``z`` or ``J_a^T delta`` from the user's layout to the paper's ``(n, N)``."""
+        """``z`` from the user's layout, stacked, to the paper's ``(n, N)``."""
         return x.T if self.examples == "rows" else x
+
+    def split_input(self, a: Array) -> dict[str, Array]:
+        """``a : (n_in, N)`` as the user's per-example arguments, by name."""
+        N, parts = a.shape[1], {}
+        step = a.shape[0] // len(self.inputs)
+        for i, name in enumerate(self.inputs):
+            block = a[i * step:(i + 1) * step]
+            parts[name] = (block if self.examples == "columns"
+                           else block.T.reshape(self.input_shape(a.shape[0], N)))
+        return parts
+
+    def join_input(self, cts: Sequence[Float64Array]) -> Float64Array:
+        """The cotangents of the per-example arguments as ``J_a^T delta : (n_in, N)``."""
+        blocks = [ct if self.examples == "columns" else ct.reshape(ct.shape[0], -1).T
+                  for ct in cts]
+        return np.ascontiguousarray(np.concatenate(blocks, axis=0))
 
     def signature_text(self) -> str:
         """``gated_unit(a : (N, n_in), W : (n_in, n_out), ...)``, for messages."""
-        a = "(N, n_in)" if self.examples == "rows" else "(n_in, N)"
-        parts = [f"{n} : {a}" if n == self.input else f"{n} : {_shape_text(self.shapes[n])}"
+        a = _shape_text(self.layout)
+        parts = [f"{n} : {a}" if n in self.inputs else f"{n} : {_shape_text(self.shapes[n])}"
                  for n in self.arguments]
         text = f"{self.function}({', '.join(parts)})"
         if self.outputs:
             names = [n if n not in self.ignore else f"{n} (ignored)" for n in self.outputs]
             text += f" -> ({', '.join(names)})"
         return text
+
+
+def _flattened(out: Any) -> Any:
+    """An output of shape ``(N, ...)`` as ``(N, n)``, its other axes in row-major order."""
+    shape = tuple(getattr(out, "shape", ()))
+    if len(shape) < 2:
+        return out  # not a batch of examples: the shape checks say so
+    return out.reshape(shape[0], math.prod(shape[1:]))
 
 
 def _shape_text(shape: tuple[int | str, ...]) -> str:
@@ -194,8 +265,10 @@ def _shape_text(shape: tuple[int | str, ...]) -> str:
 def describe_arguments(primal: Callable[..., Any], function: str, *, input: str,
                        parameters: Mapping[str, Sequence[int | str]], n_out: OutputWidth,
                        examples: str, bounds: Mapping[str, float] | None,
-                       outputs: Sequence[str] | None = None,
-                       ignore: Sequence[str] = ()) -> Description:
+                       outputs: Sequence[str] | None = None, ignore: Sequence[str] = (),
+                       layout: Sequence[int | str] | None = None,
+                       per_example: Sequence[str] = (),
+                       sizes: Mapping[str, int] | None = None) -> Description:
     """Check a description against the primal's signature; the :class:`Description`.
 
     Raises
@@ -204,48 +277,103 @@ def describe_arguments(primal: Callable[..., Any], function: str, *, input: str,
         Naming the argument of the description that does not fit, what it is
         and what was expected.
     """
-    if examples not in ("rows", "columns"):
-        raise ValueError(f"examples={examples!r} must be 'rows' (a : (N, n_in), the frameworks' "
-                         "habit) or 'columns' (a : (n_in, N), the paper's)")
+    axes, named = _layout(examples, layout, sizes)
     try:
         signature = inspect.signature(primal)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"cannot read the arguments of {function}: {exc}") from None
+    inputs = _per_example(function, input, per_example)
+    arguments = _arguments(function, signature, inputs, parameters)
+    if not isinstance(parameters, Mapping):
+        raise TypeError(f"parameters={parameters!r} must be a dict of parameter names to shapes, "
+                        "such as {'W': ('n_in', 'n_out'), 'b': ('n_out',)}")
+    described = [n for n in arguments if n not in inputs]
+    missing = [n for n in described if n not in parameters]
+    extra = [n for n in parameters if n not in described]
+    if missing or extra:
+        raise ValueError(
+            f"parameters names {sorted(parameters)}, but {function}{signature} takes "
+            f"{', '.join(map(repr, inputs))} as per-example inputs and {described} as "
+            "parameters" + (f"; no shape given for {missing}" if missing else "")
+            + (f"; not arguments of {function}: {extra}" if extra else ""))
+    shapes = {n: _shape(n, parameters[n], named) for n in described}
+    if isinstance(n_out, bool) or not (n_out is None or callable(n_out)
+                                       or (isinstance(n_out, int) and n_out >= 1)):
+        raise TypeError(f"n_out={n_out!r} must be a positive integer, a function of n_in, or "
+                        "None (drawn when a parameter's shape names 'n_out', else read off "
+                        "the output)")
+    names, left_out = _outputs(function, outputs, ignore)
+    return Description(function, tuple(arguments), input, shapes, n_out,
+                       "columns" if axes == ("n_in", "N") else "rows",
+                       _bounds(bounds, described), names, left_out, axes, inputs[1:], named)
+
+
+def _arguments(function: str, signature: inspect.Signature, inputs: tuple[str, ...],
+               parameters: Any) -> list[str]:
+    """The primal's arguments to draw, in call order: those without a default, and those
+    with one that the description names."""
     arguments, kinds = [], (inspect.Parameter.POSITIONAL_ONLY,
                             inspect.Parameter.POSITIONAL_OR_KEYWORD)
     for p in signature.parameters.values():
         if p.kind == inspect.Parameter.VAR_POSITIONAL:
             raise ValueError(f"{function}{signature} takes *{p.name}; proofcheck needs one "
                              "named argument for the input and one for each parameter")
-        if p.kind in kinds and (p.default is inspect.Parameter.empty
-                                or p.name == input or p.name in parameters):
+        if p.kind in kinds and (p.default is inspect.Parameter.empty or p.name in inputs
+                                or p.name in parameters):
             arguments.append(p.name)
-    if input not in arguments:
-        raise ValueError(f"input={input!r} is not an argument of {function}{signature}; name "
-                         "the argument that is the layer's input a")
-    if not isinstance(parameters, Mapping):
-        raise TypeError(f"parameters={parameters!r} must be a dict of parameter names to shapes, "
-                        "such as {'W': ('n_in', 'n_out'), 'b': ('n_out',)}")
-    described = [n for n in arguments if n != input]
-    missing = [n for n in described if n not in parameters]
-    extra = [n for n in parameters if n not in described]
-    if missing or extra:
+    if inputs[0] not in arguments:
+        raise ValueError(f"input={inputs[0]!r} is not an argument of {function}{signature}; "
+                         "name the argument that is the layer's input a")
+    unknown = [n for n in inputs[1:] if n not in arguments]
+    if unknown:
+        raise ValueError(f"per_example names {unknown}, which are not arguments of "
+                         f"{function}{signature}")
+    return arguments
+
+
+def _per_example(function: str, input: str, per_example: Sequence[str]) -> tuple[str, ...]:
+    """``(input, *per_example)`` checked: names, none twice."""
+    if isinstance(per_example, str) or not isinstance(per_example, Sequence) or any(
+            not isinstance(n, str) for n in per_example):
+        raise TypeError(f"per_example={per_example!r} must be a tuple of argument names of "
+                        f"{function}, such as ('y',)")
+    inputs = (input, *per_example)
+    if len(set(inputs)) != len(inputs):
+        raise ValueError(f"per_example={tuple(per_example)!r} names the input {input!r} or an "
+                         "argument twice")
+    return inputs
+
+
+def _layout(examples: str, layout: Sequence[int | str] | None,
+            sizes: Mapping[str, int] | None) -> tuple[tuple[int | str, ...], dict[str, int]]:
+    """``layout`` checked (or made from ``examples``), with the sizes of its named axes."""
+    if examples not in ("rows", "columns"):
+        raise ValueError(f"examples={examples!r} must be 'rows' (a : (N, n_in), the frameworks' "
+                         "habit) or 'columns' (a : (n_in, N), the paper's)")
+    named = dict(sizes or {})
+    for name, size in named.items():
+        if (not isinstance(name, str) or name in ("N", "n_in", "n_out")
+                or isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise ValueError(f"sizes[{name!r}]={size!r}: each named axis needs a positive "
+                             "integer size (and may not be called N, n_in or n_out)")
+    if layout is None:
+        return (("N", "n_in") if examples == "rows" else ("n_in", "N")), named
+    axes = tuple(layout) if isinstance(layout, Sequence) and not isinstance(layout, str) else ()
+    if examples == "columns" and axes != ("n_in", "N"):
+        raise ValueError(f"layout={layout!r} with examples='columns': give one of them")
+    bad = [e for e in axes if not (e in ("N", "n_in") or e in named or (
+        isinstance(e, int) and not isinstance(e, bool) and e >= 1))]
+    if (not axes or bad or axes.count("N") != 1 or axes.count("n_in") != 1
+            or (axes[0] != "N" and axes != ("n_in", "N"))):
         raise ValueError(
-            f"parameters names {sorted(parameters)}, but {function}{signature} takes "
-            f"{input!r} as the input and {described} as parameters"
-            + (f"; no shape given for {missing}" if missing else "")
-            + (f"; not arguments of {function}: {extra}" if extra else ""))
-    shapes = {n: _shape(n, parameters[n]) for n in described}
-    if isinstance(n_out, bool) or not (n_out is None or callable(n_out)
-                                       or (isinstance(n_out, int) and n_out >= 1)):
-        raise TypeError(f"n_out={n_out!r} must be a positive integer, a function of n_in, or "
-                        "None (drawn when a parameter's shape names 'n_out', else read off "
-                        "the output)")
-    bounds = _bounds(bounds, described)
-    names, left_out = _outputs(function, outputs, ignore)
-    return Description(function, tuple(arguments), input, shapes, n_out,
-                       "rows" if examples == "rows" else "columns",
-                       bounds, names, left_out)
+            f"layout={layout!r} must list the axes of the input: 'N' first (the examples), "
+            "'n_in' once (the width the networks vary), and integers or names given in "
+            "sizes= (such as ('N', 'heads', 'n_in', 'dim') with sizes={'heads': 2, 'dim': 2})"
+            + (f"; {bad} are none of these" if bad else ""))
+    unused = [n for n in named if n not in axes]
+    if unused:
+        raise ValueError(f"sizes names {unused}, which are not axes of layout={axes!r}")
+    return axes, named
 
 
 def _bounds(bounds: Mapping[str, float] | None, described: list[str]) -> dict[str, float]:
@@ -287,15 +415,16 @@ def _outputs(function: str, outputs: Sequence[str] | None,
     return tuple(outputs), tuple(ignore)
 
 
-def _shape(name: str, shape: Any) -> tuple[int | str, ...]:
+def _shape(name: str, shape: Any, named: Mapping[str, int]) -> tuple[int | str, ...]:
     if isinstance(shape, str) or not isinstance(shape, Sequence):
         raise TypeError(f"the shape of {name!r} is {shape!r}; expected a tuple of 'n_in', "
                         "'n_out' and positive integers, such as ('n_in', 'n_out')")
     for entry in shape:
-        if not (entry in ("n_in", "n_out") or (isinstance(entry, int)
-                                               and not isinstance(entry, bool) and entry >= 1)):
+        if not (entry in ("n_in", "n_out") or entry in named or (
+                isinstance(entry, int) and not isinstance(entry, bool) and entry >= 1)):
+            axes = "".join(f", {n!r}" for n in named)
             raise ValueError(f"the shape of {name!r} is {tuple(shape)!r}: {entry!r} is neither "
-                             "'n_in', 'n_out' nor a positive integer")
+                             f"'n_in', 'n_out'{axes} nor a positive integer")
     return tuple(shape)
 
 
@@ -322,6 +451,8 @@ class WrappedLayer(LayerMap):
 
     @classmethod
     def configurations(cls, n_in: int, max_width: int) -> st.SearchStrategy[LayerMap]:
+        if cls.spec.width(n_in) is None:
+            return st.nothing()
         if cls.spec.free_width:
             return st.integers(1, max_width).map(lambda n_out: cls(n_in, n_out))
         n_out = cls.output_width(n_in)
@@ -332,13 +463,15 @@ class WrappedLayer(LayerMap):
     @classmethod
     def output_width(cls, n_in: int) -> int | None:
         """``n_out`` for ``n_in`` (``None``: no configuration); not for a drawn width."""
-        n_out = cls.spec.n_out
+        n_out, m = cls.spec.n_out, cls.spec.width(n_in)
+        if m is None:
+            return None
         if isinstance(n_out, int):
             return n_out
         if n_out is not None:
-            width = n_out(n_in)
+            width = n_out(m)
             if width is not None and (isinstance(width, bool) or not isinstance(width, int)):
-                raise TypeError(f"n_out({n_in}) returned {width!r}; expected a positive "
+                raise TypeError(f"n_out({m}) returned {width!r}; expected a positive "
                                 "integer, or None for an input width the layer does not take")
             return width
         return cls.inferred_width(n_in)
@@ -399,7 +532,7 @@ class WrappedLayer(LayerMap):
     def user_arguments(self, a: Array, params: Parameters,
                        convert: Callable[[Any], Any]) -> list[Any]:
         """The function's arguments in call order, each converted by ``convert``."""
-        values = {self.spec.input: self.spec.to_user(a), **params}
+        values = {**self.spec.split_input(a), **params}
         return [convert(values[n]) for n in self.spec.arguments]
 
     def cotangents(self, cts: Any, a: Float64Array, params: Parameters, rule: str
@@ -419,7 +552,7 @@ class WrappedLayer(LayerMap):
             raise ValueError(f"{rule} returned {got}; expected a tuple of {len(names)}, one "
                              f"cotangent per argument ({', '.join(names)})")
         N = a.shape[1]
-        wanted = {self.spec.input: self.spec.user_shape(self.n_in, N),
+        wanted = {**{n: self.spec.input_shape(self.n_in, N) for n in self.spec.inputs},
                   **{n: np.shape(v) for n, v in params.items()}}
         out = {}
         for name, ct in zip(names, cts, strict=True):
@@ -429,7 +562,7 @@ class WrappedLayer(LayerMap):
                 raise ValueError(f"{rule} returned the cotangent of {name} with shape "
                                  f"{value.shape}; the argument {name} has shape {wanted[name]}")
             out[name] = value
-        da = np.ascontiguousarray(self.spec.from_user(out.pop(self.spec.input)))
+        da = self.spec.join_input([out.pop(n) for n in self.spec.inputs])
         return da, out
 
     def output(self, z: Any, a: Float64Array, what: str) -> Float64Array:
@@ -450,7 +583,7 @@ class WrappedLayer(LayerMap):
 def probe_shapes(spec: Description, n_in: int, n_out: int) -> list[tuple[int, ...]]:
     """The shapes of the user's arguments, in their order, at one probe (batch
     :data:`PROBE_BATCH`)."""
-    return [spec.user_shape(n_in, PROBE_BATCH) if n == spec.input
+    return [spec.input_shape(n_in, PROBE_BATCH) if n in spec.inputs
             else spec.shape(n, n_in, n_out) for n in spec.arguments]
 
 
