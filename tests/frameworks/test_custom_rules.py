@@ -487,6 +487,23 @@ BAD: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]] =
      {"input": "x", "parameters": {}, "outputs": ("mantissa", "exponent")}, ValueError,
      "_frexp's output exponent is int32, which has no derivative; leave it out with "
      "ignore=('exponent',)"),
+    # Layouts and per-example inputs.
+    ("layout without N first", _rule, {"layout": ("n_in", "heads", "N")}, ValueError,
+     "layout=('n_in', 'heads', 'N') must list the axes of the input: 'N' first"),
+    ("layout axis without a size", _rule, {"layout": ("N", "heads", "n_in")}, ValueError,
+     "; ['heads'] are none of these"),
+    ("layout and columns", _rule, {"layout": ("N", "n_in"), "examples": "columns"},
+     ValueError, "with examples='columns': give one of them"),
+    ("sizes of no axis", _rule, {"layout": ("N", "n_in"), "sizes": {"heads": 2}}, ValueError,
+     "sizes names ['heads'], which are not axes of layout=('N', 'n_in')"),
+    ("sizes not positive", _rule, {"sizes": {"heads": 0}}, ValueError,
+     "sizes['heads']=0: each named axis needs a positive integer size"),
+    ("per_example a string", _rule, {"per_example": "W"}, TypeError,
+     "per_example='W' must be a tuple of argument names"),
+    ("per_example unknown", _rule, {"per_example": ("y",)}, ValueError,
+     "per_example names ['y'], which are not arguments of <lambda>"),
+    ("per_example is the input", _rule, {"per_example": ("a",)}, ValueError,
+     "names the input 'a' or an argument twice"),
     ("probe not a matrix", _three_dimensional, {"parameters": {"W": ("n_in", 1)}}, ValueError,
      "(a: float64 (2, 1), W: float64 (1, 1)) returned an output of shape (2, 1, 1), "
      "not a matrix"),
@@ -569,6 +586,80 @@ def test_several_outputs_are_stacked_and_every_checked_output_is_checked() -> No
     frexp = from_jax(jax.jit(_frexp_rule()), input="x", parameters={},
                      outputs=("mantissa", "exponent"), ignore=("exponent",))
     assert frexp.output_width(3) == 3
+
+
+def _product(wrong: bool = False) -> Any:
+    """``x * tanh(y)`` of two per-example inputs; ``wrong``: y's cotangent forgets tanh'."""
+
+    @jax.custom_vjp
+    def product(x: Any, y: Any) -> Any:
+        return x * jnp.tanh(y)
+
+    def fwd(x: Any, y: Any) -> Any:
+        return product(x, y), (x, y)
+
+    def bwd(r: Any, g: Any) -> Any:
+        x, y = r
+        t = jnp.tanh(y)
+        return g * t, g * x * (1.0 if wrong else 1.0 - t ** 2)
+
+    product.defvjp(fwd, bwd)
+    return product
+
+
+def test_a_second_per_example_input_is_stacked_into_a_and_its_cotangent_checked() -> None:
+    layer = from_jax(_product(), input="x", per_example=("y",), parameters={},
+                     name="Product")
+    assert layer.spec.signature_text() == "product(x : (N, n_in), y : (N, n_in))"
+    # a stacks x and y: the layer takes even widths only, its output is x's width.
+    assert (layer.min_width, layer.output_width(4), layer.output_width(3)) == (2, 2, None)
+    assert lemma_report(layer, "G.step").ok
+    report = lemma_report(from_jax(_product(wrong=True), input="x", per_example=("y",),
+                                   parameters={}, name="WrongProduct"), "G.step")
+    assert not report.ok and names_argument(report, ("a",)), report.render()
+    # JAX's own logaddexp, as jnp.logaddexp calls it: both arguments per example.
+    from jax._src.lax import other
+
+    logaddexp = from_jax(other.logaddexp, input="x1", per_example=("x2",), parameters={})
+    assert lemma_report(logaddexp, "G.step").ok
+
+
+def _per_head(wrong: bool = False) -> Any:
+    """``tanh(x W)`` on ``x : (N, heads, seq, dim)``, ``W : (dim, dim)``, as attention code
+    writes its projections; ``wrong``: the input's cotangent uses ``W`` for ``W^T``."""
+
+    @jax.custom_vjp
+    def per_head(x: Any, W: Any) -> Any:
+        return jnp.tanh(x @ W)
+
+    def fwd(x: Any, W: Any) -> Any:
+        z = per_head(x, W)
+        return z, (x, W, z)
+
+    def bwd(r: Any, g: Any) -> Any:
+        x, W, z = r
+        d = g * (1.0 - z ** 2)
+        return d @ (W if wrong else W.T), jnp.einsum("nhsd,nhse->de", x, d)
+
+    per_head.defvjp(fwd, bwd)
+    return per_head
+
+
+def test_a_four_axis_layout_is_flattened_for_the_theorem() -> None:
+    options: dict[str, Any] = {"input": "x", "parameters": {"W": ("dim", "dim")},
+                               "layout": ("N", "heads", "n_in", "dim"),
+                               "sizes": {"heads": 2, "dim": 2}}
+    layer = from_jax(_per_head(), name="PerHead", **options)
+    assert layer.spec.signature_text() == ("per_head(x : (N, heads, n_in, dim), "
+                                           "W : (dim, dim))")
+    # One example is 2 heads x seq x 2 features: widths 4 and 8 (seq = 1, 2) only.
+    assert [layer.output_width(n) for n in (2, 4, 6, 8)] == [None, 4, None, 8]
+    assert layer(8, 8).parameter_shapes() == {"W": (2, 2)}
+    for step in ("G.step", "G.param"):
+        assert lemma_report(layer, step).ok
+    report = lemma_report(from_jax(_per_head(wrong=True), name="WrongPerHead", **options),
+                          "G.step")
+    assert not report.ok and names_argument(report, ("a",)), report.render()
 
 
 def test_functools_partial_of_a_rule_fixes_static_arguments() -> None:
@@ -953,6 +1044,42 @@ def _two_torch_outputs(wrong: bool = False) -> Any:
             return d @ W.T + (0.0 if wrong else gs * torch.cos(a)), a.T @ d
 
     return TwoOutputs
+
+
+def test_torch_per_example_inputs_in_a_layout() -> None:
+    from proofcheck.frameworks import from_torch
+
+    torch = _torch()
+
+    class Gate(torch.autograd.Function):
+        """``x * sigmoid(y)`` over ``(N, 2, seq)`` arrays; backward written out."""
+
+        @staticmethod
+        def forward(ctx: Any, x: Any, y: Any) -> Any:
+            ctx.save_for_backward(x, y)
+            return x * torch.sigmoid(y)
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            x, y = ctx.saved_tensors
+            s = torch.sigmoid(y)
+            return g * s, g * x * s * (1.0 - s)
+
+    options: dict[str, Any] = {"input": "x", "per_example": ("y",), "parameters": {},
+                               "layout": ("N", 2, "n_in")}
+    layer = from_torch(Gate, **options)
+    assert layer.output_width(8) == 4 and layer.output_width(6) is None
+    assert lemma_report(layer, "G.step").ok
+
+    class WrongGate(Gate):
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            _, y = ctx.saved_tensors
+            s = torch.sigmoid(y)
+            return g * s, g * s * (1.0 - s)  # x forgotten in y's gradient
+
+    report = lemma_report(from_torch(WrongGate, **options), "G.step")
+    assert not report.ok and names_argument(report, ("a",)), report.render()
 
 
 def test_torch_several_outputs_each_get_their_gradient() -> None:
