@@ -579,6 +579,14 @@ class WrappedLayer(LayerMap):
     def describe(self) -> str:
         return f"{self.name}({self.n_in} -> {self.n_out})"
 
+    def as_written(self, a: Float64Array, delta: Float64Array) -> dict[str, Array]:
+        """The per-example arguments in the user's layout, named ``x (N, heads, n_in,
+        dim)``, when ``a`` flattens more axes or stacks several of them."""
+        if self.spec.flat and not self.spec.per_example:
+            return {}
+        layout = _shape_text(self.spec.layout)
+        return {f"{n} {layout}": np.asarray(v) for n, v in self.spec.split_input(a).items()}
+
 
 def probe_shapes(spec: Description, n_in: int, n_out: int) -> list[tuple[int, ...]]:
     """The shapes of the user's arguments, in their order, at one probe (batch

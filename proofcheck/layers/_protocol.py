@@ -153,6 +153,12 @@ class LayerMap(ABC):
         """The layer and its settings, in one line."""
         return f"{self.name}({self.n_in} -> {self.n_out})"
 
+    def as_written(self, a: Float64Array, delta: Float64Array) -> dict[str, Array]:
+        """``a`` and ``delta`` as the layer's own code takes them, for counterexamples:
+        by argument name, when that differs from the paper's ``(n, N)`` (a framework's
+        layer whose input has more axes, or stacks several arguments); else ``{}``."""
+        return {}
+
     def __repr__(self) -> str:
         return self.describe()
 

@@ -508,7 +508,8 @@ def _layer_lemma_check(subject: Subject, p: ProductPoint, products: str) -> list
     require_in_oracle_range({"J_a^T delta": da, **{f"J_{k}^T delta": v
                                                    for k, v in dtheta.items()}},
                             f"JAX autodiff of {p.layer.describe()}'s forward map")
-    inputs = {"a": p.a, "delta": p.delta, **{k: np.asarray(v) for k, v in p.params.items()}}
+    inputs = {"a": p.a, "delta": p.delta, **{k: np.asarray(v) for k, v in p.params.items()},
+              **p.layer.as_written(p.a, p.delta)}
     name = type(p.layer).__name__
     # The products' terms are of the size of a and delta, times a parameter where one
     # is a factor (W^T delta) but not where none is (J_gamma^T delta = sum delta * x):
