@@ -2,8 +2,8 @@
 finds, with its ``from_jax`` description or the reason it has none.
 
 A second array argument (``y`` of ``xlogy``, ``x2`` of ``logaddexp``) is described as a
-parameter of shape ``(1, n_in)``: one row broadcast over the examples, drawn like a
-parameter and differentiated as one (``from_jax`` has no second per-example input).
+second per-example input (``per_example``): the layer's input stacks both, so the rule's
+cotangent of each is checked.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from benchmarks.zoo.entries import Entry
 
 ROW = (1, "n_in")
-SECOND = "the second array argument {arg} is described as a parameter of shape (1, n_in)"
+SECOND = "the second array argument {arg} is a second per-example input"
 
 
 def _unary(name: str, rule: str, arg: str = "x", note: str = "") -> Entry:
@@ -19,7 +19,7 @@ def _unary(name: str, rule: str, arg: str = "x", note: str = "") -> Entry:
 
 
 def _binary(name: str, rule: str, arg: str, other: str) -> Entry:
-    return Entry(name, "jax", rule, {"input": arg, "parameters": {other: ROW}},
+    return Entry(name, "jax", rule, {"input": arg, "per_example": (other,), "parameters": {}},
                  note=SECOND.format(arg=other))
 
 

@@ -660,6 +660,12 @@ def test_a_four_axis_layout_is_flattened_for_the_theorem() -> None:
     report = lemma_report(from_jax(_per_head(wrong=True), name="WrongPerHead", **options),
                           "G.step")
     assert not report.ok and names_argument(report, ("a",)), report.render()
+    # The counterexample shows x as the code takes it, beside a in the paper's layout.
+    d = report.diagnosis
+    c = report.row(d.root_cause or "", d.mode or "", d.layer).counterexample
+    assert c is not None
+    x, a = c.inputs["x (N, heads, n_in, dim)"], c.inputs["a"]
+    assert np.shape(x) == (np.shape(a)[1], 2, np.shape(a)[0] // 4, 2)
 
 
 def test_functools_partial_of_a_rule_fixes_static_arguments() -> None:
