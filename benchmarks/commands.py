@@ -13,8 +13,9 @@ and reported as the median with the range. The test-suite row runs
 ``python -m pytest -n auto`` without the ``CI`` variable (the ``dev`` profile,
 as the README's command runs for a user); it takes minutes, so it runs only
 with ``--suite``. The working folder is a new empty folder with the repository
-on ``PYTHONPATH`` (``examples.bilinear_layer`` and ``tests.mutants`` import from
-there), except for the test-suite, which runs in a fresh copy of the
+on ``PYTHONPATH`` (``examples.bilinear_layer``, the two framework layers
+``examples.elementwise_rule`` and ``examples.attention_rule``, and ``tests.mutants``
+import from there), except for the test-suite, which runs in a fresh copy of the
 repository's tracked files.
 
 Usage::
@@ -59,6 +60,14 @@ COMMANDS = (
     Command("proofcheck verify --layer examples.bilinear_layer:Bilinear --profile ci",
             (*PROOFCHECK, "verify", "--layer", "examples.bilinear_layer:Bilinear",
              "--profile", "ci", "-q"), 15.0, 5.0),
+    # A framework layer (``from_jax``) with a hand-written rule: an elementwise one, and an
+    # attention-sized one (self-attention over 4 positions of width 2, three parameters).
+    Command("proofcheck verify --layer examples.elementwise_rule:Layer --profile ci",
+            (*PROOFCHECK, "verify", "--layer", "examples.elementwise_rule:Layer",
+             "--profile", "ci", "-q"), None, 15.0),
+    Command("proofcheck verify --layer examples.attention_rule:Layer --profile ci",
+            (*PROOFCHECK, "verify", "--layer", "examples.attention_rule:Layer",
+             "--profile", "ci", "-q"), None, 30.0),
     Command("proofcheck verify --impl tests.mutants:missing_transpose --steps T1.step",
             (*PROOFCHECK, "verify", "--impl", "tests.mutants:missing_transpose",
              "--steps", "T1.step", "-q"), None, 1.0),
