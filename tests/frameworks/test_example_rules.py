@@ -62,12 +62,13 @@ def test_the_swish_rule_without_the_sigmoid_derivative_fails_g_step() -> None:
         report.render()
 
 
-def test_the_attention_layer_takes_its_one_width_and_its_rule_holds() -> None:
-    from examples.attention_rule import DIM, SEQ, Layer
+def test_the_attention_layer_takes_whole_positions_and_its_rule_holds() -> None:
+    from examples.attention_rule import DIM, Layer
 
-    assert Layer.min_width == SEQ * DIM and Layer.output_width(SEQ * DIM) == SEQ * DIM
-    assert Layer.output_width(SEQ * DIM - 1) is None
-    layer = Layer(SEQ * DIM, SEQ * DIM)
+    # layout ("N", "n_in", "dim"): one example is seq positions of DIM entries each.
+    assert Layer.min_width == DIM and Layer.output_width(4 * DIM) == 4 * DIM
+    assert Layer.output_width(4 * DIM - 1) is None
+    layer = Layer(4 * DIM, 4 * DIM)
     assert layer.parameter_shapes() == {n: (DIM, DIM) for n in ("W_q", "W_k", "W_v")}
     for step in ("G.step", "G.param"):
         report = lemma_report(Layer, step)
@@ -83,21 +84,20 @@ def test_the_attention_rule_without_the_softmax_correction_fails_naming_a_produc
         # The softmax's Jacobian taken as diag(p): g_s = p * g_p, the - <g_p, p> term
         # left out. Everything else as the example's rule.
         x, q, k, v, p, W_q, W_k, W_v = residuals
-        N = x.shape[0]
-        g_o = g.reshape(N, ex.SEQ, ex.DIM)
+        g_o = g
         g_p = g_o @ jnp.swapaxes(v, -1, -2)
         g_v = jnp.swapaxes(p, -1, -2) @ g_o
         g_s = p * g_p
         scale = 1.0 / np.sqrt(ex.DIM)
         g_q, g_k = scale * (g_s @ k), scale * (jnp.swapaxes(g_s, -1, -2) @ q)
         g_x = g_q @ W_q.T + g_k @ W_k.T + g_v @ W_v.T
-        return (g_x.reshape(N, ex.SEQ * ex.DIM), jnp.einsum("nsi,nsj->ij", x, g_q),
+        return (g_x, jnp.einsum("nsi,nsj->ij", x, g_q),
                 jnp.einsum("nsi,nsj->ij", x, g_k), jnp.einsum("nsi,nsj->ij", x, g_v))
 
     fn = jax.custom_vjp(ex.attention.fun)
     fn.defvjp(ex._fwd, wrong_bwd)
-    wrong = from_jax(fn, parameters=ex.PARAMETERS, n_out=ex._width, bounds=ex.BOUNDS,
-                     name="WrongSelfAttention")
+    wrong = from_jax(fn, input="x", parameters=ex.PARAMETERS, layout=("N", "n_in", "dim"),
+                     sizes={"dim": ex.DIM}, bounds=ex.BOUNDS, name="WrongSelfAttention")
     report = lemma_report(wrong, "G.param")
     d = report.diagnosis
     assert (d.root_cause, d.mode, d.layer) == ("G.param", "lemma", "WrongSelfAttention"), \
