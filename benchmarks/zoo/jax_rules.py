@@ -8,6 +8,8 @@ cotangent of each is checked.
 
 from __future__ import annotations
 
+from typing import Any
+
 from benchmarks.zoo.entries import Entry
 
 ROW = (1, "n_in")
@@ -21,6 +23,13 @@ def _unary(name: str, rule: str, arg: str = "x", note: str = "") -> Entry:
 def _binary(name: str, rule: str, arg: str, other: str) -> Entry:
     return Entry(name, "jax", rule, {"input": arg, "per_example": (other,), "parameters": {}},
                  note=SECOND.format(arg=other))
+
+
+def poch_primal(z: Any, m: Any) -> Any:
+    """``Gamma(z + m) / Gamma(z)`` without poch's branch at ``m = 0``."""
+    from jax.scipy.special import gamma
+
+    return gamma(z + m) / gamma(z)
 
 
 NN = "jax._src.nn.functions"
@@ -59,7 +68,12 @@ ENTRIES = [
           {"input": "x", "parameters": {}, "static": {"series_order": 3}},
           note="series_order (nondiff_argnums) static at its default 3"),
     _unary("logit", f"{SP}:logit", note="defined for 0 < x < 1"),
-    _binary("poch", f"{SP}:poch", "z", "m"),
+    Entry("poch", "jax", f"{SP}:poch",
+          {"input": "z", "per_example": ("m",), "parameters": {}, "primal": poch_primal},
+          note="the second array argument m is a second per-example input; reference: "
+               "autodiff of Gamma(z + m) / Gamma(z) given as primal, since poch's own "
+               "primal returns 1 where m == 0 through jnp.where, whose autodiff gives 0 "
+               "for d/dm there (the rule's digamma(z) is right)"),
     _binary("xlog1py", f"{SP}:xlog1py", "x", "y"),
     _binary("xlogy", f"{SP}:xlogy", "x", "y"),
     _binary("zeta", f"{SP}:zeta", "x", "q"),

@@ -1,9 +1,15 @@
 """Run the zoo: each described library rule's G rows (``verify --steps G.base G.step
-G.param --profile ci`` of its layer type), in this one process; write a table.
+G.param --profile ci`` of its layer type), each rule in a process of its own; write a
+table.
 
     python benchmarks/zoo/run.py [--only NAME[,NAME]] [--library jax|torch]
                                  [--json FILE [--resume]] [--markdown FILE]
-                                 [--timeout SECONDS]
+                                 [--timeout SECONDS] [--in-process]
+
+Each rule runs in a child process that is killed when it overruns ``--timeout`` (plus
+a minute to import and set up): a rule can hang inside native code, where no signal
+handler of the process runs (``expi`` did). ``--in-process`` runs every rule in this
+process instead, with a ``SIGALRM`` time limit that such a rule does not obey.
 
 The table has one row per rule the enumerator finds (``enumerate_rules.py``): its
 library, where its code is, and its verdict: ``holds``, ``fails`` (the first failing
@@ -18,9 +24,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -102,6 +111,38 @@ def run_entry(entry: Entry, profile: str = "ci", timeout: int = 0) -> dict[str, 
                 "seconds": round(time.perf_counter() - start, 1)}
     finally:
         signal.alarm(0)
+
+
+#: Seconds a child process may take beyond ``--timeout``: importing JAX and torch,
+#: enumerating the rules, making the layer type.
+SETUP_SECONDS = 60
+
+
+def run_isolated(entry: Entry, profile: str, timeout: int) -> dict[str, Any]:
+    """:func:`run_entry` in a child process, killed after ``timeout`` (0: no limit) plus
+    :data:`SETUP_SECONDS`; a killed run is the entry's ``timed out`` line."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "line.json"
+        command = [sys.executable, str(Path(__file__).resolve()), "--in-process",
+                   "--only", entry.name, "--library", entry.library, "--profile", profile,
+                   "--timeout", str(timeout), "--json", str(out), "--lines-only"]
+        start = time.perf_counter()
+        try:
+            subprocess.run(command, check=False, timeout=timeout + SETUP_SECONDS if timeout
+                           else None, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        except subprocess.TimeoutExpired:
+            return {"rule": entry.rule, "name": entry.name, "library": entry.library,
+                    "note": entry.note, "source": source_of(entry.target()),
+                    "verdict": "timed out", "why": f"no verdict within {timeout} s (process "
+                    "killed; its own time limit did not stop it)",
+                    "seconds": round(time.perf_counter() - start, 1)}
+        lines = json.loads(out.read_text())["rules"] if out.exists() else []
+        if not lines:
+            return {"rule": entry.rule, "name": entry.name, "library": entry.library,
+                    "note": entry.note, "source": "?", "verdict": "error",
+                    "why": "the child process ended without a verdict (see its output)",
+                    "seconds": round(time.perf_counter() - start, 1)}
+        return dict(lines[0])
 
 
 def _run_entry(entry: Entry, profile: str) -> dict[str, Any]:
@@ -213,8 +254,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds a rule may take (0: no limit; default 600)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the rules already in --json FILE and run the others")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run every rule in this process (no hard time limit)")
+    parser.add_argument("--lines-only", action="store_true",
+                        help="write the chosen rules' lines only: no enumeration, no table "
+                             "(how each rule's own process is run)")
     args = parser.parse_args(argv)
-    found = enumerate_rules.find_all(torch=args.library != "jax")
+    found = [] if args.lines_only else enumerate_rules.find_all(torch=args.library != "jax")
     zoo = entries(torch=args.library != "jax")
     chosen = [e for e in zoo if (not args.only or e.name in args.only.split(","))
               and (args.library is None or e.library == args.library)]
@@ -226,12 +272,17 @@ def main(argv: list[str] | None = None) -> int:
         chosen = [e for e in chosen if e.rule not in done]
     for i, entry in enumerate(chosen):
         print(f"[{i + 1}/{len(chosen)}] {entry.library} {entry.name} ...", flush=True)
-        line = run_entry(entry, args.profile, args.timeout)
+        line = (run_entry(entry, args.profile, args.timeout)
+                if args.in_process or not entry.described
+                else run_isolated(entry, args.profile, args.timeout))
         print(f"    {line['verdict']} ({line['seconds']} s)", flush=True)
         data["rules"].append(line)
-        data["summary"] = summary(found, zoo, data["rules"])
+        if not args.lines_only:
+            data["summary"] = summary(found, zoo, data["rules"])
         if args.json:
             args.json.write_text(json.dumps(data, indent=1, default=str))
+    if args.lines_only:
+        return 0
     if not args.only:
         data["rules"] += [u for u in unlisted(found, zoo)
                           if args.library is None or u["library"] == args.library]
