@@ -5,6 +5,7 @@ table.
     python benchmarks/zoo/run.py [--only NAME[,NAME]] [--library jax|torch]
                                  [--json FILE [--resume]] [--markdown FILE]
                                  [--timeout SECONDS] [--in-process]
+    python benchmarks/zoo/run.py --json FILE --merge PART.json [PART.json ...]
 
 Each rule runs in a child process that is killed when it overruns ``--timeout`` (plus
 a minute to import and set up): a rule can hang inside native code, where no signal
@@ -17,7 +18,9 @@ row and its shrunk counterexample), ``error`` (a row could not run its check: it
 message), ``timed out`` (no verdict within ``--timeout``), ``could not be described``
 (why; also when ``from_jax``/``from_torch`` refuse the description) or ``not in the
 zoo`` (found but no entry). The JSON is written again after each rule, so a long run
-keeps what it did.
+keeps what it did. ``--merge`` runs nothing: it puts the lines of other runs' JSON
+(``--only`` runs of some rules) in place of the same rules' lines of ``--json FILE``
+and writes the table again.
 """
 
 from __future__ import annotations
@@ -243,6 +246,24 @@ def markdown(data: dict[str, Any]) -> str:
     return head + "\n".join(rows) + "\n"
 
 
+def merge(table: Path, parts: list[Path], found: list[enumerate_rules.Found],
+          zoo: list[Entry], markdown_file: Path | None) -> int:
+    """``table``'s lines with each rule of ``parts`` in its place (the last part wins), the
+    summary computed again; written back, with the markdown table."""
+    data = json.loads(table.read_text())
+    lines = {line["rule"]: line for line in data["rules"]}
+    for part in parts:
+        lines.update({line["rule"]: line for line in json.loads(part.read_text())["rules"]})
+    data["rules"] = list(lines.values())
+    data["summary"] = summary(found, zoo, data["rules"])
+    table.write_text(json.dumps(data, indent=1, default=str))
+    text = markdown(data)
+    if markdown_file:
+        markdown_file.write_text(text)
+    print(text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", help="comma-separated entry names to run")
@@ -256,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the rules already in --json FILE and run the others")
     parser.add_argument("--in-process", action="store_true",
                         help="run every rule in this process (no hard time limit)")
+    parser.add_argument("--merge", type=Path, nargs="+", metavar="PART",
+                        help="replace --json FILE's lines by these runs' lines; run nothing")
     parser.add_argument("--lines-only", action="store_true",
                         help="write the chosen rules' lines only: no enumeration, no table "
                              "(how each rule's own process is run)")
@@ -265,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [e for e in zoo if (not args.only or e.name in args.only.split(","))
               and (args.library is None or e.library == args.library)]
     data: dict[str, Any] = {"steps": list(STEPS), "profile": args.profile, "rules": []}
+    if args.merge:
+        if not args.json or not args.json.exists():
+            parser.error("--merge needs --json FILE, the table to update")
+        return merge(args.json, args.merge, found, zoo, args.markdown)
     if args.resume and args.json and args.json.exists():
         data["rules"] = [line for line in json.loads(args.json.read_text())["rules"]
                          if line["verdict"] != "not in the zoo"]
