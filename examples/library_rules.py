@@ -6,6 +6,7 @@ Check them from the repository's top folder::
     proofcheck verify --layer examples.library_rules:Rotary --profile ci
     proofcheck verify --layer examples.library_rules:MaxOfPairs --profile ci
     proofcheck verify --layer examples.library_rules:PerHead --profile ci
+    proofcheck verify --layer examples.library_rules:WrongPerHead --profile ci
 
 Each is ordinary JAX code with its own ``jax.custom_vjp`` rule, written as it is for
 training, and described to :func:`proofcheck.frameworks.from_jax` as it is:
@@ -21,6 +22,7 @@ training, and described to :func:`proofcheck.frameworks.from_jax` as it is:
 - ``per_head`` is the projection of attention code, ``tanh(x W)`` on an input of
   shape ``(N, heads, seq, dim)``, declared with ``layout`` and ``sizes``; the theorem
   sees each example flattened, and its reports show the arrays in that layout.
+  ``WrongPerHead`` has one mistake in its backward pass: ``W`` where ``W^T`` belongs.
 """
 
 from __future__ import annotations
@@ -110,3 +112,22 @@ per_head.defvjp(_per_head_fwd, _per_head_bwd)
 PerHead = from_jax(per_head, input="x", parameters={"W": ("dim", "dim")},
                    layout=("N", "heads", "n_in", "dim"), sizes={"heads": 2, "dim": 2},
                    name="PerHead")
+
+
+@jax.custom_vjp
+def wrong_per_head(x: Any, W: Any) -> Any:
+    """``per_head`` with a mistake in its rule."""
+    return jnp.tanh(x @ W)
+
+
+def _wrong_per_head_bwd(residuals: tuple[Any, ...], g: Any) -> tuple[Any, Any]:
+    x, W, z = residuals
+    d = g * (1.0 - z ** 2)
+    return d @ W, jnp.einsum("nhsd,nhse->de", x, d)  # W where W.T belongs
+
+
+wrong_per_head.defvjp(_per_head_fwd, _wrong_per_head_bwd)
+
+WrongPerHead = from_jax(wrong_per_head, input="x", parameters={"W": ("dim", "dim")},
+                        layout=("N", "heads", "n_in", "dim"), sizes={"heads": 2, "dim": 2},
+                        name="WrongPerHead")
