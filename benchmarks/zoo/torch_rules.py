@@ -12,7 +12,12 @@ Function's ``backward``; the reference is autograd of the primal.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import importlib
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -191,10 +196,183 @@ def conv_primal(x: Any) -> Any:
     return F.conv1d(x[:, None, :], _fixed(1, 2).reshape(1, 1, 2), padding=1)[:, 0, :]
 
 
+# -- collective communication in a process group of one --------------------------------
+#
+# torch.distributed's Functions run in one CPU process once a group of one process is
+# initialised (gloo, world size 1; a file store in a temporary folder, no network).
+# There every collective is the identity (all_gather and friends return a tuple of one
+# tensor), so the primal is written with ordinary operations, and the check runs the
+# library's own backward code: the Function's backward, and the collectives it calls.
+# The group is started by the entries' ``function``, when the zoo runs one, not on import.
+
+def group_of_one() -> Any:
+    """``torch.distributed``, with its default group initialised once in this process:
+    gloo, rank 0 of 1, rendezvous through a file in a temporary folder (never TCP).
+    Refuses a default group of another size that something else started."""
+    dist = importlib.import_module("torch.distributed")
+    if not dist.is_initialized():
+        folder = tempfile.mkdtemp(prefix="zoo-group-")
+        atexit.register(shutil.rmtree, folder, True)
+        dist.init_process_group("gloo", init_method="file://" + os.path.join(folder, "store"),
+                                rank=0, world_size=1)
+    if dist.get_world_size() != 1:
+        raise RuntimeError(f"the zoo's collective entries need a process group of one; this "
+                           f"process has one of world size {dist.get_world_size()}")
+    return dist
+
+
+@functools.cache
+def mesh_of_one() -> Any:
+    """A one-device CPU ``DeviceMesh`` over the group of one."""
+    group_of_one()
+    from torch.distributed.device_mesh import init_device_mesh
+
+    return init_device_mesh("cpu", (1,))
+
+
+def _collectives() -> Any:
+    return importlib.import_module("torch.distributed.nn.functional")
+
+
+def all_reduce(x: Any) -> Any:
+    return _collectives().all_reduce(x)
+
+
+def broadcast(x: Any) -> Any:
+    return _collectives().broadcast(x, src=0)
+
+
+def reduce(x: Any) -> Any:
+    return _collectives().reduce(x, dst=0)
+
+
+def scatter(x: Any) -> Any:
+    return _collectives().scatter([x], src=0)
+
+
+def reduce_scatter(x: Any) -> Any:
+    return _collectives().reduce_scatter(torch.empty_like(x), [x])
+
+
+def all_to_all_single(x: Any) -> Any:
+    return _collectives().all_to_all_single(torch.empty_like(x), x)
+
+
+def gather(x: Any) -> Any:
+    return _collectives().gather(x, dst=0)
+
+
+def all_gather(x: Any) -> Any:
+    return _collectives().all_gather(x)
+
+
+def all_to_all(x: Any) -> Any:
+    return _collectives().all_to_all([torch.empty_like(x)], [x])
+
+
+def identity_of_one(x: Any) -> Any:
+    """What gather, all_gather and all_to_all return in a group of one: a tuple of one."""
+    return (x * 1,)
+
+
+def _dtensor() -> Any:
+    return importlib.import_module("torch.distributed.tensor")
+
+
+def from_local_replicated(x: Any) -> Any:
+    """``DTensor.from_local`` with ``run_check=True`` (it broadcasts a replicated input
+    from rank 0), then ``to_local``."""
+    d = _dtensor()
+    return d.DTensor.from_local(x, mesh_of_one(), (d.Replicate(),), run_check=True).to_local()
+
+
+def to_local_sharded(x: Any) -> Any:
+    """``x`` as the one shard (along the features) of a DTensor, back by ``to_local``
+    with the gradient's placement given."""
+    d = _dtensor()
+    shard = (d.Shard(1),)
+    return d.DTensor.from_local(x, mesh_of_one(), shard).to_local(grad_placements=shard)
+
+
+def full_tensor(x: Any) -> Any:
+    """A DTensor sharded along the features, redistributed to replicated (an all-gather
+    in a mesh of one) by ``full_tensor``."""
+    d = _dtensor()
+    return d.DTensor.from_local(x, mesh_of_one(), (d.Shard(1),)).full_tensor()
+
+
+def redistribute_gradient(x: Any) -> Any:
+    """The gradient of ``redistribute`` (replicated to sharded along the features) at the
+    cotangent ``x``, kept differentiable: ``Redistribute.backward`` applies
+    ``NestedRedistribute``, whose own backward is what differentiating this runs (the
+    second derivative of redistribute, which the check's products are)."""
+    d = _dtensor()
+    mesh = mesh_of_one()
+    with torch.enable_grad():
+        point = torch.zeros_like(x, requires_grad=True)
+        source = d.DTensor.from_local(point, mesh, (d.Replicate(),))
+        out = source.redistribute(mesh, (d.Shard(1),))
+        cotangent = d.DTensor.from_local(x, mesh, (d.Shard(1),))
+        (grad,) = torch.autograd.grad(out, source, grad_outputs=cotangent, create_graph=True)
+    return grad.to_local()
+
+
+def _linear_of_width(width: int) -> Any:
+    """``nn.Linear(width, width)`` in float64 with the fixed weights of ``linear_primal``."""
+    module = torch.nn.Linear(width, width).double()
+    with torch.no_grad():
+        module.weight.copy_(_fixed(width, width))
+        module.bias.copy_(_fixed(1, width)[0])
+    return module
+
+
+@functools.cache
+def _ddp_of_width(width: int) -> Any:
+    group_of_one()
+    from torch.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(_linear_of_width(width), find_unused_parameters=True)
+
+
+def ddp_linear(x: Any) -> Any:
+    """A linear layer wrapped in ``DistributedDataParallel`` with
+    ``find_unused_parameters=True``, which passes its outputs through ``_DDPSink``."""
+    return _ddp_of_width(x.shape[1])(x)
+
+
+@functools.cache
+def _fsdp_of_width(width: int) -> Any:
+    mesh = mesh_of_one()
+    from torch.distributed.fsdp import fully_shard
+
+    return fully_shard(_linear_of_width(width), mesh=mesh)
+
+
+def fsdp_linear(x: Any) -> Any:
+    """A linear layer sharded by ``fully_shard`` over the mesh of one, whose pre-forward
+    passes its inputs through ``RegisterPostBackwardFunction``."""
+    return _fsdp_of_width(x.shape[1])(x)
+
+
 def _plain(name: str, rule: str, function: Callable[..., Any], primal: Callable[..., Any],
            note: str, parameters: dict[str, Any] | None = None) -> Entry:
     options = {"input": "x", "parameters": parameters or {}, "primal": primal}
     return Entry(name, "torch", rule, options, function=lambda: function, note=note)
+
+
+def _in_group(name: str, rule: str, function: Callable[..., Any], primal: Callable[..., Any],
+              note: str, outputs: tuple[str, ...] | None = None) -> Entry:
+    """An entry whose function runs in the process group of one, started when the zoo
+    asks for the function (not when this module is imported)."""
+    options: dict[str, Any] = {"input": "x", "parameters": {}, "primal": primal}
+    if outputs is not None:
+        options["outputs"] = outputs
+
+    def started() -> Callable[..., Any]:
+        group_of_one()
+        return function
+
+    return Entry(name, "torch", rule, options, function=started, note=note)
 
 
 def _cannot(name: str, rule: str, reason: str, in_scope: bool = True) -> Entry:
@@ -206,7 +384,9 @@ EW_NOTE = ("through F.{op} with ExpandedWeight weights (as opacus and "
            "torch.nn.utils._per_sample_grad call it); the input's gradient only: the "
            "weights' per-example gradients go to .grad_sample, not to autograd, so the "
            "weights are fixed, not drawn")
-DIST = "needs an initialised torch.distributed process group (collective communication)"
+GROUP_NOTE = ("in a process group of one (gloo, world size 1), through {what}: the "
+              "collective is the identity there; the check runs the library's backward "
+              "code path")
 HOP = ("internal to torch.compile's higher-order operators: its arguments are graphs and "
        "their operands, reached only by tracing")
 ENTRIES = [
@@ -296,20 +476,88 @@ ENTRIES = [
             False),
     _cannot("LocalMapAutogradOp", "torch._higher_order_ops.local_map:LocalMapAutogradOp",
             HOP + "; for DTensor placements", False),
-    _cannot("SyncBatchNorm", "torch.nn.modules._functions:SyncBatchNorm", DIST, False),
     *[_cannot(n, f"torch.nn.parallel._functions:{n}", "moves tensors between CUDA devices",
               False)
       for n in ("Broadcast", "Gather", "ReduceAddCoalesced", "Scatter")],
-    _cannot("_DDPSink", "torch.nn.parallel.distributed:_DDPSink", DIST + " (DDP)", False),
+    _cannot("SyncBatchNorm", "torch.nn.modules._functions:SyncBatchNorm",
+            "its forward calls torch.batch_norm_stats, which has no CPU kernel: "
+            "SyncBatchNorm.apply on a float64 CPU input in a gloo group of one raises "
+            "NotImplementedError: Could not run 'aten::batch_norm_stats' with arguments from "
+            "the 'CPU' backend (a CUDA-only operator)", False),
+    _in_group("_DDPSink", "torch.nn.parallel.distributed:_DDPSink", ddp_linear,
+              linear_primal, GROUP_NOTE.format(what="DistributedDataParallel(find_unused_"
+                                               "parameters=True) of a fixed float64 "
+                                               "nn.Linear(n_in, n_in); _DDPSink passes its "
+                                               "output through")),
     _cannot("_LocalContiguous", "torch.distributed._local_tensor:_LocalContiguous",
-            "a LocalTensor (simulated distributed tensor) operation", False),
-    *[_cannot(n, f"torch.distributed.fsdp._fully_shard.{m}:{n}", DIST + " (FSDP hooks)", False)
-      for m, n in (("_fsdp_param_group", "RegisterPostBackwardFunction"),
-                   ("_fsdp_state", "RegisterPreBackwardFunction"))],
-    *[_cannot(n, f"torch.distributed.nn.functional:{n}", DIST, False)
-      for n in ("_AllGather", "_AllGatherBase", "_AllReduce", "_AlltoAll", "_AlltoAllSingle",
-                "_Broadcast", "_Gather", "_Reduce", "_Reduce_Scatter", "_Scatter")],
-    *[_cannot(n, f"torch.distributed.tensor.{m}:{n}", DIST + " (DTensor)", False)
-      for m, n in (("_api", "_FromTorchTensor"), ("_api", "_ToTorchTensor"),
-                   ("_redistribute", "NestedRedistribute"), ("_redistribute", "Redistribute"))],
+            "a LocalTensor (one process simulating the shards of several ranks) has no "
+            "differentiable way in from or out to a plain tensor: LocalTensor(...) asserts "
+            "that its shards do not require grad and reconcile() returns a detached clone; "
+            "inside LocalTensorMode(1), (x * LocalTensor({0: ones})).T.contiguous() does "
+            "reach _LocalContiguousBackward, but its output and the gradient returned for "
+            "the plain x are LocalTensors (the gradient one nested in another), not the "
+            "float64 tensors from_torch exchanges", False),
+    _in_group("RegisterPostBackwardFunction",
+              "torch.distributed.fsdp._fully_shard._fsdp_param_group:"
+              "RegisterPostBackwardFunction", fsdp_linear, linear_primal,
+              GROUP_NOTE.format(what="fully_shard of a fixed float64 nn.Linear(n_in, n_in) "
+                                     "over a one-device CPU DeviceMesh; its pre-forward "
+                                     "passes the input through the Function") +
+              "; the parameters are DTensors all-gathered in forward, their gradients "
+              "reduce-scattered in backward"),
+    _cannot("RegisterPreBackwardFunction",
+            "torch.distributed.fsdp._fully_shard._fsdp_state:RegisterPreBackwardFunction",
+            "fully_shard's post-forward applies it only under a torch.func transform, to "
+            "outputs that report requires_grad=False there (otherwise it registers a tensor "
+            "hook), and its backward then runs in that transform, not in torch.autograd: "
+            "fully_shard of an nn.Linear over a one-device CPU mesh in a group of one, called "
+            "plainly and under torch.func.vjp, never applied it", False),
+    *[_in_group(n, f"torch.distributed.nn.functional:{n}", f, identity,
+                GROUP_NOTE.format(what=f"torch.distributed.nn.functional.{call}") + more)
+      for n, f, call, more in (
+          ("_AllReduce", all_reduce, "all_reduce(x)", "; backward all-reduces the gradient"),
+          ("_Broadcast", broadcast, "broadcast(x, src=0)", "; backward is _Reduce"),
+          ("_Reduce", reduce, "reduce(x, dst=0)", "; backward is _Broadcast"),
+          ("_Scatter", scatter, "scatter([x], src=0)", "; backward is _Gather"),
+          ("_Reduce_Scatter", reduce_scatter, "reduce_scatter(empty_like(x), [x])",
+           "; backward is _AllGather"),
+          ("_AlltoAllSingle", all_to_all_single, "all_to_all_single(empty_like(x), x)",
+           "; backward is _AlltoAllSingle"))],
+    *[_in_group(n, f"torch.distributed.nn.functional:{n}", f, identity_of_one,
+                GROUP_NOTE.format(what=f"torch.distributed.nn.functional.{call}") +
+                "; a tuple of one tensor, declared as outputs=('x0',)" + more,
+                outputs=("x0",))
+      for n, f, call, more in (
+          ("_Gather", gather, "gather(x, dst=0)", "; backward is _Scatter"),
+          ("_AllGather", all_gather, "all_gather(x)",
+           "; backward (gloo) is _AlltoAll and a sum"),
+          ("_AlltoAll", all_to_all, "all_to_all([empty_like(x)], [x])",
+           "; backward is _AlltoAll"))],
+    _cannot("_AllGatherBase", "torch.distributed.nn.functional:_AllGatherBase",
+            "its backward supports the NCCL and XCCL (GPU) backends only: in a gloo group "
+            "of one, _all_gather_base(empty_like(x), x) runs forward, and its backward "
+            "raises RuntimeError: Backend not supported!", False),
+    _in_group("_FromTorchTensor", "torch.distributed.tensor._api:_FromTorchTensor",
+              from_local_replicated, identity,
+              GROUP_NOTE.format(what="DTensor.from_local(x, mesh, (Replicate(),), "
+                                     "run_check=True).to_local() over a one-device CPU "
+                                     "DeviceMesh (run_check broadcasts from rank 0)")),
+    _in_group("_ToTorchTensor", "torch.distributed.tensor._api:_ToTorchTensor",
+              to_local_sharded, identity,
+              GROUP_NOTE.format(what="DTensor.from_local(x, mesh, (Shard(1),)).to_local("
+                                     "grad_placements=(Shard(1),)) over a one-device CPU "
+                                     "DeviceMesh")),
+    _in_group("Redistribute", "torch.distributed.tensor._redistribute:Redistribute",
+              full_tensor, identity,
+              GROUP_NOTE.format(what="DTensor.from_local(x, mesh, (Shard(1),))"
+                                     ".full_tensor() over a one-device CPU DeviceMesh: a "
+                                     "redistribution from sharded to replicated")),
+    _in_group("NestedRedistribute", "torch.distributed.tensor._redistribute:NestedRedistribute",
+              redistribute_gradient, identity,
+              GROUP_NOTE.format(what="the gradient of DTensor.redistribute (replicated to "
+                                     "Shard(1), one-device CPU DeviceMesh) at the cotangent "
+                                     "x, with create_graph=True: Redistribute.backward "
+                                     "applies NestedRedistribute, and differentiating that "
+                                     "gradient runs NestedRedistribute.backward (redistribute's "
+                                     "second derivative)")),
 ]

@@ -8,6 +8,8 @@ skips, naming the reason, where torch is not installed (the test extra has no to
 from __future__ import annotations
 
 import importlib.util
+import os
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,17 @@ from benchmarks.zoo.jax_rules import ENTRIES as JAX_ENTRIES
 NO_TORCH = importlib.util.find_spec("torch") is None
 needs_torch = pytest.mark.skipif(NO_TORCH, reason="PyTorch is not installed (its extra: "
                                  'pip install "proofcheck[torch]"); the zoo\'s torch half')
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _with_root_on_path() -> dict[str, str]:
+    """The environment with this checkout first on ``PYTHONPATH`` (a subprocess imports
+    its ``benchmarks``)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    return env
 
 
 def _check_entries(found: list, entries: list[Entry]) -> None:
@@ -61,3 +74,50 @@ def test_each_described_torch_entry_makes_a_layer_type() -> None:
     for entry in TORCH_ENTRIES:
         if entry.described:
             assert layer_of(entry).reference, entry.name
+
+
+@needs_torch
+def test_importing_the_torch_entries_starts_no_process_group() -> None:
+    """The collective entries start their group of one when the zoo asks for their
+    function, not on import (a fresh interpreter: this process may have one already)."""
+    import subprocess
+    import sys
+
+    code = ("import torch.distributed as d; import benchmarks.zoo.torch_rules; "
+            "print(d.is_initialized())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env=_with_root_on_path(), timeout=120)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+@needs_torch
+def test_the_group_of_one_is_started_once_with_a_file_store() -> None:
+    """``group_of_one`` is idempotent (the entries call it each time the zoo builds one)
+    and gives world size 1 in a fresh interpreter, without a network rendezvous."""
+    import subprocess
+    import sys
+
+    code = ("import os; os.environ.pop('MASTER_ADDR', None); os.environ.pop('MASTER_PORT', "
+            "None); from benchmarks.zoo.torch_rules import group_of_one; a = group_of_one(); "
+            "b = group_of_one(); print(a is b, a.get_world_size(), a.get_backend())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT, env=_with_root_on_path(), timeout=120)
+    assert out.stdout.split() == ["True", "1", "gloo"], out.stderr
+
+
+@needs_torch
+def test_only_rules_that_cannot_run_in_one_cpu_process_are_out_of_scope_among_collectives(
+        ) -> None:
+    """Collectives described in the group of one are in scope; those left out say what
+    was tried on the CPU."""
+    from benchmarks.zoo.torch_rules import ENTRIES as TORCH_ENTRIES
+
+    distributed = [e for e in TORCH_ENTRIES if "distributed" in e.rule or e.name in
+                   ("SyncBatchNorm", "_DDPSink")]
+    assert sum(e.described for e in distributed) >= 15
+    for entry in distributed:
+        assert entry.described == entry.in_scope, entry.name
+        if entry.described:
+            assert "process group of one" in entry.note, entry.name
+        else:  # what was tried and how it failed, not the blanket reason of before
+            assert "needs an initialised" not in entry.reason, entry.name
