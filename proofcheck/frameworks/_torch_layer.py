@@ -64,7 +64,10 @@ torch: Any = importlib.import_module("torch")
 
 
 def _tensor(x: Any, grad: bool = False) -> Any:
-    return torch.tensor(np.asarray(x, dtype=np.float64), dtype=torch.float64,
+    """A float64 tensor of ``x``, contiguous as a layer's input and gradient usually are
+    in training (a transposed view of proofcheck's ``(n, N)`` arrays would otherwise keep
+    its strides, and a ``Function`` that calls ``.view`` on them would raise)."""
+    return torch.tensor(np.ascontiguousarray(x, dtype=np.float64), dtype=torch.float64,
                         requires_grad=grad)
 
 

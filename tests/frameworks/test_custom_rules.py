@@ -1088,6 +1088,28 @@ def test_torch_per_example_inputs_in_a_layout() -> None:
     assert not report.ok and names_argument(report, ("a",)), report.render()
 
 
+def test_a_torch_function_that_views_its_tensors_is_checked_not_refused() -> None:
+    # Code that reshapes with .view, as many hand-written backward passes do, needs the
+    # contiguous tensors training gives it; a transposed view of proofcheck's (n, N)
+    # arrays made it raise before, a failure that was not the derivative's.
+    from proofcheck.frameworks import from_torch
+
+    torch = _torch()
+
+    class Viewed(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            ctx.save_for_backward(x)
+            return torch.sin(x.view(-1)).view(x.shape)
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            (x,) = ctx.saved_tensors
+            return (g.view(-1) * torch.cos(x.view(-1))).view(x.shape)
+
+    assert lemma_report(from_torch(Viewed, input="x", parameters={}), "G.step").ok
+
+
 def test_torch_several_outputs_each_get_their_gradient() -> None:
     from proofcheck.frameworks import from_torch
 
