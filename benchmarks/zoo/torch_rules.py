@@ -144,6 +144,17 @@ def linear_expanded(x: Any) -> Any:
     return F.linear(x, _expanded(W, n), _expanded(b, n))
 
 
+def checkpointed(x: Any, W: Any) -> Any:
+    """``tanh(x @ W)`` under reentrant checkpointing (``CheckpointFunction``)."""
+    from torch.utils.checkpoint import checkpoint
+
+    return checkpoint(tanh_primal, x, W, use_reentrant=True)
+
+
+def tanh_primal(x: Any, W: Any) -> Any:
+    return torch.tanh(x @ W)
+
+
 def linear_primal(x: Any) -> Any:
     width = x.shape[1]
     return F.linear(x, _fixed(width, width), _fixed(1, width)[0])
@@ -442,11 +453,10 @@ ENTRIES = [
     _cannot("EmbeddingPerSampleGrad", f"{EW}.embedding_expanded_weights:EmbeddingPerSampleGrad",
             "its input is integer indices; only the weight, whose gradient goes to "
             ".grad_sample, is differentiable", False),
-    _cannot("CheckpointFunction", "torch.utils.checkpoint:CheckpointFunction",
-            "its forward takes *args (from_torch needs a named argument for the input and "
-            "each parameter; run_function and preserve_rng_state could be static), and a "
-            "plain function calling checkpoint(..., use_reentrant=True) is differentiated "
-            "by from_torch with torch.autograd.grad, which reentrant checkpointing refuses"),
+    _plain("CheckpointFunction", "torch.utils.checkpoint:CheckpointFunction", checkpointed,
+           tanh_primal, "through torch.utils.checkpoint(..., use_reentrant=True) of "
+           "tanh(x @ W), as training code wraps a block; its forward takes *args, so the "
+           "plain function is described", parameters={"W": ("n_in", "n_out")}),
     _cannot("FakeQuantPerChannel", "torch.ao.quantization.fx._decomposed:FakeQuantPerChannel",
             "forward asserts a float32 input (proofcheck runs float64); a straight-through "
             "estimator besides: its backward is by design not the derivative of its "

@@ -7,7 +7,8 @@ is seen on its own and a wrong one is named by its argument; a cotangent of a
 broadcast shape is summed to its argument's shape as torch's autograd does
 before it reaches the argument. For a plain function that calls a Function (an
 ``nn.Module``'s computation written as a function of its parameters) the
-products are ``torch.autograd.grad`` of it.
+products are the arguments' ``.grad`` after ``torch.autograd.backward`` of it,
+as training computes them (reentrant checkpointing works only that way).
 
 The reference never calls the custom ``backward``: it is torch's autograd of
 ``primal`` when one is given, else of the Function's ``forward`` run outside
@@ -170,8 +171,10 @@ class TorchLayer(WrappedLayer):
                 cts[len(args):])
             rule = f"{self.spec.function}.backward"
         else:
-            cts = torch.autograd.grad([outs[i] for i in checked], args,
-                                      grad_outputs=[gs[i] for i in checked], allow_unused=True)
+            # backward() into the arguments' .grad, as training runs it: reentrant
+            # checkpointing (torch.utils.checkpoint) refuses torch.autograd.grad.
+            torch.autograd.backward([outs[i] for i in checked], [gs[i] for i in checked])
+            cts = tuple(arg.grad for arg in args)
             rule = f"autograd through {self.spec.function}"
         return self.cotangents([_numpy(ct) for ct in cts], a, params, rule)
 

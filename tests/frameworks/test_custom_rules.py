@@ -1110,6 +1110,23 @@ def test_a_torch_function_that_views_its_tensors_is_checked_not_refused() -> Non
     assert lemma_report(from_torch(Viewed, input="x", parameters={}), "G.step").ok
 
 
+def test_a_plain_torch_function_under_reentrant_checkpointing_is_checked() -> None:
+    # torch.utils.checkpoint(..., use_reentrant=True) runs its function again in the
+    # backward pass and refuses torch.autograd.grad; training calls backward().
+    from proofcheck.frameworks import from_torch
+
+    torch = _torch()
+    from torch.utils.checkpoint import checkpoint
+
+    def checkpointed(x: Any, W: Any) -> Any:
+        return checkpoint(lambda x, W: torch.tanh(x @ W), x, W, use_reentrant=True)
+
+    layer = from_torch(checkpointed, input="x", parameters=W_SHAPE,
+                       primal=lambda x, W: torch.tanh(x @ W))
+    for step in ("G.step", "G.param"):
+        assert lemma_report(layer, step).ok
+
+
 def test_torch_several_outputs_each_get_their_gradient() -> None:
     from proofcheck.frameworks import from_torch
 
