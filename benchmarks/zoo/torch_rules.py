@@ -144,6 +144,21 @@ def linear_expanded(x: Any) -> Any:
     return F.linear(x, _expanded(W, n), _expanded(b, n))
 
 
+def fake_quant(x: Any) -> Any:
+    """``FakeQuantPerChannel`` over the features (axis 1), in the float32 it asserts."""
+    from torch.ao.quantization.fx._decomposed import FakeQuantPerChannel
+
+    n = x.shape[1]
+    out = FakeQuantPerChannel.apply(x.float(), torch.full((n,), 0.125),
+                                    torch.zeros(n, dtype=torch.int32), 1, -128, 127)
+    return out.double()
+
+
+def fake_quant_primal(x: Any) -> Any:
+    """The same quantization with ordinary torch operations (round has derivative 0)."""
+    return torch.clamp(torch.round(x / 0.125), -128, 127) * 0.125
+
+
 def checkpointed(x: Any, W: Any) -> Any:
     """``tanh(x @ W)`` under reentrant checkpointing (``CheckpointFunction``)."""
     from torch.utils.checkpoint import checkpoint
@@ -457,10 +472,11 @@ ENTRIES = [
            tanh_primal, "through torch.utils.checkpoint(..., use_reentrant=True) of "
            "tanh(x @ W), as training code wraps a block; its forward takes *args, so the "
            "plain function is described", parameters={"W": ("n_in", "n_out")}),
-    _cannot("FakeQuantPerChannel", "torch.ao.quantization.fx._decomposed:FakeQuantPerChannel",
-            "forward asserts a float32 input (proofcheck runs float64); a straight-through "
-            "estimator besides: its backward is by design not the derivative of its "
-            "piecewise-constant forward"),
+    _plain("FakeQuantPerChannel", "torch.ao.quantization.fx._decomposed:FakeQuantPerChannel",
+           fake_quant, fake_quant_primal, "scale 1/8 and zero point 0 per feature, range "
+           "-128..127; its forward asserts float32, so the plain function converts to float32 "
+           "and back; a straight-through estimator: its backward is by design not the "
+           "derivative (0 almost everywhere) of its piecewise-constant forward"),
     _cannot("_Dirichlet", "torch.distributions.dirichlet:_Dirichlet",
             "its forward draws a random sample: no deterministic forward to differentiate"),
     _cannot("LOBPCGAutogradFunction", "torch._lobpcg:LOBPCGAutogradFunction",
