@@ -209,6 +209,34 @@ def test_a_wrong_rule_still_fails(layer: type[LayerMap], params: dict[str, Any])
     assert not any(c.overruled for c in checks)
 
 
+def _fast_sine(wrong: bool = False) -> Any:
+    """``sin(40 a)`` through a callback, so that its reference is finite differences,
+    whose error at ``a = 0`` (39.9999998 for 40) is beyond the gradient tolerance;
+    ``wrong``: the rule forgets the chain rule's factor 40."""
+    def primal(a: Any) -> Any:
+        shape = jax.ShapeDtypeStruct(a.shape, a.dtype)
+        return jax.pure_callback(lambda x: np.sin(40.0 * x), shape, a)
+
+    rule = jax.custom_vjp(primal)
+    factor = 1.0 if wrong else 40.0
+    rule.defvjp(lambda a: (primal(a), a), lambda a, g: (g * factor * jnp.cos(40.0 * a),))
+    return from_jax(rule, parameters={}, name="WrongFastSine" if wrong else "FastSine")
+
+
+def test_a_finite_difference_reference_cannot_outvote_a_rule_within_both_sides() -> None:
+    layer = _fast_sine()
+    assert layer.mode == "finite differences"
+    # The point a failing run shrank to: one example, a = 0, delta = 1.
+    at = ProductPoint(layer(1, 1), {}, np.zeros((1, 1)), np.ones((1, 1)))
+    checks = check_layer_input_lemma(Subject(None, "rule"), at)
+    assert all(c.comparison.holds for c in checks), checks
+    assert "its finite differences gave" in (checks[0].overruled or "")
+    wrong = _fast_sine(wrong=True)
+    at = ProductPoint(wrong(1, 1), {}, np.zeros((1, 1)), np.ones((1, 1)))
+    checks = check_layer_input_lemma(Subject(None, "rule"), at)
+    assert not all(c.comparison.holds for c in checks) and not checks[0].overruled
+
+
 # --- the rows, as verify runs them -----------------------------------------------------
 
 
