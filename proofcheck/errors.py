@@ -36,6 +36,25 @@ class ImplementationError(ProofcheckError):
     """
 
 
+class ReferenceFailure(ProofcheckError):
+    """The forward computation that a user's layer type's reference differentiates raised
+    (the ``primal`` given to ``from_jax``/``from_torch``, or the forward run outside its
+    rule): a failing example of the row, naming it, not a crash of the check.
+
+    Attributes
+    ----------
+    function : str
+        Whose reference (``"GroupNorm's reference"``).
+    last_line : str
+        The exception, on one line.
+    """
+
+    def __init__(self, function: str, last_line: str) -> None:
+        super().__init__(f"{function} raised {last_line}")
+        self.function = function
+        self.last_line = last_line
+
+
 class OracleError(ProofcheckError):
     """The JAX oracle cannot give a trustworthy reference value.
 

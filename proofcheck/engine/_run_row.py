@@ -29,7 +29,7 @@ from hypothesis.errors import Flaky, HypothesisException
 
 from proofcheck.diagnosis.report import Counterexample
 from proofcheck.engine._database_key import set_database_key
-from proofcheck.errors import ImplementationError
+from proofcheck.errors import ImplementationError, ReferenceFailure
 from proofcheck.network import Network
 from proofcheck.numerics.tolerances import Tolerance
 from proofcheck.properties._framework import (
@@ -196,6 +196,8 @@ def _discarding(check: Any, outcome: RowOutcome) -> Any:
         except OutsideOracleRange as outside:
             outcome.discard(outside)  # not judged (why: RowOutcome.discard)
             reject()
+        except ReferenceFailure as failure:  # a user's primal raised: their code, named
+            raise UserCodeFailure(failure.function, failure.last_line, {}) from None
         except NotJudged as reason:
             outcome.note(str(reason))  # its forward formula left the statement
             return []

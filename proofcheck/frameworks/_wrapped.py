@@ -34,7 +34,8 @@ import inspect
 import math
 import sys
 from abc import abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal, NamedTuple
 
@@ -42,7 +43,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from proofcheck._types import Array, Float64Array, Namespace
-from proofcheck.errors import one_line
+from proofcheck.errors import ProofcheckError, ReferenceFailure, one_line
 from proofcheck.layers._protocol import LayerMap, Parameters
 
 __all__ = ["Description", "ProbeFailure", "WrappedLayer", "caller_module",
@@ -495,7 +496,20 @@ class WrappedLayer(LayerMap):
         """The user's function (``xp = numpy``) or the reference (``xp = jax.numpy``)."""
         if xp is np:
             return self.run(np.asarray(a, dtype=np.float64), params)
-        return self.reference_forward(a, params)
+        with self.reference_code():
+            return self.reference_forward(a, params)
+
+    @contextmanager
+    def reference_code(self) -> Iterator[None]:
+        """Where the reference runs the user's forward computation: an exception from it
+        is a :class:`~proofcheck.errors.ReferenceFailure` naming this layer type's reference."""
+        try:
+            yield
+        except ProofcheckError:
+            raise
+        except Exception as exc:
+            raise ReferenceFailure(f"{type(self).__name__}'s reference", one_line(exc)
+                                   ) from exc
 
     @abstractmethod
     def run(self, a: Float64Array, params: Parameters) -> Float64Array:
@@ -753,15 +767,18 @@ def host_reference(layer: WrappedLayer) -> Callable[[Array, Parameters], Array]:
 
     @jax.custom_vjp
     def reference(a: Array, params: Parameters) -> Array:
-        return jnp.asarray(layer.reference_value(host(a), {k: host(v) for k, v in params.items()}))
+        with layer.reference_code():
+            value = layer.reference_value(host(a), {k: host(v) for k, v in params.items()})
+        return jnp.asarray(value)
 
     def fwd(a: Array, params: Parameters) -> tuple[Array, tuple[Array, Parameters]]:
         return reference(a, params), (a, params)
 
     def bwd(residuals: tuple[Array, Parameters], delta: Array) -> tuple[Array, Parameters]:
         a, params = residuals
-        da, dp = layer.reference_pullback(host(a), {k: host(v) for k, v in params.items()},
-                                          host(delta))
+        with layer.reference_code():
+            da, dp = layer.reference_pullback(host(a), {k: host(v) for k, v in params.items()},
+                                              host(delta))
         return jnp.asarray(da), {k: jnp.asarray(v) for k, v in dp.items()}
 
     reference.defvjp(fwd, bwd)

@@ -1110,6 +1110,24 @@ def test_a_torch_function_that_views_its_tensors_is_checked_not_refused() -> Non
     assert lemma_report(from_torch(Viewed, input="x", parameters={}), "G.step").ok
 
 
+def test_a_primal_that_raises_fails_the_row_naming_the_reference() -> None:
+    # A primal that cannot take an input the function takes (here: one example) is the
+    # description's mistake: the row fails and says whose reference raised, and verify
+    # goes on to its other rows instead of ending with the exception.
+    def primal(a: Any, W: Any) -> Any:
+        if a.shape[0] < 2:
+            raise ValueError(f"expected more than 1 example, got {a.shape[0]}")
+        return jnp.tanh(a @ W)
+
+    layer = from_jax(_rule(), input="a", parameters=W_SHAPE, primal=primal, name="Picky")
+    plan = plan_rows(layer=layer, profile="ci", database=False, steps=["G.base"])
+    rows = run_rows(plan, keys=["G.base/isolated"])
+    c = rows[0].counterexample
+    assert rows[0].status == "fails" and c is not None
+    assert c.function == "Picky's reference" and "expected more than 1 example" in str(
+        c.exception), c
+
+
 def test_a_plain_torch_function_under_reentrant_checkpointing_is_checked() -> None:
     # torch.utils.checkpoint(..., use_reentrant=True) runs its function again in the
     # backward pass and refuses torch.autograd.grad; training calls backward().
