@@ -82,6 +82,26 @@ def tanh_affine(x: Any, W: Any) -> Any:
     return torch.tanh(x @ W)
 
 
+def switched(x: Any, W: Any) -> Any:
+    """``torch.switch`` (a prototype, torch 2.14) at branch 1 of three: tanh(x @ W)."""
+    from torch._higher_order_ops.switch import switch
+
+    return switch(1, (lambda a, w: a @ w, lambda a, w: torch.tanh(a @ w),
+                      lambda a, w: -(a @ w)), (x, W))
+
+
+def to_dense_mkldnn(x: Any) -> Any:
+    """``_ToDenseMkldnn`` (FakeTensor's to_dense of an MKLDNN tensor, torch 2.14) run on a
+    real MKLDNN tensor, which holds float32 only: x rounded to float32 and back."""
+    from torch._subclasses.fake_impls import _ToDenseMkldnn
+
+    return _ToDenseMkldnn.apply(x.float().to_mkldnn(), None, None).double()
+
+
+def float32_round_trip(x: Any) -> Any:
+    return x.float().double()
+
+
 def map_rows(x: Any, W: Any) -> Any:
     from torch._higher_order_ops.map import map as map_hop
 
@@ -438,6 +458,13 @@ ENTRIES = [
     _plain("CondAutogradOp", "torch._higher_order_ops.cond:CondAutogradOp", cond,
            tanh_affine, "through torch.cond (eager), predicate true: tanh(x @ W)",
            parameters={"W": ("n_in", "n_out")}),
+    _plain("SwitchAutogradOp", "torch._higher_order_ops.switch:SwitchAutogradOp", switched,
+           tanh_affine, "through torch.switch (eager; a prototype of torch 2.14) at branch "
+           "1 of three: tanh(x @ W)", parameters={"W": ("n_in", "n_out")}),
+    _plain("_ToDenseMkldnn", "torch._subclasses.fake_impls:_ToDenseMkldnn", to_dense_mkldnn,
+           float32_round_trip, "FakeTensor's to_dense of an MKLDNN tensor (torch 2.14), "
+           "on a real MKLDNN tensor: float32 only, so x goes through float32 and back "
+           "(the primal too)"),
     _plain("MapAutogradOp", "torch._higher_order_ops.map:MapAutogradOp", map_rows,
            tanh_affine, "through the map operator over the examples: tanh(row @ W)",
            parameters={"W": ("n_in", "n_out")}),

@@ -33,8 +33,21 @@ def _with_root_on_path() -> dict[str, str]:
     return env
 
 
+def _installed(entry: Entry) -> bool:
+    try:
+        entry.target()
+    except (ImportError, AttributeError):
+        return False
+    return True
+
+
 def _check_entries(found: list, entries: list[Entry]) -> None:
     keys = {f.rule for f in found}
+    # The zoo's data covers the versions it was run with: an entry for a rule that this
+    # install does not have says which version brought it (torch 2.14's new Functions).
+    missing = [e for e in entries if not _installed(e)]
+    assert all("torch 2." in e.note for e in missing), [e.name for e in missing]
+    entries = [e for e in entries if e not in missing]
     assert {e.rule for e in entries} == keys, "every rule found has one entry, and no other"
     assert len(entries) == len({e.rule for e in entries})
     for entry in entries:
@@ -72,7 +85,7 @@ def test_each_described_torch_entry_makes_a_layer_type() -> None:
     from benchmarks.zoo.torch_rules import ENTRIES as TORCH_ENTRIES
 
     for entry in TORCH_ENTRIES:
-        if entry.described:
+        if entry.described and _installed(entry):
             assert layer_of(entry).reference, entry.name
 
 
