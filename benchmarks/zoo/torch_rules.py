@@ -401,8 +401,9 @@ def fsdp_linear(x: Any) -> Any:
 
 
 def _plain(name: str, rule: str, function: Callable[..., Any], primal: Callable[..., Any],
-           note: str, parameters: dict[str, Any] | None = None) -> Entry:
-    options = {"input": "x", "parameters": parameters or {}, "primal": primal}
+           note: str, parameters: dict[str, Any] | None = None, min_batch: int = 1) -> Entry:
+    options = {"input": "x", "parameters": parameters or {}, "primal": primal,
+               "min_batch": min_batch}
     return Entry(name, "torch", rule, options, function=lambda: function, note=note)
 
 
@@ -476,7 +477,9 @@ ENTRIES = [
             "ordinary operations (its autograd graph has no AssociativeScanAutogradOp node), "
             "its pointwise mode needs CUDA"),
     _plain("WhileLoopAutogradOp", "torch._higher_order_ops.while_loop:WhileLoopAutogradOp",
-           while_sin, sin_sin, "through while_loop: sin applied twice"),
+           while_sin, sin_sin, "through while_loop: sin applied twice; min_batch 2: at "
+           "one example while_loop refuses its own carried (1, n) tensor, whose stride "
+           "along the axis of size 1 the body changes", min_batch=2),
     _plain("ModIndex", "torch._dynamo._trace_wrapped_higher_order_op:ModIndex", mod_index,
            flip_primal, "indices static: each example's features in reverse order"),
     _plain("LinearPerSampleGrad", f"{EW}.linear_expanded_weights:LinearPerSampleGrad",
@@ -484,7 +487,9 @@ ENTRIES = [
     _plain("LayerNormPerSampleGrad", f"{EW}.layer_norm_expanded_weights:LayerNormPerSampleGrad",
            layer_norm_expanded, layer_norm_primal, EW_NOTE.format(op="layer_norm")),
     _plain("GroupNormPerSampleGrad", f"{EW}.group_norm_expanded_weights:GroupNormPerSampleGrad",
-           group_norm_expanded, group_norm_primal, EW_NOTE.format(op="group_norm")),
+           group_norm_expanded, group_norm_primal, EW_NOTE.format(op="group_norm")
+           + "; min_batch 2: F.group_norm, the primal, refuses one value per channel",
+           min_batch=2),
     _plain("InstanceNormPerSampleGrad",
            f"{EW}.instance_norm_expanded_weights:InstanceNormPerSampleGrad",
            instance_norm_expanded, instance_norm_primal,

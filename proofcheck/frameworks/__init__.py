@@ -35,8 +35,8 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
              reference: str = "auto", static: Mapping[str, Any] | None = None,
              primal: Callable[..., Any] | None = None, outputs: Sequence[str] | None = None,
              ignore: Sequence[str] = (), layout: Sequence[int | str] | None = None,
-             per_example: Sequence[str] = (), sizes: Mapping[str, int] | None = None
-             ) -> type[LayerMap]:
+             per_example: Sequence[str] = (), sizes: Mapping[str, int] | None = None,
+             min_batch: int = 1) -> type[LayerMap]:
     """A layer type whose products are the custom backward rule of ``fn``.
 
     The reference is JAX's reverse-mode autodiff of the undecorated primal ``fn.fun``
@@ -48,16 +48,14 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
     fn : jax.custom_vjp or jax.custom_jvp, or any JAX function with ``primal``
         The decorated function, or ``jax.jit``, a ``jnp.ufunc`` or ``functools.partial``
         of it (the arguments a partial fixes are static).
-    parameters : dict of str to tuple
-        Every other argument of ``fn`` (those with a default may be left out), its
-        shape in ``"n_in"``, ``"n_out"`` and integers: ``{"W": ("n_in", "n_out")}``.
-    input : str
-        The argument that is the layer's input ``a``.
+    parameters, input : dict of str to tuple, str
+        Each argument of ``fn`` but ``input`` (the layer's input ``a``; defaults may be
+        left out), its shape in ``"n_in"``, ``"n_out"``, integers: ``{"W": ("n_in", 2)}``.
     n_out : int, callable or None
         An integer, a function of ``n_in`` (``None`` for a width not taken), or
         ``None``: drawn when a shape names ``"n_out"``, else read off the output.
     examples : {"rows", "columns"}
-        ``"rows"``: ``a : (N, n_in)`` to ``(N, n_out)``; ``"columns"``: transposed.
+        ``a : (N, n_in)`` to ``(N, n_out)``, or transposed (``"columns"``).
     layout, sizes : tuple, dict of str to int, optional
         The input's axes, ``"N"`` first: ``("N", "heads", "n_in", "dim")`` with
         ``sizes={"heads": 2, "dim": 4}``; ``a`` flattens them (so does ``z``).
@@ -73,9 +71,9 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
     primal : callable, optional
         ``fn``'s value without its rules, same arguments: ``fn`` may then be any JAX
         function calling rules inside (checked through JAX's reverse mode of ``fn``).
-    name, bounds, reference : optional
-        The name in reports; entries of a parameter drawn in ``[-bound, bound]``;
-        ``"finite differences"`` forces the last reference.
+    name, bounds, reference, min_batch : optional
+        The name in reports; a parameter's entries drawn in ``[-bound, bound]``; ``"finite
+        differences"`` forces the last reference; the fewest examples ``fn`` takes.
 
     Raises
     ------
@@ -88,18 +86,19 @@ def from_jax(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: s
     return make_jax_layer(fn, parameters=parameters, input=input, n_out=n_out,
                           examples=examples, name=name, bounds=bounds, reference=reference,
                           static=static, primal=primal, outputs=outputs, ignore=ignore,
-                          layout=layout, per_example=per_example, sizes=sizes)
+                          layout=layout, per_example=per_example, sizes=sizes,
+                          min_batch=min_batch)
 
 
 def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input: str = "a",
-               n_out: int | Callable[[int], int | None] | None = None,
-               examples: str = "rows", name: str | None = None,
-               bounds: Mapping[str, float] | None = None,
+               n_out: int | Callable[[int], int | None] | None = None, examples: str = "rows",
+               name: str | None = None, bounds: Mapping[str, float] | None = None,
                primal: Callable[..., Any] | None = None,
                reference: str = "auto", static: Mapping[str, Any] | None = None,
                outputs: Sequence[str] | None = None, ignore: Sequence[str] = (),
                layout: Sequence[int | str] | None = None, per_example: Sequence[str] = (),
-               sizes: Mapping[str, int] | None = None) -> type[LayerMap]:
+               sizes: Mapping[str, int] | None = None, min_batch: int = 1
+               ) -> type[LayerMap]:
     """A layer type whose products are the ``backward`` of a ``torch.autograd.Function``.
 
     In a network the layer's output is ``fn.apply``'s, and its products are
@@ -131,15 +130,13 @@ def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input:
         differentiated (a size, a flag, a function to run): ``apply``, ``forward`` and
         ``primal`` get them in their places; the gradients ``backward`` returns for
         them are left out.
-    outputs, ignore, layout, per_example, sizes
+    outputs, ignore, layout, per_example, sizes, min_batch
         As for :func:`from_jax` (``backward`` gets zeros for an ignored output).
 
     Raises
     ------
-    ImportError
-        Without PyTorch, naming ``pip install "proofcheck[torch]"``.
-    TypeError, ValueError
-        As for :func:`from_jax`.
+    ImportError, TypeError, ValueError
+        Without PyTorch, naming ``pip install "proofcheck[torch]"``; as for :func:`from_jax`.
     """
     try:
         from proofcheck.frameworks._torch_layer import make_torch_layer
@@ -150,4 +147,5 @@ def from_torch(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], input:
     return make_torch_layer(fn, parameters=parameters, input=input, n_out=n_out,
                             examples=examples, name=name, bounds=bounds, primal=primal,
                             reference=reference, static=static, outputs=outputs,
-                            ignore=ignore, layout=layout, per_example=per_example, sizes=sizes)
+                            ignore=ignore, layout=layout, per_example=per_example, sizes=sizes,
+                            min_batch=min_batch)

@@ -39,6 +39,7 @@ from proofcheck.frameworks._wrapped import (
     OutputWidth,
     ProbeFailure,
     WrappedLayer,
+    batch_at_least,
     caller_module,
     class_name,
     describe_arguments,
@@ -183,7 +184,8 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
                    primal: Callable[..., Any] | None = None,
                    outputs: Sequence[str] | None = None, ignore: Sequence[str] = (),
                    layout: Sequence[int | str] | None = None, per_example: Sequence[str] = (),
-                   sizes: Mapping[str, int] | None = None) -> type[JaxLayer]:
+                   sizes: Mapping[str, int] | None = None,
+                   min_batch: int = 1) -> type[JaxLayer]:
     """:func:`proofcheck.frameworks.from_jax` (same arguments), JAX imported."""
     fn, reference_fn, kind, function, static = _rule_and_primal(fn, primal, static)
     if reference not in ("auto", "finite differences"):
@@ -208,6 +210,7 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
     if not widths:
         raise ValueError(no_width_message(cls, "the primal"))
     cls.min_width = widths[0][0]
+    cls.min_batch = batch_at_least(min_batch)
     cls.mode, why = _reference_mode(cls, *widths[0], reference == "finite differences")
     cls.narrow_precision = tuple(_narrow_precision(cls, *widths[0]))
     fixed = "".join(f", {k}={v!r}" for k, v in (static or {}).items())

@@ -42,6 +42,7 @@ from proofcheck.frameworks._wrapped import (
     OutputWidth,
     ProbeFailure,
     WrappedLayer,
+    batch_at_least,
     caller_module,
     class_name,
     describe_arguments,
@@ -251,7 +252,8 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
                      reference: str, static: Mapping[str, Any] | None = None,
                      outputs: Sequence[str] | None = None, ignore: Sequence[str] = (),
                      layout: Sequence[int | str] | None = None, per_example: Sequence[str] = (),
-                     sizes: Mapping[str, int] | None = None) -> type[TorchLayer]:
+                     sizes: Mapping[str, int] | None = None,
+                     min_batch: int = 1) -> type[TorchLayer]:
     """:func:`proofcheck.frameworks.from_torch` (same arguments), PyTorch imported."""
     is_class = isinstance(fn, type) and issubclass(fn, torch.autograd.Function)
     if isinstance(fn, type) and not is_class:
@@ -264,10 +266,7 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
     if not is_class and not callable(fn):
         raise TypeError(f"from_torch takes a torch.autograd.Function subclass or a function "
                         f"that calls one; got {fn!r}")
-    if primal is not None and not callable(primal):
-        raise TypeError(f"primal={primal!r} must be a function of the same arguments")
-    if reference not in ("auto", "finite differences"):
-        raise ValueError(f"reference={reference!r} must be 'auto' or 'finite differences'")
+    _check_primal_and_reference(primal, reference)
     function = fn.__name__ if is_class else getattr(fn, "__name__", "function")
     arguments, full, dropped = _bind_static(_signature_of(fn, is_class), function, static)
     spec = describe_arguments(arguments, function, input=input, parameters=parameters,
@@ -293,6 +292,7 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
     if not widths:
         raise ValueError(no_width_message(cls, "the function"))
     cls.min_width = widths[0][0]
+    cls.min_batch = batch_at_least(min_batch)
     cls.mode, why = _reference_mode(cls, *widths[0], reference == "finite differences")
     cls.narrow_precision = _narrow_precision(cls, *widths[0])
     bypassed = "the custom backward bypassed" + "".join(
@@ -305,6 +305,13 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
                               f"computation ({bypassed}); {why}",
     }[cls.mode]
     return cls
+
+
+def _check_primal_and_reference(primal: Any, reference: str) -> None:
+    if primal is not None and not callable(primal):
+        raise TypeError(f"primal={primal!r} must be a function of the same arguments")
+    if reference not in ("auto", "finite differences"):
+        raise ValueError(f"reference={reference!r} must be 'auto' or 'finite differences'")
 
 
 def _signature_of(fn: Any, is_class: bool) -> Callable[..., Any]:

@@ -46,7 +46,7 @@ from proofcheck._types import Array, Float64Array, Namespace
 from proofcheck.errors import ProofcheckError, ReferenceFailure, one_line
 from proofcheck.layers._protocol import LayerMap, Parameters
 
-__all__ = ["Description", "ProbeFailure", "WrappedLayer", "caller_module",
+__all__ = ["Description", "ProbeFailure", "WrappedLayer", "batch_at_least", "caller_module",
            "describe_arguments", "finite_difference_vjp", "host_reference", "narrow_precision_note",
            "no_width_message",
            "output_width_of", "probe_call", "probe_output", "probe_problem", "probe_shapes"]
@@ -55,6 +55,9 @@ __all__ = ["Description", "ProbeFailure", "WrappedLayer", "caller_module",
 PROBE_WIDTHS = range(1, 9)
 #: The batch of the probes made when a layer type is made.
 PROBE_BATCH = 2
+#: The largest ``min_batch`` a description may ask for: the batch the probes use, so that
+#: a function that needs more examples than they give is not described as taking them.
+MAX_MIN_BATCH = PROBE_BATCH
 
 Examples = Literal["rows", "columns"]
 OutputWidth = int | Callable[[int], int | None] | None
@@ -634,6 +637,16 @@ def probe_output(spec: Description, forward: Callable[[], Any], n_in: int,
         raise ValueError(f"{spec.signature_text()} returns {got} for {where}; "
                          f"expected {wanted}")
     return wanted
+
+
+def batch_at_least(min_batch: Any) -> int:
+    """``min_batch`` checked: the fewest examples the user's function takes (a batch norm
+    needs two), between 1 and :data:`MAX_MIN_BATCH`."""
+    if (isinstance(min_batch, bool) or not isinstance(min_batch, int)
+            or not 1 <= min_batch <= MAX_MIN_BATCH):
+        raise ValueError(f"min_batch={min_batch!r} must be an integer from 1 to "
+                         f"{MAX_MIN_BATCH}, the fewest examples the function takes")
+    return min_batch
 
 
 def caller_module() -> str:

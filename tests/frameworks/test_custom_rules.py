@@ -487,6 +487,8 @@ BAD: list[tuple[str, Callable[[], Any], dict[str, Any], type[Exception], str]] =
      {"input": "x", "parameters": {}, "outputs": ("mantissa", "exponent")}, ValueError,
      "_frexp's output exponent is int32, which has no derivative; leave it out with "
      "ignore=('exponent',)"),
+    ("min_batch beyond the probes", _rule, {"min_batch": 3}, ValueError,
+     "min_batch=3 must be an integer from 1 to 2"),
     # Layouts and per-example inputs.
     ("layout without N first", _rule, {"layout": ("n_in", "heads", "N")}, ValueError,
      "layout=('n_in', 'heads', 'N') must list the axes of the input: 'N' first"),
@@ -1126,6 +1128,11 @@ def test_a_primal_that_raises_fails_the_row_naming_the_reference() -> None:
     assert rows[0].status == "fails" and c is not None
     assert c.function == "Picky's reference" and "expected more than 1 example" in str(
         c.exception), c
+    # Said with min_batch, the networks give it two examples at least, and the row holds.
+    layer = from_jax(_rule(), input="a", parameters=W_SHAPE, primal=primal, name="Picky",
+                     min_batch=2)
+    plan = plan_rows(layer=layer, profile="ci", database=False, steps=["G.base"])
+    assert run_rows(plan, keys=["G.base/isolated"])[0].status == "holds"
 
 
 def test_a_plain_torch_function_under_reentrant_checkpointing_is_checked() -> None:
