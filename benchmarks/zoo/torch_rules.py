@@ -477,9 +477,7 @@ ENTRIES = [
             "ordinary operations (its autograd graph has no AssociativeScanAutogradOp node), "
             "its pointwise mode needs CUDA"),
     _plain("WhileLoopAutogradOp", "torch._higher_order_ops.while_loop:WhileLoopAutogradOp",
-           while_sin, sin_sin, "through while_loop: sin applied twice; min_batch 2: at "
-           "one example while_loop refuses its own carried (1, n) tensor, whose stride "
-           "along the axis of size 1 the body changes", min_batch=2),
+           while_sin, sin_sin, "through while_loop: sin applied twice"),
     _plain("ModIndex", "torch._dynamo._trace_wrapped_higher_order_op:ModIndex", mod_index,
            flip_primal, "indices static: each example's features in reverse order"),
     _plain("LinearPerSampleGrad", f"{EW}.linear_expanded_weights:LinearPerSampleGrad",

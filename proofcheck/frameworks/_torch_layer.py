@@ -66,10 +66,12 @@ torch: Any = importlib.import_module("torch")
 
 
 def _tensor(x: Any, grad: bool = False) -> Any:
-    """A float64 tensor of ``x``, contiguous as a layer's input and gradient usually are
-    in training (a transposed view of proofcheck's ``(n, N)`` arrays would otherwise keep
-    its strides, and a ``Function`` that calls ``.view`` on them would raise)."""
-    return torch.tensor(np.ascontiguousarray(x, dtype=np.float64), dtype=torch.float64,
+    """A float64 tensor of ``x``, contiguous with the strides a new tensor has, as a
+    layer's input and gradient usually are in training. A transposed view of proofcheck's
+    ``(n, N)`` arrays would keep its strides (a ``Function`` that calls ``.view`` on it
+    raises), and even a contiguous one keeps odd strides along an axis of size 1, which
+    ``torch.while_loop`` refuses: so always a fresh row-major copy."""
+    return torch.tensor(np.array(x, dtype=np.float64, order="C"), dtype=torch.float64,
                         requires_grad=grad)
 
 

@@ -1110,6 +1110,19 @@ def test_a_torch_function_that_views_its_tensors_is_checked_not_refused() -> Non
             return (g.view(-1) * torch.cos(x.view(-1))).view(x.shape)
 
     assert lemma_report(from_torch(Viewed, input="x", parameters={}), "G.step").ok
+    # A row of one feature, transposed, keeps odd strides along its axis of size 1, which
+    # torch.while_loop refuses (benchmarks/zoo/repro_while_loop_strides.py): every array
+    # becomes a new row-major tensor.
+    from torch._higher_order_ops.while_loop import while_loop
+
+    def looped(x: Any) -> Any:
+        return while_loop(lambda i, a: i < 2, lambda i, a: (i + 1, torch.sin(a)),
+                          (torch.tensor(0), x))[1]
+
+    layer = from_torch(looped, input="x", parameters={},
+                       primal=lambda x: torch.sin(torch.sin(x)))
+    z = layer(1, 1).run(np.full((1, 2), 0.5), {})
+    np.testing.assert_allclose(z, np.sin(np.sin(np.full((1, 2), 0.5))))
 
 
 def test_a_primal_that_raises_fails_the_row_naming_the_reference() -> None:
