@@ -17,25 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from proofcheck.diagnosis.report import Report
-from proofcheck.engine._verify import plan_rows, run_rows
 from proofcheck.frameworks import from_jax
-
-
-def lemma_report(layer: Any, step: str) -> Report:
-    """The lemma row of ``step`` for ``layer`` alone, ci profile, as ``verify`` reports it."""
-    plan = plan_rows(layer=layer, profile="ci", database=False, steps=[step])
-    rows = run_rows(plan, keys=[f"{step}/lemma/{layer.name}"])
-    return Report(plan.subject.name, "ci", rows, layer_target=True)
-
-
-def counterexample_names(report: Report, arguments: tuple[str, ...]) -> bool:
-    """Whether the root cause's counterexample names the product of one of ``arguments``."""
-    d = report.diagnosis
-    c = report.row(d.root_cause or "", d.mode or "", d.layer).counterexample
-    assert c is not None
-    said = f"{c.quantity} {c.result} {c.exception}"
-    return any(f"J_{name}^T delta" in said for name in arguments)
+from tests.frameworks.test_custom_rules import lemma_report
+from tests.frameworks.test_custom_rules import names_argument as counterexample_names
 
 
 def test_the_swish_layer_is_made_elementwise_and_its_rule_holds() -> None:
