@@ -508,7 +508,10 @@ def _layer_lemma_check(subject: Subject, p: ProductPoint, products: str) -> list
     require_in_oracle_range({"J_a^T delta": da, **{f"J_{k}^T delta": v
                                                    for k, v in dtheta.items()}},
                             f"JAX autodiff of {p.layer.describe()}'s forward map")
-    inputs = {"a": p.a, "delta": p.delta, **{k: np.asarray(v) for k, v in p.params.items()},
+    # A parameter named like the layer's input or delta (hyp1f1's a) keeps both in view.
+    inputs = {"a": p.a, "delta": p.delta,
+              **{k if k not in ("a", "delta") else f"{k} (parameter)": np.asarray(v)
+                 for k, v in p.params.items()},
               **p.layer.as_written(p.a, p.delta)}
     name = type(p.layer).__name__
     # The products' terms are of the size of a and delta, times a parameter where one

@@ -670,6 +670,22 @@ def test_a_four_axis_layout_is_flattened_for_the_theorem() -> None:
     assert np.shape(x) == (np.shape(a)[1], 2, np.shape(a)[0] // 4, 2)
 
 
+def test_a_parameter_named_a_does_not_hide_the_layers_input_in_a_counterexample() -> None:
+    # hyp1f1(a, b, x) with x the input: its parameter a and the layer's input a both show.
+    @jax.custom_vjp
+    def scaled(x: Any, a: Any) -> Any:
+        return a * x
+
+    scaled.defvjp(lambda x, a: (a * x, (x, a)),
+                  lambda r, g: (g * r[1], jnp.sum(g * r[0], axis=0) * 2.0))  # 2x: wrong
+    layer = from_jax(scaled, input="x", parameters={"a": ("n_in",)}, name="Scaled")
+    report = lemma_report(layer, "G.param")
+    d = report.diagnosis
+    c = report.row(d.root_cause or "", d.mode or "", d.layer).counterexample
+    assert c is not None and {"a", "a (parameter)"} <= set(c.inputs), c.inputs
+    assert np.shape(c.inputs["a (parameter)"]) == (np.shape(c.inputs["a"])[0],)
+
+
 def test_functools_partial_of_a_rule_fixes_static_arguments() -> None:
     # A library's entry point that fixes a setting with functools.partial: its keywords
     # and leading positional values are the static arguments of the rule inside.
