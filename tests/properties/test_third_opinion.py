@@ -209,16 +209,17 @@ def test_a_wrong_rule_still_fails(layer: type[LayerMap], params: dict[str, Any])
     assert not any(c.overruled for c in checks)
 
 
-def _fast_sine(wrong: bool = False) -> Any:
+def _fast_sine(wrong: bool = False, off: float = 0.0) -> Any:
     """``sin(40 a)`` through a callback, so that its reference is finite differences,
     whose error at ``a = 0`` (39.9999998 for 40) is beyond the gradient tolerance;
-    ``wrong``: the rule forgets the chain rule's factor 40."""
+    ``wrong``: the rule forgets the chain rule's factor 40; ``off``: the rule is
+    ``1 + off`` times the derivative."""
     def primal(a: Any) -> Any:
         shape = jax.ShapeDtypeStruct(a.shape, a.dtype)
         return jax.pure_callback(lambda x: np.sin(40.0 * x), shape, a)
 
     rule = jax.custom_vjp(primal)
-    factor = 1.0 if wrong else 40.0
+    factor = 1.0 if wrong else 40.0 * (1.0 + off)
     rule.defvjp(lambda a: (primal(a), a), lambda a, g: (g * factor * jnp.cos(40.0 * a),))
     return from_jax(rule, parameters={}, name="WrongFastSine" if wrong else "FastSine")
 
@@ -235,6 +236,15 @@ def test_a_finite_difference_reference_cannot_outvote_a_rule_within_both_sides()
     at = ProductPoint(wrong(1, 1), {}, np.zeros((1, 1)), np.ones((1, 1)))
     checks = check_layer_input_lemma(Subject(None, "rule"), at)
     assert not all(c.comparison.holds for c in checks) and not checks[0].overruled
+    # What finite differences cannot resolve is accepted (a rule 1e-7 off, measured), a
+    # rule 1e-6 off is not: at a = 0 and at a point away from it.
+    rng = np.random.default_rng(0)
+    for a, delta in ((np.zeros((1, 1)), np.ones((1, 1))),
+                     (rng.uniform(-1.0, 1.0, (3, 4)), rng.uniform(-1.0, 1.0, (3, 4)))):
+        off = _fast_sine(off=1e-6)
+        checks = check_layer_input_lemma(Subject(None, "rule"),
+                                         ProductPoint(off(a.shape[0], a.shape[0]), {}, a, delta))
+        assert not all(c.comparison.holds for c in checks)
 
 
 # --- the rows, as verify runs them -----------------------------------------------------
