@@ -41,6 +41,7 @@ from proofcheck.frameworks._wrapped import (
     WrappedLayer,
     batch_at_least,
     caller_module,
+    check_primal_and_reference,
     class_name,
     describe_arguments,
     finite_difference_vjp,
@@ -187,9 +188,8 @@ def make_jax_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], in
                    sizes: Mapping[str, int] | None = None,
                    min_batch: int = 1) -> type[JaxLayer]:
     """:func:`proofcheck.frameworks.from_jax` (same arguments), JAX imported."""
+    check_primal_and_reference(primal, reference)
     fn, reference_fn, kind, function, static = _rule_and_primal(fn, primal, static)
-    if reference not in ("auto", "finite differences"):
-        raise ValueError(f"reference={reference!r} must be 'auto' or 'finite differences'")
     spec = describe_arguments(reference_fn, function, input=input, parameters=parameters,
                               n_out=n_out, examples=examples, bounds=bounds,
                               outputs=outputs, ignore=ignore, layout=layout,
@@ -238,8 +238,6 @@ def _rule_and_primal(fn: Any, primal: Callable[..., Any] | None,
     calls, and the reference is autodiff of ``primal``, a function of the same
     arguments that computes the same value without those rules.
     """
-    if primal is not None and not callable(primal):
-        raise TypeError(f"primal={primal!r} must be a function of the same arguments")
     try:
         fn, fixed = _unwrapped(fn)
     except TypeError:

@@ -44,6 +44,7 @@ from proofcheck.frameworks._wrapped import (
     WrappedLayer,
     batch_at_least,
     caller_module,
+    check_primal_and_reference,
     class_name,
     describe_arguments,
     finite_difference_vjp,
@@ -268,7 +269,7 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
     if not is_class and not callable(fn):
         raise TypeError(f"from_torch takes a torch.autograd.Function subclass or a function "
                         f"that calls one; got {fn!r}")
-    _check_primal_and_reference(primal, reference)
+    check_primal_and_reference(primal, reference)
     function = fn.__name__ if is_class else getattr(fn, "__name__", "function")
     arguments, full, dropped = _bind_static(_signature_of(fn, is_class), function, static)
     spec = describe_arguments(arguments, function, input=input, parameters=parameters,
@@ -307,13 +308,6 @@ def make_torch_layer(fn: Any, *, parameters: Mapping[str, Sequence[int | str]], 
                               f"computation ({bypassed}); {why}",
     }[cls.mode]
     return cls
-
-
-def _check_primal_and_reference(primal: Any, reference: str) -> None:
-    if primal is not None and not callable(primal):
-        raise TypeError(f"primal={primal!r} must be a function of the same arguments")
-    if reference not in ("auto", "finite differences"):
-        raise ValueError(f"reference={reference!r} must be 'auto' or 'finite differences'")
 
 
 def _signature_of(fn: Any, is_class: bool) -> Callable[..., Any]:

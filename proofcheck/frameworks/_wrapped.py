@@ -47,6 +47,7 @@ from proofcheck.errors import ProofcheckError, ReferenceFailure, one_line
 from proofcheck.layers._protocol import LayerMap, Parameters
 
 __all__ = ["Description", "ProbeFailure", "WrappedLayer", "batch_at_least", "caller_module",
+           "check_primal_and_reference",
            "describe_arguments", "finite_difference_vjp", "host_reference", "narrow_precision_note",
            "no_width_message",
            "output_width_of", "probe_call", "probe_output", "probe_problem", "probe_shapes"]
@@ -637,6 +638,15 @@ def probe_output(spec: Description, forward: Callable[[], Any], n_in: int,
         raise ValueError(f"{spec.signature_text()} returns {got} for {where}; "
                          f"expected {wanted}")
     return wanted
+
+
+def check_primal_and_reference(primal: Any, reference: str) -> None:
+    """``primal`` and ``reference`` as both wrappers take them: a callable or ``None``;
+    ``"auto"`` or ``"finite differences"``."""
+    if primal is not None and not callable(primal):
+        raise TypeError(f"primal={primal!r} must be a function of the same arguments")
+    if reference not in ("auto", "finite differences"):
+        raise ValueError(f"reference={reference!r} must be 'auto' or 'finite differences'")
 
 
 def batch_at_least(min_batch: Any) -> int:
