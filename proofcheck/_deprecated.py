@@ -84,10 +84,16 @@ class _MovedModule(types.ModuleType):
         self._new = new
 
     def __getattr__(self, name: str) -> Any:
+        # A dunder other than __all__ is refused before the new module is imported:
+        # tools that walk sys.modules ask every module for ``__file__`` (Hypothesis
+        # does, for each test case's constants), and must not import the new
+        # modules, and torch behind the catalog, by asking.
+        if name.startswith("__") and name != "__all__":
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
         new = importlib.import_module(self._new)
         if name == "__all__":
             return getattr(new, "__all__", [])
-        if name.startswith("__") or not hasattr(new, name):
+        if not hasattr(new, name):
             raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
         _warn(f"{self.__name__}.{name}", f"{self._new}.{name}", stacklevel=3)
         return getattr(new, name)

@@ -56,6 +56,20 @@ def test_an_old_module_is_an_attribute_of_the_package(old: str) -> None:
         alias.no_such_name  # noqa: B018
 
 
+def test_asking_an_old_path_for_a_dunder_imports_nothing() -> None:
+    """Hypothesis asks every module in sys.modules for ``__file__`` at each test case
+    (its local constants): an old path must answer without importing its new module,
+    which for the catalog would import torch."""
+    code = ("import sys, proofcheck\n"
+            "before = set(sys.modules)\n"
+            "for old in proofcheck._deprecated.MOVED_MODULES:\n"
+            "    assert getattr(sys.modules[old], '__file__', None) is None\n"
+            "print(sorted(set(sys.modules) - before))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_from_import_of_an_old_path_warns() -> None:
     with pytest.warns(DeprecationWarning, match="use proofcheck.numerics.tolerances.compare"):
         from proofcheck.tolerances import compare
