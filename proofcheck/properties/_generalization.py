@@ -33,7 +33,6 @@ from typing import Any, NamedTuple
 import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from proofcheck._types import Float64Array
 from proofcheck.errors import ImplementationError, InputError, one_line
@@ -64,7 +63,12 @@ from proofcheck.properties._framework import (
     require_in_oracle_range,
     result_array,
 )
-from proofcheck.strategies import elements, layer_networks, outputs_inside_statement, size_bounds
+from proofcheck.strategies import (
+    float_arrays,
+    layer_networks,
+    outputs_inside_statement,
+    size_bounds,
+)
 
 __all__ = ["has_parameters", "layer_lemmas", "lemma_properties_for"]
 
@@ -479,14 +483,18 @@ def product_points(layer_type: type[LayerMap], *,
             configurations = configurations.filter(_has_parameters)
         layer = draw(configurations)
         N = draw(st.integers(layer_type.min_batch, max(layer_type.min_batch, batch)))
-        params = {name: draw(hnp.arrays(np.float64, shape,
-                                        elements=elements(layer.parameter_bound(name))))
+        params = {name: draw(_symmetric(shape, layer.parameter_bound(name)))
                   for name, shape in layer.parameter_shapes().items()}
-        a = draw(hnp.arrays(np.float64, (n_in, N), elements=elements(2.0)))
-        delta = draw(hnp.arrays(np.float64, (layer.n_out, N), elements=elements(1.0)))
+        a = draw(_symmetric((n_in, N), 2.0))
+        delta = draw(_symmetric((layer.n_out, N), 1.0))
         return ProductPoint(layer, params, a, delta)
 
     return draw()
+
+
+def _symmetric(shape: tuple[int, ...], bound: float) -> st.SearchStrategy[Float64Array]:
+    """Arrays of ``shape`` with entries in ``[-bound, bound]``, as :func:`strategies.elements`."""
+    return float_arrays(tuple(shape), -bound, bound)
 
 
 def _activation_points(maps: Sequence[ActivationMap]) -> st.SearchStrategy[ActivationPoint]:
@@ -495,8 +503,8 @@ def _activation_points(maps: Sequence[ActivationMap]) -> st.SearchStrategy[Activ
         f = draw(st.sampled_from(list(maps)))
         width, batch = draw(size_bounds(MAX_WIDTH, MAX_BATCH, small_batch=SMALL_LEMMA_BATCH))
         n, N = draw(st.integers(1, width)), draw(st.integers(1, batch))
-        z = draw(hnp.arrays(np.float64, (n, N), elements=elements(5.0)))
-        g = draw(hnp.arrays(np.float64, (n, N), elements=elements(1.0)))
+        z = draw(_symmetric((n, N), 5.0))
+        g = draw(_symmetric((n, N), 1.0))
         return ActivationPoint(f, z, g)
 
     return draw()
