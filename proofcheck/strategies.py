@@ -171,6 +171,12 @@ def _symmetric(shape: tuple[int, ...], bound: float) -> st.SearchStrategy[Float6
     return float_arrays(tuple(shape), -bound, bound)
 
 
+@lru_cache(maxsize=4096)
+def _one_of(options: tuple[Any, ...]) -> st.SearchStrategy[Any]:
+    """``st.sampled_from(options)``, one object per options, kept (see :func:`float_arrays`)."""
+    return st.sampled_from(options)
+
+
 def activation_names(allowed: Collection[str] | None = None) -> st.SearchStrategy[str]:
     """Activation names, in registration order (so shrinking tends to ``identity``)."""
     names = _allowed(ACTIVATIONS, allowed, "activations")
@@ -286,19 +292,25 @@ def _draw_layer(draw: st.DrawFn, o: _Drawn) -> _Layer:
     columns of the previous width are used: deleting a layer leaves a network that fits,
     so Hypothesis shrinks depth by deleting layers."""
     n = draw(st.integers(o.min_width, o.max_width), label="n_l")
-    name = draw(st.sampled_from(o.activations), label="f^l")
-    s = o.weight_bound * 10.0 ** draw(st.sampled_from(o.exponents), label="size of W^l")
+    name = draw(_one_of(o.activations), label="f^l")
+    s = o.weight_bound * 10.0 ** draw(_one_of(o.exponents), label="size of W^l")
     block = draw(matrices(n, o.max_width, bound=s))
-    d = o.data_bound * 10.0 ** draw(st.sampled_from(o.exponents), label="size of b^l")
+    d = o.data_bound * 10.0 ** draw(_one_of(o.exponents), label="size of b^l")
     b = draw(_vectors(n, low=-d, high=d))
     # About one layer in two has a unit whose potential is exactly 0 for every input
     # (a zero row of W^l and b^l_i = 0): a kink where the implementation's own f' is
     # used. Hypothesis would find such rows rarely in a block this wide.
-    dead = draw(st.sampled_from([None] * n + list(range(n))), label="unit at 0")
+    dead = draw(_one_of((None,) * n + tuple(range(n))), label="unit at 0")
     if dead is not None:
         block[dead, :] = 0.0
         b[dead] = 0.0
     return _Layer(block, b, name)
+
+
+@lru_cache(maxsize=64)
+def _layer_lists(o: _Drawn) -> st.SearchStrategy[list[_Layer]]:
+    """The run of layers of a network of :func:`networks`, one object per arguments."""
+    return st.lists(_draw_layer(o), min_size=o.min_depth, max_size=o.max_depth)
 
 
 @st.composite
@@ -306,19 +318,19 @@ def _draw_network(draw: st.DrawFn, o: _Drawn) -> Network:
     """A network of :func:`networks`, with its data, inside the theorem's statement."""
     n_0 = draw(st.integers(o.min_width, o.max_width), label="n_0")
     N = draw(st.integers(o.min_batch, o.max_batch), label="N")
-    cost = draw(st.sampled_from(o.costs), label="cost")
+    cost = draw(_one_of(o.costs), label="cost")
 
     def scaled(bound: float, what: str) -> float:
-        return bound * 10.0 ** draw(st.sampled_from(o.exponents), label=f"size of {what}")
+        exponent: int = draw(_one_of(o.exponents), label=f"size of {what}")
+        return bound * 10.0 ** exponent
 
     X = draw(matrices(n_0, N, bound=scaled(o.data_bound, "X")))
-    layers = draw(st.lists(_draw_layer(o), min_size=o.min_depth, max_size=o.max_depth),
-                  label="layers")
+    layers = draw(_layer_lists(o), label="layers")
     output = COSTS[cost].output_activations
     last = o.activations if output is None else [a for a in o.activations if a in output]
     # The output activation is drawn for the cost, in place of the last layer's own.
     names = [layer.activation for layer in layers[:-1]]
-    names.append(draw(st.sampled_from(last), label="f^k"))
+    names.append(draw(_one_of(tuple(last)), label="f^k"))
     widths = [n_0, *(layer.block.shape[0] for layer in layers)]
     weights = [_weights(layer.block, n_in) for layer, n_in in zip(layers, widths, strict=False)]
     biases = [layer.b for layer in layers]
@@ -536,7 +548,7 @@ class _Building:
     def size(self, draw: st.DrawFn, what: str) -> float:
         """``10^e`` for a scaled network, else 1; ``e`` is drawn either way, so that
         turning the scaling off changes one choice and leaves the others in place."""
-        e = draw(st.sampled_from(self.exponents), label=f"size of {what}")
+        e = draw(_one_of(tuple(self.exponents)), label=f"size of {what}")
         return 10.0 ** e if self.scaled else 1.0
 
 
@@ -551,7 +563,7 @@ def _add_layer(draw: st.DrawFn, plan: _LayerPlan, b: _Building,
         # Only a pool without a type of min_width 1 (Affine has 1) can run out of types
         # for a narrow layer; that draw is discarded, not a counterexample.
         assume(fits)
-        layer_type = draw(st.sampled_from(fits), label=f"phi^{l}")
+        layer_type = draw(_one_of(tuple(fits)), label=f"phi^{l}")
     configurations = layer_type.configurations(n, b.width_bound)
     if at_least > 1:
         def wide_enough(layer: LayerMap, need: int = at_least) -> bool:
@@ -563,7 +575,7 @@ def _add_layer(draw: st.DrawFn, plan: _LayerPlan, b: _Building,
                                            * layer.parameter_bound(name)
                                            * b.size(draw, f"{name}^{l}")))
                      for name, shape in layer.parameter_shapes().items()})
-    b.acts.append(f if f is not None else draw(st.sampled_from(plan.maps), label=f"f^{l}"))
+    b.acts.append(f if f is not None else draw(_one_of(tuple(plan.maps)), label=f"f^{l}"))
     b.layers.append(layer)
     b.widths.append(layer.n_out)
 
@@ -601,7 +613,7 @@ def _draw_layer_network(draw: st.DrawFn, plan: _LayerPlan) -> Network:
     width_bound, batch_bound = draw(size_bounds(plan.max_width, plan.max_batch),
                                     label="size bounds")
     width_bound = max(width_bound, plan.least_width)
-    cost = draw(st.sampled_from(plan.usable), label="cost")
+    cost = draw(_one_of(tuple(plan.usable)), label="cost")
     output = COSTS[cost].output_activations
     allowed = plan.maps if output is None else [plan.names[o] for o in output
                                                 if o in plan.names]
@@ -622,7 +634,7 @@ def _draw_layer_network(draw: st.DrawFn, plan: _LayerPlan) -> Network:
     # The output activation is drawn after the layers (the last layer's own is
     # replaced), so deleting the last layer keeps it.
     if plan.focus_map is None or focus_index != k - 1:
-        b.acts[-1] = draw(st.sampled_from(allowed), label=f"f^{k}")
+        b.acts[-1] = draw(_one_of(tuple(allowed)), label=f"f^{k}")
     low_N = max(layer.min_batch for layer in b.layers)
     N = draw(st.integers(low_N, max(low_N, batch_bound)), label="N")
     X = draw(_symmetric((b.layers[0].n_in, N), plan.data_bound * b.size(draw, "X")))
