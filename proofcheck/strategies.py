@@ -552,6 +552,22 @@ class _Building:
         return 10.0 ** e if self.scaled else 1.0
 
 
+@lru_cache(maxsize=4096)
+def _configurations(layer_type: type[LayerMap], n: int, width_bound: int,
+                    at_least: int) -> st.SearchStrategy[LayerMap]:
+    """``layer_type.configurations(n, width_bound)``, with at least ``at_least`` outputs:
+    one object per arguments, kept. A layer type may define its strategy with
+    ``st.composite`` inside ``configurations`` (Conv1D does), and Hypothesis reads the
+    source of a composite each time one is defined: about 1 ms a layer drawn."""
+    configurations = layer_type.configurations(n, width_bound)
+    if at_least > 1:
+        def wide_enough(layer: LayerMap, need: int = at_least) -> bool:
+            return layer.n_out >= need
+
+        configurations = configurations.filter(wide_enough)
+    return configurations
+
+
 def _add_layer(draw: st.DrawFn, plan: _LayerPlan, b: _Building,
                layer_type: type[LayerMap] | None = None, f: ActivationMap | None = None,
                at_least: int = 1) -> None:
@@ -564,13 +580,8 @@ def _add_layer(draw: st.DrawFn, plan: _LayerPlan, b: _Building,
         # for a narrow layer; that draw is discarded, not a counterexample.
         assume(fits)
         layer_type = draw(_one_of(tuple(fits)), label=f"phi^{l}")
-    configurations = layer_type.configurations(n, b.width_bound)
-    if at_least > 1:
-        def wide_enough(layer: LayerMap, need: int = at_least) -> bool:
-            return layer.n_out >= need
-
-        configurations = configurations.filter(wide_enough)
-    layer = draw(configurations, label=f"phi^{l} settings")
+    layer = draw(_configurations(layer_type, n, b.width_bound, at_least),
+                 label=f"phi^{l} settings")
     b.params.append({name: draw(_symmetric(shape, plan.weight_bound
                                            * layer.parameter_bound(name)
                                            * b.size(draw, f"{name}^{l}")))
