@@ -1,7 +1,9 @@
 """Each submission checked in a process and a working folder of its own, within limits.
 
-:func:`run_contained` starts a fresh Python process (``python -c``
-running :func:`child_main`) for one target, in a working folder made for it
+:func:`run_contained` starts a Python process running :func:`child_main`
+for one target (on Linux forked from the grader's fork server, an interpreter
+that has already imported JAX: :mod:`proofcheck.grading._forkserver`; elsewhere
+a fresh ``python -c``), in a working folder made for it
 (empty for a single file, a copy of the student's folder for a folder
 submission, so that its data files open by relative paths) and removed
 afterwards, and watches it:
@@ -62,6 +64,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from proofcheck.grading import _forkserver
+
 __all__ = ["DEFAULT_MEMORY_MB", "DEFAULT_SECONDS_PER_EXAMPLE", "OUTPUT_KEPT", "Contained",
            "default_timeout", "run_contained", "start_again", "stop_all"]
 
@@ -77,6 +81,8 @@ OUTPUT_KEPT = 16_384
 _ENTRY = "import sys; from proofcheck.grading._sandbox import child_main; child_main(sys.argv[1:])"
 #: Seconds between two readings of the time and the memory used.
 _POLL = 0.1
+#: The folder proofcheck is imported from (``proofcheck/grading/_sandbox.py``, three up).
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent.parent
 
 
 def default_timeout(profile: str | None) -> float:
@@ -175,10 +181,7 @@ def run_contained(target: str, *, profile: str | None, steps: Collection[str] | 
                "steps": sorted(steps) if steps is not None else None, "cwd": cwd,
                "results": str(results)}
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-c", _ENTRY, json.dumps(request)],
-            cwd=work, env=_environment(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True)
+        process = _start(json.dumps(request), work)
         assert process.stdout is not None
         with _LIVE_LOCK:
             _LIVE.add(process.pid)
@@ -194,8 +197,22 @@ def run_contained(target: str, *, profile: str | None, steps: Collection[str] | 
         messages = _read_results(results)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return _contained(messages, stopped, process.returncode, reader,
+    return _contained(messages, stopped, process.wait(), reader,
                       time.perf_counter() - start)
+
+
+def _start(argument: str, work: Path) -> subprocess.Popen[bytes] | _forkserver.ForkedProcess:
+    """The contained process running ``child_main([argument])`` in ``work``: forked from
+    the fork server where there is one (:mod:`proofcheck.grading._forkserver`), else a
+    fresh interpreter."""
+    env = _environment()
+    forked = _forkserver.start(argument, str(work), env, str(_PACKAGE_PARENT))
+    if forked is not None:
+        return forked
+    return subprocess.Popen(
+        [sys.executable, "-c", _ENTRY, argument], cwd=work, env=env,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True)
 
 
 def _working_copy(absolute: str, cwd: str, folder: str | None, work: Path) -> str:
@@ -222,7 +239,7 @@ def _absolute(target: str, cwd: str) -> str:
 def _environment() -> dict[str, str]:
     """The grader's environment, with proofcheck's own folder importable."""
     env = dict(os.environ)
-    package_parent = str(Path(__file__).resolve().parent.parent)
+    package_parent = str(_PACKAGE_PARENT)
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join([*paths, package_parent])
     return env
@@ -249,7 +266,8 @@ class _OutputReader:
         self._thread.join(timeout=5.0)
 
 
-def _watch(process: subprocess.Popen[bytes], timeout: float, memory: float) -> str | None:
+def _watch(process: subprocess.Popen[bytes] | _forkserver.ForkedProcess, timeout: float,
+           memory: float) -> str | None:
     """Wait for ``process``; kill its process group at a limit and say which."""
     deadline = time.monotonic() + timeout
     limit = memory * 1024 * 1024

@@ -18,7 +18,7 @@ import pytest
 
 import proofcheck
 from proofcheck import GradeResult
-from proofcheck.grading import _grade
+from proofcheck.grading import _forkserver, _grade
 from proofcheck.grading._grade import expand_targets, source_hash
 from proofcheck.grading._sandbox import _read_results, default_timeout, run_contained
 from proofcheck.grading._submissions import Submission
@@ -250,18 +250,6 @@ def test_the_working_folder_is_fresh_and_removed(tmp_path: Path) -> None:
     assert not os.path.exists(folder)
 
 
-def _processes_naming(text: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if text in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 def _signal_state() -> str:
     """SIGINT's handler here and this thread's blocked and ignored signals, for a failure
     message: a test worker's state is inherited by what it starts."""
@@ -293,23 +281,49 @@ def test_an_interrupted_grader_takes_the_submissions_processes_with_it(tmp_path:
     import sys
     import time
 
-    [target] = _write(tmp_path / "subs", {"hangs": HANG})
+    # The submission says which process it is: forked from the grader's fork server, its
+    # command line is the server's, not its own.
+    pid_file = tmp_path / "pid"
+    [target] = _write(tmp_path / "subs", {"hangs": (
+        f"import os, pathlib\npathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
+        + HANG)})
     grader = subprocess.Popen([sys.executable, "-c", AS_FROM_A_TERMINAL, "-m", "proofcheck",
                                "grade", target, "--timeout", "300", "--out",
                                str(tmp_path / "out")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while not [p for p in _processes_naming(target) if p != grader.pid]:
+    while not pid_file.is_file() or not pid_file.read_text():
         assert time.monotonic() < deadline, "the submission's process did not start"
         time.sleep(0.1)
+    submission = int(pid_file.read_text())
+    # Every process the grader started (the fork server where there is one) must end too.
+    started = _children(grader.pid)
     grader.send_signal(signal.SIGINT)
     try:
         grader.wait(timeout=60)
     except subprocess.TimeoutExpired:
         grader.kill()
         pytest.fail(f"the grader ignored SIGINT for 60 s (test worker: {_signal_state()})")
-    time.sleep(0.5)
-    assert _processes_naming(target) == []
+    deadline = time.monotonic() + 10
+    while [p for p in [submission, *started] if _running(p)]:
+        assert time.monotonic() < deadline, \
+            f"left running: {[p for p in [submission, *started] if _running(p)]}"
+        time.sleep(0.1)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_a_submission_whose_grader_died_ends_itself_after_its_time_limit(tmp_path: Path
@@ -410,3 +424,26 @@ def test_a_row_sent_again_replaces_the_first_in_its_place() -> None:
                 {"kind": "row", "row": other}, {"kind": "row", "row": again}, {"kind": "done"}]
     contained = _contained(messages, None, 0, _OutputReader(io.BytesIO(b"")), 0.0)
     assert contained.rows == [again, other]
+
+
+@pytest.mark.skipif(not _forkserver.available(), reason="the fork server is Linux's")
+def test_a_submission_is_forked_from_the_server_in_a_session_of_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Linux the process is a fork of the server (JAX imported once, not once a
+    submission), leads its own session, and sees the environment the grader gives it:
+    a changed environment starts a new server."""
+    (tmp_path / "who.py").write_text(
+        "import os, sys, pathlib\n"
+        "parent = pathlib.Path(f'/proc/{os.getppid()}/cmdline').read_bytes()\n"
+        "print(b'_forkserver' in parent, os.getsid(0) == os.getpid(),\n"
+        "      os.environ.get('PROOFCHECK_TEST_MARK'), 'jax' in sys.modules)\n"
+        "sys.stdout.flush()\nos._exit(0)\n")
+
+    def run() -> str:
+        return run_contained(str(tmp_path / "who.py"), profile="ci", steps=["T1.b"],
+                             cwd=str(tmp_path), timeout=120, memory=2048).output.strip()
+
+    monkeypatch.setenv("PROOFCHECK_TEST_MARK", "first")
+    assert run() == "True True first True"
+    monkeypatch.setenv("PROOFCHECK_TEST_MARK", "second")
+    assert run() == "True True second True"
