@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import json
 import os
 import select
@@ -35,17 +36,19 @@ import subprocess
 import sys
 import threading
 import warnings
+from collections.abc import Callable
 from typing import IO, Any
 
 __all__ = ["ForkedProcess", "available", "server_main", "start"]
 
 #: What the server process runs (``-c``, as for the contained process itself).
 _ENTRY = ("import sys; from proofcheck.grading._forkserver import server_main; "
-          "server_main(int(sys.argv[1]))")
-#: Seconds the server waits on its socket before it reaps finished children again.
-_REAP_EVERY = 0.02
+          "server_main(int(sys.argv[1]), sys.argv[2])")
+#: Seconds the server waits on its socket before it reaps finished children again
+#: (written as expressions: a float literal would join the values Hypothesis draws).
+_REAP_EVERY = 1 / 50
 #: Seconds the grader waits for the server to say it forked (it imports JAX first).
-_START_LIMIT = 120.0
+_START_LIMIT = 2 * 60
 #: Bytes of one message on the socket (a request names a target and a few options).
 _MESSAGE_BYTES = 1 << 16
 
@@ -77,7 +80,7 @@ class ForkedProcess:
 
     def wait(self) -> int:
         """Wait for the process's end; its code."""
-        while not self._ended.wait(1.0):
+        while not self._ended.wait(1):
             # If the server died, the process was taken over by init and its exit code
             # is lost; it is gone once /proc no longer lists it.
             if not self._server.alive() and not os.path.exists(f"/proc/{self.pid}"):
@@ -89,12 +92,13 @@ class ForkedProcess:
 class _Server:
     """The grader's side of one fork server."""
 
-    def __init__(self, env: dict[str, str], cwd: str) -> None:
+    def __init__(self, env: dict[str, str], cwd: str, entry: str) -> None:
         self.env = env
+        self.entry = entry
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._socket = ours
         self._process = subprocess.Popen(
-            [sys.executable, "-c", _ENTRY, str(theirs.fileno())], env=env, cwd=cwd,
+            [sys.executable, "-c", _ENTRY, str(theirs.fileno()), entry], env=env, cwd=cwd,
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         theirs.close()
         self._send_lock = threading.Lock()
@@ -183,20 +187,27 @@ _SERVER: _Server | None = None
 _SERVER_LOCK = threading.Lock()
 
 
-def start(argument: str, cwd: str, env: dict[str, str], home: str) -> ForkedProcess | None:
-    """A submission's process forked from the server for ``env`` (started, or started
+def start(entry: str, argument: str, cwd: str, env: dict[str, str],
+          home: str) -> ForkedProcess | None:
+    """A process forked from the server for ``entry`` and ``env`` (started, or started
     again, as needed, in the folder ``home``: the one proofcheck is imported from),
-    running in ``cwd``; ``None`` where one cannot be forked (then start it another way)."""
+    running ``entry([argument])`` in ``cwd``; ``None`` where one cannot be forked (then
+    start it another way).
+
+    ``entry`` is ``"module:function"``; the server imports the module (and with it
+    what the function needs) once, before it forks.
+    """
     global _SERVER
     if not available():
         return None
     with _SERVER_LOCK:
-        if _SERVER is not None and (_SERVER.env != env or not _SERVER.alive()):
+        if _SERVER is not None and (_SERVER.env != env or _SERVER.entry != entry
+                                    or not _SERVER.alive()):
             _SERVER.close()
             _SERVER = None
         if _SERVER is None:
             try:
-                _SERVER = _Server(env, home)
+                _SERVER = _Server(env, home, entry)
             except OSError:
                 return None
         server = _SERVER
@@ -226,26 +237,27 @@ os.register_at_fork(after_in_child=_forget_server)
 # --- the server process ------------------------------------------------------------------
 
 
-def server_main(fd: int) -> None:
-    """The fork server: import what every check imports, then fork a process for each
-    request on the socket ``fd`` and report when each one ends."""
+def server_main(fd: int, entry: str) -> None:
+    """The fork server: import ``entry``'s module (``"module:function"``) and what every
+    check imports, then fork a process running the function for each request on the
+    socket ``fd``, and report when each one ends."""
     from proofcheck.oracle.compilation import start_own_process
 
-    start_own_process()  # as child_main does, before JAX is imported
-    # What every check imports.
+    start_own_process()  # as the entry does, before JAX is imported
+    module, _, name = entry.partition(":")
+    function = getattr(importlib.import_module(module), name)
     import proofcheck.engine._verify
-    import proofcheck.grading._sandbox
-    import proofcheck.properties  # noqa: F401
+    import proofcheck.properties  # noqa: F401 (what every check imports)
 
     channel = socket.socket(fileno=fd)
     try:
-        while _serve_once(channel):
+        while _serve_once(channel, function):
             pass
     except (KeyboardInterrupt, OSError):
         pass  # Ctrl-C reaches the grader too; it kills the submissions' groups
 
 
-def _serve_once(channel: socket.socket) -> bool:
+def _serve_once(channel: socket.socket, function: Callable[[list[str]], None]) -> bool:
     """Report the children that ended, then fork for one request if one came; ``False``
     once the grader's end is closed."""
     _report_ended(channel)
@@ -266,7 +278,7 @@ def _serve_once(channel: socket.socket) -> bool:
         pid = os.fork()
     if pid == 0:
         os.close(ready_read)
-        _child(channel, request, fds[0], ready_write)
+        _child(channel, function, request, fds[0], ready_write)
     os.close(ready_write)
     for fd in fds:
         os.close(fd)
@@ -289,8 +301,9 @@ def _report_ended(channel: socket.socket) -> None:
                                  "code": os.waitstatus_to_exitcode(status)}).encode())
 
 
-def _child(channel: socket.socket, request: dict[str, Any], output: int, ready: int) -> None:
-    """The forked submission's process: as ``python -c child_main`` in a new session."""
+def _child(channel: socket.socket, function: Callable[[list[str]], None],
+           request: dict[str, Any], output: int, ready: int) -> None:
+    """The forked process: as ``python -c`` running ``function`` in a new session."""
     code = 1
     try:
         channel.close()
@@ -305,9 +318,7 @@ def _child(channel: socket.socket, request: dict[str, Any], output: int, ready: 
         os.dup2(null, 0)
         os.close(null)
         sys.argv = ["-c", request["argument"]]
-        from proofcheck.grading._sandbox import child_main
-
-        child_main([request["argument"]])
+        function([request["argument"]])
         code = 0
     except SystemExit as exc:
         code = _exit_code(exc)
@@ -327,6 +338,6 @@ def _exit_code(exc: SystemExit) -> int:
     if exc.code is None:
         return 0
     if isinstance(exc.code, int):
-        return exc.code & 0xFF
+        return exc.code % 2**8  # as the operating system keeps it
     print(exc.code, file=sys.stderr)
     return 1

@@ -206,7 +206,8 @@ def _start(argument: str, work: Path) -> subprocess.Popen[bytes] | _forkserver.F
     the fork server where there is one (:mod:`proofcheck.grading._forkserver`), else a
     fresh interpreter."""
     env = _environment()
-    forked = _forkserver.start(argument, str(work), env, str(_PACKAGE_PARENT))
+    forked = _forkserver.start(f"{__name__}:child_main", argument, str(work), env,
+                               str(_PACKAGE_PARENT))
     if forked is not None:
         return forked
     return subprocess.Popen(

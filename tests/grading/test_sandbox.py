@@ -18,7 +18,7 @@ import pytest
 
 import proofcheck
 from proofcheck import GradeResult
-from proofcheck.grading import _forkserver, _grade
+from proofcheck.grading import _grade
 from proofcheck.grading._grade import expand_targets, source_hash
 from proofcheck.grading._sandbox import _read_results, default_timeout, run_contained
 from proofcheck.grading._submissions import Submission
@@ -425,25 +425,3 @@ def test_a_row_sent_again_replaces_the_first_in_its_place() -> None:
     contained = _contained(messages, None, 0, _OutputReader(io.BytesIO(b"")), 0.0)
     assert contained.rows == [again, other]
 
-
-@pytest.mark.skipif(not _forkserver.available(), reason="the fork server is Linux's")
-def test_a_submission_is_forked_from_the_server_in_a_session_of_its_own(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On Linux the process is a fork of the server (JAX imported once, not once a
-    submission), leads its own session, and sees the environment the grader gives it:
-    a changed environment starts a new server."""
-    (tmp_path / "who.py").write_text(
-        "import os, sys, pathlib\n"
-        "parent = pathlib.Path(f'/proc/{os.getppid()}/cmdline').read_bytes()\n"
-        "print(b'_forkserver' in parent, os.getsid(0) == os.getpid(),\n"
-        "      os.environ.get('PROOFCHECK_TEST_MARK'), 'jax' in sys.modules)\n"
-        "sys.stdout.flush()\nos._exit(0)\n")
-
-    def run() -> str:
-        return run_contained(str(tmp_path / "who.py"), profile="ci", steps=["T1.b"],
-                             cwd=str(tmp_path), timeout=120, memory=2048).output.strip()
-
-    monkeypatch.setenv("PROOFCHECK_TEST_MARK", "first")
-    assert run() == "True True first True"
-    monkeypatch.setenv("PROOFCHECK_TEST_MARK", "second")
-    assert run() == "True True second True"
