@@ -16,11 +16,12 @@ submission: each is forked from the server, never from another.
 
 The server forks before any JAX computation has run (no backend, no XLA threads
 exist yet), is single-threaded itself, and ends when the grader's end of its
-socket closes (the grader ended, however it ended). It is started again when the
-environment the grader would give a submission changes (the server's imports read
-it), and when it died; where it cannot be used (not Linux, no ``socket.send_fds``),
-or it fails to start, a submission's process is started with ``subprocess`` as
-before.
+socket closes (the grader ended, however it ended). Each process gets exactly the
+environment the grader gives it; the server is started again when that environment
+changes (its imports read it: JAX's and XLA's variables, ``PYTHONPATH``), except in
+the variables of :data:`_VOLATILE`, and when it died. Where it cannot be used (not
+Linux, no ``socket.send_fds``), or it fails to start, a submission's process is
+started with ``subprocess`` as before.
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ _REAP_EVERY = 1 / 50
 #: Seconds the grader waits for the server to say it forked (it imports JAX first).
 _START_LIMIT = 2 * 60
 #: Bytes of one message on the socket (a request names a target and a few options).
-_MESSAGE_BYTES = 1 << 16
+_MESSAGE_BYTES = 1 << 20
+#: Variables that change while a grader runs and that nothing reads at import: a change
+#: of one does not start a new server (pytest names the running test in the first).
+_VOLATILE = ("PYTEST_CURRENT_TEST",)
 
 
 def available() -> bool:
@@ -141,9 +145,9 @@ class _Server:
                 for slot in self._started.values():
                     slot[0].set()
 
-    def start(self, argument: str, cwd: str) -> ForkedProcess | None:
-        """Fork a submission's process running ``child_main([argument])`` in ``cwd``;
-        ``None`` if the server is gone."""
+    def start(self, argument: str, cwd: str, env: dict[str, str]) -> ForkedProcess | None:
+        """Fork a process running the entry on ``argument`` in ``cwd`` with the
+        environment ``env``; ``None`` if the server is gone."""
         read, write = os.pipe()
         event = threading.Event()
         slot: list[Any] = [event]
@@ -156,7 +160,8 @@ class _Server:
             if self.alive():
                 with self._send_lock:
                     socket.send_fds(self._socket, [json.dumps(
-                        {"id": ident, "argument": argument, "cwd": cwd}).encode()], [write])
+                        {"id": ident, "argument": argument, "cwd": cwd, "env": env}
+                    ).encode()], [write])
                 sent = True
         except OSError:
             self._dead.set()
@@ -201,17 +206,22 @@ def start(entry: str, argument: str, cwd: str, env: dict[str, str],
     if not available():
         return None
     with _SERVER_LOCK:
-        if _SERVER is not None and (_SERVER.env != env or _SERVER.entry != entry
+        if _SERVER is not None and (_SERVER.env != _lasting(env) or _SERVER.entry != entry
                                     or not _SERVER.alive()):
             _SERVER.close()
             _SERVER = None
         if _SERVER is None:
             try:
-                _SERVER = _Server(env, home, entry)
+                _SERVER = _Server(_lasting(env), home, entry)
             except OSError:
                 return None
         server = _SERVER
-    return server.start(argument, cwd)
+    return server.start(argument, cwd, env)
+
+
+def _lasting(env: dict[str, str]) -> dict[str, str]:
+    """``env`` without the variables of :data:`_VOLATILE`."""
+    return {k: v for k, v in env.items() if k not in _VOLATILE}
 
 
 @atexit.register
@@ -317,6 +327,8 @@ def _child(channel: socket.socket, function: Callable[[list[str]], None],
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)
+        os.environ.clear()
+        os.environ.update(request["env"])
         sys.argv = ["-c", request["argument"]]
         function([request["argument"]])
         code = 0
