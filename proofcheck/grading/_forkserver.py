@@ -16,7 +16,8 @@ submission: each is forked from the server, never from another.
 
 The server forks before any JAX computation has run (no backend, no XLA threads
 exist yet), is single-threaded itself, and ends when the grader's end of its
-socket closes (the grader ended, however it ended). Each process gets exactly the
+socket closes (the grader ended, however it ended) and the processes it forked have
+ended. Each process gets exactly the
 environment the grader gives it; the server is started again when that environment
 changes (its imports read it: JAX's and XLA's variables, ``PYTHONPATH``), except in
 the variables of :data:`_VOLATILE`, and when it died. Where it cannot be used (not
@@ -36,6 +37,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from typing import IO, Any
@@ -144,6 +146,8 @@ class _Server:
             with self._lock:
                 for slot in self._started.values():
                     slot[0].set()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=_START_LIMIT)  # it has closed its end: reap it
 
     def start(self, argument: str, cwd: str, env: dict[str, str]) -> ForkedProcess | None:
         """Fork a process running the entry on ``argument`` in ``cwd`` with the
@@ -182,10 +186,10 @@ class _Server:
         return child
 
     def close(self) -> None:
+        """No more requests: the server still reports the processes it forked as they
+        end, then ends (and closes its end, which ends the reading thread)."""
         with contextlib.suppress(OSError):
-            self._socket.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._process.wait(timeout=5)
+            self._socket.shutdown(socket.SHUT_WR)
 
 
 _SERVER: _Server | None = None
@@ -263,6 +267,9 @@ def server_main(fd: int, entry: str) -> None:
     try:
         while _serve_once(channel, function):
             pass
+        # No more requests: report the processes still running as they end, then go.
+        while _report_ended(channel):
+            time.sleep(_REAP_EVERY)
     except (KeyboardInterrupt, OSError):
         pass  # Ctrl-C reaches the grader too; it kills the submissions' groups
 
@@ -299,14 +306,15 @@ def _serve_once(channel: socket.socket, function: Callable[[list[str]], None]) -
     return True
 
 
-def _report_ended(channel: socket.socket) -> None:
+def _report_ended(channel: socket.socket) -> bool:
+    """Send the exit code of each forked process that ended; whether any still runs."""
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return False
         if pid == 0:
-            return
+            return True
         channel.send(json.dumps({"ended": pid,
                                  "code": os.waitstatus_to_exitcode(status)}).encode())
 
