@@ -113,6 +113,7 @@ __all__ = [
     "networks",
     "outputs_inside_statement",
     "size_bounds",
+    "symmetric_arrays",
 ]
 
 
@@ -145,11 +146,10 @@ def elements(bound: float) -> st.SearchStrategy[float]:
 def matrices(rows: int, cols: int, *, bound: float = 1.0) -> st.SearchStrategy[Float64Array]:
     """float64 matrices of shape ``(rows, cols)`` with entries in ``[-bound, bound]``."""
     check_positive("bound", bound)
-    return float_arrays((rows, cols), -bound, bound)
+    return symmetric_arrays((rows, cols), bound)
 
 
-@lru_cache(maxsize=4096)
-def float_arrays(shape: tuple[int, ...], low: float, high: float, *,
+def float_arrays(shape: Sequence[int], low: float, high: float, *,
                  subnormal: bool = False) -> st.SearchStrategy[Float64Array]:
     """float64 arrays of ``shape`` with finite entries in ``[low, high]`` (subnormal ones
     only if ``subnormal``), each entry drawn on its own as :func:`elements` draws it.
@@ -159,16 +159,20 @@ def float_arrays(shape: tuple[int, ...], low: float, high: float, *,
     of a row's time (cProfile of ``T1`` and ``G.step`` rows under ``ci``). The
     objects are immutable, so sharing them changes no drawn value.
     """
-    return hnp.arrays(np.float64, tuple(int(d) for d in shape), elements=st.floats(
+    return _kept_float_arrays(tuple(int(d) for d in shape), low, high, subnormal)
+
+
+def symmetric_arrays(shape: Sequence[int], bound: float) -> st.SearchStrategy[Float64Array]:
+    """:func:`float_arrays` with entries in ``[-bound, bound]`` (``bound`` a name, never a
+    negative literal: Hypothesis mines ``-2.0`` from the source as a constant of its own)."""
+    return float_arrays(shape, -bound, bound)
+
+
+@lru_cache(maxsize=4096)
+def _kept_float_arrays(shape: tuple[int, ...], low: float, high: float,
+                       subnormal: bool) -> st.SearchStrategy[Float64Array]:
+    return hnp.arrays(np.float64, shape, elements=st.floats(
         low, high, allow_nan=False, allow_infinity=False, allow_subnormal=subnormal))
-
-
-def _vectors(n: int, *, low: float, high: float) -> st.SearchStrategy[Float64Array]:
-    return float_arrays((n,), low, high)
-
-
-def _symmetric(shape: tuple[int, ...], bound: float) -> st.SearchStrategy[Float64Array]:
-    return float_arrays(tuple(shape), -bound, bound)
 
 
 @lru_cache(maxsize=4096)
@@ -296,7 +300,7 @@ def _draw_layer(draw: st.DrawFn, o: _Drawn) -> _Layer:
     s = o.weight_bound * 10.0 ** draw(_one_of(o.exponents), label="size of W^l")
     block = draw(matrices(n, o.max_width, bound=s))
     d = o.data_bound * 10.0 ** draw(_one_of(o.exponents), label="size of b^l")
-    b = draw(_vectors(n, low=-d, high=d))
+    b = draw(symmetric_arrays((n,), d))
     # About one layer in two has a unit whose potential is exactly 0 for every input
     # (a zero row of W^l and b^l_i = 0): a kink where the implementation's own f' is
     # used. Hypothesis would find such rows rarely in a block this wide.
@@ -582,10 +586,11 @@ def _add_layer(draw: st.DrawFn, plan: _LayerPlan, b: _Building,
         layer_type = draw(_one_of(tuple(fits)), label=f"phi^{l}")
     layer = draw(_configurations(layer_type, n, b.width_bound, at_least),
                  label=f"phi^{l} settings")
-    b.params.append({name: draw(_symmetric(shape, plan.weight_bound
-                                           * layer.parameter_bound(name)
-                                           * b.size(draw, f"{name}^{l}")))
-                     for name, shape in layer.parameter_shapes().items()})
+    params = {}
+    for name, shape in layer.parameter_shapes().items():
+        s = plan.weight_bound * layer.parameter_bound(name) * b.size(draw, f"{name}^{l}")
+        params[name] = draw(symmetric_arrays(shape, s))
+    b.params.append(params)
     b.acts.append(f if f is not None else draw(_one_of(tuple(plan.maps)), label=f"f^{l}"))
     b.layers.append(layer)
     b.widths.append(layer.n_out)
@@ -648,7 +653,8 @@ def _draw_layer_network(draw: st.DrawFn, plan: _LayerPlan) -> Network:
         b.acts[-1] = draw(_one_of(tuple(allowed)), label=f"f^{k}")
     low_N = max(layer.min_batch for layer in b.layers)
     N = draw(st.integers(low_N, max(low_N, batch_bound)), label="N")
-    X = draw(_symmetric((b.layers[0].n_in, N), plan.data_bound * b.size(draw, "X")))
+    x = plan.data_bound * b.size(draw, "X")
+    X = draw(symmetric_arrays((b.layers[0].n_in, N), x))
     Y = draw(_targets(cost, n, N, plan.data_bound))
     net = Network(b.layers, b.params, b.acts, cost, X, Y)
     if scaled:

@@ -33,6 +33,7 @@ import importlib
 import json
 import os
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -90,7 +91,7 @@ class ForkedProcess:
             # If the server died, the process was taken over by init and its exit code
             # is lost; it is gone once /proc no longer lists it.
             if not self._server.alive() and not os.path.exists(f"/proc/{self.pid}"):
-                self._end(-9)
+                self._end(-signal.SIGKILL)
         assert self.returncode is not None
         return self.returncode
 

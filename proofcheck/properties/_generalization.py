@@ -64,10 +64,10 @@ from proofcheck.properties._framework import (
     result_array,
 )
 from proofcheck.strategies import (
-    float_arrays,
     layer_networks,
     outputs_inside_statement,
     size_bounds,
+    symmetric_arrays,
 )
 
 __all__ = ["has_parameters", "layer_lemmas", "lemma_properties_for"]
@@ -483,18 +483,13 @@ def product_points(layer_type: type[LayerMap], *,
             configurations = configurations.filter(_has_parameters)
         layer = draw(configurations)
         N = draw(st.integers(layer_type.min_batch, max(layer_type.min_batch, batch)))
-        params = {name: draw(_symmetric(shape, layer.parameter_bound(name)))
+        params = {name: draw(symmetric_arrays(shape, layer.parameter_bound(name)))
                   for name, shape in layer.parameter_shapes().items()}
-        a = draw(_symmetric((n_in, N), 2.0))
-        delta = draw(_symmetric((layer.n_out, N), 1.0))
+        a = draw(symmetric_arrays((n_in, N), 2.0))
+        delta = draw(symmetric_arrays((layer.n_out, N), 1.0))
         return ProductPoint(layer, params, a, delta)
 
     return draw()
-
-
-def _symmetric(shape: tuple[int, ...], bound: float) -> st.SearchStrategy[Float64Array]:
-    """Arrays of ``shape`` with entries in ``[-bound, bound]``, as :func:`strategies.elements`."""
-    return float_arrays(tuple(shape), -bound, bound)
 
 
 def _activation_points(maps: Sequence[ActivationMap]) -> st.SearchStrategy[ActivationPoint]:
@@ -503,8 +498,8 @@ def _activation_points(maps: Sequence[ActivationMap]) -> st.SearchStrategy[Activ
         f = draw(st.sampled_from(list(maps)))
         width, batch = draw(size_bounds(MAX_WIDTH, MAX_BATCH, small_batch=SMALL_LEMMA_BATCH))
         n, N = draw(st.integers(1, width)), draw(st.integers(1, batch))
-        z = draw(_symmetric((n, N), 5.0))
-        g = draw(_symmetric((n, N), 1.0))
+        z = draw(symmetric_arrays((n, N), 5.0))
+        g = draw(symmetric_arrays((n, N), 1.0))
         return ActivationPoint(f, z, g)
 
     return draw()
